@@ -1,0 +1,94 @@
+//! The `lakegate` command line.
+
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lakegate",
+    version,
+    about = "An S3-compatible gateway for lakeFS"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a self-contained development instance: the embedded lakeFS-compatible server with a
+    /// local blob store (and, once available, the S3 gateway in front of it).
+    Dev(DevArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DevArgs {
+    /// Directory for metadata, blobs and dev.json (created if missing).
+    #[arg(long, env = "LAKEGATE_DEV_DATA", default_value = "lakegate-data")]
+    pub data: PathBuf,
+    /// Address of the embedded lakeFS REST API (port 0 picks a free port).
+    #[arg(
+        long,
+        env = "LAKEGATE_DEV_API_LISTEN",
+        default_value = "127.0.0.1:8001"
+    )]
+    pub api_listen: SocketAddr,
+}
+
+/// Parses the command line and runs it; exits non-zero on failure.
+pub fn main() {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("lakegate: cannot start the runtime: {err}");
+            std::process::exit(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Dev(args) => crate::dev::run(args).await,
+        }
+    });
+    if let Err(err) = result {
+        eprintln!("lakegate: {err}");
+        std::process::exit(1);
+    }
+}
+
+fn init_tracing() {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from([
+            "lakegate",
+            "dev",
+            "--data",
+            "/tmp/x",
+            "--api-listen",
+            "127.0.0.1:0",
+        ])
+        .unwrap();
+        let Command::Dev(args) = cli.command;
+        assert_eq!(args.api_listen.port(), 0);
+        assert!(Cli::try_parse_from(["lakegate", "dev", "--api-listen", "nope"]).is_err());
+    }
+}

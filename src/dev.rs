@@ -1,0 +1,136 @@
+//! `lakegate dev`: starts the embedded lakeFS-compatible server on a data directory, creates the
+//! demo repository on first start, prints how to connect, and writes the same facts to
+//! `<data>/dev.json` for scripts and tests.
+
+use crate::cli::DevArgs;
+use crate::embedded::catalog::now_unix;
+use crate::embedded::{Embedded, EmbeddedConfig, Running};
+use crate::lakefs::dto::Repository;
+use serde::Serialize;
+use std::path::Path;
+
+/// The repository `lakegate dev` creates on first start.
+pub const DEMO_REPOSITORY: &str = "demo";
+
+/// What `dev.json` holds.
+#[derive(Debug, Serialize)]
+pub struct DevInfo {
+    pub api_endpoint: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub data_dir: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DevError {
+    #[error("embedded server: {0}")]
+    Embedded(#[from] crate::embedded::error::ApiError),
+    #[error("writing {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Runs until Ctrl-C or SIGTERM.
+pub async fn run(args: DevArgs) -> Result<(), DevError> {
+    let cfg = EmbeddedConfig {
+        data_dir: args.data.clone(),
+        listen: args.api_listen,
+    };
+    let running = Embedded::start(&cfg).await?;
+    if running.admin.created {
+        create_demo(&running).await?;
+    }
+    let data_dir = std::fs::canonicalize(&args.data).unwrap_or(args.data.clone());
+    let info = DevInfo {
+        api_endpoint: running.api_endpoint(),
+        access_key_id: running.admin.access_key_id.clone(),
+        secret_access_key: running.admin.secret_access_key.clone(),
+        data_dir: data_dir.display().to_string(),
+    };
+    write_dev_json(&args.data, &info)?;
+    print_banner(&info, running.admin.created);
+    running.serve(shutdown_signal()).await;
+    tracing::info!("lakegate dev stopped");
+    Ok(())
+}
+
+async fn create_demo(running: &Running) -> Result<(), DevError> {
+    let repo = Repository {
+        id: DEMO_REPOSITORY.into(),
+        creation_date: now_unix(),
+        default_branch: "main".into(),
+        storage_namespace: format!("local://{DEMO_REPOSITORY}"),
+        storage_id: None,
+        read_only: Some(false),
+    };
+    running.state.db(move |m| m.create_repository(repo)).await?;
+    Ok(())
+}
+
+/// Writes `dev.json` atomically with owner-only permissions (it holds a secret).
+fn write_dev_json(dir: &Path, info: &DevInfo) -> Result<(), DevError> {
+    let path = dir.join("dev.json");
+    let tmp = dir.join(".dev.json.tmp");
+    let err = |source| DevError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    let body = serde_json::to_vec_pretty(info).map_err(|e| err(std::io::Error::other(e)))?;
+    {
+        use std::io::Write;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&tmp).map_err(err)?;
+        f.write_all(&body).map_err(err)?;
+        f.sync_all().map_err(err)?;
+    }
+    std::fs::rename(&tmp, &path).map_err(err)
+}
+
+fn print_banner(info: &DevInfo, first_start: bool) {
+    let first = if first_start {
+        " (created on this first start; keep them)"
+    } else {
+        ""
+    };
+    println!(
+        "lakegate dev is running\n\
+         \n  lakeFS API (embedded):  {api}\
+         \n  access key id:          {ak}\
+         \n  secret access key:      {sk}{first}\
+         \n  data directory:         {dir}\
+         \n  (also written to {dir}/dev.json)\
+         \n\nTry it:\n  curl -u '{ak}:{sk}' {api}/repositories\n\
+         \nThe S3 endpoint arrives with the S3 front door; press Ctrl-C to stop.",
+        api = info.api_endpoint,
+        ak = info.access_key_id,
+        sk = info.secret_access_key,
+        dir = info.data_dir,
+    );
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,105 @@
+//! Config and auth operations: `getConfig`, `getStorageConfig`, `getLakeFSVersion`, `login`,
+//! `getAuthCapabilities`, `getCurrentUser`.
+
+use crate::embedded::Embedded;
+use crate::embedded::auth::{LOGIN_DURATION_SECS, SESSION_COOKIE, check_key_pair, issue_token};
+use crate::embedded::catalog::now_unix;
+use crate::embedded::error::{ApiError, ApiResult};
+use crate::embedded::http::{Body, json_response, read_json};
+use crate::lakefs::dto::{
+    AuthenticationToken, Config, CurrentUser, LoginInformation, StorageConfig, VersionConfig,
+};
+use http::{HeaderValue, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use std::sync::Arc;
+
+/// The lakeFS version whose API the embedded server follows.
+pub const EMULATED_LAKEFS_VERSION: &str = "1.84.0";
+
+/// What the local blockstore offers (presigning included, unlike lakeFS's local blockstore).
+pub fn storage_config() -> StorageConfig {
+    StorageConfig {
+        blockstore_type: "local".into(),
+        blockstore_namespace_example: "local://example-bucket/".into(),
+        blockstore_namespace_validity_regex: "^local://".into(),
+        default_namespace_prefix: None,
+        pre_sign_support: true,
+        pre_sign_support_ui: true,
+        import_support: false,
+        import_validity_regex: "^local://".into(),
+        pre_sign_multipart_upload: Some(true),
+        blockstore_id: None,
+        blockstore_description: Some("lakegate embedded local blob store".into()),
+    }
+}
+
+fn version_config() -> VersionConfig {
+    VersionConfig {
+        version: Some(EMULATED_LAKEFS_VERSION.into()),
+        version_context: Some(format!("lakegate-embedded/{}", env!("CARGO_PKG_VERSION"))),
+        latest_version: None,
+        upgrade_recommended: Some(false),
+        upgrade_url: None,
+    }
+}
+
+pub fn get_config() -> ApiResult<Response<Body>> {
+    let config = Config {
+        version_config: Some(version_config()),
+        storage_config: Some(storage_config()),
+        storage_config_list: None,
+        capabilities_config: Some(Default::default()),
+    };
+    json_response(StatusCode::OK, &config)
+}
+
+pub fn get_storage_config() -> ApiResult<Response<Body>> {
+    json_response(StatusCode::OK, &storage_config())
+}
+
+pub fn get_version() -> ApiResult<Response<Body>> {
+    json_response(StatusCode::OK, &version_config())
+}
+
+pub fn get_auth_capabilities() -> ApiResult<Response<Body>> {
+    json_response(
+        StatusCode::OK,
+        &serde_json::json!({"invite_user": false, "forgot_password": false}),
+    )
+}
+
+pub async fn login(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Response<Body>> {
+    let info: LoginInformation = read_json(req.into_body()).await?;
+    let user = s
+        .db(move |m| check_key_pair(m, &info.access_key_id, &info.secret_access_key))
+        .await?;
+    let now = now_unix();
+    let exp = now + LOGIN_DURATION_SECS;
+    let token = issue_token(&s.jwt_key, &user, now, exp);
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; Expires={}; HttpOnly; SameSite=Lax",
+        http_date(exp)
+    );
+    let mut resp = json_response(
+        StatusCode::OK,
+        &AuthenticationToken {
+            token,
+            token_expiration: Some(exp),
+        },
+    )?;
+    let value = HeaderValue::from_str(&cookie).map_err(ApiError::internal)?;
+    resp.headers_mut().insert(http::header::SET_COOKIE, value);
+    Ok(resp)
+}
+
+fn http_date(unix: i64) -> String {
+    httpdate::fmt_http_date(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix.max(0) as u64),
+    )
+}
+
+pub async fn get_current_user(s: &Arc<Embedded>, user: String) -> ApiResult<Response<Body>> {
+    let found = s.db(move |m| m.user(&user)).await?;
+    let user = found.ok_or_else(|| ApiError::Unauthorized("user not found".into()))?;
+    json_response(StatusCode::OK, &CurrentUser { user })
+}

@@ -1,0 +1,284 @@
+//! Routing of the embedded server: the lakeFS REST API under `/api/v1` (operation names as in
+//! lakeFS's `api/swagger.yml`) and the blob store's presigned URLs under `/blob/`.
+
+mod blob;
+mod config;
+mod objects;
+mod repos;
+mod staging;
+
+use super::Embedded;
+use super::error::{ApiError, ApiResult};
+use super::http::{Body, error_response};
+use http::{Method, Request, Response};
+use hyper::body::Incoming;
+use percent_encoding::percent_decode_str;
+use std::sync::Arc;
+
+/// A lakeFS REST operation with its path parameters (repository, branch, ref, commit id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    HealthCheck,
+    GetConfig,
+    GetStorageConfig,
+    GetLakeFsVersion,
+    Login,
+    GetAuthCapabilities,
+    GetCurrentUser,
+    ListRepositories,
+    CreateRepository,
+    GetRepository(String),
+    DeleteRepository(String),
+    ListBranches(String),
+    CreateBranch(String),
+    GetBranch(String, String),
+    DeleteBranch(String, String),
+    Commit(String, String),
+    GetCommit(String, String),
+    LogCommits(String, String),
+    GetObject(String, String),
+    HeadObject(String, String),
+    StatObject(String, String),
+    ListObjects(String, String),
+    UploadObject(String, String),
+    DeleteObject(String, String),
+    DeleteObjects(String, String),
+    CopyObject(String, String),
+    GetPhysicalAddress(String, String),
+    LinkPhysicalAddress(String, String),
+}
+
+impl Route {
+    /// The operation `method path` names, if it is one we serve.
+    pub fn parse(method: &Method, path: &str) -> Option<Route> {
+        let rest = path.strip_prefix("/api/v1/")?;
+        let segs: Vec<String> = rest
+            .split('/')
+            .map(|s| percent_decode_str(s).decode_utf8().map(|c| c.into_owned()))
+            .collect::<Result<_, _>>()
+            .ok()?;
+        let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+        let m = method.as_str();
+        let o = |a: &str, b: &str| (a.to_string(), b.to_string());
+        use Route::*;
+        Some(match (m, s.as_slice()) {
+            ("GET", ["healthcheck"]) => HealthCheck,
+            ("GET", ["config"]) => GetConfig,
+            ("GET", ["config", "storage"]) => GetStorageConfig,
+            ("GET", ["config", "version"]) => GetLakeFsVersion,
+            ("POST", ["auth", "login"]) => Login,
+            ("GET", ["auth", "capabilities"]) => GetAuthCapabilities,
+            ("GET", ["user"]) => GetCurrentUser,
+            ("GET", ["repositories"]) => ListRepositories,
+            ("POST", ["repositories"]) => CreateRepository,
+            ("GET", ["repositories", r]) => GetRepository(r.to_string()),
+            ("DELETE", ["repositories", r]) => DeleteRepository(r.to_string()),
+            ("GET", ["repositories", r, "branches"]) => ListBranches(r.to_string()),
+            ("POST", ["repositories", r, "branches"]) => CreateBranch(r.to_string()),
+            ("GET", ["repositories", r, "branches", b]) => {
+                let (r, b) = o(r, b);
+                GetBranch(r, b)
+            }
+            ("DELETE", ["repositories", r, "branches", b]) => {
+                let (r, b) = o(r, b);
+                DeleteBranch(r, b)
+            }
+            ("POST", ["repositories", r, "branches", b, "commits"]) => {
+                let (r, b) = o(r, b);
+                Commit(r, b)
+            }
+            ("GET", ["repositories", r, "commits", c]) => {
+                let (r, c) = o(r, c);
+                GetCommit(r, c)
+            }
+            ("GET", ["repositories", r, "refs", x, "commits"]) => {
+                let (r, x) = o(r, x);
+                LogCommits(r, x)
+            }
+            ("GET", ["repositories", r, "refs", x, "objects"]) => {
+                let (r, x) = o(r, x);
+                GetObject(r, x)
+            }
+            ("HEAD", ["repositories", r, "refs", x, "objects"]) => {
+                let (r, x) = o(r, x);
+                HeadObject(r, x)
+            }
+            ("GET", ["repositories", r, "refs", x, "objects", "stat"]) => {
+                let (r, x) = o(r, x);
+                StatObject(r, x)
+            }
+            ("GET", ["repositories", r, "refs", x, "objects", "ls"]) => {
+                let (r, x) = o(r, x);
+                ListObjects(r, x)
+            }
+            ("POST", ["repositories", r, "branches", b, "objects"]) => {
+                let (r, b) = o(r, b);
+                UploadObject(r, b)
+            }
+            ("DELETE", ["repositories", r, "branches", b, "objects"]) => {
+                let (r, b) = o(r, b);
+                DeleteObject(r, b)
+            }
+            ("POST", ["repositories", r, "branches", b, "objects", "delete"]) => {
+                let (r, b) = o(r, b);
+                DeleteObjects(r, b)
+            }
+            ("POST", ["repositories", r, "branches", b, "objects", "copy"]) => {
+                let (r, b) = o(r, b);
+                CopyObject(r, b)
+            }
+            ("GET", ["repositories", r, "branches", b, "staging", "backing"]) => {
+                let (r, b) = o(r, b);
+                GetPhysicalAddress(r, b)
+            }
+            ("PUT", ["repositories", r, "branches", b, "staging", "backing"]) => {
+                let (r, b) = o(r, b);
+                LinkPhysicalAddress(r, b)
+            }
+            _ => return None,
+        })
+    }
+
+    /// Operations lakeFS serves without credentials (`security: []`).
+    pub fn is_public(&self) -> bool {
+        matches!(
+            self,
+            Route::HealthCheck | Route::Login | Route::GetAuthCapabilities
+        )
+    }
+}
+
+/// Entry point of every request to the embedded server.
+pub async fn handle(state: Arc<Embedded>, req: Request<Incoming>) -> Response<Body> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let result = if path.starts_with("/blob/") {
+        blob::handle(&state, req).await
+    } else {
+        api(&state, req).await
+    };
+    match result {
+        Ok(resp) => resp,
+        Err(err) => {
+            if err.status().is_server_error() {
+                tracing::error!(%method, %path, %err, "embedded lakeFS request failed");
+            }
+            if path.starts_with("/blob/") {
+                blob::error_response(&err)
+            } else {
+                error_response(&err)
+            }
+        }
+    }
+}
+
+async fn api(state: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Response<Body>> {
+    let route = Route::parse(req.method(), req.uri().path());
+    let user = match &route {
+        Some(r) if r.is_public() => String::new(),
+        _ => {
+            let headers = req.headers().clone();
+            let now = super::catalog::now_unix();
+            let key = state.jwt_key.clone();
+            state
+                .db(move |meta| super::auth::authenticate(meta, &key, &headers, now))
+                .await?
+        }
+    };
+    let Some(route) = route else {
+        if !req.uri().path().starts_with("/api/v1/") {
+            return Err(ApiError::not_found(format!(
+                "path not found: {}",
+                req.uri().path()
+            )));
+        }
+        return Err(ApiError::NotImplemented(format!(
+            "{} {} is not implemented by lakegate's embedded lakeFS server",
+            req.method(),
+            req.uri().path()
+        )));
+    };
+    dispatch(state, route, user, req).await
+}
+
+async fn dispatch(
+    s: &Arc<Embedded>,
+    route: Route,
+    user: String,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    use Route::*;
+    match route {
+        HealthCheck => Ok(super::http::status_response(http::StatusCode::NO_CONTENT)),
+        GetConfig => config::get_config(),
+        GetStorageConfig => config::get_storage_config(),
+        GetLakeFsVersion => config::get_version(),
+        Login => config::login(s, req).await,
+        GetAuthCapabilities => config::get_auth_capabilities(),
+        GetCurrentUser => config::get_current_user(s, user).await,
+        ListRepositories => repos::list_repositories(s, req).await,
+        CreateRepository => repos::create_repository(s, req).await,
+        GetRepository(r) => repos::get_repository(s, r).await,
+        DeleteRepository(r) => repos::delete_repository(s, r, req).await,
+        ListBranches(r) => repos::list_branches(s, r, req).await,
+        CreateBranch(r) => repos::create_branch(s, r, req).await,
+        GetBranch(r, b) => repos::get_branch(s, r, b).await,
+        DeleteBranch(r, b) => repos::delete_branch(s, r, b).await,
+        Commit(r, b) => repos::commit(s, r, b, user, req).await,
+        GetCommit(r, c) => repos::get_commit(s, r, c).await,
+        LogCommits(r, x) => repos::log_commits(s, r, x, req).await,
+        GetObject(r, x) => objects::get_object(s, r, x, req, true).await,
+        HeadObject(r, x) => objects::get_object(s, r, x, req, false).await,
+        StatObject(r, x) => objects::stat_object(s, r, x, req).await,
+        ListObjects(r, x) => objects::list_objects(s, r, x, req).await,
+        UploadObject(r, b) => objects::upload_object(s, r, b, req).await,
+        DeleteObject(r, b) => objects::delete_object(s, r, b, req).await,
+        DeleteObjects(r, b) => objects::delete_objects(s, r, b, req).await,
+        CopyObject(r, b) => objects::copy_object(s, r, b, req).await,
+        GetPhysicalAddress(r, b) => staging::get_physical_address(s, r, b, req).await,
+        LinkPhysicalAddress(r, b) => staging::link_physical_address(s, r, b, req).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_follow_the_lakefs_spec() {
+        let p =
+            |m: &str, path: &str| Route::parse(&Method::from_bytes(m.as_bytes()).unwrap(), path);
+        assert_eq!(p("GET", "/api/v1/healthcheck"), Some(Route::HealthCheck));
+        assert_eq!(
+            p("GET", "/api/v1/repositories/r/refs/main/objects/stat"),
+            Some(Route::StatObject("r".into(), "main".into()))
+        );
+        assert_eq!(
+            p("HEAD", "/api/v1/repositories/r/refs/c1/objects"),
+            Some(Route::HeadObject("r".into(), "c1".into()))
+        );
+        assert_eq!(
+            p(
+                "PUT",
+                "/api/v1/repositories/r/branches/b%2Dx/staging/backing"
+            ),
+            Some(Route::LinkPhysicalAddress("r".into(), "b-x".into()))
+        );
+        assert_eq!(
+            p(
+                "POST",
+                "/api/v1/repositories/r/branches/main/objects/delete"
+            ),
+            Some(Route::DeleteObjects("r".into(), "main".into()))
+        );
+        assert_eq!(
+            p("GET", "/api/v1/repositories/r/commits/abc"),
+            Some(Route::GetCommit("r".into(), "abc".into()))
+        );
+        assert_eq!(p("PATCH", "/api/v1/repositories/r"), None);
+        assert_eq!(p("GET", "/api/v2/repositories"), None);
+        assert_eq!(p("GET", "/api/v1/repositories/%FF"), None);
+        assert!(Route::Login.is_public());
+        assert!(!Route::ListRepositories.is_public());
+    }
+}

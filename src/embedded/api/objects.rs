@@ -1,0 +1,442 @@
+//! Object operations: `statObject`, `listObjects`, `getObject`, `headObject`, `uploadObject`,
+//! `deleteObject`, `deleteObjects`, `copyObject`.
+
+use super::repos::{pagination, refuse_params};
+use crate::embedded::Embedded;
+use crate::embedded::blob::{MAX_PUT_SIZE, file_body};
+use crate::embedded::catalog::{Entry, ListQuery, Listed, WriteCondition, clamp_amount, now_unix};
+use crate::embedded::error::{ApiError, ApiResult};
+use crate::embedded::http::{Body, Query, json_response, parse_range, read_json, status_response};
+use crate::embedded::presign::new_object_id;
+use crate::lakefs::dto::{
+    ObjectCopyCreation, ObjectErrorList, ObjectStats, ObjectStatsList, PathList, PathType,
+};
+use futures_util::TryStreamExt;
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
+use http_body_util::BodyDataStream;
+use hyper::body::Incoming;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The most paths one `deleteObjects` call may name (lakeFS `DefaultMaxDeleteObjects`).
+pub const MAX_DELETE_OBJECTS: usize = 1000;
+/// Request header prefix carrying user metadata on `uploadObject`.
+const META_HEADER_PREFIX: &str = "x-lakefs-meta-";
+
+/// The required `path` parameter (non-empty, without NUL).
+pub fn object_path(q: &Query, name: &str) -> ApiResult<String> {
+    let path = q.required(name)?;
+    if path.contains('\0') {
+        return Err(ApiError::bad_request(format!("invalid {name}")));
+    }
+    Ok(path.to_string())
+}
+
+/// The write condition of `If-None-Match` / `If-Match` (only `If-None-Match: *` is supported, as in lakeFS).
+pub fn write_condition(headers: &HeaderMap) -> ApiResult<WriteCondition> {
+    let inm = headers.get(header::IF_NONE_MATCH);
+    if headers.contains_key(header::IF_MATCH) || inm.is_some_and(|v| v.as_bytes() != b"*") {
+        return Err(ApiError::NotImplemented(
+            "only If-None-Match: * is supported".into(),
+        ));
+    }
+    Ok(if inm.is_some() {
+        WriteCondition::IfAbsent
+    } else {
+        WriteCondition::None
+    })
+}
+
+/// `ObjectStats` of an entry; `presigned` replaces the address with a GET URL.
+pub fn stats(
+    path: String,
+    e: Entry,
+    with_metadata: bool,
+    presigned: Option<(String, i64)>,
+) -> ObjectStats {
+    let (physical_address, physical_address_expiry) = match presigned {
+        Some((url, exp)) => (url, Some(exp)),
+        None => (e.physical_address, None),
+    };
+    ObjectStats {
+        path,
+        path_type: PathType::Object,
+        physical_address,
+        physical_address_expiry,
+        checksum: e.checksum,
+        size_bytes: Some(e.size_bytes),
+        mtime: e.mtime,
+        metadata: with_metadata.then_some(e.metadata),
+        content_type: Some(e.content_type),
+    }
+}
+
+fn presigned_get(s: &Embedded, e: &Entry, presign: bool) -> ApiResult<Option<(String, i64)>> {
+    if presign {
+        s.presign_address("GET", &e.physical_address).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+pub async fn stat_object(
+    s: &Arc<Embedded>,
+    repo: String,
+    reference: String,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    let q = Query::parse(req.uri().query());
+    let path = object_path(&q, "path")?;
+    let (with_metadata, presign) = (q.bool("user_metadata", true)?, q.bool("presign", false)?);
+    let p = path.clone();
+    let (_, entry) = s.db(move |m| m.stat_entry(&repo, &reference, &p)).await?;
+    let presigned = presigned_get(s, &entry, presign)?;
+    json_response(
+        StatusCode::OK,
+        &stats(path, entry, with_metadata, presigned),
+    )
+}
+
+pub async fn list_objects(
+    s: &Arc<Embedded>,
+    repo: String,
+    reference: String,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    let q = Query::parse(req.uri().query());
+    let (with_metadata, presign) = (q.bool("user_metadata", true)?, q.bool("presign", false)?);
+    let (prefix, after, delimiter) = (
+        q.str_or_empty("prefix").to_string(),
+        q.str_or_empty("after").to_string(),
+        q.str_or_empty("delimiter").to_string(),
+    );
+    let amount = clamp_amount(q.int("amount")?);
+    let (rows, more) = s
+        .db(move |m| {
+            m.list_entries(
+                &repo,
+                &reference,
+                &ListQuery {
+                    prefix: &prefix,
+                    after: &after,
+                    delimiter: &delimiter,
+                    amount,
+                },
+            )
+        })
+        .await?;
+    let page = pagination(rows.len(), more, rows.last().map(Listed::path));
+    let mut results = Vec::with_capacity(rows.len());
+    for row in rows {
+        results.push(match row {
+            Listed::Object(path, e) => {
+                let presigned = presigned_get(s, &e, presign)?;
+                stats(path, e, with_metadata, presigned)
+            }
+            Listed::CommonPrefix(path) => ObjectStats {
+                path,
+                path_type: PathType::CommonPrefix,
+                physical_address: String::new(),
+                physical_address_expiry: None,
+                checksum: String::new(),
+                size_bytes: None,
+                mtime: 0,
+                metadata: None,
+                content_type: None,
+            },
+        });
+    }
+    json_response(
+        StatusCode::OK,
+        &ObjectStatsList {
+            pagination: page,
+            results,
+        },
+    )
+}
+
+fn header_value(v: &str) -> ApiResult<HeaderValue> {
+    HeaderValue::from_str(v).map_err(ApiError::internal)
+}
+
+/// `getObject` (with a body) and `headObject` (without).
+pub async fn get_object(
+    s: &Arc<Embedded>,
+    repo: String,
+    reference: String,
+    req: Request<Incoming>,
+    with_body: bool,
+) -> ApiResult<Response<Body>> {
+    let q = Query::parse(req.uri().query());
+    let path = object_path(&q, "path")?;
+    let presign = q.bool("presign", false)?;
+    let (_, entry) = s
+        .db(move |m| m.stat_entry(&repo, &reference, &path))
+        .await?;
+    if presign && with_body {
+        let (url, _) = s.presign_address("GET", &entry.physical_address)?;
+        let mut resp = status_response(StatusCode::FOUND);
+        resp.headers_mut()
+            .insert(header::LOCATION, header_value(&url)?);
+        return Ok(resp);
+    }
+    let etag = format!("\"{}\"", entry.checksum);
+    let mut resp = status_response(StatusCode::OK);
+    let h = resp.headers_mut();
+    h.insert(header::ETAG, header_value(&etag)?);
+    h.insert(
+        header::LAST_MODIFIED,
+        header_value(&http_date(entry.mtime))?,
+    );
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(header::CONTENT_TYPE, header_value(&entry.content_type)?);
+    if with_body
+        && req
+            .headers()
+            .get(header::IF_NONE_MATCH)
+            .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+    {
+        *resp.status_mut() = StatusCode::NOT_MODIFIED;
+        return Ok(resp);
+    }
+    let (file, len) = s
+        .blobs
+        .open_read(&s.blobs.path_of(&entry.physical_address)?)
+        .await?;
+    let range_header = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok());
+    let range = parse_range(range_header, len)
+        .map_err(|()| ApiError::RangeNotSatisfiable("requested range not satisfiable".into()))?;
+    let (start, count) = match range {
+        Some(r) => {
+            *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
+            resp.headers_mut()
+                .insert(header::CONTENT_RANGE, header_value(&r.content_range(len))?);
+            (r.start, r.len())
+        }
+        None => (0, len),
+    };
+    resp.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(count));
+    if with_body {
+        *resp.body_mut() = file_body(file, start, count).await?;
+    }
+    Ok(resp)
+}
+
+pub fn http_date(unix: i64) -> String {
+    httpdate::fmt_http_date(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix.max(0) as u64),
+    )
+}
+
+fn user_metadata(headers: &HeaderMap) -> BTreeMap<String, String> {
+    headers
+        .iter()
+        .filter_map(|(k, v)| {
+            Some((
+                k.as_str().strip_prefix(META_HEADER_PREFIX)?.to_string(),
+                v.to_str().ok()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+pub async fn upload_object(
+    s: &Arc<Embedded>,
+    repo: String,
+    branch: String,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    let q = Query::parse(req.uri().query());
+    refuse_params(&q, &["storageClass"])?;
+    let path = object_path(&q, "path")?;
+    let force = q.bool("force", false)?;
+    let cond = write_condition(req.headers())?;
+    let (r, b) = (repo.clone(), branch.clone());
+    let repository = s
+        .db(move |m| m.get_branch(&r, &b).and_then(|_| m.get_repository(&r)))
+        .await?;
+    let address = format!(
+        "{}/data/{}",
+        repository.storage_namespace.trim_end_matches('/'),
+        new_object_id()
+    );
+    let dest = s.blobs.path_of(&address)?;
+    let metadata = user_metadata(req.headers());
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let (written, content_type) = if content_type.starts_with("multipart/form-data") {
+        let boundary = multer::parse_boundary(&content_type)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let mut form = multer::Multipart::new(BodyDataStream::new(req.into_body()), boundary);
+        loop {
+            let field = form
+                .next_field()
+                .await
+                .map_err(|e| ApiError::bad_request(format!("multipart body: {e}")))?;
+            let Some(field) = field else {
+                return Err(ApiError::bad_request(
+                    "multipart body has no \"content\" part",
+                ));
+            };
+            if field.name() == Some("content") {
+                let ct = field
+                    .content_type()
+                    .map(|m| m.to_string())
+                    .unwrap_or_default();
+                break (
+                    s.blobs
+                        .write(&dest, field.map_err(|e| e.to_string()), MAX_PUT_SIZE)
+                        .await?,
+                    ct,
+                );
+            }
+        }
+    } else {
+        (
+            s.blobs
+                .write(&dest, BodyDataStream::new(req.into_body()), MAX_PUT_SIZE)
+                .await?,
+            content_type,
+        )
+    };
+    let entry = Entry {
+        physical_address: address,
+        checksum: written.md5_hex,
+        size_bytes: written.size as i64,
+        mtime: now_unix(),
+        content_type: if content_type.is_empty() {
+            "application/octet-stream".into()
+        } else {
+            content_type
+        },
+        metadata,
+    };
+    stage_and_respond(s, repo, branch, path, entry, cond, force, dest).await
+}
+
+/// Stages a freshly written blob; removes the blob again when staging fails.
+#[allow(clippy::too_many_arguments)]
+async fn stage_and_respond(
+    s: &Arc<Embedded>,
+    repo: String,
+    branch: String,
+    path: String,
+    entry: Entry,
+    cond: WriteCondition,
+    force: bool,
+    blob: std::path::PathBuf,
+) -> ApiResult<Response<Body>> {
+    let (p, e) = (path.clone(), entry.clone());
+    if let Err(err) = s
+        .db(move |m| m.stage(&repo, &branch, &p, &e, cond, force))
+        .await
+    {
+        let _ = tokio::fs::remove_file(&blob).await;
+        return Err(err);
+    }
+    json_response(StatusCode::CREATED, &stats(path, entry, true, None))
+}
+
+pub async fn delete_object(
+    s: &Arc<Embedded>,
+    repo: String,
+    branch: String,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    let q = Query::parse(req.uri().query());
+    refuse_params(&q, &["no_tombstone"])?;
+    let path = object_path(&q, "path")?;
+    let force = q.bool("force", false)?;
+    s.db(move |m| m.delete_entries(&repo, &branch, &[path], force))
+        .await?;
+    Ok(status_response(StatusCode::NO_CONTENT))
+}
+
+pub async fn delete_objects(
+    s: &Arc<Embedded>,
+    repo: String,
+    branch: String,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    let q = Query::parse(req.uri().query());
+    refuse_params(&q, &["no_tombstone"])?;
+    let force = q.bool("force", false)?;
+    let body: PathList = read_json(req.into_body()).await?;
+    if body.paths.len() > MAX_DELETE_OBJECTS {
+        return Err(ApiError::bad_request(format!(
+            "too many paths: at most {MAX_DELETE_OBJECTS} per request"
+        )));
+    }
+    let paths: Vec<String> = body
+        .paths
+        .into_iter()
+        .filter(|p| !p.is_empty() && !p.contains('\0'))
+        .collect();
+    s.db(move |m| m.delete_entries(&repo, &branch, &paths, force))
+        .await?;
+    json_response(StatusCode::OK, &ObjectErrorList { errors: vec![] })
+}
+
+pub async fn copy_object(
+    s: &Arc<Embedded>,
+    repo: String,
+    branch: String,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    let q = Query::parse(req.uri().query());
+    let dest_path = object_path(&q, "dest_path")?;
+    let body: ObjectCopyCreation = read_json(req.into_body()).await?;
+    if body.shallow == Some(true) {
+        return Err(ApiError::NotImplemented(
+            "shallow copy is not supported".into(),
+        ));
+    }
+    if body.src_path.is_empty() || body.src_path.contains('\0') {
+        return Err(ApiError::bad_request("src_path: invalid value"));
+    }
+    let src_ref = body
+        .src_ref
+        .clone()
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| branch.clone());
+    let (r, b, sp) = (repo.clone(), branch.clone(), body.src_path.clone());
+    let (repository, src) = s
+        .db(move |m| {
+            m.get_branch(&r, &b)?;
+            m.stat_entry(&r, &src_ref, &sp)
+        })
+        .await?;
+    let address = format!(
+        "{}/data/{}",
+        repository.storage_namespace.trim_end_matches('/'),
+        new_object_id()
+    );
+    let dest = s.blobs.path_of(&address)?;
+    s.blobs
+        .copy(&s.blobs.path_of(&src.physical_address)?, &dest)
+        .await?;
+    let entry = Entry {
+        physical_address: address,
+        mtime: now_unix(),
+        ..src
+    };
+    stage_and_respond(
+        s,
+        repo,
+        branch,
+        dest_path,
+        entry,
+        WriteCondition::None,
+        body.force.unwrap_or(false),
+        dest,
+    )
+    .await
+}

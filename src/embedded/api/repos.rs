@@ -1,0 +1,273 @@
+//! Repository, branch and commit operations: `listRepositories`, `createRepository`,
+//! `getRepository`, `deleteRepository`, `listBranches`, `createBranch`, `getBranch`,
+//! `deleteBranch`, `commit`, `getCommit`, `logCommits`.
+
+use crate::embedded::Embedded;
+use crate::embedded::blob::SCHEME;
+use crate::embedded::catalog::{clamp_amount, now_unix, valid_branch_name, valid_repo_name};
+use crate::embedded::error::{ApiError, ApiResult};
+use crate::embedded::http::{Body, Query, full, json_response, read_json, status_response};
+use crate::lakefs::dto::{
+    BranchCreation, CommitCreation, CommitList, Pagination, RefList, Repository,
+    RepositoryCreation, RepositoryList,
+};
+use http::{HeaderValue, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use std::sync::Arc;
+
+/// lakeFS reports 1000 as every listing's `max_per_page`.
+pub const MAX_PER_PAGE: u64 = 1000;
+
+/// A `Pagination` for a page whose last id is `last`.
+pub fn pagination(count: usize, has_more: bool, last: Option<&str>) -> Pagination {
+    Pagination {
+        has_more,
+        next_offset: if has_more {
+            last.unwrap_or_default().to_string()
+        } else {
+            String::new()
+        },
+        results: count as u64,
+        max_per_page: MAX_PER_PAGE,
+    }
+}
+
+/// Rejects parameters we do not implement instead of silently ignoring them.
+pub fn refuse_params(q: &Query, names: &[&str]) -> ApiResult<()> {
+    for name in names {
+        if q.get(name).is_some_and(|v| !v.is_empty() && v != "false") {
+            return Err(ApiError::NotImplemented(format!(
+                "parameter \"{name}\" is not supported by the embedded server"
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub async fn list_repositories(
+    s: &Arc<Embedded>,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    let q = Query::parse(req.uri().query());
+    let (prefix, after, search) = (
+        q.str_or_empty("prefix").to_string(),
+        q.str_or_empty("after").to_string(),
+        q.str_or_empty("search").to_string(),
+    );
+    let amount = clamp_amount(q.int("amount")?);
+    let (repos, more) = s
+        .db(move |m| m.list_repositories(&prefix, &after, &search, amount))
+        .await?;
+    let page = pagination(repos.len(), more, repos.last().map(|r| r.id.as_str()));
+    json_response(
+        StatusCode::OK,
+        &RepositoryList {
+            pagination: page,
+            results: repos,
+        },
+    )
+}
+
+fn validate_namespace(ns: &str) -> ApiResult<()> {
+    let rest = ns.strip_prefix(SCHEME).unwrap_or("");
+    let ok = !rest.trim_matches('/').is_empty()
+        && rest
+            .trim_end_matches('/')
+            .split('/')
+            .all(|p| !p.is_empty() && p != "." && p != ".." && !p.contains(['\\', '\0', ',']));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "storage namespace {ns:?} is not valid for the local blockstore (expected local://<path>)"
+        )))
+    }
+}
+
+pub async fn create_repository(
+    s: &Arc<Embedded>,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    let q = Query::parse(req.uri().query());
+    refuse_params(&q, &["bare"])?;
+    let body: RepositoryCreation = read_json(req.into_body()).await?;
+    if !valid_repo_name(&body.name) {
+        return Err(ApiError::bad_request(format!(
+            "repository id: invalid value: {:?}",
+            body.name
+        )));
+    }
+    validate_namespace(&body.storage_namespace)?;
+    let default_branch = body
+        .default_branch
+        .clone()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| "main".into());
+    if !valid_branch_name(&default_branch) {
+        return Err(ApiError::bad_request(format!(
+            "branch id: invalid value: {default_branch:?}"
+        )));
+    }
+    if body.sample_data == Some(true) {
+        return Err(ApiError::NotImplemented(
+            "sample_data is not supported by the embedded server".into(),
+        ));
+    }
+    if body.storage_id.as_deref().is_some_and(|id| !id.is_empty()) {
+        return Err(ApiError::bad_request(
+            "storage_id: the embedded server has a single blockstore",
+        ));
+    }
+    let repo = Repository {
+        id: body.name,
+        creation_date: now_unix(),
+        default_branch,
+        storage_namespace: body.storage_namespace,
+        storage_id: None,
+        read_only: Some(body.read_only.unwrap_or(false)),
+    };
+    let created = s.db(move |m| m.create_repository(repo)).await?;
+    json_response(StatusCode::CREATED, &created)
+}
+
+pub async fn get_repository(s: &Arc<Embedded>, repo: String) -> ApiResult<Response<Body>> {
+    let found = s.db(move |m| m.get_repository(&repo)).await?;
+    json_response(StatusCode::OK, &found)
+}
+
+pub async fn delete_repository(
+    s: &Arc<Embedded>,
+    repo: String,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    let force = Query::parse(req.uri().query()).bool("force", false)?;
+    s.db(move |m| m.delete_repository(&repo, force)).await?;
+    Ok(status_response(StatusCode::NO_CONTENT))
+}
+
+pub async fn list_branches(
+    s: &Arc<Embedded>,
+    repo: String,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    let q = Query::parse(req.uri().query());
+    let (prefix, after) = (
+        q.str_or_empty("prefix").to_string(),
+        q.str_or_empty("after").to_string(),
+    );
+    let amount = clamp_amount(q.int("amount")?);
+    let (refs, more) = s
+        .db(move |m| m.list_branches(&repo, &prefix, &after, amount))
+        .await?;
+    let page = pagination(refs.len(), more, refs.last().map(|r| r.id.as_str()));
+    json_response(
+        StatusCode::OK,
+        &RefList {
+            pagination: page,
+            results: refs,
+        },
+    )
+}
+
+pub async fn create_branch(
+    s: &Arc<Embedded>,
+    repo: String,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    let body: BranchCreation = read_json(req.into_body()).await?;
+    if !valid_branch_name(&body.name) {
+        return Err(ApiError::bad_request(format!(
+            "branch id: invalid value: {:?}",
+            body.name
+        )));
+    }
+    if body.hidden == Some(true) {
+        return Err(ApiError::NotImplemented(
+            "hidden branches are not supported by the embedded server".into(),
+        ));
+    }
+    if body.source.is_empty() {
+        return Err(ApiError::bad_request("source: required"));
+    }
+    let commit_id = s
+        .db(move |m| m.create_branch(&repo, &body.name, &body.source))
+        .await?;
+    let mut resp = Response::new(full(commit_id));
+    *resp.status_mut() = StatusCode::CREATED;
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html"),
+    );
+    Ok(resp)
+}
+
+pub async fn get_branch(
+    s: &Arc<Embedded>,
+    repo: String,
+    branch: String,
+) -> ApiResult<Response<Body>> {
+    let found = s.db(move |m| m.get_branch(&repo, &branch)).await?;
+    json_response(StatusCode::OK, &found)
+}
+
+pub async fn delete_branch(
+    s: &Arc<Embedded>,
+    repo: String,
+    branch: String,
+) -> ApiResult<Response<Body>> {
+    s.db(move |m| m.delete_branch(&repo, &branch)).await?;
+    Ok(status_response(StatusCode::NO_CONTENT))
+}
+
+pub async fn commit(
+    s: &Arc<Embedded>,
+    repo: String,
+    branch: String,
+    user: String,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    refuse_params(&Query::parse(req.uri().query()), &["source_metarange"])?;
+    let body: CommitCreation = read_json(req.into_body()).await?;
+    let commit = s
+        .db(move |m| m.commit(&repo, &branch, &body, &user))
+        .await?;
+    json_response(StatusCode::CREATED, &commit)
+}
+
+pub async fn get_commit(s: &Arc<Embedded>, repo: String, id: String) -> ApiResult<Response<Body>> {
+    let commit = s.db(move |m| m.get_commit(&repo, &id)).await?;
+    json_response(StatusCode::OK, &commit)
+}
+
+pub async fn log_commits(
+    s: &Arc<Embedded>,
+    repo: String,
+    reference: String,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    let q = Query::parse(req.uri().query());
+    refuse_params(
+        &q,
+        &[
+            "objects",
+            "prefixes",
+            "limit",
+            "first_parent",
+            "since",
+            "stop_at",
+        ],
+    )?;
+    let after = q.str_or_empty("after").to_string();
+    let amount = clamp_amount(q.int("amount")?);
+    let (commits, more) = s
+        .db(move |m| m.log_commits(&repo, &reference, &after, amount))
+        .await?;
+    let page = pagination(commits.len(), more, commits.last().map(|c| c.id.as_str()));
+    json_response(
+        StatusCode::OK,
+        &CommitList {
+            pagination: page,
+            results: commits,
+        },
+    )
+}

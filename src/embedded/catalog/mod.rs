@@ -1,0 +1,12 @@
+//! The embedded server's catalog: lakeFS's data model (repositories, branches, commits, staged and
+//! committed entries) on the redb metadata store. Synchronous; callers run it on blocking threads.
+
+pub mod commits;
+pub mod meta;
+pub mod objects;
+pub mod repos;
+pub mod users;
+
+pub use meta::{Entry, Meta, clamp_amount, now_unix};
+pub use objects::{ListQuery, Listed, WriteCondition};
+pub use repos::{Resolved, valid_branch_name, valid_repo_name};

@@ -1,0 +1,351 @@
+//! Repositories, branches and ref resolution of the embedded server, with lakeFS's rules:
+//! repository names `^[a-z0-9][a-z0-9-]{2,62}$`, branch names `^\w[-\w]*$`, a repository starts with
+//! an empty "Repository created" commit on its default branch, the default branch cannot be deleted,
+//! and a ref is a branch name, a full commit id or a unique commit id prefix (≥ 6 hex digits).
+//! (lakeFS API: `createRepository`, `listRepositories`, `getRepository`, `deleteRepository`,
+//! `createBranch`, `listBranches`, `getBranch`, `deleteBranch`.)
+
+use super::meta::*;
+use crate::embedded::error::{ApiError, ApiResult};
+use crate::lakefs::dto::{Commit, Ref, Repository};
+use redb::{ReadTransaction, ReadableTable};
+use std::collections::BTreeMap;
+
+/// What a ref names: a branch (reads see its staged changes) or a bare commit.
+#[derive(Debug, Clone)]
+pub enum Resolved {
+    Branch { name: String, commit: Commit },
+    Commit(Commit),
+}
+
+impl Resolved {
+    pub fn commit(&self) -> &Commit {
+        match self {
+            Resolved::Branch { commit, .. } | Resolved::Commit(commit) => commit,
+        }
+    }
+
+    pub fn branch(&self) -> Option<&str> {
+        match self {
+            Resolved::Branch { name, .. } => Some(name),
+            Resolved::Commit(_) => None,
+        }
+    }
+}
+
+pub fn valid_repo_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    let ok = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    (3..=63).contains(&b.len()) && ok(b[0]) && b[1..].iter().all(|&c| ok(c) || c == b'-')
+}
+
+pub fn valid_branch_name(name: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if word(c)) && chars.all(|c| word(c) || c == '-')
+}
+
+pub(crate) fn get_json<T, V>(table: &T, key: &str) -> ApiResult<Option<V>>
+where
+    T: ReadableTable<&'static str, &'static [u8]>,
+    V: for<'de> serde::Deserialize<'de>,
+{
+    match table.get(key)? {
+        Some(v) => Ok(Some(from_json(v.value())?)),
+        None => Ok(None),
+    }
+}
+
+fn repo_not_found() -> ApiError {
+    ApiError::not_found("repository not found")
+}
+
+impl Meta {
+    /// `createRepository`: stores the repository, its initial commit and default branch.
+    pub fn create_repository(&self, repo: Repository) -> ApiResult<Repository> {
+        let initial = Commit {
+            id: String::new(),
+            parents: vec![],
+            committer: String::new(),
+            message: "Repository created".into(),
+            creation_date: repo.creation_date,
+            meta_range_id: String::new(),
+            metadata: Some(BTreeMap::new()),
+            generation: Some(1),
+            version: Some(1),
+        };
+        let initial = Commit {
+            id: super::commits::commit_id(&repo.id, &initial),
+            ..initial
+        };
+        let txn = self.db.begin_write()?;
+        {
+            let mut repos = txn.open_table(REPOS)?;
+            if repos.get(repo.id.as_str())?.is_some() {
+                return Err(ApiError::Conflict("repository already exists".into()));
+            }
+            for item in repos.iter()? {
+                let (_, v) = item?;
+                let other: Repository = from_json(v.value())?;
+                if other.storage_namespace.trim_end_matches('/')
+                    == repo.storage_namespace.trim_end_matches('/')
+                {
+                    return Err(ApiError::bad_request(format!(
+                        "storage namespace {} already in use by repository {}",
+                        repo.storage_namespace, other.id
+                    )));
+                }
+            }
+            repos.insert(repo.id.as_str(), to_json(&repo)?.as_slice())?;
+            let mut commits = txn.open_table(COMMITS)?;
+            commits.insert(
+                key2(&repo.id, &initial.id).as_str(),
+                to_json(&initial)?.as_slice(),
+            )?;
+            let mut branches = txn.open_table(BRANCHES)?;
+            branches.insert(
+                key2(&repo.id, &repo.default_branch).as_str(),
+                initial.id.as_str(),
+            )?;
+        }
+        txn.commit()?;
+        Ok(repo)
+    }
+
+    /// `getRepository`.
+    pub fn get_repository(&self, id: &str) -> ApiResult<Repository> {
+        let txn = self.db.begin_read()?;
+        get_json(&txn.open_table(REPOS)?, id)?.ok_or_else(repo_not_found)
+    }
+
+    /// `listRepositories`: `(page, has_more)`.
+    pub fn list_repositories(
+        &self,
+        prefix: &str,
+        after: &str,
+        search: &str,
+        amount: usize,
+    ) -> ApiResult<(Vec<Repository>, bool)> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(REPOS)?;
+        let mut out = Vec::new();
+        for item in table.range::<&str>(prefix.max(after)..)? {
+            let (k, v) = item?;
+            let id = k.value();
+            if !id.starts_with(prefix) {
+                break;
+            }
+            if id <= after || !id.contains(search) {
+                continue;
+            }
+            out.push(from_json(v.value())?);
+            if out.len() > amount {
+                break;
+            }
+        }
+        let more = out.len() > amount;
+        out.truncate(amount);
+        Ok((out, more))
+    }
+
+    /// `deleteRepository`: removes the repository and every branch, commit and entry of it.
+    /// Object bytes stay in the blob store (lakeFS leaves them to garbage collection too).
+    pub fn delete_repository(&self, id: &str, force: bool) -> ApiResult<()> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut repos = txn.open_table(REPOS)?;
+            let repo: Repository = get_json(&repos, id)?.ok_or_else(repo_not_found)?;
+            if repo.read_only == Some(true) && !force {
+                return Err(ApiError::Forbidden(
+                    "repository is read-only: use force to delete it".into(),
+                ));
+            }
+            repos.remove(id)?;
+            let prefix = format!("{id}\0");
+            let mut branches = txn.open_table(BRANCHES)?;
+            for k in keys_with_prefix(&branches, &prefix)? {
+                branches.remove(k.as_str())?;
+            }
+            for def in [COMMITS, STAGED, TREES] {
+                let mut t = txn.open_table(def)?;
+                for k in keys_with_prefix(&t, &prefix)? {
+                    t.remove(k.as_str())?;
+                }
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// `createBranch`: the new branch points at the commit `source` resolves to; returns its id.
+    pub fn create_branch(&self, repo: &str, name: &str, source: &str) -> ApiResult<String> {
+        let commit_id = {
+            let read = self.db.begin_read()?;
+            resolve(&read, repo, source)?.1.commit().id.clone()
+        };
+        let txn = self.db.begin_write()?;
+        {
+            if txn.open_table(REPOS)?.get(repo)?.is_none() {
+                return Err(repo_not_found());
+            }
+            let mut branches = txn.open_table(BRANCHES)?;
+            let key = key2(repo, name);
+            if branches.get(key.as_str())?.is_some() {
+                return Err(ApiError::Conflict("branch already exists".into()));
+            }
+            branches.insert(key.as_str(), commit_id.as_str())?;
+        }
+        txn.commit()?;
+        Ok(commit_id)
+    }
+
+    /// `getBranch`.
+    pub fn get_branch(&self, repo: &str, name: &str) -> ApiResult<Ref> {
+        let txn = self.db.begin_read()?;
+        ensure_repo(&txn, repo)?;
+        let branches = txn.open_table(BRANCHES)?;
+        let head = branches
+            .get(key2(repo, name).as_str())?
+            .map(|v| v.value().to_string());
+        let commit_id = head.ok_or_else(|| ApiError::not_found("branch not found"))?;
+        Ok(Ref {
+            id: name.to_string(),
+            commit_id,
+        })
+    }
+
+    /// `listBranches`: `(page, has_more)`.
+    pub fn list_branches(
+        &self,
+        repo: &str,
+        prefix: &str,
+        after: &str,
+        amount: usize,
+    ) -> ApiResult<(Vec<Ref>, bool)> {
+        let txn = self.db.begin_read()?;
+        ensure_repo(&txn, repo)?;
+        let table = txn.open_table(BRANCHES)?;
+        let key_prefix = key2(repo, "");
+        let start = key2(repo, prefix.max(after));
+        let mut out = Vec::new();
+        for item in table.range::<&str>(start.as_str()..)? {
+            let (k, v) = item?;
+            let Some(name) = k.value().strip_prefix(key_prefix.as_str()) else {
+                break;
+            };
+            if !name.starts_with(prefix) {
+                break;
+            }
+            if name <= after {
+                continue;
+            }
+            out.push(Ref {
+                id: name.to_string(),
+                commit_id: v.value().to_string(),
+            });
+            if out.len() > amount {
+                break;
+            }
+        }
+        let more = out.len() > amount;
+        out.truncate(amount);
+        Ok((out, more))
+    }
+
+    /// `deleteBranch`: drops the branch and its uncommitted changes.
+    pub fn delete_branch(&self, repo: &str, name: &str) -> ApiResult<()> {
+        let txn = self.db.begin_write()?;
+        {
+            let repos = txn.open_table(REPOS)?;
+            let repository: Repository = get_json(&repos, repo)?.ok_or_else(repo_not_found)?;
+            let mut branches = txn.open_table(BRANCHES)?;
+            if branches.get(key2(repo, name).as_str())?.is_none() {
+                return Err(ApiError::not_found("branch not found"));
+            }
+            if repository.default_branch == name {
+                return Err(ApiError::bad_request(
+                    "cannot delete repository default branch",
+                ));
+            }
+            branches.remove(key2(repo, name).as_str())?;
+            let mut staged = txn.open_table(STAGED)?;
+            for k in keys_with_prefix(&staged, &key3(repo, name, ""))? {
+                staged.remove(k.as_str())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+}
+
+/// The repository, or 404.
+pub(crate) fn ensure_repo(txn: &ReadTransaction, repo: &str) -> ApiResult<Repository> {
+    get_json(&txn.open_table(REPOS)?, repo)?.ok_or_else(repo_not_found)
+}
+
+/// Resolves `reference` in `repo`: a branch, a full commit id or a unique commit id prefix.
+pub(crate) fn resolve(
+    txn: &ReadTransaction,
+    repo: &str,
+    reference: &str,
+) -> ApiResult<(Repository, Resolved)> {
+    let repository = ensure_repo(txn, repo)?;
+    let commits = txn.open_table(COMMITS)?;
+    let head = txn
+        .open_table(BRANCHES)?
+        .get(key2(repo, reference).as_str())?
+        .map(|v| v.value().to_string());
+    if let Some(id) = head {
+        let commit = get_json(&commits, &key2(repo, &id))?
+            .ok_or_else(|| ApiError::internal("branch head missing"))?;
+        return Ok((
+            repository,
+            Resolved::Branch {
+                name: reference.to_string(),
+                commit,
+            },
+        ));
+    }
+    let hex = reference.len() >= 6 && reference.chars().all(|c| c.is_ascii_hexdigit());
+    if hex {
+        let prefix = key2(repo, &reference.to_ascii_lowercase());
+        let mut found = None;
+        for item in commits.range::<&str>(prefix.as_str()..)? {
+            let (k, v) = item?;
+            if !k.value().starts_with(prefix.as_str()) {
+                break;
+            }
+            if found.is_some() {
+                return Err(ApiError::not_found("reference is ambiguous"));
+            }
+            found = Some(from_json::<Commit>(v.value())?);
+        }
+        if let Some(commit) = found {
+            return Ok((repository, Resolved::Commit(commit)));
+        }
+    }
+    Err(ApiError::not_found(format!("ref {reference} not found")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_lakefs_patterns() {
+        assert!(valid_repo_name("demo"));
+        assert!(valid_repo_name("a-1"));
+        assert!(!valid_repo_name("ab"));
+        assert!(!valid_repo_name("-abc"));
+        assert!(!valid_repo_name("Abc"));
+        assert!(!valid_repo_name("a.b.c"));
+        assert!(!valid_repo_name(&"a".repeat(64)));
+        assert!(valid_repo_name(&"a".repeat(63)));
+        assert!(valid_branch_name("main"));
+        assert!(valid_branch_name("feature-1_x"));
+        assert!(!valid_branch_name("-x"));
+        assert!(!valid_branch_name("a/b"));
+        assert!(!valid_branch_name("a.b"));
+        assert!(!valid_branch_name(""));
+    }
+}

@@ -1,0 +1,152 @@
+//! The embedded lakeFS-compatible server: lakeFS's REST API (`/api/v1`, lakeFS v1.84's
+//! `api/swagger.yml`) over on-disk metadata (redb) and a local blob store whose presigned URLs it
+//! answers itself (`/blob/…`), the way S3 answers the URLs real lakeFS hands out.
+//!
+//! `lakegate dev` runs it for users; the tests run it as their lakeFS. Unlike real lakeFS's `local`
+//! blockstore, this one presigns on purpose: lakegate's data path needs presigned URLs.
+
+pub mod api;
+pub mod auth;
+pub mod blob;
+pub mod catalog;
+pub mod error;
+pub mod http;
+pub mod presign;
+
+use blob::BlobStore;
+use catalog::Meta;
+use error::{ApiError, ApiResult};
+use presign::{AddressSigner, Presigner};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// lakeFS's default presigned URL lifetime (`blockstore.s3.pre_signed_expiry`).
+pub const PRESIGN_EXPIRY: Duration = Duration::from_secs(15 * 60);
+
+/// How to run the embedded server.
+#[derive(Debug, Clone)]
+pub struct EmbeddedConfig {
+    /// Directory for metadata (`meta.redb`) and blobs.
+    pub data_dir: PathBuf,
+    /// Address of the REST API and blob listener (port 0 picks a free port).
+    pub listen: SocketAddr,
+}
+
+/// The state every request handler shares.
+pub struct Embedded {
+    pub(crate) meta: Arc<Meta>,
+    pub(crate) blobs: BlobStore,
+    pub(crate) presigner: Presigner,
+    pub(crate) addresses: AddressSigner,
+    pub(crate) jwt_key: Vec<u8>,
+    /// `http://host:port` of this server, the base of the URLs it presigns.
+    pub(crate) base_url: String,
+}
+
+/// Credentials of the admin user.
+#[derive(Debug, Clone)]
+pub struct AdminCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Whether they were created by this start (first start of a data dir).
+    pub created: bool,
+}
+
+/// A started server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: Arc<Embedded>,
+    pub admin: AdminCredentials,
+    listener: TcpListener,
+}
+
+fn random_hex(bytes: usize) -> String {
+    let v: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
+    hex::encode(v)
+}
+
+impl Running {
+    /// The REST API base URL (`…/api/v1`).
+    pub fn api_endpoint(&self) -> String {
+        format!("{}/api/v1", self.state.base_url)
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()>) {
+        let state = self.state;
+        let handler = move |req| {
+            let state = state.clone();
+            async move { api::handle(state, req).await }
+        };
+        crate::server::serve(self.listener, handler, shutdown).await;
+    }
+}
+
+impl Embedded {
+    /// Opens the data dir (creating the admin user on first start) and binds the listener.
+    pub async fn start(cfg: &EmbeddedConfig) -> ApiResult<Running> {
+        std::fs::create_dir_all(&cfg.data_dir)?;
+        let db_path = cfg.data_dir.join("meta.redb");
+        let meta = tokio::task::spawn_blocking(move || Meta::open(&db_path)).await??;
+        let jwt_key = meta.setting_or_init("jwt_secret", || random_hex(32))?;
+        let address_key = meta.setting_or_init("address_secret", || random_hex(32))?;
+        let blob_key = meta.setting_or_init("blob_access_key_id", || {
+            format!("LGBLOB{}", random_hex(7).to_uppercase())
+        })?;
+        let blob_secret = meta.setting_or_init("blob_secret_access_key", || random_hex(20))?;
+        let (access_key_id, secret_access_key, created) = meta.ensure_admin()?;
+        let listener = TcpListener::bind(cfg.listen).await?;
+        let addr = listener.local_addr()?;
+        let state = Embedded {
+            meta: Arc::new(meta),
+            blobs: BlobStore::open(&cfg.data_dir)?,
+            presigner: Presigner::new(blob_key, blob_secret),
+            addresses: AddressSigner::new(address_key.into_bytes()),
+            jwt_key: jwt_key.into_bytes(),
+            base_url: format!("http://{addr}"),
+        };
+        let admin = AdminCredentials {
+            access_key_id,
+            secret_access_key,
+            created,
+        };
+        Ok(Running {
+            addr,
+            state: Arc::new(state),
+            admin,
+            listener,
+        })
+    }
+
+    /// Runs `f` on the metadata store on a blocking thread.
+    pub(crate) async fn db<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Meta) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let meta = self.meta.clone();
+        tokio::task::spawn_blocking(move || f(&meta))
+            .await
+            .map_err(ApiError::from)?
+    }
+
+    /// A presigned URL for `method` on the blob at `address` (a `local://` address).
+    pub(crate) fn presign_address(&self, method: &str, address: &str) -> ApiResult<(String, i64)> {
+        let rel = address
+            .strip_prefix(blob::SCHEME)
+            .ok_or_else(|| ApiError::bad_request(format!("cannot presign {address:?}")))?;
+        let encoded: Vec<String> = rel
+            .split('/')
+            .map(|seg| percent_encoding::utf8_percent_encode(seg, http::QUERY_VALUE).to_string())
+            .collect();
+        let path = format!("/blob/{}", encoded.join("/"));
+        let url = self
+            .presigner
+            .presign(method, &self.base_url, &path, PRESIGN_EXPIRY)
+            .map_err(ApiError::Internal)?;
+        Ok((url, catalog::now_unix() + PRESIGN_EXPIRY.as_secs() as i64))
+    }
+}

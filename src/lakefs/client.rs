@@ -1,0 +1,769 @@
+//! Typed async client for the lakeFS REST API (`/api/v1`, lakeFS's `api/swagger.yml`) on a pooled
+//! keep-alive hyper-util client.
+//!
+//! Auth is HTTP basic (access key pair) or a bearer JWT obtained from `POST /auth/login` and renewed
+//! before it expires. Every call has a timeout; idempotent calls are retried with exponential
+//! backoff on 429, 503 and connection errors only.
+
+use super::dto::*;
+use super::error::LakeFsError;
+use base64::Engine;
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, header};
+use http_body_util::{BodyExt, Full, combinators::UnsyncBoxBody};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::{Client, connect::HttpConnector};
+use hyper_util::rt::TokioExecutor;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+/// Request body type: any stream of bytes (JSON bodies are one chunk).
+pub type ReqBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+type Result<T> = std::result::Result<T, LakeFsError>;
+
+/// Characters escaped in path segments and query values.
+const ESCAPE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+/// Renew a login token this long before it expires.
+const TOKEN_RENEW_MARGIN: i64 = 5 * 60;
+
+/// How the client authenticates.
+#[derive(Clone)]
+pub enum Credentials {
+    /// HTTP basic auth with a lakeFS access key pair.
+    Basic {
+        access_key_id: String,
+        secret_access_key: String,
+    },
+    /// A JWT from `login` with this key pair, renewed before expiry.
+    Login {
+        access_key_id: String,
+        secret_access_key: String,
+    },
+    /// A fixed bearer token.
+    Token(String),
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::Basic { access_key_id, .. } => write!(f, "Basic({access_key_id})"),
+            Credentials::Login { access_key_id, .. } => write!(f, "Login({access_key_id})"),
+            Credentials::Token(_) => write!(f, "Token(…)"),
+        }
+    }
+}
+
+/// Client settings.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Base URL ending in `/api/v1`.
+    pub endpoint: String,
+    pub credentials: Credentials,
+    /// Per-attempt limit for receiving the answer's headers.
+    pub timeout: Duration,
+    /// Extra attempts for retryable failures of idempotent calls.
+    pub retries: u32,
+    /// First backoff delay (doubled each retry).
+    pub backoff: Duration,
+}
+
+impl ClientConfig {
+    pub fn new(endpoint: impl Into<String>, credentials: Credentials) -> ClientConfig {
+        ClientConfig {
+            endpoint: endpoint.into().trim_end_matches('/').to_string(),
+            credentials,
+            timeout: Duration::from_secs(30),
+            retries: 3,
+            backoff: Duration::from_millis(100),
+        }
+    }
+}
+
+/// `listObjects` parameters.
+#[derive(Debug, Clone, Default)]
+pub struct ListObjectsParams<'a> {
+    pub prefix: &'a str,
+    pub after: &'a str,
+    pub delimiter: &'a str,
+    pub amount: Option<u32>,
+    pub presign: bool,
+    pub user_metadata: bool,
+}
+
+/// The lakeFS client (cheap to clone; clones share the connection pool and token).
+#[derive(Clone)]
+pub struct LakeFsClient {
+    http: Client<HttpConnector, ReqBody>,
+    cfg: Arc<ClientConfig>,
+    token: Arc<Mutex<Option<(String, i64)>>>,
+}
+
+fn seg(s: &str) -> String {
+    utf8_percent_encode(s, ESCAPE).to_string()
+}
+
+fn json_body<T: Serialize>(value: &T) -> Result<ReqBody> {
+    let bytes = serde_json::to_vec(value).map_err(|e| LakeFsError::Request(e.to_string()))?;
+    Ok(Full::new(Bytes::from(bytes))
+        .map_err(|never| match never {})
+        .boxed_unsync())
+}
+
+fn empty_body() -> ReqBody {
+    Full::new(Bytes::new())
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// A query string from `(name, value)` pairs, skipping `None` values.
+fn query(pairs: &[(&str, Option<String>)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", seg(v))))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+fn nonempty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// Whether a call may be retried.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Idempotent {
+    Yes,
+    No,
+}
+
+impl LakeFsClient {
+    pub fn new(cfg: ClientConfig) -> Result<LakeFsClient> {
+        if !cfg.endpoint.starts_with("http://") {
+            return Err(LakeFsError::Request(format!(
+                "endpoint {} must be http:// (https arrives with TLS support)",
+                cfg.endpoint
+            )));
+        }
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(cfg.timeout));
+        let http = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build(connector);
+        Ok(LakeFsClient {
+            http,
+            cfg: Arc::new(cfg),
+            token: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// The `Authorization` header for the next call (logging in when needed).
+    async fn authorization(&self) -> Result<Option<HeaderValue>> {
+        let value = match &self.cfg.credentials {
+            Credentials::Basic {
+                access_key_id,
+                secret_access_key,
+            } => {
+                let raw = format!("{access_key_id}:{secret_access_key}");
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(raw)
+                )
+            }
+            Credentials::Token(t) => format!("Bearer {t}"),
+            Credentials::Login {
+                access_key_id,
+                secret_access_key,
+            } => {
+                let mut guard = self.token.lock().await;
+                let fresh = guard
+                    .as_ref()
+                    .is_some_and(|(_, exp)| *exp - TOKEN_RENEW_MARGIN > now_unix());
+                if !fresh {
+                    let t = self.login(access_key_id, secret_access_key).await?;
+                    *guard = Some((t.token, t.token_expiration.unwrap_or(i64::MAX)));
+                }
+                format!(
+                    "Bearer {}",
+                    guard.as_ref().map(|(t, _)| t.as_str()).unwrap_or_default()
+                )
+            }
+        };
+        HeaderValue::from_str(&value)
+            .map(Some)
+            .map_err(|e| LakeFsError::Request(e.to_string()))
+    }
+
+    /// Sends one request (with retries when idempotent) and returns the raw answer, 2xx or 3xx.
+    async fn send(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: impl Fn() -> Result<ReqBody>,
+        headers: &[(header::HeaderName, HeaderValue)],
+        idempotent: Idempotent,
+        authenticated: bool,
+    ) -> Result<Response<Incoming>> {
+        let mut attempt = 0;
+        loop {
+            let auth = if authenticated {
+                self.authorization().await?
+            } else {
+                None
+            };
+            let result = self
+                .send_once(method.clone(), path_and_query, body()?, headers, auth)
+                .await;
+            match result {
+                Err(e)
+                    if idempotent == Idempotent::Yes
+                        && attempt < self.cfg.retries
+                        && e.is_retryable() =>
+                {
+                    tokio::time::sleep(self.cfg.backoff * 2u32.pow(attempt)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: ReqBody,
+        headers: &[(header::HeaderName, HeaderValue)],
+        auth: Option<HeaderValue>,
+    ) -> Result<Response<Incoming>> {
+        let uri = format!("{}{path_and_query}", self.cfg.endpoint);
+        let mut req = Request::builder()
+            .method(method)
+            .uri(&uri)
+            .body(body)
+            .map_err(|e| LakeFsError::Request(e.to_string()))?;
+        if let Some(auth) = auth {
+            req.headers_mut().insert(header::AUTHORIZATION, auth);
+        }
+        for (k, v) in headers {
+            req.headers_mut().insert(k.clone(), v.clone());
+        }
+        let resp = match tokio::time::timeout(self.cfg.timeout, self.http.request(req)).await {
+            Err(_) => return Err(LakeFsError::Timeout(self.cfg.timeout)),
+            Ok(Err(e)) => return Err(LakeFsError::Connect(format!("{e:?}"))),
+            Ok(Ok(resp)) => resp,
+        };
+        let status = resp.status();
+        if status.is_success() || status.is_redirection() {
+            return Ok(resp);
+        }
+        let bytes = self.collect(resp).await.unwrap_or_default();
+        let message = serde_json::from_slice::<Error>(&bytes)
+            .map(|e| e.message)
+            .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).trim().to_string());
+        Err(LakeFsError::Api { status, message })
+    }
+
+    async fn collect(&self, resp: Response<Incoming>) -> Result<Bytes> {
+        let body = tokio::time::timeout(self.cfg.timeout, resp.into_body().collect()).await;
+        match body {
+            Err(_) => Err(LakeFsError::Timeout(self.cfg.timeout)),
+            Ok(Err(e)) => Err(LakeFsError::Connect(e.to_string())),
+            Ok(Ok(c)) => Ok(c.to_bytes()),
+        }
+    }
+
+    async fn decode<T: DeserializeOwned>(&self, resp: Response<Incoming>) -> Result<T> {
+        let bytes = self.collect(resp).await?;
+        serde_json::from_slice(&bytes).map_err(|e| LakeFsError::Decode(e.to_string()))
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let resp = self
+            .send(
+                Method::GET,
+                path,
+                || Ok(empty_body()),
+                &[],
+                Idempotent::Yes,
+                true,
+            )
+            .await?;
+        self.decode(resp).await
+    }
+
+    async fn send_json<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &B,
+        idem: Idempotent,
+    ) -> Result<T> {
+        let resp = self
+            .send(
+                method,
+                path,
+                || json_body(body),
+                &[json_header()],
+                idem,
+                true,
+            )
+            .await?;
+        self.decode(resp).await
+    }
+
+    async fn send_empty(&self, method: Method, path: &str) -> Result<()> {
+        let resp = self
+            .send(
+                method,
+                path,
+                || Ok(empty_body()),
+                &[],
+                Idempotent::Yes,
+                true,
+            )
+            .await?;
+        self.collect(resp).await.map(drop)
+    }
+
+    fn repo_path(repo: &str) -> String {
+        format!("/repositories/{}", seg(repo))
+    }
+
+    fn branch_path(repo: &str, branch: &str) -> String {
+        format!("/repositories/{}/branches/{}", seg(repo), seg(branch))
+    }
+
+    fn ref_path(repo: &str, reference: &str) -> String {
+        format!("/repositories/{}/refs/{}", seg(repo), seg(reference))
+    }
+}
+
+fn json_header() -> (header::HeaderName, HeaderValue) {
+    (
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    )
+}
+
+/// Health, config and auth.
+impl LakeFsClient {
+    /// `healthCheck` (`GET /healthcheck` → 204).
+    pub async fn health_check(&self) -> Result<()> {
+        let resp = self
+            .send(
+                Method::GET,
+                "/healthcheck",
+                || Ok(empty_body()),
+                &[],
+                Idempotent::Yes,
+                false,
+            )
+            .await?;
+        self.collect(resp).await.map(drop)
+    }
+
+    pub async fn get_config(&self) -> Result<Config> {
+        self.get_json("/config").await
+    }
+
+    pub async fn get_storage_config(&self) -> Result<StorageConfig> {
+        self.get_json("/config/storage").await
+    }
+
+    /// `login`: a JWT for an access key pair.
+    pub async fn login(
+        &self,
+        access_key_id: &str,
+        secret_access_key: &str,
+    ) -> Result<AuthenticationToken> {
+        let info = LoginInformation {
+            access_key_id: access_key_id.into(),
+            secret_access_key: secret_access_key.into(),
+        };
+        let resp = self
+            .send_once(
+                Method::POST,
+                "/auth/login",
+                json_body(&info)?,
+                &[json_header()],
+                None,
+            )
+            .await?;
+        self.decode(resp).await
+    }
+
+    pub async fn get_current_user(&self) -> Result<CurrentUser> {
+        self.get_json("/user").await
+    }
+}
+
+/// Repositories, branches, commits.
+impl LakeFsClient {
+    pub async fn list_repositories(
+        &self,
+        prefix: &str,
+        after: &str,
+        amount: Option<u32>,
+    ) -> Result<RepositoryList> {
+        let q = query(&[
+            ("prefix", nonempty(prefix)),
+            ("after", nonempty(after)),
+            ("amount", amount.map(|a| a.to_string())),
+        ]);
+        self.get_json(&format!("/repositories{q}")).await
+    }
+
+    pub async fn create_repository(&self, creation: &RepositoryCreation) -> Result<Repository> {
+        self.send_json(Method::POST, "/repositories", creation, Idempotent::No)
+            .await
+    }
+
+    pub async fn get_repository(&self, repo: &str) -> Result<Repository> {
+        self.get_json(&Self::repo_path(repo)).await
+    }
+
+    pub async fn delete_repository(&self, repo: &str) -> Result<()> {
+        self.send_empty(Method::DELETE, &Self::repo_path(repo))
+            .await
+    }
+
+    pub async fn list_branches(
+        &self,
+        repo: &str,
+        prefix: &str,
+        after: &str,
+        amount: Option<u32>,
+    ) -> Result<RefList> {
+        let q = query(&[
+            ("prefix", nonempty(prefix)),
+            ("after", nonempty(after)),
+            ("amount", amount.map(|a| a.to_string())),
+        ]);
+        self.get_json(&format!("{}/branches{q}", Self::repo_path(repo)))
+            .await
+    }
+
+    /// `createBranch`: the new branch's commit id (lakeFS answers it as plain text).
+    pub async fn create_branch(&self, repo: &str, creation: &BranchCreation) -> Result<String> {
+        let path = format!("{}/branches", Self::repo_path(repo));
+        let resp = self
+            .send(
+                Method::POST,
+                &path,
+                || json_body(creation),
+                &[json_header()],
+                Idempotent::No,
+                true,
+            )
+            .await?;
+        let bytes = self.collect(resp).await?;
+        String::from_utf8(bytes.to_vec())
+            .map(|s| s.trim().to_string())
+            .map_err(|e| LakeFsError::Decode(e.to_string()))
+    }
+
+    pub async fn get_branch(&self, repo: &str, branch: &str) -> Result<Ref> {
+        self.get_json(&Self::branch_path(repo, branch)).await
+    }
+
+    pub async fn delete_branch(&self, repo: &str, branch: &str) -> Result<()> {
+        self.send_empty(Method::DELETE, &Self::branch_path(repo, branch))
+            .await
+    }
+
+    pub async fn commit(
+        &self,
+        repo: &str,
+        branch: &str,
+        creation: &CommitCreation,
+    ) -> Result<Commit> {
+        let path = format!("{}/commits", Self::branch_path(repo, branch));
+        self.send_json(Method::POST, &path, creation, Idempotent::No)
+            .await
+    }
+
+    pub async fn get_commit(&self, repo: &str, commit_id: &str) -> Result<Commit> {
+        self.get_json(&format!(
+            "{}/commits/{}",
+            Self::repo_path(repo),
+            seg(commit_id)
+        ))
+        .await
+    }
+
+    pub async fn log_commits(
+        &self,
+        repo: &str,
+        reference: &str,
+        after: &str,
+        amount: Option<u32>,
+    ) -> Result<CommitList> {
+        let q = query(&[
+            ("after", nonempty(after)),
+            ("amount", amount.map(|a| a.to_string())),
+        ]);
+        self.get_json(&format!("{}/commits{q}", Self::ref_path(repo, reference)))
+            .await
+    }
+}
+
+/// Objects and staging.
+impl LakeFsClient {
+    pub async fn stat_object(
+        &self,
+        repo: &str,
+        reference: &str,
+        path: &str,
+        presign: bool,
+    ) -> Result<ObjectStats> {
+        let q = query(&[
+            ("path", Some(path.into())),
+            ("presign", presign.then(|| "true".into())),
+        ]);
+        self.get_json(&format!(
+            "{}/objects/stat{q}",
+            Self::ref_path(repo, reference)
+        ))
+        .await
+    }
+
+    pub async fn list_objects(
+        &self,
+        repo: &str,
+        reference: &str,
+        p: &ListObjectsParams<'_>,
+    ) -> Result<ObjectStatsList> {
+        let q = query(&[
+            ("prefix", nonempty(p.prefix)),
+            ("after", nonempty(p.after)),
+            ("delimiter", nonempty(p.delimiter)),
+            ("amount", p.amount.map(|a| a.to_string())),
+            ("presign", p.presign.then(|| "true".into())),
+            ("user_metadata", Some(p.user_metadata.to_string())),
+        ]);
+        self.get_json(&format!(
+            "{}/objects/ls{q}",
+            Self::ref_path(repo, reference)
+        ))
+        .await
+    }
+
+    /// `getObject`: the streaming answer (200, 206, or 302 with `presign`); `range` is a `Range` value.
+    pub async fn get_object(
+        &self,
+        repo: &str,
+        reference: &str,
+        path: &str,
+        range: Option<&str>,
+        presign: bool,
+    ) -> Result<Response<Incoming>> {
+        let q = query(&[
+            ("path", Some(path.into())),
+            ("presign", presign.then(|| "true".into())),
+        ]);
+        let mut headers = Vec::new();
+        if let Some(r) = range {
+            headers.push((
+                header::RANGE,
+                HeaderValue::from_str(r).map_err(|e| LakeFsError::Request(e.to_string()))?,
+            ));
+        }
+        let p = format!("{}/objects{q}", Self::ref_path(repo, reference));
+        self.send(
+            Method::GET,
+            &p,
+            || Ok(empty_body()),
+            &headers,
+            Idempotent::Yes,
+            true,
+        )
+        .await
+    }
+
+    /// `headObject`: status and headers only.
+    pub async fn head_object(
+        &self,
+        repo: &str,
+        reference: &str,
+        path: &str,
+    ) -> Result<Response<Incoming>> {
+        let q = query(&[("path", Some(path.into()))]);
+        let p = format!("{}/objects{q}", Self::ref_path(repo, reference));
+        self.send(
+            Method::HEAD,
+            &p,
+            || Ok(empty_body()),
+            &[],
+            Idempotent::Yes,
+            true,
+        )
+        .await
+    }
+
+    /// `uploadObject` with an `application/octet-stream` body (bytes flow through lakeFS; not retried).
+    pub async fn upload_object(
+        &self,
+        repo: &str,
+        branch: &str,
+        path: &str,
+        body: ReqBody,
+        content_type: Option<&str>,
+    ) -> Result<ObjectStats> {
+        let q = query(&[("path", Some(path.into()))]);
+        let p = format!("{}/objects{q}", Self::branch_path(repo, branch));
+        let ct = HeaderValue::from_str(content_type.unwrap_or("application/octet-stream"))
+            .map_err(|e| LakeFsError::Request(e.to_string()))?;
+        let cell = std::sync::Mutex::new(Some(body));
+        let take = || {
+            cell.lock()
+                .ok()
+                .and_then(|mut b| b.take())
+                .ok_or_else(|| LakeFsError::Request("body already sent".into()))
+        };
+        let resp = self
+            .send(
+                Method::POST,
+                &p,
+                take,
+                &[(header::CONTENT_TYPE, ct)],
+                Idempotent::No,
+                true,
+            )
+            .await?;
+        self.decode(resp).await
+    }
+
+    pub async fn delete_object(&self, repo: &str, branch: &str, path: &str) -> Result<()> {
+        let q = query(&[("path", Some(path.into()))]);
+        self.send_empty(
+            Method::DELETE,
+            &format!("{}/objects{q}", Self::branch_path(repo, branch)),
+        )
+        .await
+    }
+
+    pub async fn delete_objects(
+        &self,
+        repo: &str,
+        branch: &str,
+        paths: &PathList,
+    ) -> Result<ObjectErrorList> {
+        let p = format!("{}/objects/delete", Self::branch_path(repo, branch));
+        self.send_json(Method::POST, &p, paths, Idempotent::Yes)
+            .await
+    }
+
+    pub async fn copy_object(
+        &self,
+        repo: &str,
+        branch: &str,
+        dest_path: &str,
+        creation: &ObjectCopyCreation,
+    ) -> Result<ObjectStats> {
+        let q = query(&[("dest_path", Some(dest_path.into()))]);
+        let p = format!("{}/objects/copy{q}", Self::branch_path(repo, branch));
+        self.send_json(Method::POST, &p, creation, Idempotent::No)
+            .await
+    }
+
+    pub async fn get_physical_address(
+        &self,
+        repo: &str,
+        branch: &str,
+        path: &str,
+        presign: bool,
+    ) -> Result<StagingLocation> {
+        let q = query(&[
+            ("path", Some(path.into())),
+            ("presign", presign.then(|| "true".into())),
+        ]);
+        self.get_json(&format!(
+            "{}/staging/backing{q}",
+            Self::branch_path(repo, branch)
+        ))
+        .await
+    }
+
+    /// `linkPhysicalAddress`; `if_absent` sends `If-None-Match: *` (412 when the path exists).
+    pub async fn link_physical_address(
+        &self,
+        repo: &str,
+        branch: &str,
+        path: &str,
+        meta: &StagingMetadata,
+        if_absent: bool,
+    ) -> Result<ObjectStats> {
+        let q = query(&[("path", Some(path.into()))]);
+        let p = format!("{}/staging/backing{q}", Self::branch_path(repo, branch));
+        let mut headers = vec![json_header()];
+        if if_absent {
+            headers.push((header::IF_NONE_MATCH, HeaderValue::from_static("*")));
+        }
+        let idem = if if_absent {
+            Idempotent::No
+        } else {
+            Idempotent::Yes
+        };
+        let resp = self
+            .send(Method::PUT, &p, || json_body(meta), &headers, idem, true)
+            .await?;
+        self.decode(resp).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_escape_values_and_skip_missing() {
+        assert_eq!(
+            query(&[("path", Some("a b/c&d".into())), ("x", None)]),
+            "?path=a%20b%2Fc%26d"
+        );
+        assert_eq!(query(&[("x", None)]), "");
+        assert_eq!(
+            LakeFsClient::branch_path("r", "a/b"),
+            "/repositories/r/branches/a%2Fb"
+        );
+    }
+
+    #[test]
+    fn https_is_refused_explicitly() {
+        let cfg = ClientConfig::new(
+            "https://lakefs.example.com/api/v1",
+            Credentials::Token("t".into()),
+        );
+        assert!(matches!(
+            LakeFsClient::new(cfg),
+            Err(LakeFsError::Request(_))
+        ));
+    }
+
+    #[test]
+    fn credentials_never_print_secrets() {
+        let c = Credentials::Basic {
+            access_key_id: "AK".into(),
+            secret_access_key: "SECRET".into(),
+        };
+        assert!(!format!("{c:?}").contains("SECRET"));
+    }
+}

@@ -1,0 +1,8 @@
+//! lakeFS REST API (`/api/v1`): wire types and a typed async client.
+
+pub mod client;
+pub mod dto;
+pub mod error;
+
+pub use client::{Credentials, LakeFsClient};
+pub use error::LakeFsError;

@@ -1,0 +1,13 @@
+//! lakegate: an S3-compatible gateway for lakeFS.
+//!
+//! # Layout
+//! - `lakefs`: the typed lakeFS REST client and the DTOs it shares with the embedded server.
+//! - `embedded`: the embedded lakeFS-compatible server (`lakegate dev`, and the tests' lakeFS).
+//! - `server`: the HTTP accept loop with graceful shutdown.
+//! - `cli`: the `lakegate` command line (`dev`).
+
+pub mod cli;
+pub mod dev;
+pub mod embedded;
+pub mod lakefs;
+pub mod server;
