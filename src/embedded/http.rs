@@ -157,10 +157,15 @@ impl ByteRange {
     }
 }
 
+/// A `Range` that no byte of the object satisfies (answered 416).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("requested range not satisfiable")]
+pub struct Unsatisfiable;
+
 /// Interprets a `Range` header for an object of `total` bytes: `Ok(None)` means serve it whole
 /// (no header, or one we ignore as RFC 9110 allows: other units, several ranges, bad syntax);
 /// `Err` means 416.
-pub fn parse_range(header: Option<&str>, total: u64) -> Result<Option<ByteRange>, ()> {
+pub fn parse_range(header: Option<&str>, total: u64) -> Result<Option<ByteRange>, Unsatisfiable> {
     let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
         return Ok(None);
     };
@@ -177,14 +182,14 @@ pub fn parse_range(header: Option<&str>, total: u64) -> Result<Option<ByteRange>
         (Ok(start), Err(_)) if b.is_empty() => (start, total.saturating_sub(1)),
         (Err(_), Ok(suffix)) if a.is_empty() => {
             if suffix == 0 {
-                return Err(());
+                return Err(Unsatisfiable);
             }
             (total.saturating_sub(suffix), total.saturating_sub(1))
         }
         _ => return Ok(None),
     };
     if range.0 >= total {
-        return Err(());
+        return Err(Unsatisfiable);
     }
     Ok(Some(ByteRange {
         start: range.0,
@@ -207,9 +212,9 @@ mod tests {
             r("bytes=8-100", 10),
             Ok(Some(ByteRange { start: 8, end: 9 }))
         );
-        assert_eq!(r("bytes=10-", 10), Err(()));
-        assert_eq!(r("bytes=-0", 10), Err(()));
-        assert_eq!(r("bytes=0-0", 0), Err(()));
+        assert_eq!(r("bytes=10-", 10), Err(Unsatisfiable));
+        assert_eq!(r("bytes=-0", 10), Err(Unsatisfiable));
+        assert_eq!(r("bytes=0-0", 0), Err(Unsatisfiable));
         assert_eq!(r("bytes=4-2", 10), Ok(None));
         assert_eq!(r("bytes=0-1,3-4", 10), Ok(None));
         assert_eq!(r("items=0-1", 10), Ok(None));

@@ -82,7 +82,7 @@ async fn get(
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok());
     let range = parse_range(range_header, len)
-        .map_err(|()| ApiError::RangeNotSatisfiable(format!("bytes */{len}")))?;
+        .map_err(|_| ApiError::RangeNotSatisfiable(format!("bytes */{len}")))?;
     let mut resp = status_response(StatusCode::OK);
     let h = resp.headers_mut();
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));

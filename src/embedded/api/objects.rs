@@ -208,7 +208,7 @@ pub async fn get_object(
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok());
     let range = parse_range(range_header, len)
-        .map_err(|()| ApiError::RangeNotSatisfiable("requested range not satisfiable".into()))?;
+        .map_err(|_| ApiError::RangeNotSatisfiable("requested range not satisfiable".into()))?;
     let (start, count) = match range {
         Some(r) => {
             *resp.status_mut() = StatusCode::PARTIAL_CONTENT;

@@ -1,0 +1,138 @@
+//! `lakegate dev` as a real process: it writes dev.json, creates the demo repository on first start
+//! only, keeps its admin credentials across restarts, and stops cleanly on SIGTERM.
+
+mod common;
+
+use lakegate::lakefs::client::{ClientConfig, Credentials, LakeFsClient};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Dev {
+    child: Child,
+    info: serde_json::Value,
+}
+
+// The child is owned by `Dev`, whose `Drop` kills and waits for it.
+#[allow(clippy::zombie_processes)]
+fn start_dev(data: &Path) -> Dev {
+    let _ = std::fs::remove_file(data.join("dev.json"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lakegate"))
+        .args(["dev", "--data"])
+        .arg(data)
+        .args(["--api-listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn lakegate dev");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(bytes) = std::fs::read(data.join("dev.json")) {
+            return Dev {
+                child,
+                info: serde_json::from_slice(&bytes).expect("dev.json is JSON"),
+            };
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("dev.json did not appear");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl Dev {
+    fn client(&self) -> LakeFsClient {
+        let creds = Credentials::Basic {
+            access_key_id: self.info["access_key_id"].as_str().unwrap().into(),
+            secret_access_key: self.info["secret_access_key"].as_str().unwrap().into(),
+        };
+        LakeFsClient::new(ClientConfig::new(
+            self.info["api_endpoint"].as_str().unwrap(),
+            creds,
+        ))
+        .unwrap()
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "lakegate dev did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+#[tokio::test]
+async fn dev_writes_dev_json_creates_demo_and_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = start_dev(dir.path());
+    assert!(
+        dev.info["api_endpoint"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:")
+    );
+    assert!(
+        dev.info["api_endpoint"]
+            .as_str()
+            .unwrap()
+            .ends_with("/api/v1")
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("dev.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "dev.json holds a secret: owner-only");
+    }
+    let c = dev.client();
+    c.health_check().await.unwrap();
+    let demo = c.get_repository("demo").await.unwrap();
+    assert_eq!(
+        (
+            demo.default_branch.as_str(),
+            demo.storage_namespace.as_str()
+        ),
+        ("main", "local://demo")
+    );
+    c.delete_repository("demo").await.unwrap();
+    let first = dev.info.clone();
+    assert!(dev.terminate().success());
+
+    let dev = start_dev(dir.path());
+    assert_eq!(dev.info["access_key_id"], first["access_key_id"]);
+    assert_eq!(dev.info["secret_access_key"], first["secret_access_key"]);
+    let c = dev.client();
+    assert!(
+        c.get_repository("demo").await.unwrap_err().is_not_found(),
+        "demo is only created on first start"
+    );
+    assert!(dev.terminate().success());
+}

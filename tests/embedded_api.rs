@@ -1,0 +1,501 @@
+//! The embedded lakeFS-compatible server driven through lakegate's own typed lakeFS client, over
+//! real sockets: lifecycle, the presigned data path, auth, persistence across restarts, and
+//! concurrency (no lost writes).
+
+mod common;
+
+use common::*;
+use lakegate::lakefs::LakeFsError;
+use lakegate::lakefs::client::{Credentials, ListObjectsParams};
+use lakegate::lakefs::dto::*;
+use std::collections::BTreeMap;
+
+async fn upload_presigned(
+    server_client: &lakegate::lakefs::LakeFsClient,
+    repo: &str,
+    branch: &str,
+    path: &str,
+    data: &[u8],
+) -> ObjectStats {
+    let loc = server_client
+        .get_physical_address(repo, branch, path, true)
+        .await
+        .unwrap();
+    let url = loc.presigned_url.clone().expect("presigned url");
+    assert!(loc.presigned_url_expiry.unwrap() > 0);
+    let (status, headers, _) = raw(&raw_client(), "PUT", &url, &[], data.to_vec()).await;
+    assert_eq!(status, 200);
+    let etag = headers["etag"].to_str().unwrap().to_string();
+    assert_eq!(etag, format!("\"{}\"", md5_hex(data)));
+    let meta = StagingMetadata {
+        staging: loc,
+        checksum: etag,
+        size_bytes: data.len() as i64,
+        user_metadata: Some(BTreeMap::from([("owner".to_string(), "tests".to_string())])),
+        content_type: Some("text/plain".into()),
+        mtime: None,
+        force: None,
+    };
+    server_client
+        .link_physical_address(repo, branch, path, &meta, false)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn repository_branch_commit_lifecycle() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let c = server.client();
+    c.health_check().await.unwrap();
+    let repo = c.create_repository(&repo_creation("life")).await.unwrap();
+    assert_eq!(
+        (repo.id.as_str(), repo.default_branch.as_str()),
+        ("life", "main")
+    );
+    let dup = c
+        .create_repository(&repo_creation("life"))
+        .await
+        .unwrap_err();
+    assert_eq!(dup.status().unwrap(), 409);
+
+    let main = c.get_branch("life", "main").await.unwrap();
+    let head = c
+        .create_branch(
+            "life",
+            &BranchCreation {
+                name: "dev".into(),
+                source: "main".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(head, main.commit_id);
+    let stats = upload_presigned(&c, "life", "dev", "data/one.txt", b"one").await;
+    assert_eq!(stats.checksum, md5_hex(b"one"));
+    let commit = c
+        .commit(
+            "life",
+            "dev",
+            &CommitCreation {
+                message: "add one".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(commit.parents, vec![main.commit_id.clone()]);
+    assert_eq!(
+        c.get_branch("life", "dev").await.unwrap().commit_id,
+        commit.id
+    );
+    assert_eq!(c.get_commit("life", &commit.id).await.unwrap(), commit);
+    let log = c.log_commits("life", "dev", "", None).await.unwrap();
+    assert_eq!(
+        log.results
+            .iter()
+            .map(|c| c.message.as_str())
+            .collect::<Vec<_>>(),
+        ["add one", "Repository created"]
+    );
+
+    // main does not see dev's commit; the commit id does.
+    assert!(
+        c.stat_object("life", "main", "data/one.txt", false)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    assert_eq!(
+        c.stat_object("life", &commit.id, "data/one.txt", false)
+            .await
+            .unwrap()
+            .size_bytes,
+        Some(3)
+    );
+
+    let branches = c.list_branches("life", "", "", Some(1)).await.unwrap();
+    assert_eq!(
+        (
+            branches.results.len(),
+            branches.pagination.has_more,
+            branches.pagination.next_offset.as_str()
+        ),
+        (1, true, "dev")
+    );
+    c.delete_branch("life", "dev").await.unwrap();
+    assert!(
+        c.get_branch("life", "dev")
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    assert_eq!(
+        c.delete_branch("life", "main")
+            .await
+            .unwrap_err()
+            .status()
+            .unwrap(),
+        400
+    );
+    c.delete_repository("life").await.unwrap();
+    assert!(c.get_repository("life").await.unwrap_err().is_not_found());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn presigned_data_path_round_trips_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let c = server.client();
+    c.create_repository(&repo_creation("bytes")).await.unwrap();
+    let data = pattern(3 * 1024 * 1024 + 17, 3);
+    upload_presigned(&c, "bytes", "main", "big/blob.bin", &data).await;
+
+    let stat = c
+        .stat_object("bytes", "main", "big/blob.bin", true)
+        .await
+        .unwrap();
+    assert!(stat.physical_address.starts_with("http://127.0.0.1:"));
+    assert!(stat.physical_address_expiry.unwrap() > 0);
+    assert_eq!(stat.metadata.unwrap()["owner"], "tests");
+    assert_eq!(stat.content_type.as_deref(), Some("text/plain"));
+    let raw_c = raw_client();
+    let (status, _, body) = raw(&raw_c, "GET", &stat.physical_address, &[], vec![]).await;
+    assert_eq!((status, body.len()), (200, data.len()));
+    assert!(body == data);
+    let (status, headers, body) = raw(
+        &raw_c,
+        "GET",
+        &stat.physical_address,
+        &[("range", "bytes=1000-1999")],
+        vec![],
+    )
+    .await;
+    assert_eq!(status, 206);
+    assert_eq!(
+        headers["content-range"],
+        format!("bytes 1000-1999/{}", data.len())
+    );
+    assert_eq!(body, &data[1000..2000]);
+    let (status, _, _) = raw(
+        &raw_c,
+        "GET",
+        &stat.physical_address,
+        &[("range", "bytes=99999999-")],
+        vec![],
+    )
+    .await;
+    assert_eq!(status, 416);
+    let tampered = stat
+        .physical_address
+        .replace("X-Amz-Signature=", "X-Amz-Signature=0");
+    assert_eq!(raw(&raw_c, "GET", &tampered, &[], vec![]).await.0, 403);
+
+    // getObject through the API, whole and ranged; presign=true redirects.
+    let resp = c
+        .get_object("bytes", "main", "big/blob.bin", Some("bytes=-10"), false)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 206);
+    use http_body_util::BodyExt;
+    let tail = resp.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&tail[..], &data[data.len() - 10..]);
+    let resp = c
+        .get_object("bytes", "main", "big/blob.bin", None, true)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    assert!(
+        resp.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("X-Amz-Signature=")
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn link_rules_follow_lakefs() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let c = server.client();
+    c.create_repository(&repo_creation("links")).await.unwrap();
+    upload_presigned(&c, "links", "main", "exists", b"x").await;
+    let loc = c
+        .get_physical_address("links", "main", "exists", false)
+        .await
+        .unwrap();
+    assert!(loc.presigned_url.is_none());
+    let meta = StagingMetadata {
+        staging: loc.clone(),
+        checksum: "abc".into(),
+        size_bytes: 1,
+        user_metadata: None,
+        content_type: None,
+        mtime: Some(1_700_000_000),
+        force: None,
+    };
+    let err = c
+        .link_physical_address("links", "main", "exists", &meta, true)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().unwrap(), 412);
+    let err = c
+        .link_physical_address("links", "main", "other", &meta, false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().unwrap(), 400, "{err}");
+    let linked = c
+        .link_physical_address("links", "main", "exists", &meta, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        (linked.mtime, linked.checksum.as_str()),
+        (1_700_000_000, "abc")
+    );
+    let err = c
+        .get_physical_address("links", "nobranch", "p", true)
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn listing_pages_with_delimiter_and_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let c = server.client();
+    c.create_repository(&repo_creation("lists")).await.unwrap();
+    for p in ["a/1", "a/2", "b", "c/d/e", "f"] {
+        upload_presigned(&c, "lists", "main", p, p.as_bytes()).await;
+    }
+    let params = ListObjectsParams {
+        delimiter: "/",
+        amount: Some(2),
+        user_metadata: true,
+        ..Default::default()
+    };
+    let page = c.list_objects("lists", "main", &params).await.unwrap();
+    let paths: Vec<_> = page
+        .results
+        .iter()
+        .map(|o| (o.path.as_str(), o.path_type))
+        .collect();
+    assert_eq!(
+        paths,
+        [("a/", PathType::CommonPrefix), ("b", PathType::Object)]
+    );
+    assert!(page.pagination.has_more);
+    let params = ListObjectsParams {
+        after: &page.pagination.next_offset,
+        ..params
+    };
+    let page = c.list_objects("lists", "main", &params).await.unwrap();
+    assert_eq!(
+        page.results
+            .iter()
+            .map(|o| o.path.as_str())
+            .collect::<Vec<_>>(),
+        ["c/", "f"]
+    );
+    assert!(!page.pagination.has_more);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn auth_basic_login_and_refusals() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let jwt = server.client_with(Credentials::Login {
+        access_key_id: server.access_key_id.clone(),
+        secret_access_key: server.secret_access_key.clone(),
+    });
+    assert_eq!(jwt.get_current_user().await.unwrap().user.id, "admin");
+    let bad = server.client_with(Credentials::Basic {
+        access_key_id: server.access_key_id.clone(),
+        secret_access_key: "wrong".into(),
+    });
+    assert_eq!(
+        bad.list_repositories("", "", None)
+            .await
+            .unwrap_err()
+            .status()
+            .unwrap(),
+        401
+    );
+    let bad_login = server.client_with(Credentials::Login {
+        access_key_id: "nope".into(),
+        secret_access_key: "nope".into(),
+    });
+    assert_eq!(
+        bad_login.get_config().await.unwrap_err().status().unwrap(),
+        401
+    );
+    let forged = server.client_with(Credentials::Token("e30.e30.AAAA".into()));
+    assert_eq!(
+        forged
+            .get_current_user()
+            .await
+            .unwrap_err()
+            .status()
+            .unwrap(),
+        401
+    );
+    let cfg = server.client().get_config().await.unwrap();
+    let storage = cfg.storage_config.unwrap();
+    assert_eq!(
+        (
+            storage.blockstore_type.as_str(),
+            storage.pre_sign_support,
+            storage.pre_sign_multipart_upload
+        ),
+        ("local", true, Some(true))
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn metadata_and_bytes_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let c = server.client();
+    let (ak, sk) = (
+        server.access_key_id.clone(),
+        server.secret_access_key.clone(),
+    );
+    c.create_repository(&repo_creation("keep")).await.unwrap();
+    upload_presigned(&c, "keep", "main", "committed", b"old").await;
+    let commit = c
+        .commit(
+            "keep",
+            "main",
+            &CommitCreation {
+                message: "c1".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    upload_presigned(&c, "keep", "main", "staged", b"new bytes").await;
+    server.stop().await;
+
+    let server = Server::start(dir.path()).await;
+    assert_eq!(
+        (
+            server.access_key_id.as_str(),
+            server.secret_access_key.as_str()
+        ),
+        (ak.as_str(), sk.as_str())
+    );
+    let c = server.client();
+    assert_eq!(
+        c.get_branch("keep", "main").await.unwrap().commit_id,
+        commit.id
+    );
+    let stat = c.stat_object("keep", "main", "staged", true).await.unwrap();
+    let (status, _, body) = raw(&raw_client(), "GET", &stat.physical_address, &[], vec![]).await;
+    assert_eq!((status, body.as_slice()), (200, b"new bytes".as_slice()));
+    assert!(
+        c.stat_object("keep", &commit.id, "staged", false)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    assert_eq!(
+        c.stat_object("keep", &commit.id, "committed", false)
+            .await
+            .unwrap()
+            .size_bytes,
+        Some(3)
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_links_and_commits_lose_no_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let c = server.client();
+    c.create_repository(&repo_creation("race")).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            let path = format!("k/{i:03}");
+            upload_presigned(&c, "race", "main", &path, path.as_bytes()).await;
+            if i % 5 == 0 {
+                let req = CommitCreation {
+                    message: format!("c{i}"),
+                    allow_empty: Some(true),
+                    ..Default::default()
+                };
+                c.commit("race", "main", &req).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    c.commit(
+        "race",
+        "main",
+        &CommitCreation {
+            message: "final".into(),
+            allow_empty: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let head = c.get_branch("race", "main").await.unwrap().commit_id;
+    let params = ListObjectsParams {
+        amount: Some(1000),
+        ..Default::default()
+    };
+    let listed = c.list_objects("race", &head, &params).await.unwrap();
+    let expected: Vec<String> = (0..40).map(|i| format!("k/{i:03}")).collect();
+    assert_eq!(
+        listed
+            .results
+            .iter()
+            .map(|o| o.path.clone())
+            .collect::<Vec<_>>(),
+        expected
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn client_times_out_and_reports_connection_errors() {
+    use lakegate::lakefs::client::ClientConfig;
+    use std::time::Duration;
+    // A listener that accepts but never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = silent.local_addr().unwrap();
+    let _hold = tokio::spawn(async move {
+        let mut conns = Vec::new();
+        while let Ok((s, _)) = silent.accept().await {
+            conns.push(s);
+        }
+    });
+    let mut cfg = ClientConfig::new(
+        format!("http://{addr}/api/v1"),
+        Credentials::Token("t".into()),
+    );
+    cfg.timeout = Duration::from_millis(200);
+    let c = lakegate::lakefs::LakeFsClient::new(cfg.clone()).unwrap();
+    assert!(matches!(c.get_config().await, Err(LakeFsError::Timeout(_))));
+
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    cfg.endpoint = format!("http://{closed}/api/v1");
+    cfg.backoff = Duration::from_millis(1);
+    let c = lakegate::lakefs::LakeFsClient::new(cfg).unwrap();
+    assert!(matches!(c.get_config().await, Err(LakeFsError::Connect(_))));
+}
