@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs every test of lakegate:
+#   lints (rustfmt, clippy -D warnings), Rust unit and integration tests, and the conformance
+#   suites that drive `lakegate dev` with third-party clients (Python venv in .venv, from PyPI).
+# Usage: scripts/test-all.sh            (from anywhere; works on a fresh machine)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "rustfmt"
+cargo fmt --all -- --check
+
+step "clippy (all targets, warnings are errors)"
+cargo clippy --all-targets --locked -- -D warnings
+
+step "Rust unit and integration tests"
+cargo test --locked
+
+step "Python venv for the conformance suites (.venv)"
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r conformance/requirements.txt
+
+step "conformance: lakeFS REST API with lakefs-sdk against lakegate dev"
+export LAKEGATE_BIN="$PWD/target/debug/lakegate"
+.venv/bin/python -m pytest -q -p no:cacheprovider conformance/lakefs_api
+
+step "all tests passed"
