@@ -137,7 +137,7 @@ async fn repository_branch_commit_lifecycle() {
             .unwrap_err()
             .status()
             .unwrap(),
-        400
+        403
     );
     c.delete_repository("life").await.unwrap();
     assert!(c.get_repository("life").await.unwrap_err().is_not_found());

@@ -135,7 +135,7 @@ impl BlobStore {
         result
     }
 
-    /// Opens a blob for reading: the file and its length; 404 when absent.
+    /// Opens a blob for reading: the file and its length; 404 when absent (see [`data_gone`]).
     pub async fn open_read(&self, path: &Path) -> ApiResult<(tokio::fs::File, u64)> {
         let file = tokio::fs::File::open(path)
             .await
@@ -145,6 +145,14 @@ impl BlobStore {
             })?;
         let len = file.metadata().await?.len();
         Ok((file, len))
+    }
+}
+
+/// Maps a missing blob behind an existing entry to lakeFS's 410 "No data".
+pub fn data_gone(err: ApiError) -> ApiError {
+    match err {
+        ApiError::NotFound(_) => ApiError::Gone("No data".into()),
+        other => other,
     }
 }
 

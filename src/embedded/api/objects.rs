@@ -3,7 +3,7 @@
 
 use super::repos::{pagination, refuse_params};
 use crate::embedded::Embedded;
-use crate::embedded::blob::{MAX_PUT_SIZE, file_body};
+use crate::embedded::blob::{MAX_PUT_SIZE, data_gone, file_body};
 use crate::embedded::catalog::{Entry, ListQuery, Listed, WriteCondition, clamp_amount, now_unix};
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, Query, json_response, parse_range, read_json, status_response};
@@ -202,7 +202,8 @@ pub async fn get_object(
     let (file, len) = s
         .blobs
         .open_read(&s.blobs.path_of(&entry.physical_address)?)
-        .await?;
+        .await
+        .map_err(data_gone)?;
     let range_header = req
         .headers()
         .get(header::RANGE)
@@ -422,7 +423,8 @@ pub async fn copy_object(
     let dest = s.blobs.path_of(&address)?;
     s.blobs
         .copy(&s.blobs.path_of(&src.physical_address)?, &dest)
-        .await?;
+        .await
+        .map_err(data_gone)?;
     let entry = Entry {
         physical_address: address,
         mtime: now_unix(),

@@ -132,7 +132,7 @@ impl Meta {
             if cond == WriteCondition::IfAbsent {
                 let trees = txn.open_table(TREES)?;
                 if lookup(&staged, &trees, repo, Some(branch), &head, path)?.is_some() {
-                    return Err(ApiError::PreconditionFailed("path already exists".into()));
+                    return Err(ApiError::PreconditionFailed("Precondition failed".into()));
                 }
             }
             staged.insert(

@@ -258,14 +258,14 @@ impl Meta {
         {
             let repos = txn.open_table(REPOS)?;
             let repository: Repository = get_json(&repos, repo)?.ok_or_else(repo_not_found)?;
+            if repository.default_branch == name {
+                return Err(ApiError::Forbidden(
+                    "cannot delete repository default branch".into(),
+                ));
+            }
             let mut branches = txn.open_table(BRANCHES)?;
             if branches.get(key2(repo, name).as_str())?.is_none() {
                 return Err(ApiError::not_found("branch not found"));
-            }
-            if repository.default_branch == name {
-                return Err(ApiError::bad_request(
-                    "cannot delete repository default branch",
-                ));
             }
             branches.remove(key2(repo, name).as_str())?;
             let mut staged = txn.open_table(STAGED)?;
