@@ -255,6 +255,12 @@ async fn link_rules_follow_lakefs() {
         (linked.mtime, linked.checksum.as_str()),
         (1_700_000_000, "abc")
     );
+    // The linked address never received bytes: reading it is lakeFS's 410 "No data".
+    let err = c
+        .get_object("links", "main", "exists", None, false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().unwrap(), 410, "{err}");
     let err = c
         .get_physical_address("links", "nobranch", "p", true)
         .await
