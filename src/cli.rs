@@ -5,11 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "lakegate",
-    version,
-    about = "An S3-compatible gateway for lakeFS"
-)]
+#[command(name = "lakegate", version, about = "An S3-compatible gateway for lakeFS")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -28,11 +24,7 @@ pub struct DevArgs {
     #[arg(long, env = "LAKEGATE_DEV_DATA", default_value = "lakegate-data")]
     pub data: PathBuf,
     /// Address of the embedded lakeFS REST API (port 0 picks a free port).
-    #[arg(
-        long,
-        env = "LAKEGATE_DEV_API_LISTEN",
-        default_value = "127.0.0.1:8001"
-    )]
+    #[arg(long, env = "LAKEGATE_DEV_API_LISTEN", default_value = "127.0.0.1:8001")]
     pub api_listen: SocketAddr,
 }
 
@@ -40,10 +32,7 @@ pub struct DevArgs {
 pub fn main() {
     let cli = Cli::parse();
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("lakegate: cannot start the runtime: {err}");
@@ -62,8 +51,7 @@ pub fn main() {
 }
 
 fn init_tracing() {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -78,15 +66,7 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
-        let cli = Cli::try_parse_from([
-            "lakegate",
-            "dev",
-            "--data",
-            "/tmp/x",
-            "--api-listen",
-            "127.0.0.1:0",
-        ])
-        .unwrap();
+        let cli = Cli::try_parse_from(["lakegate", "dev", "--data", "/tmp/x", "--api-listen", "127.0.0.1:0"]).unwrap();
         let Command::Dev(args) = cli.command;
         assert_eq!(args.api_listen.port(), 0);
         assert!(Cli::try_parse_from(["lakegate", "dev", "--api-listen", "nope"]).is_err());

@@ -26,10 +26,7 @@ pub enum DevError {
     #[error("embedded server: {0}")]
     Embedded(#[from] crate::embedded::error::ApiError),
     #[error("writing {path}: {source}")]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
+    Write { path: String, source: std::io::Error },
 }
 
 /// Runs until Ctrl-C or SIGTERM.

@@ -57,31 +57,18 @@ impl Dev {
             access_key_id: self.info["access_key_id"].as_str().unwrap().into(),
             secret_access_key: self.info["secret_access_key"].as_str().unwrap().into(),
         };
-        LakeFsClient::new(ClientConfig::new(
-            self.info["api_endpoint"].as_str().unwrap(),
-            creds,
-        ))
-        .unwrap()
+        LakeFsClient::new(ClientConfig::new(self.info["api_endpoint"].as_str().unwrap(), creds)).unwrap()
     }
 
     fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(
-                Instant::now() < deadline,
-                "lakegate dev did not stop on SIGTERM"
-            );
+            assert!(Instant::now() < deadline, "lakegate dev did not stop on SIGTERM");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -97,12 +84,7 @@ async fn dev_writes_dev_json_creates_demo_and_restarts() {
             .unwrap()
             .starts_with("http://127.0.0.1:")
     );
-    assert!(
-        dev.info["api_endpoint"]
-            .as_str()
-            .unwrap()
-            .ends_with("/api/v1")
-    );
+    assert!(dev.info["api_endpoint"].as_str().unwrap().ends_with("/api/v1"));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -116,10 +98,7 @@ async fn dev_writes_dev_json_creates_demo_and_restarts() {
     c.health_check().await.unwrap();
     let demo = c.get_repository("demo").await.unwrap();
     assert_eq!(
-        (
-            demo.default_branch.as_str(),
-            demo.storage_namespace.as_str()
-        ),
+        (demo.default_branch.as_str(), demo.storage_namespace.as_str()),
         ("main", "local://demo")
     );
     c.delete_repository("demo").await.unwrap();

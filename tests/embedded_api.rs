@@ -49,14 +49,8 @@ async fn repository_branch_commit_lifecycle() {
     let c = server.client();
     c.health_check().await.unwrap();
     let repo = c.create_repository(&repo_creation("life")).await.unwrap();
-    assert_eq!(
-        (repo.id.as_str(), repo.default_branch.as_str()),
-        ("life", "main")
-    );
-    let dup = c
-        .create_repository(&repo_creation("life"))
-        .await
-        .unwrap_err();
+    assert_eq!((repo.id.as_str(), repo.default_branch.as_str()), ("life", "main"));
+    let dup = c.create_repository(&repo_creation("life")).await.unwrap_err();
     assert_eq!(dup.status().unwrap(), 409);
 
     let main = c.get_branch("life", "main").await.unwrap();
@@ -86,17 +80,11 @@ async fn repository_branch_commit_lifecycle() {
         .await
         .unwrap();
     assert_eq!(commit.parents, vec![main.commit_id.clone()]);
-    assert_eq!(
-        c.get_branch("life", "dev").await.unwrap().commit_id,
-        commit.id
-    );
+    assert_eq!(c.get_branch("life", "dev").await.unwrap().commit_id, commit.id);
     assert_eq!(c.get_commit("life", &commit.id).await.unwrap(), commit);
     let log = c.log_commits("life", "dev", "", None).await.unwrap();
     assert_eq!(
-        log.results
-            .iter()
-            .map(|c| c.message.as_str())
-            .collect::<Vec<_>>(),
+        log.results.iter().map(|c| c.message.as_str()).collect::<Vec<_>>(),
         ["add one", "Repository created"]
     );
 
@@ -125,18 +113,9 @@ async fn repository_branch_commit_lifecycle() {
         (1, true, "dev")
     );
     c.delete_branch("life", "dev").await.unwrap();
-    assert!(
-        c.get_branch("life", "dev")
-            .await
-            .unwrap_err()
-            .is_not_found()
-    );
+    assert!(c.get_branch("life", "dev").await.unwrap_err().is_not_found());
     assert_eq!(
-        c.delete_branch("life", "main")
-            .await
-            .unwrap_err()
-            .status()
-            .unwrap(),
+        c.delete_branch("life", "main").await.unwrap_err().status().unwrap(),
         403
     );
     c.delete_repository("life").await.unwrap();
@@ -153,10 +132,7 @@ async fn presigned_data_path_round_trips_bytes() {
     let data = pattern(3 * 1024 * 1024 + 17, 3);
     upload_presigned(&c, "bytes", "main", "big/blob.bin", &data).await;
 
-    let stat = c
-        .stat_object("bytes", "main", "big/blob.bin", true)
-        .await
-        .unwrap();
+    let stat = c.stat_object("bytes", "main", "big/blob.bin", true).await.unwrap();
     assert!(stat.physical_address.starts_with("http://127.0.0.1:"));
     assert!(stat.physical_address_expiry.unwrap() > 0);
     assert_eq!(stat.metadata.unwrap()["owner"], "tests");
@@ -174,10 +150,7 @@ async fn presigned_data_path_round_trips_bytes() {
     )
     .await;
     assert_eq!(status, 206);
-    assert_eq!(
-        headers["content-range"],
-        format!("bytes 1000-1999/{}", data.len())
-    );
+    assert_eq!(headers["content-range"], format!("bytes 1000-1999/{}", data.len()));
     assert_eq!(body, &data[1000..2000]);
     let (status, _, _) = raw(
         &raw_c,
@@ -188,9 +161,7 @@ async fn presigned_data_path_round_trips_bytes() {
     )
     .await;
     assert_eq!(status, 416);
-    let tampered = stat
-        .physical_address
-        .replace("X-Amz-Signature=", "X-Amz-Signature=0");
+    let tampered = stat.physical_address.replace("X-Amz-Signature=", "X-Amz-Signature=0");
     assert_eq!(raw(&raw_c, "GET", &tampered, &[], vec![]).await.0, 403);
 
     // getObject through the API, whole and ranged; presign=true redirects.
@@ -202,10 +173,7 @@ async fn presigned_data_path_round_trips_bytes() {
     use http_body_util::BodyExt;
     let tail = resp.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(&tail[..], &data[data.len() - 10..]);
-    let resp = c
-        .get_object("bytes", "main", "big/blob.bin", None, true)
-        .await
-        .unwrap();
+    let resp = c.get_object("bytes", "main", "big/blob.bin", None, true).await.unwrap();
     assert_eq!(resp.status(), 302);
     assert!(
         resp.headers()["location"]
@@ -223,10 +191,7 @@ async fn link_rules_follow_lakefs() {
     let c = server.client();
     c.create_repository(&repo_creation("links")).await.unwrap();
     upload_presigned(&c, "links", "main", "exists", b"x").await;
-    let loc = c
-        .get_physical_address("links", "main", "exists", false)
-        .await
-        .unwrap();
+    let loc = c.get_physical_address("links", "main", "exists", false).await.unwrap();
     assert!(loc.presigned_url.is_none());
     let meta = StagingMetadata {
         staging: loc.clone(),
@@ -251,15 +216,9 @@ async fn link_rules_follow_lakefs() {
         .link_physical_address("links", "main", "exists", &meta, false)
         .await
         .unwrap();
-    assert_eq!(
-        (linked.mtime, linked.checksum.as_str()),
-        (1_700_000_000, "abc")
-    );
+    assert_eq!((linked.mtime, linked.checksum.as_str()), (1_700_000_000, "abc"));
     // The linked address never received bytes: reading it is lakeFS's 410 "No data".
-    let err = c
-        .get_object("links", "main", "exists", None, false)
-        .await
-        .unwrap_err();
+    let err = c.get_object("links", "main", "exists", None, false).await.unwrap_err();
     assert_eq!(err.status().unwrap(), 410, "{err}");
     let err = c
         .get_physical_address("links", "nobranch", "p", true)
@@ -285,15 +244,8 @@ async fn listing_pages_with_delimiter_and_after() {
         ..Default::default()
     };
     let page = c.list_objects("lists", "main", &params).await.unwrap();
-    let paths: Vec<_> = page
-        .results
-        .iter()
-        .map(|o| (o.path.as_str(), o.path_type))
-        .collect();
-    assert_eq!(
-        paths,
-        [("a/", PathType::CommonPrefix), ("b", PathType::Object)]
-    );
+    let paths: Vec<_> = page.results.iter().map(|o| (o.path.as_str(), o.path_type)).collect();
+    assert_eq!(paths, [("a/", PathType::CommonPrefix), ("b", PathType::Object)]);
     assert!(page.pagination.has_more);
     let params = ListObjectsParams {
         after: &page.pagination.next_offset,
@@ -301,10 +253,7 @@ async fn listing_pages_with_delimiter_and_after() {
     };
     let page = c.list_objects("lists", "main", &params).await.unwrap();
     assert_eq!(
-        page.results
-            .iter()
-            .map(|o| o.path.as_str())
-            .collect::<Vec<_>>(),
+        page.results.iter().map(|o| o.path.as_str()).collect::<Vec<_>>(),
         ["c/", "f"]
     );
     assert!(!page.pagination.has_more);
@@ -325,31 +274,16 @@ async fn auth_basic_login_and_refusals() {
         secret_access_key: "wrong".into(),
     });
     assert_eq!(
-        bad.list_repositories("", "", None)
-            .await
-            .unwrap_err()
-            .status()
-            .unwrap(),
+        bad.list_repositories("", "", None).await.unwrap_err().status().unwrap(),
         401
     );
     let bad_login = server.client_with(Credentials::Login {
         access_key_id: "nope".into(),
         secret_access_key: "nope".into(),
     });
-    assert_eq!(
-        bad_login.get_config().await.unwrap_err().status().unwrap(),
-        401
-    );
+    assert_eq!(bad_login.get_config().await.unwrap_err().status().unwrap(), 401);
     let forged = server.client_with(Credentials::Token("e30.e30.AAAA".into()));
-    assert_eq!(
-        forged
-            .get_current_user()
-            .await
-            .unwrap_err()
-            .status()
-            .unwrap(),
-        401
-    );
+    assert_eq!(forged.get_current_user().await.unwrap_err().status().unwrap(), 401);
     let cfg = server.client().get_config().await.unwrap();
     let storage = cfg.storage_config.unwrap();
     assert_eq!(
@@ -368,10 +302,7 @@ async fn metadata_and_bytes_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path()).await;
     let c = server.client();
-    let (ak, sk) = (
-        server.access_key_id.clone(),
-        server.secret_access_key.clone(),
-    );
+    let (ak, sk) = (server.access_key_id.clone(), server.secret_access_key.clone());
     c.create_repository(&repo_creation("keep")).await.unwrap();
     upload_presigned(&c, "keep", "main", "committed", b"old").await;
     let commit = c
@@ -390,17 +321,11 @@ async fn metadata_and_bytes_survive_a_restart() {
 
     let server = Server::start(dir.path()).await;
     assert_eq!(
-        (
-            server.access_key_id.as_str(),
-            server.secret_access_key.as_str()
-        ),
+        (server.access_key_id.as_str(), server.secret_access_key.as_str()),
         (ak.as_str(), sk.as_str())
     );
     let c = server.client();
-    assert_eq!(
-        c.get_branch("keep", "main").await.unwrap().commit_id,
-        commit.id
-    );
+    assert_eq!(c.get_branch("keep", "main").await.unwrap().commit_id, commit.id);
     let stat = c.stat_object("keep", "main", "staged", true).await.unwrap();
     let (status, _, body) = raw(&raw_client(), "GET", &stat.physical_address, &[], vec![]).await;
     assert_eq!((status, body.as_slice()), (200, b"new bytes".as_slice()));
@@ -464,11 +389,7 @@ async fn concurrent_links_and_commits_lose_no_write() {
     let listed = c.list_objects("race", &head, &params).await.unwrap();
     let expected: Vec<String> = (0..40).map(|i| format!("k/{i:03}")).collect();
     assert_eq!(
-        listed
-            .results
-            .iter()
-            .map(|o| o.path.clone())
-            .collect::<Vec<_>>(),
+        listed.results.iter().map(|o| o.path.clone()).collect::<Vec<_>>(),
         expected
     );
     server.stop().await;
@@ -487,10 +408,7 @@ async fn client_times_out_and_reports_connection_errors() {
             conns.push(s);
         }
     });
-    let mut cfg = ClientConfig::new(
-        format!("http://{addr}/api/v1"),
-        Credentials::Token("t".into()),
-    );
+    let mut cfg = ClientConfig::new(format!("http://{addr}/api/v1"), Credentials::Token("t".into()));
     cfg.timeout = Duration::from_millis(200);
     let c = lakegate::lakefs::LakeFsClient::new(cfg.clone()).unwrap();
     assert!(matches!(c.get_config().await, Err(LakeFsError::Timeout(_))));

@@ -44,55 +44,38 @@ pub fn verify_token(key: &[u8], token: &str, now: i64) -> ApiResult<String> {
     }
     let (header, payload) = signing_input.split_once('.').ok_or_else(invalid)?;
     let header: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).map_err(|_| invalid())?)
-            .map_err(|_| invalid())?;
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).map_err(|_| invalid())?).map_err(|_| invalid())?;
     if header["alg"] != "HS256" {
         return Err(invalid());
     }
     let claims: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?)
-            .map_err(|_| invalid())?;
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?).map_err(|_| invalid())?;
     let exp = claims["exp"].as_i64().ok_or_else(invalid)?;
     if now >= exp {
         return Err(ApiError::Unauthorized("token expired".into()));
     }
-    claims["sub"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(invalid)
+    claims["sub"].as_str().map(str::to_string).ok_or_else(invalid)
 }
 
 /// Checks an access key pair; the user id it belongs to.
 pub fn check_key_pair(meta: &Meta, access_key_id: &str, secret: &str) -> ApiResult<String> {
     let rec = meta.credential(access_key_id)?;
     match rec {
-        Some(r) if constant_time_eq(r.secret_access_key.as_bytes(), secret.as_bytes()) => {
-            Ok(r.user_id)
-        }
-        _ => Err(ApiError::Unauthorized(
-            "error authenticating request".into(),
-        )),
+        Some(r) if constant_time_eq(r.secret_access_key.as_bytes(), secret.as_bytes()) => Ok(r.user_id),
+        _ => Err(ApiError::Unauthorized("error authenticating request".into())),
     }
 }
 
 /// The authenticated user of a request (401 when it carries no valid credentials).
-pub fn authenticate(
-    meta: &Meta,
-    jwt_key: &[u8],
-    headers: &HeaderMap,
-    now: i64,
-) -> ApiResult<String> {
-    if let Some(auth) = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
+pub fn authenticate(meta: &Meta, jwt_key: &[u8], headers: &HeaderMap, now: i64) -> ApiResult<String> {
+    if let Some(auth) = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let (scheme, value) = auth.split_once(' ').unwrap_or((auth, ""));
         if scheme.eq_ignore_ascii_case("basic") {
             let decoded = STANDARD
                 .decode(value.trim())
                 .map_err(|_| ApiError::Unauthorized("invalid basic auth".into()))?;
-            let decoded = String::from_utf8(decoded)
-                .map_err(|_| ApiError::Unauthorized("invalid basic auth".into()))?;
+            let decoded =
+                String::from_utf8(decoded).map_err(|_| ApiError::Unauthorized("invalid basic auth".into()))?;
             let (ak, sk) = decoded
                 .split_once(':')
                 .ok_or_else(|| ApiError::Unauthorized("invalid basic auth".into()))?;
@@ -101,9 +84,7 @@ pub fn authenticate(
         if scheme.eq_ignore_ascii_case("bearer") {
             return verify_token(jwt_key, value.trim(), now);
         }
-        return Err(ApiError::Unauthorized(
-            "unsupported authorization scheme".into(),
-        ));
+        return Err(ApiError::Unauthorized("unsupported authorization scheme".into()));
     }
     for cookie in headers
         .get_all(http::header::COOKIE)
@@ -129,10 +110,7 @@ mod tests {
     fn tokens_round_trip_and_expire() {
         let t = issue_token(b"key", "admin", 100, 200);
         assert_eq!(verify_token(b"key", &t, 150).unwrap(), "admin");
-        assert!(matches!(
-            verify_token(b"key", &t, 200),
-            Err(ApiError::Unauthorized(_))
-        ));
+        assert!(matches!(verify_token(b"key", &t, 200), Err(ApiError::Unauthorized(_))));
         assert!(verify_token(b"other", &t, 150).is_err());
         let mut tampered = t.clone();
         tampered.insert(40, 'x');

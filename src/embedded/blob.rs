@@ -42,11 +42,9 @@ impl BlobStore {
 
     /// The file behind a `local://…` address; refuses anything that could escape the root.
     pub fn path_of(&self, address: &str) -> ApiResult<PathBuf> {
-        let rel = address.strip_prefix(SCHEME).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "address {address:?} is not on the local blockstore"
-            ))
-        })?;
+        let rel = address
+            .strip_prefix(SCHEME)
+            .ok_or_else(|| ApiError::bad_request(format!("address {address:?} is not on the local blockstore")))?;
         self.path_of_relative(rel)
     }
 
@@ -56,17 +54,13 @@ impl BlobStore {
         let mut parts = 0;
         for part in rel.split('/') {
             if part.is_empty() || part == "." || part == ".." || part.contains(['\\', '\0']) {
-                return Err(ApiError::bad_request(format!(
-                    "invalid physical address path {rel:?}"
-                )));
+                return Err(ApiError::bad_request(format!("invalid physical address path {rel:?}")));
             }
             path.push(part);
             parts += 1;
         }
         if parts < 2 {
-            return Err(ApiError::bad_request(format!(
-                "invalid physical address path {rel:?}"
-            )));
+            return Err(ApiError::bad_request(format!("invalid physical address path {rel:?}")));
         }
         Ok(path)
     }
@@ -84,8 +78,7 @@ impl BlobStore {
             let mut md5 = Md5::new();
             let mut size = 0u64;
             while let Some(chunk) = body.next().await {
-                let chunk = chunk
-                    .map_err(|e| ApiError::bad_request(format!("reading request body: {e}")))?;
+                let chunk = chunk.map_err(|e| ApiError::bad_request(format!("reading request body: {e}")))?;
                 size += chunk.len() as u64;
                 if size > max_size {
                     return Err(ApiError::PayloadTooLarge(format!(
@@ -116,12 +109,10 @@ impl BlobStore {
     pub async fn copy(&self, src: &Path, dest: &Path) -> ApiResult<u64> {
         let tmp = self.tmp.join(super::presign::new_object_id());
         let result = async {
-            let size = tokio::fs::copy(src, &tmp)
-                .await
-                .map_err(|e| match e.kind() {
-                    std::io::ErrorKind::NotFound => ApiError::not_found("object data not found"),
-                    _ => ApiError::from(e),
-                })?;
+            let size = tokio::fs::copy(src, &tmp).await.map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => ApiError::not_found("object data not found"),
+                _ => ApiError::from(e),
+            })?;
             if let Some(parent) = dest.parent() {
                 tokio::fs::create_dir_all(parent).await?;
             }
@@ -137,12 +128,10 @@ impl BlobStore {
 
     /// Opens a blob for reading: the file and its length; 404 when absent (see [`data_gone`]).
     pub async fn open_read(&self, path: &Path) -> ApiResult<(tokio::fs::File, u64)> {
-        let file = tokio::fs::File::open(path)
-            .await
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => ApiError::not_found("object data not found"),
-                _ => ApiError::from(e),
-            })?;
+        let file = tokio::fs::File::open(path).await.map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ApiError::not_found("object data not found"),
+            _ => ApiError::from(e),
+        })?;
         let len = file.metadata().await?.len();
         Ok((file, len))
     }
@@ -157,11 +146,7 @@ pub fn data_gone(err: ApiError) -> ApiError {
 }
 
 /// A response body streaming `len` bytes of `file` from `start`.
-pub async fn file_body(
-    mut file: tokio::fs::File,
-    start: u64,
-    len: u64,
-) -> ApiResult<super::http::Body> {
+pub async fn file_body(mut file: tokio::fs::File, start: u64, len: u64) -> ApiResult<super::http::Body> {
     use http_body_util::BodyExt;
     use tokio::io::{AsyncReadExt, AsyncSeekExt};
     if start > 0 {
@@ -181,8 +166,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = BlobStore::open(dir.path()).unwrap();
         let dest = store.path_of("local://ns/data/x").unwrap();
-        let chunks: Vec<Result<Bytes, std::io::Error>> =
-            vec![Ok(Bytes::from("hello ")), Ok(Bytes::from("world"))];
+        let chunks: Vec<Result<Bytes, std::io::Error>> = vec![Ok(Bytes::from("hello ")), Ok(Bytes::from("world"))];
         let w = store
             .write(&dest, futures_util::stream::iter(chunks), 100)
             .await
@@ -203,18 +187,11 @@ mod tests {
         assert!(!dest2.exists());
         let too_big: Vec<Result<Bytes, std::io::Error>> = vec![Ok(Bytes::from(vec![0u8; 101]))];
         assert!(matches!(
-            store
-                .write(&dest2, futures_util::stream::iter(too_big), 100)
-                .await,
+            store.write(&dest2, futures_util::stream::iter(too_big), 100).await,
             Err(ApiError::PayloadTooLarge(_))
         ));
         assert!(!dest2.exists());
-        assert_eq!(
-            std::fs::read_dir(dir.path().join("blobs-tmp"))
-                .unwrap()
-                .count(),
-            0
-        );
+        assert_eq!(std::fs::read_dir(dir.path().join("blobs-tmp")).unwrap().count(), 0);
     }
 
     #[test]
@@ -225,11 +202,6 @@ mod tests {
         assert!(store.path_of("local:///abs").is_err());
         assert!(store.path_of("s3://bucket/key").is_err());
         assert!(store.path_of("local://onlyone").is_err());
-        assert!(
-            store
-                .path_of("local://ns/data/a,b")
-                .unwrap()
-                .starts_with(dir.path())
-        );
+        assert!(store.path_of("local://ns/data/a,b").unwrap().starts_with(dir.path()));
     }
 }

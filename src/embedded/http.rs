@@ -15,33 +15,22 @@ pub type Body = UnsyncBoxBody<Bytes, std::io::Error>;
 pub const MAX_JSON_BODY: usize = 4 << 20;
 
 /// Characters left unescaped in query values and path segments (RFC 3986 unreserved).
-pub const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+pub const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 pub fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into())
-        .map_err(|never| match never {})
-        .boxed_unsync()
+    Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
 }
 
 pub fn empty() -> Body {
     full(Bytes::new())
 }
 
-pub fn json_response<T: serde::Serialize>(
-    status: StatusCode,
-    value: &T,
-) -> ApiResult<Response<Body>> {
+pub fn json_response<T: serde::Serialize>(status: StatusCode, value: &T) -> ApiResult<Response<Body>> {
     let body = serde_json::to_vec(value)?;
     let mut resp = Response::new(full(body));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Ok(resp)
 }
 
@@ -56,10 +45,8 @@ pub fn error_response(err: &ApiError) -> Response<Body> {
     let body = serde_json::json!({ "message": err.to_string() }).to_string();
     let mut resp = Response::new(full(body));
     *resp.status_mut() = err.status();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp
 }
 
@@ -87,29 +74,41 @@ impl Query {
     pub fn required(&self, name: &str) -> ApiResult<&str> {
         match self.get(name) {
             Some(v) if !v.is_empty() => Ok(v),
-            _ => Err(ApiError::bad_request(format!(
-                "parameter \"{name}\" is required"
-            ))),
+            _ => Err(ApiError::bad_request(format!("parameter \"{name}\" is required"))),
         }
     }
 
     pub fn bool(&self, name: &str, default: bool) -> ApiResult<bool> {
         match self.get(name) {
             None | Some("") => Ok(default),
-            Some("true") => Ok(true),
-            Some("false") => Ok(false),
+            // Go's strconv.ParseBool, which lakeFS's generated server uses (the Python SDK sends "True").
+            Some("1" | "t" | "T" | "TRUE" | "true" | "True") => Ok(true),
+            Some("0" | "f" | "F" | "FALSE" | "false" | "False") => Ok(false),
             Some(v) => Err(ApiError::bad_request(format!(
                 "invalid boolean {v:?} for parameter \"{name}\""
             ))),
         }
     }
 
+    /// lakeFS's `amount` (`PaginationAmount`: -1..=1000, enforced by lakeFS's OpenAPI request
+    /// validator; -1 and 0 mean the default).
+    pub fn amount(&self) -> ApiResult<Option<i64>> {
+        let amount = self.int("amount")?;
+        if amount.is_some_and(|a| !(-1..=1000).contains(&a)) {
+            return Err(ApiError::bad_request(
+                "parameter \"amount\": number must be between -1 and 1000",
+            ));
+        }
+        Ok(amount)
+    }
+
     pub fn int(&self, name: &str) -> ApiResult<Option<i64>> {
         match self.get(name) {
             None | Some("") => Ok(None),
-            Some(v) => v.parse().map(Some).map_err(|_| {
-                ApiError::bad_request(format!("invalid integer {v:?} for parameter \"{name}\""))
-            }),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| ApiError::bad_request(format!("invalid integer {v:?} for parameter \"{name}\""))),
         }
     }
 }
@@ -122,16 +121,13 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
     T: for<'de> serde::Deserialize<'de>,
 {
-    let collected = Limited::new(body, MAX_JSON_BODY)
-        .collect()
-        .await
-        .map_err(|e| {
-            if e.is::<http_body_util::LengthLimitError>() {
-                ApiError::PayloadTooLarge(format!("request body larger than {MAX_JSON_BODY} bytes"))
-            } else {
-                ApiError::bad_request(format!("reading request body: {e}"))
-            }
-        })?;
+    let collected = Limited::new(body, MAX_JSON_BODY).collect().await.map_err(|e| {
+        if e.is::<http_body_util::LengthLimitError>() {
+            ApiError::PayloadTooLarge(format!("request body larger than {MAX_JSON_BODY} bytes"))
+        } else {
+            ApiError::bad_request(format!("reading request body: {e}"))
+        }
+    })?;
     serde_json::from_slice(&collected.to_bytes())
         .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
 }
@@ -208,10 +204,7 @@ mod tests {
         assert_eq!(r("bytes=5-", 10), Ok(Some(ByteRange { start: 5, end: 9 })));
         assert_eq!(r("bytes=-3", 10), Ok(Some(ByteRange { start: 7, end: 9 })));
         assert_eq!(r("bytes=-30", 10), Ok(Some(ByteRange { start: 0, end: 9 })));
-        assert_eq!(
-            r("bytes=8-100", 10),
-            Ok(Some(ByteRange { start: 8, end: 9 }))
-        );
+        assert_eq!(r("bytes=8-100", 10), Ok(Some(ByteRange { start: 8, end: 9 })));
         assert_eq!(r("bytes=10-", 10), Err(Unsatisfiable));
         assert_eq!(r("bytes=-0", 10), Err(Unsatisfiable));
         assert_eq!(r("bytes=0-0", 0), Err(Unsatisfiable));
@@ -220,10 +213,7 @@ mod tests {
         assert_eq!(r("items=0-1", 10), Ok(None));
         assert_eq!(r("bytes=x-1", 10), Ok(None));
         assert_eq!(parse_range(None, 10), Ok(None));
-        assert_eq!(
-            ByteRange { start: 2, end: 5 }.content_range(10),
-            "bytes 2-5/10"
-        );
+        assert_eq!(ByteRange { start: 2, end: 5 }.content_range(10), "bytes 2-5/10");
     }
 
     #[test]
@@ -234,7 +224,19 @@ mod tests {
         assert!(q.bool("presign", false).unwrap());
         assert!(!q.bool("missing", false).unwrap());
         assert!(q.bool("bad", false).is_err());
+        let py = Query::parse(Some("a=True&b=False&c=1&d=F"));
+        assert_eq!(
+            (py.bool("a", false).unwrap(), py.bool("b", true).unwrap()),
+            (true, false)
+        );
+        assert_eq!(
+            (py.bool("c", false).unwrap(), py.bool("d", true).unwrap()),
+            (true, false)
+        );
         assert_eq!(q.int("amount").unwrap(), Some(5));
         assert!(q.int("path").is_err());
+        assert_eq!(Query::parse(Some("amount=1000")).amount().unwrap(), Some(1000));
+        assert!(Query::parse(Some("amount=1001")).amount().is_err());
+        assert!(Query::parse(Some("amount=-2")).amount().is_err());
     }
 }

@@ -11,8 +11,8 @@
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
-    PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
-    UriPathNormalizationMode, sign,
+    PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation, SigningSettings, UriPathNormalizationMode,
+    sign,
 };
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
@@ -65,10 +65,7 @@ pub struct Presigner {
 
 impl Presigner {
     pub fn new(access_key_id: String, secret: String) -> Presigner {
-        Presigner {
-            access_key_id,
-            secret,
-        }
+        Presigner { access_key_id, secret }
     }
 
     /// `X-Amz-*` query parameters (already encoded, `&`-joined) presigning `method host path?query`.
@@ -80,8 +77,7 @@ impl Presigner {
         time: SystemTime,
         expires: Duration,
     ) -> Result<Vec<(&'static str, String)>, String> {
-        let identity: Identity =
-            Credentials::new(&self.access_key_id, &self.secret, None, None, "lakegate").into();
+        let identity: Identity = Credentials::new(&self.access_key_id, &self.secret, None, None, "lakegate").into();
         let mut settings = SigningSettings::default();
         settings.signature_location = SignatureLocation::QueryParams;
         settings.expires_in = Some(expires);
@@ -104,42 +100,23 @@ impl Presigner {
             SignableBody::UnsignedPayload,
         )
         .map_err(|e| e.to_string())?;
-        let (instructions, _) = sign(request, &params)
-            .map_err(|e| e.to_string())?
-            .into_parts();
+        let (instructions, _) = sign(request, &params).map_err(|e| e.to_string())?.into_parts();
         let (_, query) = instructions.into_parts();
-        Ok(query
-            .into_iter()
-            .map(|(k, v)| (k, v.into_owned()))
-            .collect())
+        Ok(query.into_iter().map(|(k, v)| (k, v.into_owned())).collect())
     }
 
     /// A presigned URL for `method` on `base` (scheme + host) + `path_and_query`, valid `expires`.
-    pub fn presign(
-        &self,
-        method: &str,
-        base: &str,
-        path_and_query: &str,
-        expires: Duration,
-    ) -> Result<String, String> {
+    pub fn presign(&self, method: &str, base: &str, path_and_query: &str, expires: Duration) -> Result<String, String> {
         let host = base.split_once("://").map_or(base, |(_, h)| h);
-        let params =
-            self.signed_params(method, host, path_and_query, SystemTime::now(), expires)?;
+        let params = self.signed_params(method, host, path_and_query, SystemTime::now(), expires)?;
         let mut url = format!("{base}{path_and_query}");
-        let mut sep = if path_and_query.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
+        let mut sep = if path_and_query.contains('?') { '&' } else { '?' };
         for (k, v) in params {
             url.push(sep);
             sep = '&';
             url.push_str(k);
             url.push('=');
-            url.push_str(
-                &percent_encoding::utf8_percent_encode(&v, crate::embedded::http::QUERY_VALUE)
-                    .to_string(),
-            );
+            url.push_str(&percent_encoding::utf8_percent_encode(&v, crate::embedded::http::QUERY_VALUE).to_string());
         }
         Ok(url)
     }
@@ -166,12 +143,7 @@ impl Presigner {
                 ));
             }
         }
-        let get = |k: &str| {
-            given
-                .get(k)
-                .map(String::as_str)
-                .ok_or(PresignError::Missing)
-        };
+        let get = |k: &str| given.get(k).map(String::as_str).ok_or(PresignError::Missing);
         if get("X-Amz-Algorithm")? != "AWS4-HMAC-SHA256" {
             return Err(PresignError::Malformed("X-Amz-Algorithm"));
         }
@@ -185,8 +157,7 @@ impl Presigner {
         if get("X-Amz-SignedHeaders")? != "host" {
             return Err(PresignError::Malformed("X-Amz-SignedHeaders"));
         }
-        let date =
-            parse_amz_date(get("X-Amz-Date")?).ok_or(PresignError::Malformed("X-Amz-Date"))?;
+        let date = parse_amz_date(get("X-Amz-Date")?).ok_or(PresignError::Malformed("X-Amz-Date"))?;
         let expires: u64 = get("X-Amz-Expires")?
             .parse()
             .map_err(|_| PresignError::Malformed("X-Amz-Expires"))?;
@@ -274,23 +245,14 @@ impl AddressSigner {
     }
 
     fn mac(&self, repo: &str, branch: &str, path: &str, base: &str) -> String {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(&self.key).expect("hmac accepts any key length");
-        mac.update(
-            serde_json::json!([repo, branch, path, base])
-                .to_string()
-                .as_bytes(),
-        );
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("hmac accepts any key length");
+        mac.update(serde_json::json!([repo, branch, path, base]).to_string().as_bytes());
         URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 
     /// A fresh address under `namespace` bound to `repo/branch/path`.
     pub fn new_address(&self, namespace: &str, repo: &str, branch: &str, path: &str) -> String {
-        let base = format!(
-            "{}/data/{}",
-            namespace.trim_end_matches('/'),
-            new_object_id()
-        );
+        let base = format!("{}/data/{}", namespace.trim_end_matches('/'), new_object_id());
         let sig = self.mac(repo, branch, path, &base);
         format!("{base},{sig}")
     }
@@ -376,10 +338,7 @@ mod tests {
             Err(PresignError::SignatureMismatch)
         );
         let later = now + Duration::from_secs(120);
-        assert_eq!(
-            p.verify("PUT", host, path, query, later),
-            Err(PresignError::Expired)
-        );
+        assert_eq!(p.verify("PUT", host, path, query, later), Err(PresignError::Expired));
         let other = Presigner::new("AKIDBLOB".into(), "other".into());
         assert_eq!(
             other.verify("PUT", host, path, query, now),
@@ -390,10 +349,7 @@ mod tests {
             .filter(|kv| !kv.starts_with("X-Amz-Signature"))
             .collect::<Vec<_>>()
             .join("&");
-        assert_eq!(
-            p.verify("PUT", host, path, &no_sig, now),
-            Err(PresignError::Missing)
-        );
+        assert_eq!(p.verify("PUT", host, path, &no_sig, now), Err(PresignError::Missing));
     }
 
     #[test]
@@ -408,10 +364,7 @@ mod tests {
             )
             .unwrap();
         let (host, path, query) = split(&url);
-        assert_eq!(
-            p.verify("PUT", host, path, query, SystemTime::now()),
-            Ok(())
-        );
+        assert_eq!(p.verify("PUT", host, path, query, SystemTime::now()), Ok(()));
         let changed = query.replace("partNumber=3", "partNumber=4");
         assert_eq!(
             p.verify("PUT", host, path, &changed, SystemTime::now()),
@@ -437,14 +390,8 @@ mod tests {
         assert!(a.starts_with("local://ns/data/"));
         let now = SystemTime::now();
         assert_eq!(s.verify(&a, "r", "main", "a/b", now), Ok(()));
-        assert_eq!(
-            s.verify(&a, "r", "main", "a/c", now),
-            Err(AddressError::Invalid)
-        );
-        assert_eq!(
-            s.verify(&a, "r", "dev", "a/b", now),
-            Err(AddressError::Invalid)
-        );
+        assert_eq!(s.verify(&a, "r", "main", "a/c", now), Err(AddressError::Invalid));
+        assert_eq!(s.verify(&a, "r", "dev", "a/b", now), Err(AddressError::Invalid));
         assert_eq!(
             s.verify(&a, "r", "main", "a/b", now + Duration::from_secs(25 * 3600)),
             Err(AddressError::Expired)

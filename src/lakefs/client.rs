@@ -26,11 +26,7 @@ pub type ReqBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>
 type Result<T> = std::result::Result<T, LakeFsError>;
 
 /// Characters escaped in path segments and query values.
-const ESCAPE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+const ESCAPE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 /// Renew a login token this long before it expires.
 const TOKEN_RENEW_MARGIN: i64 = 5 * 60;
 
@@ -118,9 +114,7 @@ fn json_body<T: Serialize>(value: &T) -> Result<ReqBody> {
 }
 
 fn empty_body() -> ReqBody {
-    Full::new(Bytes::new())
-        .map_err(|never| match never {})
-        .boxed_unsync()
+    Full::new(Bytes::new()).map_err(|never| match never {}).boxed_unsync()
 }
 
 fn now_unix() -> i64 {
@@ -182,10 +176,7 @@ impl LakeFsClient {
                 secret_access_key,
             } => {
                 let raw = format!("{access_key_id}:{secret_access_key}");
-                format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(raw)
-                )
+                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
             }
             Credentials::Token(t) => format!("Bearer {t}"),
             Credentials::Login {
@@ -200,10 +191,7 @@ impl LakeFsClient {
                     let t = self.login(access_key_id, secret_access_key).await?;
                     *guard = Some((t.token, t.token_expiration.unwrap_or(i64::MAX)));
                 }
-                format!(
-                    "Bearer {}",
-                    guard.as_ref().map(|(t, _)| t.as_str()).unwrap_or_default()
-                )
+                format!("Bearer {}", guard.as_ref().map(|(t, _)| t.as_str()).unwrap_or_default())
             }
         };
         HeaderValue::from_str(&value)
@@ -232,11 +220,7 @@ impl LakeFsClient {
                 .send_once(method.clone(), path_and_query, body()?, headers, auth)
                 .await;
             match result {
-                Err(e)
-                    if idempotent == Idempotent::Yes
-                        && attempt < self.cfg.retries
-                        && e.is_retryable() =>
-                {
+                Err(e) if idempotent == Idempotent::Yes && attempt < self.cfg.retries && e.is_retryable() => {
                     tokio::time::sleep(self.cfg.backoff * 2u32.pow(attempt)).await;
                     attempt += 1;
                 }
@@ -297,14 +281,7 @@ impl LakeFsClient {
 
     async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         let resp = self
-            .send(
-                Method::GET,
-                path,
-                || Ok(empty_body()),
-                &[],
-                Idempotent::Yes,
-                true,
-            )
+            .send(Method::GET, path, || Ok(empty_body()), &[], Idempotent::Yes, true)
             .await?;
         self.decode(resp).await
     }
@@ -317,28 +294,14 @@ impl LakeFsClient {
         idem: Idempotent,
     ) -> Result<T> {
         let resp = self
-            .send(
-                method,
-                path,
-                || json_body(body),
-                &[json_header()],
-                idem,
-                true,
-            )
+            .send(method, path, || json_body(body), &[json_header()], idem, true)
             .await?;
         self.decode(resp).await
     }
 
     async fn send_empty(&self, method: Method, path: &str) -> Result<()> {
         let resp = self
-            .send(
-                method,
-                path,
-                || Ok(empty_body()),
-                &[],
-                Idempotent::Yes,
-                true,
-            )
+            .send(method, path, || Ok(empty_body()), &[], Idempotent::Yes, true)
             .await?;
         self.collect(resp).await.map(drop)
     }
@@ -357,10 +320,7 @@ impl LakeFsClient {
 }
 
 fn json_header() -> (header::HeaderName, HeaderValue) {
-    (
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    )
+    (header::CONTENT_TYPE, HeaderValue::from_static("application/json"))
 }
 
 /// Health, config and auth.
@@ -389,23 +349,13 @@ impl LakeFsClient {
     }
 
     /// `login`: a JWT for an access key pair.
-    pub async fn login(
-        &self,
-        access_key_id: &str,
-        secret_access_key: &str,
-    ) -> Result<AuthenticationToken> {
+    pub async fn login(&self, access_key_id: &str, secret_access_key: &str) -> Result<AuthenticationToken> {
         let info = LoginInformation {
             access_key_id: access_key_id.into(),
             secret_access_key: secret_access_key.into(),
         };
         let resp = self
-            .send_once(
-                Method::POST,
-                "/auth/login",
-                json_body(&info)?,
-                &[json_header()],
-                None,
-            )
+            .send_once(Method::POST, "/auth/login", json_body(&info)?, &[json_header()], None)
             .await?;
         self.decode(resp).await
     }
@@ -417,12 +367,7 @@ impl LakeFsClient {
 
 /// Repositories, branches, commits.
 impl LakeFsClient {
-    pub async fn list_repositories(
-        &self,
-        prefix: &str,
-        after: &str,
-        amount: Option<u32>,
-    ) -> Result<RepositoryList> {
+    pub async fn list_repositories(&self, prefix: &str, after: &str, amount: Option<u32>) -> Result<RepositoryList> {
         let q = query(&[
             ("prefix", nonempty(prefix)),
             ("after", nonempty(after)),
@@ -441,24 +386,16 @@ impl LakeFsClient {
     }
 
     pub async fn delete_repository(&self, repo: &str) -> Result<()> {
-        self.send_empty(Method::DELETE, &Self::repo_path(repo))
-            .await
+        self.send_empty(Method::DELETE, &Self::repo_path(repo)).await
     }
 
-    pub async fn list_branches(
-        &self,
-        repo: &str,
-        prefix: &str,
-        after: &str,
-        amount: Option<u32>,
-    ) -> Result<RefList> {
+    pub async fn list_branches(&self, repo: &str, prefix: &str, after: &str, amount: Option<u32>) -> Result<RefList> {
         let q = query(&[
             ("prefix", nonempty(prefix)),
             ("after", nonempty(after)),
             ("amount", amount.map(|a| a.to_string())),
         ]);
-        self.get_json(&format!("{}/branches{q}", Self::repo_path(repo)))
-            .await
+        self.get_json(&format!("{}/branches{q}", Self::repo_path(repo))).await
     }
 
     /// `createBranch`: the new branch's commit id (lakeFS answers it as plain text).
@@ -485,28 +422,17 @@ impl LakeFsClient {
     }
 
     pub async fn delete_branch(&self, repo: &str, branch: &str) -> Result<()> {
-        self.send_empty(Method::DELETE, &Self::branch_path(repo, branch))
-            .await
+        self.send_empty(Method::DELETE, &Self::branch_path(repo, branch)).await
     }
 
-    pub async fn commit(
-        &self,
-        repo: &str,
-        branch: &str,
-        creation: &CommitCreation,
-    ) -> Result<Commit> {
+    pub async fn commit(&self, repo: &str, branch: &str, creation: &CommitCreation) -> Result<Commit> {
         let path = format!("{}/commits", Self::branch_path(repo, branch));
-        self.send_json(Method::POST, &path, creation, Idempotent::No)
-            .await
+        self.send_json(Method::POST, &path, creation, Idempotent::No).await
     }
 
     pub async fn get_commit(&self, repo: &str, commit_id: &str) -> Result<Commit> {
-        self.get_json(&format!(
-            "{}/commits/{}",
-            Self::repo_path(repo),
-            seg(commit_id)
-        ))
-        .await
+        self.get_json(&format!("{}/commits/{}", Self::repo_path(repo), seg(commit_id)))
+            .await
     }
 
     pub async fn log_commits(
@@ -516,10 +442,7 @@ impl LakeFsClient {
         after: &str,
         amount: Option<u32>,
     ) -> Result<CommitList> {
-        let q = query(&[
-            ("after", nonempty(after)),
-            ("amount", amount.map(|a| a.to_string())),
-        ]);
+        let q = query(&[("after", nonempty(after)), ("amount", amount.map(|a| a.to_string()))]);
         self.get_json(&format!("{}/commits{q}", Self::ref_path(repo, reference)))
             .await
     }
@@ -527,22 +450,10 @@ impl LakeFsClient {
 
 /// Objects and staging.
 impl LakeFsClient {
-    pub async fn stat_object(
-        &self,
-        repo: &str,
-        reference: &str,
-        path: &str,
-        presign: bool,
-    ) -> Result<ObjectStats> {
-        let q = query(&[
-            ("path", Some(path.into())),
-            ("presign", presign.then(|| "true".into())),
-        ]);
-        self.get_json(&format!(
-            "{}/objects/stat{q}",
-            Self::ref_path(repo, reference)
-        ))
-        .await
+    pub async fn stat_object(&self, repo: &str, reference: &str, path: &str, presign: bool) -> Result<ObjectStats> {
+        let q = query(&[("path", Some(path.into())), ("presign", presign.then(|| "true".into()))]);
+        self.get_json(&format!("{}/objects/stat{q}", Self::ref_path(repo, reference)))
+            .await
     }
 
     pub async fn list_objects(
@@ -559,11 +470,8 @@ impl LakeFsClient {
             ("presign", p.presign.then(|| "true".into())),
             ("user_metadata", Some(p.user_metadata.to_string())),
         ]);
-        self.get_json(&format!(
-            "{}/objects/ls{q}",
-            Self::ref_path(repo, reference)
-        ))
-        .await
+        self.get_json(&format!("{}/objects/ls{q}", Self::ref_path(repo, reference)))
+            .await
     }
 
     /// `getObject`: the streaming answer (200, 206, or 302 with `presign`); `range` is a `Range` value.
@@ -575,10 +483,7 @@ impl LakeFsClient {
         range: Option<&str>,
         presign: bool,
     ) -> Result<Response<Incoming>> {
-        let q = query(&[
-            ("path", Some(path.into())),
-            ("presign", presign.then(|| "true".into())),
-        ]);
+        let q = query(&[("path", Some(path.into())), ("presign", presign.then(|| "true".into()))]);
         let mut headers = Vec::new();
         if let Some(r) = range {
             headers.push((
@@ -587,35 +492,16 @@ impl LakeFsClient {
             ));
         }
         let p = format!("{}/objects{q}", Self::ref_path(repo, reference));
-        self.send(
-            Method::GET,
-            &p,
-            || Ok(empty_body()),
-            &headers,
-            Idempotent::Yes,
-            true,
-        )
-        .await
+        self.send(Method::GET, &p, || Ok(empty_body()), &headers, Idempotent::Yes, true)
+            .await
     }
 
     /// `headObject`: status and headers only.
-    pub async fn head_object(
-        &self,
-        repo: &str,
-        reference: &str,
-        path: &str,
-    ) -> Result<Response<Incoming>> {
+    pub async fn head_object(&self, repo: &str, reference: &str, path: &str) -> Result<Response<Incoming>> {
         let q = query(&[("path", Some(path.into()))]);
         let p = format!("{}/objects{q}", Self::ref_path(repo, reference));
-        self.send(
-            Method::HEAD,
-            &p,
-            || Ok(empty_body()),
-            &[],
-            Idempotent::Yes,
-            true,
-        )
-        .await
+        self.send(Method::HEAD, &p, || Ok(empty_body()), &[], Idempotent::Yes, true)
+            .await
     }
 
     /// `uploadObject` with an `application/octet-stream` body (bytes flow through lakeFS; not retried).
@@ -660,15 +546,9 @@ impl LakeFsClient {
         .await
     }
 
-    pub async fn delete_objects(
-        &self,
-        repo: &str,
-        branch: &str,
-        paths: &PathList,
-    ) -> Result<ObjectErrorList> {
+    pub async fn delete_objects(&self, repo: &str, branch: &str, paths: &PathList) -> Result<ObjectErrorList> {
         let p = format!("{}/objects/delete", Self::branch_path(repo, branch));
-        self.send_json(Method::POST, &p, paths, Idempotent::Yes)
-            .await
+        self.send_json(Method::POST, &p, paths, Idempotent::Yes).await
     }
 
     pub async fn copy_object(
@@ -680,8 +560,7 @@ impl LakeFsClient {
     ) -> Result<ObjectStats> {
         let q = query(&[("dest_path", Some(dest_path.into()))]);
         let p = format!("{}/objects/copy{q}", Self::branch_path(repo, branch));
-        self.send_json(Method::POST, &p, creation, Idempotent::No)
-            .await
+        self.send_json(Method::POST, &p, creation, Idempotent::No).await
     }
 
     pub async fn get_physical_address(
@@ -691,15 +570,9 @@ impl LakeFsClient {
         path: &str,
         presign: bool,
     ) -> Result<StagingLocation> {
-        let q = query(&[
-            ("path", Some(path.into())),
-            ("presign", presign.then(|| "true".into())),
-        ]);
-        self.get_json(&format!(
-            "{}/staging/backing{q}",
-            Self::branch_path(repo, branch)
-        ))
-        .await
+        let q = query(&[("path", Some(path.into())), ("presign", presign.then(|| "true".into()))]);
+        self.get_json(&format!("{}/staging/backing{q}", Self::branch_path(repo, branch)))
+            .await
     }
 
     /// `linkPhysicalAddress`; `if_absent` sends `If-None-Match: *` (412 when the path exists).
@@ -717,11 +590,7 @@ impl LakeFsClient {
         if if_absent {
             headers.push((header::IF_NONE_MATCH, HeaderValue::from_static("*")));
         }
-        let idem = if if_absent {
-            Idempotent::No
-        } else {
-            Idempotent::Yes
-        };
+        let idem = if if_absent { Idempotent::No } else { Idempotent::Yes };
         let resp = self
             .send(Method::PUT, &p, || json_body(meta), &headers, idem, true)
             .await?;
@@ -740,22 +609,13 @@ mod tests {
             "?path=a%20b%2Fc%26d"
         );
         assert_eq!(query(&[("x", None)]), "");
-        assert_eq!(
-            LakeFsClient::branch_path("r", "a/b"),
-            "/repositories/r/branches/a%2Fb"
-        );
+        assert_eq!(LakeFsClient::branch_path("r", "a/b"), "/repositories/r/branches/a%2Fb");
     }
 
     #[test]
     fn https_is_refused_explicitly() {
-        let cfg = ClientConfig::new(
-            "https://lakefs.example.com/api/v1",
-            Credentials::Token("t".into()),
-        );
-        assert!(matches!(
-            LakeFsClient::new(cfg),
-            Err(LakeFsError::Request(_))
-        ));
+        let cfg = ClientConfig::new("https://lakefs.example.com/api/v1", Credentials::Token("t".into()));
+        assert!(matches!(LakeFsClient::new(cfg), Err(LakeFsError::Request(_))));
     }
 
     #[test]

@@ -40,8 +40,7 @@ impl LakeFsError {
     pub fn is_retryable(&self) -> bool {
         match self {
             LakeFsError::Api { status, .. } => {
-                *status == StatusCode::TOO_MANY_REQUESTS
-                    || *status == StatusCode::SERVICE_UNAVAILABLE
+                *status == StatusCode::TOO_MANY_REQUESTS || *status == StatusCode::SERVICE_UNAVAILABLE
             }
             LakeFsError::Connect(_) => true,
             _ => false,

@@ -53,10 +53,7 @@ where
             }
         });
     }
-    if tokio::time::timeout(GRACE_PERIOD, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(GRACE_PERIOD, graceful.shutdown()).await.is_err() {
         tracing::warn!("grace period over: dropping remaining connections");
     }
 }

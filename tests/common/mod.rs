@@ -104,21 +104,13 @@ pub async fn raw(
         .unwrap();
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
+    let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
     (status, headers, body)
 }
 
 /// Deterministic pseudo-random bytes.
 pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| ((i * 31 + seed as usize * 7) % 251) as u8)
-        .collect()
+    (0..len).map(|i| ((i * 31 + seed as usize * 7) % 251) as u8).collect()
 }
 
 pub fn md5_hex(data: &[u8]) -> String {

@@ -43,11 +43,7 @@ pub async fn handle(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Resp
     }
 }
 
-async fn put(
-    s: &Arc<Embedded>,
-    req: Request<Incoming>,
-    file: &std::path::Path,
-) -> ApiResult<Response<Body>> {
+async fn put(s: &Arc<Embedded>, req: Request<Incoming>, file: &std::path::Path) -> ApiResult<Response<Body>> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -63,8 +59,7 @@ async fn put(
         .write(file, BodyDataStream::new(req.into_body()), MAX_PUT_SIZE)
         .await?;
     let mut resp = status_response(StatusCode::OK);
-    let etag =
-        HeaderValue::from_str(&format!("\"{}\"", written.md5_hex)).map_err(ApiError::internal)?;
+    let etag = HeaderValue::from_str(&format!("\"{}\"", written.md5_hex)).map_err(ApiError::internal)?;
     resp.headers_mut().insert(header::ETAG, etag);
     Ok(resp)
 }
@@ -77,12 +72,8 @@ async fn get(
 ) -> ApiResult<Response<Body>> {
     let (f, len) = s.blobs.open_read(file).await?;
     let modified = f.metadata().await?.modified().ok();
-    let range_header = req
-        .headers()
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok());
-    let range = parse_range(range_header, len)
-        .map_err(|_| ApiError::RangeNotSatisfiable(format!("bytes */{len}")))?;
+    let range_header = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
+    let range = parse_range(range_header, len).map_err(|_| ApiError::RangeNotSatisfiable(format!("bytes */{len}")))?;
     let mut resp = status_response(StatusCode::OK);
     let h = resp.headers_mut();
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
@@ -114,9 +105,7 @@ async fn get(
 /// An S3-style XML error for a blob URL request.
 pub fn error_response(err: &ApiError) -> Response<Body> {
     let (status, code) = match err {
-        ApiError::Forbidden(m) if m.contains("signature") => {
-            (StatusCode::FORBIDDEN, "SignatureDoesNotMatch")
-        }
+        ApiError::Forbidden(m) if m.contains("signature") => (StatusCode::FORBIDDEN, "SignatureDoesNotMatch"),
         ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "AccessDenied"),
         ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "NoSuchKey"),
         ApiError::RangeNotSatisfiable(_) => (StatusCode::RANGE_NOT_SATISFIABLE, "InvalidRange"),
@@ -135,10 +124,8 @@ pub fn error_response(err: &ApiError) -> Response<Body> {
     );
     let mut resp = Response::new(full(body));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/xml"),
-    );
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
     if let ApiError::RangeNotSatisfiable(m) = err
         && let Ok(v) = HeaderValue::from_str(m)
     {

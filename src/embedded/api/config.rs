@@ -6,9 +6,7 @@ use crate::embedded::auth::{LOGIN_DURATION_SECS, SESSION_COOKIE, check_key_pair,
 use crate::embedded::catalog::now_unix;
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, json_response, read_json};
-use crate::lakefs::dto::{
-    AuthenticationToken, Config, CurrentUser, LoginInformation, StorageConfig, VersionConfig,
-};
+use crate::lakefs::dto::{AuthenticationToken, Config, CurrentUser, LoginInformation, StorageConfig, VersionConfig};
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use std::sync::Arc;
@@ -93,9 +91,7 @@ pub async fn login(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Respo
 }
 
 fn http_date(unix: i64) -> String {
-    httpdate::fmt_http_date(
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix.max(0) as u64),
-    )
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix.max(0) as u64))
 }
 
 pub async fn get_current_user(s: &Arc<Embedded>, user: String) -> ApiResult<Response<Body>> {

@@ -141,10 +141,7 @@ impl Route {
 
     /// Operations lakeFS serves without credentials (`security: []`).
     pub fn is_public(&self) -> bool {
-        matches!(
-            self,
-            Route::HealthCheck | Route::Login | Route::GetAuthCapabilities
-        )
+        matches!(self, Route::HealthCheck | Route::Login | Route::GetAuthCapabilities)
     }
 }
 
@@ -160,7 +157,7 @@ pub async fn handle(state: Arc<Embedded>, req: Request<Incoming>) -> Response<Bo
     match result {
         Ok(resp) => resp,
         Err(err) => {
-            if err.status().is_server_error() {
+            if err.status() == http::StatusCode::INTERNAL_SERVER_ERROR {
                 tracing::error!(%method, %path, %err, "embedded lakeFS request failed");
             }
             if path.starts_with("/blob/") {
@@ -186,11 +183,8 @@ async fn api(state: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Respons
         }
     };
     let Some(route) = route else {
-        if !req.uri().path().starts_with("/api/v1/") {
-            return Err(ApiError::not_found(format!(
-                "path not found: {}",
-                req.uri().path()
-            )));
+        if !is_lakefs_path(req.uri().path()) {
+            return Err(ApiError::not_found(format!("route not found: {}", req.uri().path())));
         }
         return Err(ApiError::NotImplemented(format!(
             "{} {} is not implemented by lakegate's embedded lakeFS server",
@@ -201,12 +195,119 @@ async fn api(state: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Respons
     dispatch(state, route, user, req).await
 }
 
-async fn dispatch(
-    s: &Arc<Embedded>,
-    route: Route,
-    user: String,
-    req: Request<Incoming>,
-) -> ApiResult<Response<Body>> {
+/// Path templates of lakeFS v1.84's REST API (`{}` is one path segment): a request on one of these
+/// that we do not serve is a lakeFS operation we have not implemented (501), anything else is 404.
+const LAKEFS_PATHS: &[&str] = &[
+    "setup_comm_prefs",
+    "setup_lakefs",
+    "user",
+    "auth/login",
+    "auth/external/principal/login",
+    "sts/login",
+    "auth/capabilities",
+    "auth/users",
+    "auth/users/{}",
+    "auth/groups",
+    "auth/groups/{}",
+    "auth/policies",
+    "auth/policies/{}",
+    "auth/groups/{}/members",
+    "auth/groups/{}/members/{}",
+    "auth/users/{}/credentials",
+    "auth/users/{}/credentials/{}",
+    "auth/users/{}/groups",
+    "auth/users/{}/policies",
+    "auth/users/{}/policies/{}",
+    "auth/users/{}/external/principals",
+    "auth/users/{}/external/principals/ls",
+    "auth/external/principals",
+    "auth/groups/{}/policies",
+    "auth/groups/{}/policies/{}",
+    "auth/groups/{}/acl",
+    "repositories",
+    "repositories/{}",
+    "repositories/{}/metadata",
+    "repositories/{}/settings/gc_rules",
+    "repositories/{}/settings/branch_protection",
+    "repositories/{}/refs/dump",
+    "repositories/{}/refs/restore",
+    "repositories/{}/dump",
+    "repositories/{}/restore",
+    "repositories/{}/tags",
+    "repositories/{}/tags/{}",
+    "repositories/{}/branches",
+    "repositories/{}/refs/{}/commits",
+    "repositories/{}/branches/{}/commits",
+    "repositories/{}/commits",
+    "repositories/{}/branches/{}",
+    "repositories/{}/branches/{}/hard_reset",
+    "repositories/{}/branches/{}/revert",
+    "repositories/{}/branches/{}/cherry-pick",
+    "repositories/{}/refs/{}/merge/{}",
+    "repositories/{}/branches/{}/diff",
+    "repositories/{}/refs/{}/diff/{}",
+    "repositories/{}/commits/{}",
+    "repositories/{}/refs/{}/objects",
+    "repositories/{}/branches/{}/staging/pmpu",
+    "repositories/{}/branches/{}/staging/pmpu/{}",
+    "repositories/{}/branches/{}/staging/pmpu/{}/parts/{}",
+    "repositories/{}/branches/{}/staging/pmpu/{}/parts/{}/copy",
+    "repositories/{}/branches/{}/staging/backing",
+    "repositories/{}/branches/{}/import",
+    "repositories/{}/branches/{}/objects/stage_allowed",
+    "repositories/{}/branches/{}/objects",
+    "repositories/{}/branches/{}/objects/delete",
+    "repositories/{}/branches/{}/objects/copy",
+    "repositories/{}/refs/{}/objects/stat",
+    "repositories/{}/branches/{}/objects/stat/user_metadata",
+    "repositories/{}/refs/{}/objects/underlyingProperties",
+    "repositories/{}/refs/{}/objects/ls",
+    "repositories/{}/refs/{}/symlink",
+    "repositories/{}/actions/runs",
+    "repositories/{}/actions/runs/{}",
+    "repositories/{}/actions/runs/{}/hooks",
+    "repositories/{}/actions/runs/{}/hooks/{}/output",
+    "repositories/{}/metadata/object/{}/{}",
+    "repositories/{}/metadata/meta_range/{}",
+    "repositories/{}/metadata/range/{}",
+    "repositories/{}/gc/rules/set_allowed",
+    "repositories/{}/gc/rules",
+    "repositories/{}/gc/prepare_commits",
+    "repositories/{}/gc/prepare_commits/async",
+    "repositories/{}/gc/prepare_commits/status",
+    "repositories/{}/gc/prepare_uncommited",
+    "repositories/{}/branch_protection/set_allowed",
+    "repositories/{}/branch_protection",
+    "repositories/{}/pulls",
+    "repositories/{}/pulls/{}",
+    "repositories/{}/pulls/{}/merge",
+    "healthcheck",
+    "config",
+    "config/version",
+    "config/storage",
+    "config/garbage-collection",
+    "statistics",
+    "usage-report/summary",
+    "oidc/callback",
+];
+
+/// Whether `path` is one of lakeFS's REST paths.
+fn is_lakefs_path(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/api/v1/") else {
+        return false;
+    };
+    let segs: Vec<&str> = rest.split('/').collect();
+    LAKEFS_PATHS.iter().any(|t| {
+        let tsegs: Vec<&str> = t.split('/').collect();
+        tsegs.len() == segs.len()
+            && tsegs
+                .iter()
+                .zip(&segs)
+                .all(|(t, s)| (*t == "{}" && !s.is_empty()) || t == s)
+    })
+}
+
+async fn dispatch(s: &Arc<Embedded>, route: Route, user: String, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     use Route::*;
     match route {
         HealthCheck => Ok(super::http::status_response(http::StatusCode::NO_CONTENT)),
@@ -246,8 +347,7 @@ mod tests {
 
     #[test]
     fn routes_follow_the_lakefs_spec() {
-        let p =
-            |m: &str, path: &str| Route::parse(&Method::from_bytes(m.as_bytes()).unwrap(), path);
+        let p = |m: &str, path: &str| Route::parse(&Method::from_bytes(m.as_bytes()).unwrap(), path);
         assert_eq!(p("GET", "/api/v1/healthcheck"), Some(Route::HealthCheck));
         assert_eq!(
             p("GET", "/api/v1/repositories/r/refs/main/objects/stat"),
@@ -258,17 +358,11 @@ mod tests {
             Some(Route::HeadObject("r".into(), "c1".into()))
         );
         assert_eq!(
-            p(
-                "PUT",
-                "/api/v1/repositories/r/branches/b%2Dx/staging/backing"
-            ),
+            p("PUT", "/api/v1/repositories/r/branches/b%2Dx/staging/backing"),
             Some(Route::LinkPhysicalAddress("r".into(), "b-x".into()))
         );
         assert_eq!(
-            p(
-                "POST",
-                "/api/v1/repositories/r/branches/main/objects/delete"
-            ),
+            p("POST", "/api/v1/repositories/r/branches/main/objects/delete"),
             Some(Route::DeleteObjects("r".into(), "main".into()))
         );
         assert_eq!(
@@ -279,6 +373,13 @@ mod tests {
         assert_eq!(p("GET", "/api/v2/repositories"), None);
         assert_eq!(p("GET", "/api/v1/repositories/%FF"), None);
         assert!(Route::Login.is_public());
+        assert!(is_lakefs_path("/api/v1/repositories/r/refs/a/merge/b"));
+        assert!(is_lakefs_path(
+            "/api/v1/repositories/r/branches/b/staging/pmpu/u/parts/1/copy"
+        ));
+        assert!(!is_lakefs_path("/api/v1/repositories/r/nothing"));
+        assert!(!is_lakefs_path("/api/v1/repositories//tags"));
+        assert!(!is_lakefs_path("/no/such/route"));
         assert!(!Route::ListRepositories.is_public());
     }
 }

@@ -8,9 +8,7 @@ use crate::embedded::catalog::{Entry, ListQuery, Listed, WriteCondition, clamp_a
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, Query, json_response, parse_range, read_json, status_response};
 use crate::embedded::presign::new_object_id;
-use crate::lakefs::dto::{
-    ObjectCopyCreation, ObjectErrorList, ObjectStats, ObjectStatsList, PathList, PathType,
-};
+use crate::lakefs::dto::{ObjectCopyCreation, ObjectErrorList, ObjectStats, ObjectStatsList, PathList, PathType};
 use futures_util::TryStreamExt;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::BodyDataStream;
@@ -36,9 +34,7 @@ pub fn object_path(q: &Query, name: &str) -> ApiResult<String> {
 pub fn write_condition(headers: &HeaderMap) -> ApiResult<WriteCondition> {
     let inm = headers.get(header::IF_NONE_MATCH);
     if headers.contains_key(header::IF_MATCH) || inm.is_some_and(|v| v.as_bytes() != b"*") {
-        return Err(ApiError::NotImplemented(
-            "only If-None-Match: * is supported".into(),
-        ));
+        return Err(ApiError::NotImplemented("only If-None-Match: * is supported".into()));
     }
     Ok(if inm.is_some() {
         WriteCondition::IfAbsent
@@ -48,12 +44,7 @@ pub fn write_condition(headers: &HeaderMap) -> ApiResult<WriteCondition> {
 }
 
 /// `ObjectStats` of an entry; `presigned` replaces the address with a GET URL.
-pub fn stats(
-    path: String,
-    e: Entry,
-    with_metadata: bool,
-    presigned: Option<(String, i64)>,
-) -> ObjectStats {
+pub fn stats(path: String, e: Entry, with_metadata: bool, presigned: Option<(String, i64)>) -> ObjectStats {
     let (physical_address, physical_address_expiry) = match presigned {
         Some((url, exp)) => (url, Some(exp)),
         None => (e.physical_address, None),
@@ -91,10 +82,7 @@ pub async fn stat_object(
     let p = path.clone();
     let (_, entry) = s.db(move |m| m.stat_entry(&repo, &reference, &p)).await?;
     let presigned = presigned_get(s, &entry, presign)?;
-    json_response(
-        StatusCode::OK,
-        &stats(path, entry, with_metadata, presigned),
-    )
+    json_response(StatusCode::OK, &stats(path, entry, with_metadata, presigned))
 }
 
 pub async fn list_objects(
@@ -110,7 +98,7 @@ pub async fn list_objects(
         q.str_or_empty("after").to_string(),
         q.str_or_empty("delimiter").to_string(),
     );
-    let amount = clamp_amount(q.int("amount")?);
+    let amount = clamp_amount(q.amount()?);
     let (rows, more) = s
         .db(move |m| {
             m.list_entries(
@@ -170,24 +158,18 @@ pub async fn get_object(
     let q = Query::parse(req.uri().query());
     let path = object_path(&q, "path")?;
     let presign = q.bool("presign", false)?;
-    let (_, entry) = s
-        .db(move |m| m.stat_entry(&repo, &reference, &path))
-        .await?;
+    let (_, entry) = s.db(move |m| m.stat_entry(&repo, &reference, &path)).await?;
     if presign && with_body {
         let (url, _) = s.presign_address("GET", &entry.physical_address)?;
         let mut resp = status_response(StatusCode::FOUND);
-        resp.headers_mut()
-            .insert(header::LOCATION, header_value(&url)?);
+        resp.headers_mut().insert(header::LOCATION, header_value(&url)?);
         return Ok(resp);
     }
     let etag = format!("\"{}\"", entry.checksum);
     let mut resp = status_response(StatusCode::OK);
     let h = resp.headers_mut();
     h.insert(header::ETAG, header_value(&etag)?);
-    h.insert(
-        header::LAST_MODIFIED,
-        header_value(&http_date(entry.mtime))?,
-    );
+    h.insert(header::LAST_MODIFIED, header_value(&http_date(entry.mtime))?);
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(header::CONTENT_TYPE, header_value(&entry.content_type)?);
     if with_body
@@ -204,10 +186,7 @@ pub async fn get_object(
         .open_read(&s.blobs.path_of(&entry.physical_address)?)
         .await
         .map_err(data_gone)?;
-    let range_header = req
-        .headers()
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok());
+    let range_header = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
     let range = parse_range(range_header, len)
         .map_err(|_| ApiError::RangeNotSatisfiable("requested range not satisfiable".into()))?;
     let (start, count) = match range {
@@ -228,9 +207,7 @@ pub async fn get_object(
 }
 
 pub fn http_date(unix: i64) -> String {
-    httpdate::fmt_http_date(
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix.max(0) as u64),
-    )
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix.max(0) as u64))
 }
 
 fn user_metadata(headers: &HeaderMap) -> BTreeMap<String, String> {
@@ -274,8 +251,7 @@ pub async fn upload_object(
         .unwrap_or("")
         .to_string();
     let (written, content_type) = if content_type.starts_with("multipart/form-data") {
-        let boundary = multer::parse_boundary(&content_type)
-            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let boundary = multer::parse_boundary(&content_type).map_err(|e| ApiError::bad_request(e.to_string()))?;
         let mut form = multer::Multipart::new(BodyDataStream::new(req.into_body()), boundary);
         loop {
             let field = form
@@ -283,15 +259,10 @@ pub async fn upload_object(
                 .await
                 .map_err(|e| ApiError::bad_request(format!("multipart body: {e}")))?;
             let Some(field) = field else {
-                return Err(ApiError::bad_request(
-                    "multipart body has no \"content\" part",
-                ));
+                return Err(ApiError::bad_request("multipart body has no \"content\" part"));
             };
             if field.name() == Some("content") {
-                let ct = field
-                    .content_type()
-                    .map(|m| m.to_string())
-                    .unwrap_or_default();
+                let ct = field.content_type().map(|m| m.to_string()).unwrap_or_default();
                 break (
                     s.blobs
                         .write(&dest, field.map_err(|e| e.to_string()), MAX_PUT_SIZE)
@@ -336,10 +307,7 @@ async fn stage_and_respond(
     blob: std::path::PathBuf,
 ) -> ApiResult<Response<Body>> {
     let (p, e) = (path.clone(), entry.clone());
-    if let Err(err) = s
-        .db(move |m| m.stage(&repo, &branch, &p, &e, cond, force))
-        .await
-    {
+    if let Err(err) = s.db(move |m| m.stage(&repo, &branch, &p, &e, cond, force)).await {
         let _ = tokio::fs::remove_file(&blob).await;
         return Err(err);
     }
@@ -356,8 +324,7 @@ pub async fn delete_object(
     refuse_params(&q, &["no_tombstone"])?;
     let path = object_path(&q, "path")?;
     let force = q.bool("force", false)?;
-    s.db(move |m| m.delete_entries(&repo, &branch, &[path], force))
-        .await?;
+    s.db(move |m| m.delete_entries(&repo, &branch, &[path], force)).await?;
     Ok(status_response(StatusCode::NO_CONTENT))
 }
 
@@ -381,8 +348,7 @@ pub async fn delete_objects(
         .into_iter()
         .filter(|p| !p.is_empty() && !p.contains('\0'))
         .collect();
-    s.db(move |m| m.delete_entries(&repo, &branch, &paths, force))
-        .await?;
+    s.db(move |m| m.delete_entries(&repo, &branch, &paths, force)).await?;
     json_response(StatusCode::OK, &ObjectErrorList { errors: vec![] })
 }
 
@@ -396,9 +362,7 @@ pub async fn copy_object(
     let dest_path = object_path(&q, "dest_path")?;
     let body: ObjectCopyCreation = read_json(req.into_body()).await?;
     if body.shallow == Some(true) {
-        return Err(ApiError::NotImplemented(
-            "shallow copy is not supported".into(),
-        ));
+        return Err(ApiError::NotImplemented("shallow copy is not supported".into()));
     }
     if body.src_path.is_empty() || body.src_path.contains('\0') {
         return Err(ApiError::bad_request("src_path: invalid value"));

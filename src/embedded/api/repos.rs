@@ -8,8 +8,7 @@ use crate::embedded::catalog::{clamp_amount, now_unix, valid_branch_name, valid_
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, Query, full, json_response, read_json, status_response};
 use crate::lakefs::dto::{
-    BranchCreation, CommitCreation, CommitList, Pagination, RefList, Repository,
-    RepositoryCreation, RepositoryList,
+    BranchCreation, CommitCreation, CommitList, Pagination, RefList, Repository, RepositoryCreation, RepositoryList,
 };
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
@@ -44,17 +43,14 @@ pub fn refuse_params(q: &Query, names: &[&str]) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn list_repositories(
-    s: &Arc<Embedded>,
-    req: Request<Incoming>,
-) -> ApiResult<Response<Body>> {
+pub async fn list_repositories(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     let q = Query::parse(req.uri().query());
     let (prefix, after, search) = (
         q.str_or_empty("prefix").to_string(),
         q.str_or_empty("after").to_string(),
         q.str_or_empty("search").to_string(),
     );
-    let amount = clamp_amount(q.int("amount")?);
+    let amount = clamp_amount(q.amount()?);
     let (repos, more) = s
         .db(move |m| m.list_repositories(&prefix, &after, &search, amount))
         .await?;
@@ -84,10 +80,7 @@ fn validate_namespace(ns: &str) -> ApiResult<()> {
     }
 }
 
-pub async fn create_repository(
-    s: &Arc<Embedded>,
-    req: Request<Incoming>,
-) -> ApiResult<Response<Body>> {
+pub async fn create_repository(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     let q = Query::parse(req.uri().query());
     refuse_params(&q, &["bare"])?;
     let body: RepositoryCreation = read_json(req.into_body()).await?;
@@ -135,30 +128,20 @@ pub async fn get_repository(s: &Arc<Embedded>, repo: String) -> ApiResult<Respon
     json_response(StatusCode::OK, &found)
 }
 
-pub async fn delete_repository(
-    s: &Arc<Embedded>,
-    repo: String,
-    req: Request<Incoming>,
-) -> ApiResult<Response<Body>> {
+pub async fn delete_repository(s: &Arc<Embedded>, repo: String, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     let force = Query::parse(req.uri().query()).bool("force", false)?;
     s.db(move |m| m.delete_repository(&repo, force)).await?;
     Ok(status_response(StatusCode::NO_CONTENT))
 }
 
-pub async fn list_branches(
-    s: &Arc<Embedded>,
-    repo: String,
-    req: Request<Incoming>,
-) -> ApiResult<Response<Body>> {
+pub async fn list_branches(s: &Arc<Embedded>, repo: String, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     let q = Query::parse(req.uri().query());
     let (prefix, after) = (
         q.str_or_empty("prefix").to_string(),
         q.str_or_empty("after").to_string(),
     );
-    let amount = clamp_amount(q.int("amount")?);
-    let (refs, more) = s
-        .db(move |m| m.list_branches(&repo, &prefix, &after, amount))
-        .await?;
+    let amount = clamp_amount(q.amount()?);
+    let (refs, more) = s.db(move |m| m.list_branches(&repo, &prefix, &after, amount)).await?;
     let page = pagination(refs.len(), more, refs.last().map(|r| r.id.as_str()));
     json_response(
         StatusCode::OK,
@@ -169,11 +152,7 @@ pub async fn list_branches(
     )
 }
 
-pub async fn create_branch(
-    s: &Arc<Embedded>,
-    repo: String,
-    req: Request<Incoming>,
-) -> ApiResult<Response<Body>> {
+pub async fn create_branch(s: &Arc<Embedded>, repo: String, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     let body: BranchCreation = read_json(req.into_body()).await?;
     if !valid_branch_name(&body.name) {
         return Err(ApiError::bad_request(format!(
@@ -189,32 +168,20 @@ pub async fn create_branch(
     if body.source.is_empty() {
         return Err(ApiError::bad_request("source: required"));
     }
-    let commit_id = s
-        .db(move |m| m.create_branch(&repo, &body.name, &body.source))
-        .await?;
+    let commit_id = s.db(move |m| m.create_branch(&repo, &body.name, &body.source)).await?;
     let mut resp = Response::new(full(commit_id));
     *resp.status_mut() = StatusCode::CREATED;
-    resp.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html"),
-    );
+    resp.headers_mut()
+        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
     Ok(resp)
 }
 
-pub async fn get_branch(
-    s: &Arc<Embedded>,
-    repo: String,
-    branch: String,
-) -> ApiResult<Response<Body>> {
+pub async fn get_branch(s: &Arc<Embedded>, repo: String, branch: String) -> ApiResult<Response<Body>> {
     let found = s.db(move |m| m.get_branch(&repo, &branch)).await?;
     json_response(StatusCode::OK, &found)
 }
 
-pub async fn delete_branch(
-    s: &Arc<Embedded>,
-    repo: String,
-    branch: String,
-) -> ApiResult<Response<Body>> {
+pub async fn delete_branch(s: &Arc<Embedded>, repo: String, branch: String) -> ApiResult<Response<Body>> {
     s.db(move |m| m.delete_branch(&repo, &branch)).await?;
     Ok(status_response(StatusCode::NO_CONTENT))
 }
@@ -228,9 +195,7 @@ pub async fn commit(
 ) -> ApiResult<Response<Body>> {
     refuse_params(&Query::parse(req.uri().query()), &["source_metarange"])?;
     let body: CommitCreation = read_json(req.into_body()).await?;
-    let commit = s
-        .db(move |m| m.commit(&repo, &branch, &body, &user))
-        .await?;
+    let commit = s.db(move |m| m.commit(&repo, &branch, &body, &user)).await?;
     json_response(StatusCode::CREATED, &commit)
 }
 
@@ -248,20 +213,11 @@ pub async fn log_commits(
     let q = Query::parse(req.uri().query());
     refuse_params(
         &q,
-        &[
-            "objects",
-            "prefixes",
-            "limit",
-            "first_parent",
-            "since",
-            "stop_at",
-        ],
+        &["objects", "prefixes", "limit", "first_parent", "since", "stop_at"],
     )?;
     let after = q.str_or_empty("after").to_string();
-    let amount = clamp_amount(q.int("amount")?);
-    let (commits, more) = s
-        .db(move |m| m.log_commits(&repo, &reference, &after, amount))
-        .await?;
+    let amount = clamp_amount(q.amount()?);
+    let (commits, more) = s.db(move |m| m.log_commits(&repo, &reference, &after, amount)).await?;
     let page = pagination(commits.len(), more, commits.last().map(|c| c.id.as_str()));
     json_response(
         StatusCode::OK,

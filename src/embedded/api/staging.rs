@@ -51,29 +51,18 @@ pub async fn link_physical_address(
     let path = object_path(&q, "path")?;
     let cond = write_condition(req.headers())?;
     let body: StagingMetadata = read_json(req.into_body()).await?;
-    let checksum = body
-        .checksum
-        .trim_matches(|c| c == '"' || c == ' ')
-        .to_string();
+    let checksum = body.checksum.trim_matches(|c| c == '"' || c == ' ').to_string();
     if checksum.is_empty() {
         return Err(ApiError::bad_request("checksum: required"));
     }
     if body.size_bytes < 0 {
         return Err(ApiError::bad_request("size_bytes: must not be negative"));
     }
-    let address = body
-        .staging
-        .physical_address
-        .clone()
-        .filter(|a| !a.is_empty());
-    let address =
-        address.ok_or_else(|| ApiError::bad_request("staging.physical_address: required"))?;
+    let address = body.staging.physical_address.clone().filter(|a| !a.is_empty());
+    let address = address.ok_or_else(|| ApiError::bad_request("staging.physical_address: required"))?;
     let r = repo.clone();
     let repository = s.db(move |m| m.get_repository(&r)).await?;
-    let data_prefix = format!(
-        "{}/data/",
-        repository.storage_namespace.trim_end_matches('/')
-    );
+    let data_prefix = format!("{}/data/", repository.storage_namespace.trim_end_matches('/'));
     if address.starts_with(&data_prefix) {
         s.addresses
             .verify(&address, &repo, &branch, &path, SystemTime::now())
@@ -95,7 +84,6 @@ pub async fn link_physical_address(
         metadata: body.user_metadata.unwrap_or_default(),
     };
     let (p, e, force) = (path.clone(), entry.clone(), body.force.unwrap_or(false));
-    s.db(move |m| m.stage(&repo, &branch, &p, &e, cond, force))
-        .await?;
+    s.db(move |m| m.stage(&repo, &branch, &p, &e, cond, force)).await?;
     json_response(StatusCode::OK, &stats(path, entry, true, None))
 }

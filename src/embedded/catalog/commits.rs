@@ -31,31 +31,21 @@ pub(crate) fn commit_id(repo: &str, commit: &Commit) -> String {
 impl Meta {
     /// `commit`: commits `branch`'s staged changes; 400 "commit: no changes" when there are none
     /// (unless `allow_empty`).
-    pub fn commit(
-        &self,
-        repo: &str,
-        branch: &str,
-        req: &CommitCreation,
-        committer: &str,
-    ) -> ApiResult<Commit> {
+    pub fn commit(&self, repo: &str, branch: &str, req: &CommitCreation, committer: &str) -> ApiResult<Commit> {
         let txn = self.db.begin_write()?;
         let commit = {
-            let repository: Repository = get_json(&txn.open_table(REPOS)?, repo)?
-                .ok_or_else(|| ApiError::not_found("repository not found"))?;
+            let repository: Repository =
+                get_json(&txn.open_table(REPOS)?, repo)?.ok_or_else(|| ApiError::not_found("repository not found"))?;
             if repository.read_only == Some(true) && req.force != Some(true) {
-                return Err(ApiError::Forbidden(
-                    "cannot write to read-only repository".into(),
-                ));
+                return Err(ApiError::Forbidden("cannot write to read-only repository".into()));
             }
             let mut branches = txn.open_table(BRANCHES)?;
             let head_key = key2(repo, branch);
-            let head = branches
-                .get(head_key.as_str())?
-                .map(|v| v.value().to_string());
+            let head = branches.get(head_key.as_str())?.map(|v| v.value().to_string());
             let head = head.ok_or_else(|| ApiError::not_found("branch not found"))?;
             let mut commits = txn.open_table(COMMITS)?;
-            let parent: Commit = get_json(&commits, &key2(repo, &head))?
-                .ok_or_else(|| ApiError::internal("branch head missing"))?;
+            let parent: Commit =
+                get_json(&commits, &key2(repo, &head))?.ok_or_else(|| ApiError::internal("branch head missing"))?;
             let mut staged = txn.open_table(STAGED)?;
             let changes = take_staged(&mut staged, repo, branch)?;
             if changes.is_empty() && req.allow_empty != Some(true) {
@@ -78,10 +68,7 @@ impl Meta {
                 id: commit_id(repo, &commit),
                 ..commit
             };
-            commits.insert(
-                key2(repo, &commit.id).as_str(),
-                to_json(&commit)?.as_slice(),
-            )?;
+            commits.insert(key2(repo, &commit.id).as_str(), to_json(&commit)?.as_slice())?;
             branches.insert(head_key.as_str(), commit.id.as_str())?;
             commit
         };
@@ -93,9 +80,7 @@ impl Meta {
     pub fn get_commit(&self, repo: &str, id: &str) -> ApiResult<Commit> {
         let txn = self.db.begin_read()?;
         let (_, resolved) = resolve(&txn, repo, id).map_err(|e| match e {
-            ApiError::NotFound(m) if m.starts_with("ref ") => {
-                ApiError::not_found("commit not found")
-            }
+            ApiError::NotFound(m) if m.starts_with("ref ") => ApiError::not_found("commit not found"),
             other => other,
         })?;
         match resolved {
@@ -150,11 +135,7 @@ struct Ordered(Commit);
 
 impl Ordered {
     fn rank(&self) -> (i64, i64, &str) {
-        (
-            self.0.generation.unwrap_or(0),
-            self.0.creation_date,
-            self.0.id.as_str(),
-        )
+        (self.0.generation.unwrap_or(0), self.0.creation_date, self.0.id.as_str())
     }
 }
 

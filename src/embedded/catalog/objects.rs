@@ -47,36 +47,19 @@ fn past_prefix(prefix: &str) -> String {
 
 impl Meta {
     /// The object at `path` in `reference`, or 404.
-    pub fn stat_entry(
-        &self,
-        repo: &str,
-        reference: &str,
-        path: &str,
-    ) -> ApiResult<(Repository, Entry)> {
+    pub fn stat_entry(&self, repo: &str, reference: &str, path: &str) -> ApiResult<(Repository, Entry)> {
         let txn = self.db.begin_read()?;
         let (repository, resolved) = resolve(&txn, repo, reference)?;
         let staged = txn.open_table(STAGED)?;
         let trees = txn.open_table(TREES)?;
-        let entry = lookup(
-            &staged,
-            &trees,
-            repo,
-            resolved.branch(),
-            resolved.commit(),
-            path,
-        )?;
+        let entry = lookup(&staged, &trees, repo, resolved.branch(), resolved.commit(), path)?;
         entry
             .map(|e| (repository, e))
             .ok_or_else(|| ApiError::not_found("object not found"))
     }
 
     /// A page of `reference`'s entries; `(page, has_more)`.
-    pub fn list_entries(
-        &self,
-        repo: &str,
-        reference: &str,
-        q: &ListQuery<'_>,
-    ) -> ApiResult<(Vec<Listed>, bool)> {
+    pub fn list_entries(&self, repo: &str, reference: &str, q: &ListQuery<'_>) -> ApiResult<(Vec<Listed>, bool)> {
         let txn = self.db.begin_read()?;
         let (_, resolved) = resolve(&txn, repo, reference)?;
         let staged = txn.open_table(STAGED)?;
@@ -135,10 +118,7 @@ impl Meta {
                     return Err(ApiError::PreconditionFailed("Precondition failed".into()));
                 }
             }
-            staged.insert(
-                key3(repo, branch, path).as_str(),
-                to_json(&Some(entry))?.as_slice(),
-            )?;
+            staged.insert(key3(repo, branch, path).as_str(), to_json(&Some(entry))?.as_slice())?;
         }
         txn.commit()?;
         Ok(())
@@ -146,13 +126,7 @@ impl Meta {
 
     /// Deletes `paths` on `branch`: a tombstone hides a committed object, a staged-only object is
     /// dropped; an absent path is not an error (as lakeFS).
-    pub fn delete_entries(
-        &self,
-        repo: &str,
-        branch: &str,
-        paths: &[String],
-        force: bool,
-    ) -> ApiResult<()> {
+    pub fn delete_entries(&self, repo: &str, branch: &str, paths: &[String], force: bool) -> ApiResult<()> {
         let txn = self.db.begin_write()?;
         let head = writable_branch(&txn, repo, branch, force)?;
         {
@@ -160,9 +134,7 @@ impl Meta {
             let trees = txn.open_table(TREES)?;
             for path in paths {
                 let key = key3(repo, branch, path);
-                let committed = trees
-                    .get(key3(repo, &head.meta_range_id, path).as_str())?
-                    .is_some();
+                let committed = trees.get(key3(repo, &head.meta_range_id, path).as_str())?.is_some();
                 if committed {
                     staged.insert(key.as_str(), to_json(&None::<Entry>)?.as_slice())?;
                 } else {
@@ -176,26 +148,18 @@ impl Meta {
 }
 
 /// The head commit of a branch that may be written, checking the repository and read-only flag.
-fn writable_branch(
-    txn: &WriteTransaction,
-    repo: &str,
-    branch: &str,
-    force: bool,
-) -> ApiResult<Commit> {
-    let repository: Repository = get_json(&txn.open_table(REPOS)?, repo)?
-        .ok_or_else(|| ApiError::not_found("repository not found"))?;
+fn writable_branch(txn: &WriteTransaction, repo: &str, branch: &str, force: bool) -> ApiResult<Commit> {
+    let repository: Repository =
+        get_json(&txn.open_table(REPOS)?, repo)?.ok_or_else(|| ApiError::not_found("repository not found"))?;
     if repository.read_only == Some(true) && !force {
-        return Err(ApiError::Forbidden(
-            "cannot write to read-only repository".into(),
-        ));
+        return Err(ApiError::Forbidden("cannot write to read-only repository".into()));
     }
     let head = txn
         .open_table(BRANCHES)?
         .get(key2(repo, branch).as_str())?
         .map(|v| v.value().to_string());
     let head = head.ok_or_else(|| ApiError::not_found("branch not found"))?;
-    get_json(&txn.open_table(COMMITS)?, &key2(repo, &head))?
-        .ok_or_else(|| ApiError::internal("branch head missing"))
+    get_json(&txn.open_table(COMMITS)?, &key2(repo, &head))?.ok_or_else(|| ApiError::internal("branch head missing"))
 }
 
 /// The entry at `path`: staged (when reading a branch) over committed.
@@ -321,52 +285,19 @@ mod tests {
         let c1 = meta.commit("repo", "main", &req, "admin").unwrap();
         meta.delete_entries("repo", "main", &["b/1".into(), "zzz".into()], false)
             .unwrap();
-        meta.stage(
-            "repo",
-            "main",
-            "b/3",
-            &entry("b3"),
-            WriteCondition::None,
-            false,
-        )
-        .unwrap();
-        meta.stage(
-            "repo",
-            "main",
-            "a",
-            &entry("a2"),
-            WriteCondition::None,
-            false,
-        )
-        .unwrap();
-        assert_eq!(
-            paths(&meta, "main", "", "", "", 100).0,
-            ["a", "b/2", "b/3", "c"]
-        );
-        assert_eq!(
-            paths(&meta, &c1.id, "", "", "", 100).0,
-            ["a", "b/1", "b/2", "c"]
-        );
-        assert_eq!(
-            meta.stat_entry("repo", "main", "a").unwrap().1.checksum,
-            "a2"
-        );
-        assert_eq!(
-            meta.stat_entry("repo", &c1.id, "a").unwrap().1.checksum,
-            "a"
-        );
+        meta.stage("repo", "main", "b/3", &entry("b3"), WriteCondition::None, false)
+            .unwrap();
+        meta.stage("repo", "main", "a", &entry("a2"), WriteCondition::None, false)
+            .unwrap();
+        assert_eq!(paths(&meta, "main", "", "", "", 100).0, ["a", "b/2", "b/3", "c"]);
+        assert_eq!(paths(&meta, &c1.id, "", "", "", 100).0, ["a", "b/1", "b/2", "c"]);
+        assert_eq!(meta.stat_entry("repo", "main", "a").unwrap().1.checksum, "a2");
+        assert_eq!(meta.stat_entry("repo", &c1.id, "a").unwrap().1.checksum, "a");
         assert!(matches!(
             meta.stat_entry("repo", "main", "b/1"),
             Err(ApiError::NotFound(_))
         ));
-        let err = meta.stage(
-            "repo",
-            "main",
-            "c",
-            &entry("c2"),
-            WriteCondition::IfAbsent,
-            false,
-        );
+        let err = meta.stage("repo", "main", "c", &entry("c2"), WriteCondition::IfAbsent, false);
         assert!(matches!(err, Err(ApiError::PreconditionFailed(_))));
     }
 
@@ -377,10 +308,7 @@ mod tests {
             meta.stage("repo", "main", p, &entry(p), WriteCondition::None, false)
                 .unwrap();
         }
-        assert_eq!(
-            paths(&meta, "main", "", "", "/", 100).0,
-            ["a/", "b", "c/", "d"]
-        );
+        assert_eq!(paths(&meta, "main", "", "", "/", 100).0, ["a/", "b", "c/", "d"]);
         assert_eq!(paths(&meta, "main", "", "a/", "/", 100).0, ["b", "c/", "d"]);
         assert_eq!(
             paths(&meta, "main", "", "", "/", 2),

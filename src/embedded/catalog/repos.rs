@@ -87,9 +87,7 @@ impl Meta {
             for item in repos.iter()? {
                 let (_, v) = item?;
                 let other: Repository = from_json(v.value())?;
-                if other.storage_namespace.trim_end_matches('/')
-                    == repo.storage_namespace.trim_end_matches('/')
-                {
+                if other.storage_namespace.trim_end_matches('/') == repo.storage_namespace.trim_end_matches('/') {
                     return Err(ApiError::bad_request(format!(
                         "storage namespace {} already in use by repository {}",
                         repo.storage_namespace, other.id
@@ -98,15 +96,9 @@ impl Meta {
             }
             repos.insert(repo.id.as_str(), to_json(&repo)?.as_slice())?;
             let mut commits = txn.open_table(COMMITS)?;
-            commits.insert(
-                key2(&repo.id, &initial.id).as_str(),
-                to_json(&initial)?.as_slice(),
-            )?;
+            commits.insert(key2(&repo.id, &initial.id).as_str(), to_json(&initial)?.as_slice())?;
             let mut branches = txn.open_table(BRANCHES)?;
-            branches.insert(
-                key2(&repo.id, &repo.default_branch).as_str(),
-                initial.id.as_str(),
-            )?;
+            branches.insert(key2(&repo.id, &repo.default_branch).as_str(), initial.id.as_str())?;
         }
         txn.commit()?;
         Ok(repo)
@@ -204,9 +196,7 @@ impl Meta {
         let txn = self.db.begin_read()?;
         ensure_repo(&txn, repo)?;
         let branches = txn.open_table(BRANCHES)?;
-        let head = branches
-            .get(key2(repo, name).as_str())?
-            .map(|v| v.value().to_string());
+        let head = branches.get(key2(repo, name).as_str())?.map(|v| v.value().to_string());
         let commit_id = head.ok_or_else(|| ApiError::not_found("branch not found"))?;
         Ok(Ref {
             id: name.to_string(),
@@ -215,13 +205,7 @@ impl Meta {
     }
 
     /// `listBranches`: `(page, has_more)`.
-    pub fn list_branches(
-        &self,
-        repo: &str,
-        prefix: &str,
-        after: &str,
-        amount: usize,
-    ) -> ApiResult<(Vec<Ref>, bool)> {
+    pub fn list_branches(&self, repo: &str, prefix: &str, after: &str, amount: usize) -> ApiResult<(Vec<Ref>, bool)> {
         let txn = self.db.begin_read()?;
         ensure_repo(&txn, repo)?;
         let table = txn.open_table(BRANCHES)?;
@@ -259,9 +243,7 @@ impl Meta {
             let repos = txn.open_table(REPOS)?;
             let repository: Repository = get_json(&repos, repo)?.ok_or_else(repo_not_found)?;
             if repository.default_branch == name {
-                return Err(ApiError::Forbidden(
-                    "cannot delete repository default branch".into(),
-                ));
+                return Err(ApiError::Forbidden("cannot delete repository default branch".into()));
             }
             let mut branches = txn.open_table(BRANCHES)?;
             if branches.get(key2(repo, name).as_str())?.is_none() {
@@ -284,11 +266,7 @@ pub(crate) fn ensure_repo(txn: &ReadTransaction, repo: &str) -> ApiResult<Reposi
 }
 
 /// Resolves `reference` in `repo`: a branch, a full commit id or a unique commit id prefix.
-pub(crate) fn resolve(
-    txn: &ReadTransaction,
-    repo: &str,
-    reference: &str,
-) -> ApiResult<(Repository, Resolved)> {
+pub(crate) fn resolve(txn: &ReadTransaction, repo: &str, reference: &str) -> ApiResult<(Repository, Resolved)> {
     let repository = ensure_repo(txn, repo)?;
     let commits = txn.open_table(COMMITS)?;
     let head = txn
@@ -296,8 +274,7 @@ pub(crate) fn resolve(
         .get(key2(repo, reference).as_str())?
         .map(|v| v.value().to_string());
     if let Some(id) = head {
-        let commit = get_json(&commits, &key2(repo, &id))?
-            .ok_or_else(|| ApiError::internal("branch head missing"))?;
+        let commit = get_json(&commits, &key2(repo, &id))?.ok_or_else(|| ApiError::internal("branch head missing"))?;
         return Ok((
             repository,
             Resolved::Branch {

@@ -33,14 +33,11 @@ impl Meta {
             let mut users = txn.open_table(USERS)?;
             let mut creds = txn.open_table(CREDENTIALS)?;
             let mut settings = txn.open_table(SETTINGS)?;
-            let existing = settings
-                .get("admin_access_key_id")?
-                .map(|v| v.value().to_string());
+            let existing = settings.get("admin_access_key_id")?.map(|v| v.value().to_string());
             match existing {
                 Some(ak) => {
-                    let rec: CredentialRecord = get_json(&creds, &ak)?.ok_or_else(|| {
-                        crate::embedded::error::ApiError::internal("admin credentials missing")
-                    })?;
+                    let rec: CredentialRecord = get_json(&creds, &ak)?
+                        .ok_or_else(|| crate::embedded::error::ApiError::internal("admin credentials missing"))?;
                     (ak, rec.secret_access_key, false)
                 }
                 None => {
