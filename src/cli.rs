@@ -26,6 +26,10 @@ pub struct DevArgs {
     /// Address of the embedded lakeFS REST API (port 0 picks a free port).
     #[arg(long, env = "LAKEGATE_DEV_API_LISTEN", default_value = "127.0.0.1:8001")]
     pub api_listen: SocketAddr,
+    /// Lifetime in seconds of the blob URLs the embedded server presigns (1 to 604800).
+    #[arg(long, env = "LAKEGATE_DEV_PRESIGN_EXPIRY_SECS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub presign_expiry_secs: u64,
 }
 
 /// Parses the command line and runs it; exits non-zero on failure.
@@ -69,6 +73,9 @@ mod tests {
         let cli = Cli::try_parse_from(["lakegate", "dev", "--data", "/tmp/x", "--api-listen", "127.0.0.1:0"]).unwrap();
         let Command::Dev(args) = cli.command;
         assert_eq!(args.api_listen.port(), 0);
+        assert_eq!(args.presign_expiry_secs, 900);
         assert!(Cli::try_parse_from(["lakegate", "dev", "--api-listen", "nope"]).is_err());
+        assert!(Cli::try_parse_from(["lakegate", "dev", "--presign-expiry-secs", "0"]).is_err());
+        assert!(Cli::try_parse_from(["lakegate", "dev", "--presign-expiry-secs", "604801"]).is_err());
     }
 }

@@ -33,6 +33,8 @@ pub struct EmbeddedConfig {
     pub data_dir: PathBuf,
     /// Address of the REST API and blob listener (port 0 picks a free port).
     pub listen: SocketAddr,
+    /// Lifetime of the URLs it presigns (lakeFS `blockstore.*.pre_signed_expiry`, default 15 min).
+    pub presign_expiry: Duration,
 }
 
 /// The state every request handler shares.
@@ -44,6 +46,7 @@ pub struct Embedded {
     pub(crate) jwt_key: Vec<u8>,
     /// `http://host:port` of this server, the base of the URLs it presigns.
     pub(crate) base_url: String,
+    pub(crate) presign_expiry: Duration,
 }
 
 /// Credentials of the admin user.
@@ -107,6 +110,7 @@ impl Embedded {
             addresses: AddressSigner::new(address_key.into_bytes()),
             jwt_key: jwt_key.into_bytes(),
             base_url: format!("http://{addr}"),
+            presign_expiry: cfg.presign_expiry,
         };
         let admin = AdminCredentials {
             access_key_id,
@@ -145,8 +149,8 @@ impl Embedded {
         let path = format!("/blob/{}", encoded.join("/"));
         let url = self
             .presigner
-            .presign(method, &self.base_url, &path, PRESIGN_EXPIRY)
+            .presign(method, &self.base_url, &path, self.presign_expiry)
             .map_err(ApiError::Internal)?;
-        Ok((url, catalog::now_unix() + PRESIGN_EXPIRY.as_secs() as i64))
+        Ok((url, catalog::now_unix() + self.presign_expiry.as_secs() as i64))
     }
 }

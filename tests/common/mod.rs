@@ -27,6 +27,7 @@ impl Server {
         let cfg = EmbeddedConfig {
             data_dir: data_dir.to_path_buf(),
             listen: "127.0.0.1:0".parse().unwrap(),
+            presign_expiry: lakegate::embedded::PRESIGN_EXPIRY,
         };
         let running = Embedded::start(&cfg).await.expect("embedded server starts");
         let (stop, stopped) = oneshot::channel::<()>();
