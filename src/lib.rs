@@ -3,11 +3,14 @@
 //! # Layout
 //! - `lakefs`: the typed lakeFS REST client and the DTOs it shares with the embedded server.
 //! - `embedded`: the embedded lakeFS-compatible server (`lakegate dev`, and the tests' lakeFS).
+//! - `s3`: the S3 front door: addressing and routing, SigV4, aws-chunked bodies, checksums, S3 errors.
 //! - `server`: the HTTP accept loop with graceful shutdown.
 //! - `cli`: the `lakegate` command line (`dev`).
 
+pub mod body;
 pub mod cli;
 pub mod dev;
 pub mod embedded;
 pub mod lakefs;
+pub mod s3;
 pub mod server;

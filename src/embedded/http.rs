@@ -5,25 +5,16 @@
 use super::error::{ApiError, ApiResult};
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited, combinators::UnsyncBoxBody};
+use http_body_util::{BodyExt, Limited};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use std::collections::HashMap;
 
-/// Response body of every handler: a boxed stream of bytes.
-pub type Body = UnsyncBoxBody<Bytes, std::io::Error>;
+pub use crate::body::{Body, empty, full};
 /// The largest JSON request body accepted (a 1000-path `PathList` fits comfortably).
 pub const MAX_JSON_BODY: usize = 4 << 20;
 
 /// Characters left unescaped in query values and path segments (RFC 3986 unreserved).
 pub const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
-
-pub fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
-}
-
-pub fn empty() -> Body {
-    full(Bytes::new())
-}
 
 pub fn json_response<T: serde::Serialize>(status: StatusCode, value: &T) -> ApiResult<Response<Body>> {
     let body = serde_json::to_vec(value)?;
