@@ -7,6 +7,7 @@
 //! - `server`: the HTTP accept loop with graceful shutdown.
 //! - `cli`: the `lakegate` command line (`dev`).
 
+pub mod auth;
 pub mod body;
 pub mod cli;
 pub mod dev;
@@ -14,3 +15,4 @@ pub mod embedded;
 pub mod lakefs;
 pub mod s3;
 pub mod server;
+pub mod util;

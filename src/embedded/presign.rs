@@ -22,6 +22,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub use crate::util::{constant_time_eq, parse_amz_date};
+
 /// S3's upper bound for `X-Amz-Expires`: seven days.
 pub const MAX_EXPIRES: Duration = Duration::from_secs(7 * 24 * 3600);
 /// How long a signed staging address may be linked (lakeFS `LinkAddressTime`).
@@ -192,38 +194,6 @@ impl Presigner {
     }
 }
 
-/// Parses `YYYYMMDD'T'HHMMSS'Z'`.
-pub fn parse_amz_date(s: &str) -> Option<SystemTime> {
-    let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
-    let (h, mi, sec) = (num(9..11)?, num(11..13)?, num(13..15)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    let days = days_from_civil(y, mo, d);
-    let secs = days * 86400 + h * 3600 + mi * 60 + sec;
-    Some(UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).ok()?))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
-}
-
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Signs staging addresses (lakeFS's `VerifyLinkAddress` scheme).
 #[derive(Clone)]
 pub struct AddressSigner {
@@ -370,17 +340,6 @@ mod tests {
             p.verify("PUT", host, path, &changed, SystemTime::now()),
             Err(PresignError::SignatureMismatch)
         );
-    }
-
-    #[test]
-    fn amz_date_parses() {
-        assert_eq!(parse_amz_date("19700101T000000Z"), Some(UNIX_EPOCH));
-        assert_eq!(
-            parse_amz_date("20130524T000000Z"),
-            Some(UNIX_EPOCH + Duration::from_secs(1369353600))
-        );
-        assert_eq!(parse_amz_date("20131324T000000Z"), None);
-        assert_eq!(parse_amz_date("2013-05-24"), None);
     }
 
     #[test]

@@ -2,5 +2,6 @@
 //! and checksums (Amazon S3 API Reference; "Authenticating Requests (AWS Signature Version 4)").
 
 pub mod error;
+pub mod sigv4;
 
 pub use error::{S3Error, S3ErrorCode, S3Result};
