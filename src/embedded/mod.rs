@@ -84,7 +84,7 @@ impl Running {
             let state = state.clone();
             async move { api::handle(state, req).await }
         };
-        crate::server::serve(self.listener, handler, shutdown).await;
+        crate::server::serve(self.listener, None, handler, shutdown).await;
     }
 }
 
