@@ -16,6 +16,8 @@ pub enum Command {
     /// Run a self-contained development instance: the embedded lakeFS-compatible server with a
     /// local blob store (and, once available, the S3 gateway in front of it).
     Dev(DevArgs),
+    /// Run the S3 gateway in front of an existing lakeFS.
+    Serve(crate::config::ServeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -30,6 +32,9 @@ pub struct DevArgs {
     #[arg(long, env = "LAKEGATE_DEV_PRESIGN_EXPIRY_SECS", default_value_t = 900,
           value_parser = clap::value_parser!(u64).range(1..=604_800))]
     pub presign_expiry_secs: u64,
+    /// The S3 endpoint (listen address, TLS, domains, region).
+    #[command(flatten)]
+    pub gateway: crate::config::GatewayArgs,
 }
 
 /// Parses the command line and runs it; exits non-zero on failure.
@@ -45,7 +50,8 @@ pub fn main() {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Dev(args) => crate::dev::run(args).await,
+            Command::Dev(args) => crate::dev::run(args).await.map_err(|e| e.to_string()),
+            Command::Serve(args) => crate::serve::run(args).await.map_err(|e| e.to_string()),
         }
     });
     if let Err(err) = result {
@@ -71,10 +77,34 @@ mod tests {
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
         let cli = Cli::try_parse_from(["lakegate", "dev", "--data", "/tmp/x", "--api-listen", "127.0.0.1:0"]).unwrap();
-        let Command::Dev(args) = cli.command;
+        let Command::Dev(args) = cli.command else { panic!("dev") };
         assert_eq!(args.api_listen.port(), 0);
         assert_eq!(args.presign_expiry_secs, 900);
+        assert_eq!(args.gateway.listen.port(), 8000);
         assert!(Cli::try_parse_from(["lakegate", "dev", "--api-listen", "nope"]).is_err());
+        assert!(
+            Cli::try_parse_from(["lakegate", "dev", "--tls-cert", "c.pem"]).is_err(),
+            "--tls-cert needs --tls-key"
+        );
+        let serve = Cli::try_parse_from([
+            "lakegate",
+            "serve",
+            "--lakefs-endpoint",
+            "http://l/api/v1",
+            "--lakefs-access-key-id",
+            "a",
+            "--lakefs-secret-access-key",
+            "s",
+            "--credentials-file",
+            "/c",
+            "--domain",
+            "s3.a,s3.b",
+        ])
+        .unwrap();
+        let Command::Serve(serve) = serve.command else {
+            panic!("serve")
+        };
+        assert_eq!(serve.gateway.domains, ["s3.a", "s3.b"]);
         assert!(Cli::try_parse_from(["lakegate", "dev", "--presign-expiry-secs", "0"]).is_err());
         assert!(Cli::try_parse_from(["lakegate", "dev", "--presign-expiry-secs", "604801"]).is_err());
     }

@@ -2,12 +2,17 @@
 //! demo repository on first start, prints how to connect, and writes the same facts to
 //! `<data>/dev.json` for scripts and tests.
 
+use crate::auth::StaticKeys;
 use crate::cli::DevArgs;
 use crate::embedded::catalog::now_unix;
 use crate::embedded::{Embedded, EmbeddedConfig, Running};
+use crate::gateway::GatewayServer;
+use crate::lakefs::LakeFsClient;
+use crate::lakefs::client::{ClientConfig, Credentials};
 use crate::lakefs::dto::Repository;
 use serde::Serialize;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The repository `lakegate dev` creates on first start.
 pub const DEMO_REPOSITORY: &str = "demo";
@@ -16,6 +21,8 @@ pub const DEMO_REPOSITORY: &str = "demo";
 #[derive(Debug, Serialize)]
 pub struct DevInfo {
     pub api_endpoint: String,
+    pub s3_endpoint: String,
+    pub region: String,
     pub access_key_id: String,
     pub secret_access_key: String,
     pub data_dir: String,
@@ -25,6 +32,8 @@ pub struct DevInfo {
 pub enum DevError {
     #[error("embedded server: {0}")]
     Embedded(#[from] crate::embedded::error::ApiError),
+    #[error("S3 endpoint: {0}")]
+    Gateway(#[from] crate::gateway::GatewayError),
     #[error("writing {path}: {source}")]
     Write { path: String, source: std::io::Error },
 }
@@ -40,16 +49,37 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
     if running.admin.created {
         create_demo(&running).await?;
     }
+    let keys = StaticKeys::new([(
+        running.admin.access_key_id.clone(),
+        running.admin.secret_access_key.clone(),
+    )]);
+    let creds = Credentials::Basic {
+        access_key_id: running.admin.access_key_id.clone(),
+        secret_access_key: running.admin.secret_access_key.clone(),
+    };
+    let lakefs = LakeFsClient::new(ClientConfig::new(running.api_endpoint(), creds))
+        .map_err(|e| DevError::Embedded(crate::embedded::error::ApiError::internal(e)))?;
+    let gateway = GatewayServer::bind(&args.gateway, Arc::new(keys), lakefs).await?;
     let data_dir = std::fs::canonicalize(&args.data).unwrap_or(args.data.clone());
     let info = DevInfo {
         api_endpoint: running.api_endpoint(),
+        s3_endpoint: gateway.endpoint(),
+        region: args.gateway.region.clone(),
         access_key_id: running.admin.access_key_id.clone(),
         secret_access_key: running.admin.secret_access_key.clone(),
         data_dir: data_dir.display().to_string(),
     };
     write_dev_json(&args.data, &info)?;
     print_banner(&info, running.admin.created);
-    running.serve(shutdown_signal()).await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let api = tokio::spawn(running.serve(wait(stop_rx.clone())));
+    let s3 = tokio::spawn(gateway.serve(wait(stop_rx)));
+    shutdown_signal().await;
+    let _ = stop_tx.send(true);
+    let _ = tokio::join!(api, s3);
     tracing::info!("lakegate dev stopped");
     Ok(())
 }
@@ -97,21 +127,25 @@ fn print_banner(info: &DevInfo, first_start: bool) {
     };
     println!(
         "lakegate dev is running\n\
+         \n  S3 endpoint:            {s3}   (region {region})\
          \n  lakeFS API (embedded):  {api}\
          \n  access key id:          {ak}\
          \n  secret access key:      {sk}{first}\
          \n  data directory:         {dir}\
          \n  (also written to {dir}/dev.json)\
-         \n\nTry it:\n  curl -u '{ak}:{sk}' {api}/repositories\n\
-         \nThe S3 endpoint arrives with the S3 front door; press Ctrl-C to stop.",
+         \n\nTry it:\n  AWS_ACCESS_KEY_ID={ak} AWS_SECRET_ACCESS_KEY={sk} aws --endpoint-url {s3} s3 ls\
+         \n  curl -u '{ak}:{sk}' {api}/repositories\n\
+         \nKeys are <branch>/<path> inside a bucket (= repository). Press Ctrl-C to stop.",
         api = info.api_endpoint,
+        s3 = info.s3_endpoint,
+        region = info.region,
         ak = info.access_key_id,
         sk = info.secret_access_key,
         dir = info.data_dir,
     );
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -5,14 +5,22 @@
 //! - `embedded`: the embedded lakeFS-compatible server (`lakegate dev`, and the tests' lakeFS).
 //! - `s3`: the S3 front door: addressing and routing, SigV4, aws-chunked bodies, checksums, S3 errors.
 //! - `server`: the HTTP accept loop with graceful shutdown.
-//! - `cli`: the `lakegate` command line (`dev`).
+//! - `ops`: S3 operations on lakeFS, one file per group.
+//! - `gateway`, `config`: running the S3 endpoint.
+//! - `auth`: the secret store behind SigV4.
+//! - `cli`: the `lakegate` command line (`dev`, `serve`).
 
 pub mod auth;
 pub mod body;
 pub mod cli;
+pub mod config;
 pub mod dev;
 pub mod embedded;
+pub mod gateway;
 pub mod lakefs;
+pub mod ops;
+pub mod range;
 pub mod s3;
+pub mod serve;
 pub mod server;
 pub mod util;

@@ -50,7 +50,15 @@ pub fn format_amz_date(t: SystemTime) -> String {
 /// Formats a time as S3's XML timestamps do: `2013-05-24T00:00:00.000Z`.
 pub fn format_iso8601(t: SystemTime) -> String {
     let d = format_amz_date(t);
-    format!("{}-{}-{}T{}:{}:{}.000Z", &d[0..4], &d[4..6], &d[6..8], &d[9..11], &d[11..13], &d[13..15])
+    format!(
+        "{}-{}-{}T{}:{}:{}.000Z",
+        &d[0..4],
+        &d[4..6],
+        &d[6..8],
+        &d[9..11],
+        &d[11..13],
+        &d[13..15]
+    )
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
@@ -107,7 +115,10 @@ mod tests {
             Some(UNIX_EPOCH + Duration::from_secs(1369353600))
         );
         assert_eq!(parse_scope_date("2013052"), None);
-        assert_eq!(format_iso8601(UNIX_EPOCH + Duration::from_secs(1369353600)), "2013-05-24T00:00:00.000Z");
+        assert_eq!(
+            format_iso8601(UNIX_EPOCH + Duration::from_secs(1369353600)),
+            "2013-05-24T00:00:00.000Z"
+        );
     }
 
     #[test]

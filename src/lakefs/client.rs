@@ -113,7 +113,8 @@ fn json_body<T: Serialize>(value: &T) -> Result<ReqBody> {
         .boxed_unsync())
 }
 
-fn empty_body() -> ReqBody {
+/// An empty request body.
+pub fn empty_body() -> ReqBody {
     Full::new(Bytes::new()).map_err(|never| match never {}).boxed_unsync()
 }
 

@@ -46,6 +46,7 @@ codes! {
     InvalidBucketName => 400,
     InvalidDigest => 400,
     InvalidPart => 400,
+    InvalidPartNumber => 416,
     InvalidPartOrder => 400,
     InvalidRange => 416,
     InvalidRequest => 400,
@@ -208,7 +209,7 @@ mod tests {
         ] {
             assert_eq!(code.status(), status, "{code:?}");
         }
-        assert_eq!(S3ErrorCode::ALL.len(), 42);
+        assert_eq!(S3ErrorCode::ALL.len(), 43);
     }
 
     #[test]

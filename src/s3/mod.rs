@@ -1,7 +1,13 @@
 //! The S3 front door: S3 errors, addressing and routing, SigV4 verification, aws-chunked bodies
 //! and checksums (Amazon S3 API Reference; "Authenticating Requests (AWS Signature Version 4)").
 
+pub mod addressing;
+pub mod checksum;
+pub mod chunked;
 pub mod error;
+pub mod router;
+pub mod service;
 pub mod sigv4;
+pub mod xml;
 
 pub use error::{S3Error, S3ErrorCode, S3Result};

@@ -31,17 +31,25 @@ where
 {
     let bytes = Limited::new(body, MAX_XML_BODY).collect().await.map_err(|e| {
         if e.is::<http_body_util::LengthLimitError>() {
-            s3_err!(MaxMessageLengthExceeded, "Your request was too big (limit {MAX_XML_BODY} bytes).")
+            s3_err!(
+                MaxMessageLengthExceeded,
+                "Your request was too big (limit {MAX_XML_BODY} bytes)."
+            )
         } else {
             s3_err!(IncompleteBody, "reading the request body: {e}")
         }
     })?;
-    let text = std::str::from_utf8(&bytes.to_bytes()).map(str::to_owned).map_err(|_| malformed())?;
+    let text = std::str::from_utf8(&bytes.to_bytes())
+        .map(str::to_owned)
+        .map_err(|_| malformed())?;
     quick_xml::de::from_str(&text).map_err(|_| malformed())
 }
 
 fn malformed() -> crate::s3::S3Error {
-    s3_err!(MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema.")
+    s3_err!(
+        MalformedXML,
+        "The XML you provided was not well-formed or did not validate against our published schema."
+    )
 }
 
 /// `ListAllMyBucketsResult`.
@@ -94,8 +102,16 @@ mod tests {
     fn list_buckets_xml_is_exact() {
         let v = ListAllMyBucketsResult {
             xmlns: XMLNS,
-            owner: Owner { id: "lakegate".into(), display_name: "lakegate".into() },
-            buckets: Buckets { bucket: vec![BucketEntry { name: "demo".into(), creation_date: "2013-05-24T00:00:00.000Z".into() }] },
+            owner: Owner {
+                id: "lakegate".into(),
+                display_name: "lakegate".into(),
+            },
+            buckets: Buckets {
+                bucket: vec![BucketEntry {
+                    name: "demo".into(),
+                    creation_date: "2013-05-24T00:00:00.000Z".into(),
+                }],
+            },
         };
         assert_eq!(
             to_xml("ListAllMyBucketsResult", &v).unwrap(),
@@ -103,16 +119,33 @@ mod tests {
              <Owner><ID>lakegate</ID><DisplayName>lakegate</DisplayName></Owner><Buckets><Bucket><Name>demo</Name>\
              <CreationDate>2013-05-24T00:00:00.000Z</CreationDate></Bucket></Buckets></ListAllMyBucketsResult>"
         );
-        let empty = ListAllMyBucketsResult { buckets: Buckets { bucket: vec![] }, ..v };
+        let empty = ListAllMyBucketsResult {
+            buckets: Buckets { bucket: vec![] },
+            ..v
+        };
         assert!(to_xml("ListAllMyBucketsResult", &empty).unwrap().contains("<Buckets/>"));
     }
 
     #[test]
     fn location_constraint() {
-        let us = LocationConstraint { xmlns: XMLNS, region: String::new() };
-        assert!(to_xml("LocationConstraint", &us).unwrap().ends_with("<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>"));
-        let eu = LocationConstraint { xmlns: XMLNS, region: "eu-west-1".into() };
-        assert!(to_xml("LocationConstraint", &eu).unwrap().ends_with(">eu-west-1</LocationConstraint>"));
+        let us = LocationConstraint {
+            xmlns: XMLNS,
+            region: String::new(),
+        };
+        assert!(
+            to_xml("LocationConstraint", &us)
+                .unwrap()
+                .ends_with("<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>")
+        );
+        let eu = LocationConstraint {
+            xmlns: XMLNS,
+            region: "eu-west-1".into(),
+        };
+        assert!(
+            to_xml("LocationConstraint", &eu)
+                .unwrap()
+                .ends_with(">eu-west-1</LocationConstraint>")
+        );
     }
 
     #[tokio::test]
@@ -123,7 +156,8 @@ mod tests {
             _objects: Vec<serde::de::IgnoredAny>,
         }
         use http_body_util::Full;
-        let ok: S3Result<Delete> = read_xml(Full::new(Bytes::from("<Delete><Object><Key>a</Key></Object></Delete>"))).await;
+        let ok: S3Result<Delete> =
+            read_xml(Full::new(Bytes::from("<Delete><Object><Key>a</Key></Object></Delete>"))).await;
         assert!(ok.is_ok());
         let bad: S3Result<Delete> = read_xml(Full::new(Bytes::from("<Delete><Object>"))).await;
         assert_eq!(bad.unwrap_err().code, crate::s3::S3ErrorCode::MalformedXML);

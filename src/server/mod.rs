@@ -26,8 +26,12 @@ pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 /// Serves `handler` on `listener` (TLS when `tls` is set) until `shutdown` resolves, then drains.
-pub async fn serve<F, Fut, B>(listener: TcpListener, tls: Option<TlsAcceptor>, handler: F, shutdown: impl Future<Output = ()>)
-where
+pub async fn serve<F, Fut, B>(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    handler: F,
+    shutdown: impl Future<Output = ()>,
+) where
     F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response<B>> + Send + 'static,
     B: http_body::Body<Data = Bytes> + Send + 'static,
@@ -35,7 +39,11 @@ where
 {
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().max_buf_size(MAX_HEAD_BYTES).timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(Duration::from_secs(30));
+    builder
+        .http1()
+        .max_buf_size(MAX_HEAD_BYTES)
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30));
     builder.http2().timer(hyper_util::rt::TokioTimer::new());
     tokio::pin!(shutdown);
     loop {

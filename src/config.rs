@@ -1,0 +1,44 @@
+//! Configuration of the S3 front door and of `lakegate serve`, from flags or environment
+//! variables (same names, `LAKEGATE_` prefix).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Settings of the S3 listener (shared by `serve` and `dev`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct GatewayArgs {
+    /// Address of the S3 endpoint (port 0 picks a free port).
+    #[arg(long, env = "LAKEGATE_LISTEN", default_value = "127.0.0.1:8000")]
+    pub listen: SocketAddr,
+    /// PEM certificate chain: serve HTTPS (with HTTP/2 by ALPN). Needs --tls-key.
+    #[arg(long, env = "LAKEGATE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "LAKEGATE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Base domain for virtual-host-style buckets (`<bucket>.<domain>`); repeatable.
+    #[arg(long = "domain", env = "LAKEGATE_DOMAINS", value_delimiter = ',')]
+    pub domains: Vec<String>,
+    /// Region reported to clients (GetBucketLocation, HeadBucket).
+    #[arg(long, env = "LAKEGATE_REGION", default_value = "us-east-1")]
+    pub region: String,
+}
+
+/// `lakegate serve`: the gateway in front of an existing lakeFS.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub gateway: GatewayArgs,
+    /// lakeFS API endpoint, e.g. http://lakefs:8000/api/v1.
+    #[arg(long, env = "LAKEGATE_LAKEFS_ENDPOINT")]
+    pub lakefs_endpoint: String,
+    /// lakeFS access key id the gateway calls lakeFS with.
+    #[arg(long, env = "LAKEGATE_LAKEFS_ACCESS_KEY_ID")]
+    pub lakefs_access_key_id: String,
+    /// lakeFS secret access key (prefer the environment variable).
+    #[arg(long, env = "LAKEGATE_LAKEFS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub lakefs_secret_access_key: String,
+    /// File of S3 keys clients sign with: one `<access key id> <secret access key>` per line.
+    #[arg(long, env = "LAKEGATE_CREDENTIALS_FILE")]
+    pub credentials_file: PathBuf,
+}

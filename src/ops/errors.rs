@@ -1,0 +1,103 @@
+//! Explicit mapping of lakeFS answers to S3 errors: 404 → `NoSuchBucket` when the repository is
+//! missing, else `NoSuchKey`; 401/403 → `AccessDenied`; 409 → conflict codes by context;
+//! 412 → `PreconditionFailed`; 410 → `NoSuchVersion` (data gone, as lakeFS's gateway answers);
+//! 429/503, other 5xx, timeouts and unreachable lakeFS → `503 SlowDown` with `Retry-After`.
+
+use crate::lakefs::LakeFsError;
+use crate::s3::{S3Error, S3ErrorCode};
+use crate::s3_err;
+use http::{HeaderValue, StatusCode, header};
+
+/// What a lakeFS 404 means for the operation at hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// Object reads and writes: a missing repository is `NoSuchBucket`, anything else `NoSuchKey`.
+    Key,
+    /// Bucket operations: any 404 is `NoSuchBucket`.
+    Bucket,
+}
+
+fn slow_down(detail: &str) -> S3Error {
+    s3_err!(SlowDown, "Please reduce your request rate. ({detail})")
+        .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
+}
+
+/// Maps a lakeFS client error to the S3 error a client should see.
+pub fn map_lakefs(err: LakeFsError, missing: Missing) -> S3Error {
+    match err {
+        LakeFsError::Api { status, message } => map_status(status, &message, missing),
+        LakeFsError::Timeout(d) => slow_down(&format!("lakeFS did not answer within {d:?}")),
+        LakeFsError::Connect(e) => slow_down(&format!("lakeFS is unreachable: {e}")),
+        LakeFsError::Decode(e) => S3Error::internal(format!("unexpected lakeFS answer: {e}")),
+        LakeFsError::Request(e) => S3Error::internal(e),
+    }
+}
+
+fn map_status(status: StatusCode, message: &str, missing: Missing) -> S3Error {
+    use S3ErrorCode::*;
+    let code = match status.as_u16() {
+        404 if missing == Missing::Bucket || message.contains("repository") => NoSuchBucket,
+        404 => NoSuchKey,
+        400 => InvalidRequest,
+        401 | 403 => AccessDenied,
+        409 => InvalidRequest,
+        410 => NoSuchVersion,
+        412 => PreconditionFailed,
+        416 => InvalidRange,
+        501 => NotImplemented,
+        429 | 503 => return slow_down(&format!("lakeFS answered {status}: {message}")),
+        s if s >= 500 => return slow_down(&format!("lakeFS answered {status}: {message}")),
+        _ => InternalError,
+    };
+    let text = match code {
+        NoSuchBucket => "The specified bucket does not exist".to_string(),
+        NoSuchKey => "The specified key does not exist.".to_string(),
+        PreconditionFailed => "At least one of the pre-conditions you specified did not hold".to_string(),
+        _ => format!("lakeFS: {message}"),
+    };
+    S3Error::new(code, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn api(status: u16, message: &str) -> LakeFsError {
+        LakeFsError::Api {
+            status: StatusCode::from_u16(status).unwrap(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn every_lakefs_status_is_mapped_explicitly() {
+        use S3ErrorCode::*;
+        let cases = [
+            (api(404, "repository not found"), Missing::Key, NoSuchBucket),
+            (api(404, "object not found"), Missing::Key, NoSuchKey),
+            (api(404, "branch not found"), Missing::Key, NoSuchKey),
+            (api(404, "anything"), Missing::Bucket, NoSuchBucket),
+            (api(401, "error authenticating request"), Missing::Key, AccessDenied),
+            (api(403, "read-only"), Missing::Key, AccessDenied),
+            (api(412, "Precondition failed"), Missing::Key, PreconditionFailed),
+            (api(410, "No data"), Missing::Key, NoSuchVersion),
+            (api(429, "slow"), Missing::Key, SlowDown),
+            (api(503, "kv"), Missing::Key, SlowDown),
+            (api(500, "boom"), Missing::Key, SlowDown),
+            (api(501, "not implemented"), Missing::Key, NotImplemented),
+            (api(400, "bad"), Missing::Key, InvalidRequest),
+            (LakeFsError::Timeout(Duration::from_secs(1)), Missing::Key, SlowDown),
+            (LakeFsError::Connect("refused".into()), Missing::Key, SlowDown),
+            (LakeFsError::Decode("json".into()), Missing::Key, InternalError),
+        ];
+        for (err, missing, code) in cases {
+            let text = err.to_string();
+            let s3 = map_lakefs(err, missing);
+            assert_eq!(s3.code, code, "{text}");
+            if code == SlowDown {
+                assert!(s3.headers.iter().any(|(k, _)| k == header::RETRY_AFTER));
+            }
+        }
+    }
+}

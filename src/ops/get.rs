@@ -1,0 +1,140 @@
+//! GetObject and HeadObject: `statObject` on lakeFS (with a presigned GET URL for GetObject), then
+//! the bytes stream from the object store to the client. Ranges (one range, as S3), conditional
+//! headers, `response-*` overrides, user metadata and stored checksums follow the S3 API Reference.
+
+use super::errors::{Missing, map_lakefs};
+use super::headers::{evaluate_conditions, http_date, put_user_metadata, stored_checksum, value};
+use super::{Ctx, split_key};
+use crate::body::{Body, empty};
+use crate::range::{ByteRange, parse_range};
+use crate::s3::S3Result;
+use crate::s3_err;
+use futures_util::TryStreamExt;
+use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use http_body_util::BodyExt;
+
+/// `response-*` query parameters and the headers they override.
+const OVERRIDES: [(&str, header::HeaderName); 6] = [
+    ("response-content-type", header::CONTENT_TYPE),
+    ("response-content-language", header::CONTENT_LANGUAGE),
+    ("response-expires", header::EXPIRES),
+    ("response-cache-control", header::CACHE_CONTROL),
+    ("response-content-disposition", header::CONTENT_DISPOSITION),
+    ("response-content-encoding", header::CONTENT_ENCODING),
+];
+
+fn check_version_and_part(version_id: Option<&str>, part_number: Option<u32>) -> S3Result<()> {
+    if version_id.is_some_and(|v| v != "null") {
+        return Err(s3_err!(
+            InvalidArgument,
+            "Invalid version id specified (versioning is not enabled)"
+        ));
+    }
+    if part_number.is_some_and(|p| p != 1) {
+        return Err(s3_err!(
+            InvalidPartNumber,
+            "The requested partnumber is not satisfiable"
+        ));
+    }
+    Ok(())
+}
+
+/// GetObject (`with_body`) and HeadObject.
+pub async fn handle_get_object(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+    part_number: Option<u32>,
+    with_body: bool,
+) -> S3Result<Response<Body>> {
+    check_version_and_part(version_id, part_number)?;
+    let (reference, path) = split_key(key)?;
+    let stats = ctx
+        .gw
+        .lakefs
+        .stat_object(bucket, reference, path, with_body)
+        .await
+        .map_err(|e| map_lakefs(e, Missing::Key))?;
+    let etag = format!("\"{}\"", stats.checksum);
+    let mut resp = Response::new(empty());
+    let h = resp.headers_mut();
+    h.insert(header::ETAG, value(&etag)?);
+    h.insert(header::LAST_MODIFIED, value(&http_date(stats.mtime))?);
+    if let Some(status) = evaluate_conditions(&ctx.parts.headers, &etag, stats.mtime)? {
+        *resp.status_mut() = status;
+        return Ok(resp);
+    }
+    let size = stats.size_bytes.unwrap_or(0).max(0) as u64;
+    let range = requested_range(&ctx.parts.headers, size)?;
+    object_headers(resp.headers_mut(), &stats, &ctx.parts.headers, range.is_some())?;
+    apply_overrides(resp.headers_mut(), ctx.parts.uri.query())?;
+    let len = range.map_or(size, |r| r.len());
+    resp.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    if let Some(r) = range {
+        *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
+        resp.headers_mut()
+            .insert(header::CONTENT_RANGE, value(&r.content_range(size))?);
+    }
+    if with_body && len > 0 {
+        let data = ctx.gw.data.get(&stats.physical_address, range).await?;
+        let stream = data.into_body().into_data_stream().map_err(std::io::Error::other);
+        *resp.body_mut() = http_body_util::StreamBody::new(stream.map_ok(http_body::Frame::data)).boxed_unsync();
+    }
+    Ok(resp)
+}
+
+fn requested_range(headers: &HeaderMap, size: u64) -> S3Result<Option<ByteRange>> {
+    let header = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    parse_range(header, size).map_err(|_| {
+        s3_err!(InvalidRange, "The requested range is not satisfiable").with_header(
+            header::CONTENT_RANGE,
+            HeaderValue::from_str(&format!("bytes */{size}")).expect("ascii"),
+        )
+    })
+}
+
+fn object_headers(
+    h: &mut HeaderMap,
+    stats: &crate::lakefs::dto::ObjectStats,
+    req: &HeaderMap,
+    ranged: bool,
+) -> S3Result<()> {
+    let content_type = stats
+        .content_type
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .unwrap_or("application/octet-stream");
+    h.insert(header::CONTENT_TYPE, value(content_type)?);
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    let missing = put_user_metadata(h, stats);
+    if missing > 0 {
+        h.insert("x-amz-missing-meta", HeaderValue::from(missing));
+    }
+    let checksum_mode = req
+        .get("x-amz-checksum-mode")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"enabled"));
+    if checksum_mode
+        && !ranged
+        && let Some((name, v)) = stored_checksum(stats)
+    {
+        h.insert(
+            http::HeaderName::from_bytes(name.as_bytes()).map_err(crate::s3::S3Error::internal)?,
+            value(&v)?,
+        );
+    }
+    Ok(())
+}
+
+fn apply_overrides(h: &mut HeaderMap, query: Option<&str>) -> S3Result<()> {
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if let Some((_, name)) = OVERRIDES.iter().find(|(q, _)| *q == k) {
+            h.insert(
+                name.clone(),
+                HeaderValue::from_str(&v).map_err(|_| s3_err!(InvalidArgument, "invalid {k}"))?,
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! The S3 request pipeline: limits → SigV4 (before any body byte is read, so `Expect:
+//! 100-continue` uploads are refused without sending their body) → addressing → routing →
+//! the operation; every answer carries `x-amz-request-id`, every failure is rendered once by
+//! `error::error_response`.
+
+use super::addressing::split_bucket_key;
+use super::error::{S3Result, error_response};
+use super::router::route;
+use super::sigv4;
+use crate::auth::SecretStore;
+use crate::body::Body;
+use crate::lakefs::LakeFsClient;
+use crate::ops::{self, Ctx, data::DataClient};
+use crate::s3_err;
+use http::{HeaderValue, Method, Request, Response};
+use hyper::body::Incoming;
+use percent_encoding::percent_decode_str;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+/// S3's limit on the size of a request's headers.
+pub const MAX_HEADER_BYTES: usize = 8 * 1024;
+
+/// Shared state of the S3 front door.
+pub struct Gateway {
+    pub keys: Arc<dyn SecretStore>,
+    pub lakefs: LakeFsClient,
+    pub data: DataClient,
+    /// Base domains for virtual-host addressing (`<bucket>.<domain>`).
+    pub base_domains: Vec<String>,
+    /// Region reported by GetBucketLocation/HeadBucket.
+    pub region: String,
+}
+
+fn request_id() -> String {
+    format!("{:016X}", rand::random::<u64>())
+}
+
+/// Entry point of every S3 request.
+pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>) -> Response<Body> {
+    let id = request_id();
+    let started = Instant::now();
+    let is_head = req.method() == Method::HEAD;
+    let (parts, body) = req.into_parts();
+    let mut resp = match serve(&gw, &parts, body, &id).await {
+        Ok(resp) => resp,
+        Err(err) => {
+            let level_error = err.status().is_server_error();
+            if level_error {
+                tracing::warn!(request_id = %id, method = %parts.method, path = %parts.uri.path(), code = err.code.as_str(), message = %err.message, "S3 request failed");
+            } else {
+                tracing::debug!(request_id = %id, code = err.code.as_str(), message = %err.message, "S3 request refused");
+            }
+            let err = if err.resource.is_none() {
+                err.with_resource(parts.uri.path())
+            } else {
+                err
+            };
+            error_response(&err, &id, is_head)
+        }
+    };
+    let h = resp.headers_mut();
+    h.insert("x-amz-request-id", HeaderValue::from_str(&id).expect("hex id"));
+    h.insert(http::header::SERVER, HeaderValue::from_static("lakegate"));
+    tracing::debug!(request_id = %id, method = %parts.method, path = %parts.uri.path(), status = resp.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "S3 request");
+    resp
+}
+
+fn check_header_size(parts: &http::request::Parts) -> S3Result<()> {
+    let total: usize = parts.headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    if total > MAX_HEADER_BYTES {
+        return Err(s3_err!(
+            RequestHeaderSectionTooLarge,
+            "Your request header section exceeds the maximum allowed size ({MAX_HEADER_BYTES} bytes)."
+        ));
+    }
+    Ok(())
+}
+
+fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    raw.unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let dec = |s: &str| {
+                percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            (dec(k), dec(v))
+        })
+        .collect()
+}
+
+async fn serve(
+    gw: &Gateway,
+    parts: &http::request::Parts,
+    body: Incoming,
+    request_id: &str,
+) -> S3Result<Response<Body>> {
+    check_header_size(parts)?;
+    let verified = sigv4::verify(parts, gw.keys.as_ref(), SystemTime::now())?;
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or(parts.uri.authority().map(|a| a.as_str()));
+    let addressed = split_bucket_key(host, parts.uri.path(), &gw.base_domains)?;
+    let endpoint = route(
+        &parts.method,
+        &addressed,
+        &query_pairs(parts.uri.query()),
+        &parts.headers,
+    )?;
+    tracing::debug!(request_id, operation = endpoint.name(), access_key = %verified.access_key_id, "S3 operation");
+    let ctx = Ctx {
+        gw,
+        parts,
+        verified: &verified,
+        request_id,
+    };
+    ops::dispatch(&ctx, endpoint, body).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_pairs_decode_once() {
+        assert_eq!(
+            query_pairs(Some("acl&prefix=a%2Fb+c&list-type=2&x=")),
+            vec![
+                ("acl".to_string(), String::new()),
+                ("prefix".to_string(), "a/b c".to_string()),
+                ("list-type".to_string(), "2".to_string()),
+                ("x".to_string(), String::new())
+            ]
+        );
+    }
+}
