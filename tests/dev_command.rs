@@ -20,7 +20,7 @@ fn start_dev(data: &Path) -> Dev {
     let mut child = Command::new(env!("CARGO_BIN_EXE_lakegate"))
         .args(["dev", "--data"])
         .arg(data)
-        .args(["--api-listen", "127.0.0.1:0"])
+        .args(["--api-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -85,6 +85,8 @@ async fn dev_writes_dev_json_creates_demo_and_restarts() {
             .starts_with("http://127.0.0.1:")
     );
     assert!(dev.info["api_endpoint"].as_str().unwrap().ends_with("/api/v1"));
+    assert!(dev.info["s3_endpoint"].as_str().unwrap().starts_with("http://127.0.0.1:"));
+    assert_ne!(dev.info["s3_endpoint"].as_str().unwrap(), "http://127.0.0.1:8000", "port 0 picks a free port");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -64,7 +64,7 @@ class LakegateServer:
         self._log_file.write(f"\n==== starting {LAKEGATE_BIN} dev --data {self.data_dir} ====\n".encode())
         self._log_file.flush()
         self.proc = subprocess.Popen(
-            [LAKEGATE_BIN, "dev", "--data", str(self.data_dir), "--api-listen", "127.0.0.1:0", *self.extra_args],
+            [LAKEGATE_BIN, "dev", "--data", str(self.data_dir), "--api-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0", *self.extra_args],
             stdin=subprocess.DEVNULL,
             stdout=self._log_file,
             stderr=self._log_file,
