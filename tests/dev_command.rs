@@ -85,8 +85,17 @@ async fn dev_writes_dev_json_creates_demo_and_restarts() {
             .starts_with("http://127.0.0.1:")
     );
     assert!(dev.info["api_endpoint"].as_str().unwrap().ends_with("/api/v1"));
-    assert!(dev.info["s3_endpoint"].as_str().unwrap().starts_with("http://127.0.0.1:"));
-    assert_ne!(dev.info["s3_endpoint"].as_str().unwrap(), "http://127.0.0.1:8000", "port 0 picks a free port");
+    assert!(
+        dev.info["s3_endpoint"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:")
+    );
+    assert_ne!(
+        dev.info["s3_endpoint"].as_str().unwrap(),
+        "http://127.0.0.1:8000",
+        "port 0 picks a free port"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

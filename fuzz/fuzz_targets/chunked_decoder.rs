@@ -45,7 +45,12 @@ fn config(control: u8) -> ChunkedConfig {
         1 => (None, Some(ChecksumAlgorithm::Crc32), false),
         _ => (Some(signer), Some(ChecksumAlgorithm::Crc64Nvme), true),
     };
-    ChunkedConfig { signing, trailer, trailer_signed, decoded_length }
+    ChunkedConfig {
+        signing,
+        trailer,
+        trailer_signed,
+        decoded_length,
+    }
 }
 
 /// Reads of 1..=97 bytes in a pattern chosen by `control`.

@@ -2,6 +2,8 @@
 //! data dir, the typed lakeFS client pointed at it, and a raw HTTP client for presigned URLs.
 #![allow(dead_code)]
 
+pub mod s3;
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::{Client, connect::HttpConnector};

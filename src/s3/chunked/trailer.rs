@@ -23,6 +23,7 @@ pub(super) struct Trailers {
     /// Bytes of the block so far, line ends included.
     size: usize,
     checksum: Option<String>,
+    /// `x-amz-trailer-signature`: `Some(None)` when present but not 64 hex digits.
     signature: Option<Option<[u8; 32]>>,
     /// `name:value\n` of every line but the signature, in arrival order.
     canonical: Vec<u8>,

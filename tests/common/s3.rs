@@ -1,0 +1,261 @@
+//! A raw S3 request harness for the integration tests: an in-process embedded lakeFS plus the S3
+//! gateway on `127.0.0.1:0` (optionally over TLS with a per-run self-signed certificate), and a
+//! SigV4 signer of our own (on `aws-sigv4`) for the edge cases real clients do not send.
+#![allow(dead_code)]
+
+use super::Server;
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{
+    PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation, SigningSettings, UriPathNormalizationMode,
+    sign,
+};
+use aws_sigv4::sign::v4;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use lakegate::auth::StaticKeys;
+use lakegate::config::GatewayArgs;
+use lakegate::gateway::GatewayServer;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::sync::oneshot;
+
+/// The lakeFS embedded server plus the S3 gateway in front of it.
+pub struct Stack {
+    pub lakefs: Server,
+    pub s3_addr: std::net::SocketAddr,
+    pub tls_cert_der: Option<Vec<u8>>,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    stop: Option<oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Stack {
+    pub async fn start(tls: bool) -> Stack {
+        let dir = tempfile::tempdir().unwrap();
+        let lakefs = Server::start(&dir.path().join("data")).await;
+        let (ak, sk) = (lakefs.access_key_id.clone(), lakefs.secret_access_key.clone());
+        let keys = StaticKeys::new([(ak.clone(), sk.clone())]);
+        let (mut tls_cert, mut tls_key, mut der) = (None, None, None);
+        if tls {
+            let cert = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+            let (c, k) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+            std::fs::write(&c, cert.cert.pem()).unwrap();
+            std::fs::write(&k, cert.key_pair.serialize_pem()).unwrap();
+            der = Some(cert.cert.der().to_vec());
+            (tls_cert, tls_key) = (Some(c), Some(k));
+        }
+        let args = GatewayArgs {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            tls_cert,
+            tls_key,
+            domains: vec!["s3.local.test".into()],
+            region: "us-east-1".into(),
+        };
+        let gw = GatewayServer::bind(&args, Arc::new(keys), lakefs.client())
+            .await
+            .unwrap();
+        let s3_addr = gw.addr;
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(gw.serve(async move {
+            let _ = stopped.await;
+        }));
+        Stack {
+            lakefs,
+            s3_addr,
+            tls_cert_der: der,
+            access_key_id: ak,
+            secret_access_key: sk,
+            stop: Some(stop),
+            _dir: dir,
+        }
+    }
+
+    pub fn host(&self) -> String {
+        self.s3_addr.to_string()
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+/// A request to send: method, path+query, extra headers, body.
+pub struct Req<'a> {
+    pub method: &'a str,
+    pub path_and_query: &'a str,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl<'a> Req<'a> {
+    pub fn new(method: &'a str, path_and_query: &'a str) -> Req<'a> {
+        Req {
+            method,
+            path_and_query,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn header(mut self, k: &str, v: &str) -> Self {
+        self.headers.push((k.to_string(), v.to_string()));
+        self
+    }
+
+    pub fn body(mut self, b: &[u8]) -> Self {
+        self.body = b.to_vec();
+        self
+    }
+}
+
+/// SigV4-signs `req` for `host` (header auth with `payload_hash`, or a presigned URL when
+/// `presign` is set); returns the final path+query and headers.
+pub fn sign_request(
+    req: &Req<'_>,
+    host: &str,
+    ak: &str,
+    sk: &str,
+    time: SystemTime,
+    payload_hash: &str,
+    presign: Option<Duration>,
+) -> (String, Vec<(String, String)>) {
+    let identity = Credentials::new(ak, sk, None, None, "test").into();
+    let mut settings = SigningSettings::default();
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    let mut headers: Vec<(String, String)> = vec![("host".into(), host.into())];
+    headers.extend(req.headers.iter().cloned());
+    if let Some(expires) = presign {
+        settings.signature_location = SignatureLocation::QueryParams;
+        settings.expires_in = Some(expires);
+    } else {
+        headers.push(("x-amz-content-sha256".into(), payload_hash.into()));
+    }
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("s3")
+        .time(time)
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let body = if presign.is_some() {
+        SignableBody::UnsignedPayload
+    } else {
+        SignableBody::Precomputed(payload_hash.into())
+    };
+    let url = format!("http://{host}{}", req.path_and_query);
+    let signable = SignableRequest::new(
+        req.method,
+        url,
+        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        body,
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    let (extra_headers, params) = instructions.into_parts();
+    for h in extra_headers {
+        headers.push((h.name().to_string(), h.value().to_string()));
+    }
+    let mut path = req.path_and_query.to_string();
+    for (i, (k, v)) in params.iter().enumerate() {
+        let sep = if i == 0 && !path.contains('?') { '?' } else { '&' };
+        path.push(sep);
+        path.push_str(&format!(
+            "{k}={}",
+            percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+        ));
+    }
+    (path, headers)
+}
+
+/// The answer to a raw request.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// `<Code>` of an S3 error body.
+    pub fn code(&self) -> String {
+        let t = self.text();
+        t.split("<Code>")
+            .nth(1)
+            .and_then(|r| r.split("</Code>").next())
+            .unwrap_or("")
+            .to_string()
+    }
+}
+
+/// Sends one request on a fresh connection (TLS when the stack has a certificate).
+pub async fn send(
+    stack: &Stack,
+    path_and_query: &str,
+    method: &str,
+    headers: &[(String, String)],
+    body: Vec<u8>,
+) -> Answer {
+    let tcp = tokio::net::TcpStream::connect(stack.s3_addr).await.unwrap();
+    let mut b = http::Request::builder().method(method).uri(path_and_query);
+    for (k, v) in headers {
+        b = b.header(k.as_str(), v.as_str());
+    }
+    let req = b.body(Full::new(Bytes::from(body))).unwrap();
+    let resp = match &stack.tls_cert_der {
+        None => {
+            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await.unwrap();
+            tokio::spawn(conn);
+            sender.send_request(req).await.unwrap()
+        }
+        Some(der) => {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(rustls_pki_types::CertificateDer::from(der.clone())).unwrap();
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let cfg = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
+            let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+            let tls = connector.connect(name, tcp).await.unwrap();
+            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.unwrap();
+            tokio::spawn(conn);
+            sender.send_request(req).await.unwrap()
+        }
+    };
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Answer { status, headers, body }
+}
+
+pub const EMPTY_SHA: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// Signs (header auth, hashed payload) and sends.
+pub async fn signed(stack: &Stack, req: Req<'_>) -> Answer {
+    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&req.body));
+    let (path, headers) = sign_request(
+        &req,
+        &stack.host(),
+        &stack.access_key_id,
+        &stack.secret_access_key,
+        SystemTime::now(),
+        &hash,
+        None,
+    );
+    send(stack, &path, req.method, &headers, req.body.clone()).await
+}
