@@ -3,7 +3,7 @@
 //! headers, `response-*` overrides, user metadata and stored checksums follow the S3 API Reference.
 
 use super::errors::{Missing, map_lakefs};
-use super::headers::{evaluate_conditions, http_date, put_user_metadata, stored_checksum, value};
+use super::headers::{evaluate_conditions, http_date, put_stored_headers, put_user_metadata, stored_checksum, value};
 use super::{Ctx, split_key};
 use crate::body::{Body, empty};
 use crate::range::{ByteRange, parse_range};
@@ -108,6 +108,7 @@ fn object_headers(
         .unwrap_or("application/octet-stream");
     h.insert(header::CONTENT_TYPE, value(content_type)?);
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    put_stored_headers(h, stats);
     let missing = put_user_metadata(h, stats);
     if missing > 0 {
         h.insert("x-amz-missing-meta", HeaderValue::from(missing));

@@ -12,6 +12,56 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub const META_PREFIX: &str = "X-Amz-Meta-";
 /// lakeFS metadata key prefix for the additional checksum of an object.
 pub const CHECKSUM_PREFIX: &str = "X-Amz-Checksum-";
+/// lakeFS metadata key prefix for representation headers S3 stores with an object.
+pub const STORED_PREFIX: &str = "X-Lakegate-Header-";
+/// Representation headers S3 stores at upload and returns on GET/HEAD.
+pub const STORED_HEADERS: [&str; 5] = [
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "expires",
+];
+/// S3's limit on user metadata (names and values, UTF-8 bytes).
+pub const MAX_USER_METADATA: usize = 2048;
+
+/// The lakeFS metadata for a request's `x-amz-meta-*` headers (`MetadataTooLarge` over 2 KiB).
+pub fn request_metadata(headers: &HeaderMap) -> S3Result<std::collections::BTreeMap<String, String>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut size = 0;
+    for (k, v) in headers {
+        let Some(name) = k.as_str().strip_prefix("x-amz-meta-") else {
+            continue;
+        };
+        let v =
+            std::str::from_utf8(v.as_bytes()).map_err(|_| s3_err!(InvalidArgument, "metadata values must be UTF-8"))?;
+        size += name.len() + v.len();
+        let entry: &mut String = out.entry(format!("{META_PREFIX}{name}")).or_default();
+        if !entry.is_empty() {
+            entry.push(',');
+        }
+        entry.push_str(v);
+    }
+    if size > MAX_USER_METADATA {
+        return Err(s3_err!(
+            MetadataTooLarge,
+            "Your metadata headers exceed the maximum allowed metadata size ({MAX_USER_METADATA} bytes)."
+        ));
+    }
+    Ok(out)
+}
+
+/// Writes the stored representation headers of an object.
+pub fn put_stored_headers(headers: &mut HeaderMap, stats: &ObjectStats) {
+    for (k, v) in stats.metadata.iter().flatten() {
+        let Some(name) = k.strip_prefix(STORED_PREFIX) else {
+            continue;
+        };
+        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(v)) {
+            headers.insert(n, v);
+        }
+    }
+}
 
 /// `Last-Modified` of a Unix time.
 pub fn http_date(unix: i64) -> String {
@@ -119,6 +169,23 @@ mod tests {
             metadata: Some(meta.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
             content_type: None,
         }
+    }
+
+    #[test]
+    fn request_metadata_is_bounded() {
+        let mut h = HeaderMap::new();
+        h.insert("x-amz-meta-color", "red".parse().unwrap());
+        h.insert("content-type", "x".parse().unwrap());
+        let m = request_metadata(&h).unwrap();
+        assert_eq!(
+            m.into_iter().collect::<Vec<_>>(),
+            [("X-Amz-Meta-color".to_string(), "red".to_string())]
+        );
+        h.insert("x-amz-meta-big", "v".repeat(2040).parse().unwrap());
+        assert_eq!(
+            request_metadata(&h).unwrap_err().code,
+            crate::s3::S3ErrorCode::MetadataTooLarge
+        );
     }
 
     #[test]

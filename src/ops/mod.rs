@@ -7,6 +7,7 @@ pub mod data;
 pub mod errors;
 pub mod get;
 pub mod headers;
+pub mod put;
 
 use crate::body::Body;
 use crate::s3::router::Endpoint;
@@ -26,7 +27,7 @@ pub struct Ctx<'a> {
 }
 
 /// Runs the operation `endpoint` names.
-pub async fn dispatch(ctx: &Ctx<'_>, endpoint: Endpoint, _body: Incoming) -> S3Result<Response<Body>> {
+pub async fn dispatch(ctx: &Ctx<'_>, endpoint: Endpoint, body: Incoming) -> S3Result<Response<Body>> {
     use Endpoint::*;
     match endpoint {
         ListBuckets => bucket::handle_list_buckets(ctx).await,
@@ -44,6 +45,7 @@ pub async fn dispatch(ctx: &Ctx<'_>, endpoint: Endpoint, _body: Incoming) -> S3R
             version_id,
             part_number,
         } => get::handle_get_object(ctx, &bucket, &key, version_id.as_deref(), part_number, false).await,
+        PutObject { bucket, key } => put::handle_put_object(ctx, &bucket, &key, body).await,
         other => Err(S3Error::not_implemented(other.name())),
     }
 }
@@ -55,6 +57,17 @@ pub fn split_key(key: &str) -> S3Result<(&str, &str)> {
         _ => Err(s3_err!(
             NoSuchKey,
             "The specified key does not exist (keys are <ref>/<path>)."
+        )),
+    }
+}
+
+/// Splits a key to write into `(branch, path)`.
+pub fn split_write_key(key: &str) -> S3Result<(&str, &str)> {
+    match key.split_once('/') {
+        Some((branch, path)) if !branch.is_empty() && !path.is_empty() => Ok((branch, path)),
+        _ => Err(s3_err!(
+            InvalidArgument,
+            "Object keys are <branch>/<path>; {key:?} names no path"
         )),
     }
 }

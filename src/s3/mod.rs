@@ -2,6 +2,7 @@
 //! and checksums (Amazon S3 API Reference; "Authenticating Requests (AWS Signature Version 4)").
 
 pub mod addressing;
+pub mod body;
 pub mod checksum;
 pub mod chunked;
 pub mod error;

@@ -259,3 +259,134 @@ pub async fn signed(stack: &Stack, req: Req<'_>) -> Answer {
     );
     send(stack, &path, req.method, &headers, req.body.clone()).await
 }
+
+/// How to frame an aws-chunked body.
+pub struct Chunking<'a> {
+    pub chunk_size: usize,
+    /// `(signing key, amz date, scope, seed signature)` for signed chunks.
+    pub signer: Option<(Vec<u8>, String, String, String)>,
+    /// `(header name, value)` of a trailing checksum.
+    pub trailer: Option<(&'a str, String)>,
+}
+
+fn hmac_hex(key: &[u8], data: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+    mac.update(data.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+fn sha_hex(data: &[u8]) -> String {
+    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(data))
+}
+
+/// Frames `data` as aws-chunked (AWS "Transferring payload in multiple chunks"), signing chunks
+/// and the trailer when a signer is given.
+pub fn chunked_body(data: &[u8], c: &Chunking<'_>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut prev = c.signer.as_ref().map(|s| s.3.clone()).unwrap_or_default();
+    let mut chunks: Vec<&[u8]> = data.chunks(c.chunk_size.max(1)).collect();
+    chunks.push(&[]);
+    for chunk in chunks {
+        match &c.signer {
+            Some((key, date, scope, _)) => {
+                let sts = format!(
+                    "AWS4-HMAC-SHA256-PAYLOAD\n{date}\n{scope}\n{prev}\n{EMPTY_SHA}\n{}",
+                    sha_hex(chunk)
+                );
+                prev = hmac_hex(key, &sts);
+                out.extend_from_slice(format!("{:x};chunk-signature={prev}\r\n", chunk.len()).as_bytes());
+            }
+            None => out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes()),
+        }
+        out.extend_from_slice(chunk);
+        if !chunk.is_empty() || c.trailer.is_none() {
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+    if let Some((name, value)) = &c.trailer {
+        let line = format!("{name}:{value}\n");
+        out.extend_from_slice(format!("{name}:{value}\r\n").as_bytes());
+        if let Some((key, date, scope, _)) = &c.signer {
+            let sts = format!(
+                "AWS4-HMAC-SHA256-TRAILER\n{date}\n{scope}\n{prev}\n{}",
+                sha_hex(line.as_bytes())
+            );
+            out.extend_from_slice(format!("x-amz-trailer-signature:{}\r\n", hmac_hex(key, &sts)).as_bytes());
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// Sends a streaming (aws-chunked) PutObject: `mode` is the `x-amz-content-sha256` value.
+pub async fn put_chunked(
+    stack: &Stack,
+    key_path: &str,
+    data: &[u8],
+    mode: &str,
+    trailer: Option<(&str, String)>,
+    extra: &[(&str, &str)],
+) -> Answer {
+    let mut req = Req::new("PUT", key_path)
+        .header("content-encoding", "aws-chunked")
+        .header("x-amz-decoded-content-length", &data.len().to_string());
+    if let Some((name, _)) = &trailer {
+        req = req.header("x-amz-trailer", name);
+    }
+    for (k, v) in extra {
+        req = req.header(k, v);
+    }
+    let now = SystemTime::now();
+    let (path, headers) = sign_request(
+        &req,
+        &stack.host(),
+        &stack.access_key_id,
+        &stack.secret_access_key,
+        now,
+        mode,
+        None,
+    );
+    let signer = mode.starts_with("STREAMING-AWS4-HMAC-SHA256").then(|| {
+        let auth = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+            .unwrap()
+            .1
+            .clone();
+        let seed = auth.rsplit("Signature=").next().unwrap().to_string();
+        let date = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("x-amz-date"))
+            .unwrap()
+            .1
+            .clone();
+        let key = aws_sigv4::sign::v4::generate_signing_key(&stack.secret_access_key, now, "us-east-1", "s3")
+            .as_ref()
+            .to_vec();
+        (
+            key,
+            date.clone(),
+            format!("{}/us-east-1/s3/aws4_request", &date[..8]),
+            seed,
+        )
+    });
+    let body = chunked_body(
+        data,
+        &Chunking {
+            chunk_size: 64 * 1024,
+            signer,
+            trailer,
+        },
+    );
+    let mut headers = headers;
+    headers.push(("content-length".into(), body.len().to_string()));
+    send(stack, &path, "PUT", &headers, body).await
+}
+
+/// S3's CRC32 value (base64 of the big-endian CRC-32/ISO-HDLC).
+pub fn crc32_b64(data: &[u8]) -> String {
+    use base64::Engine;
+    let crc = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32IsoHdlc, data) as u32;
+    base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes())
+}

@@ -1,0 +1,155 @@
+//! PutObject through lakeFS's staging API: `getPhysicalAddress(presign)` → the decoded, verified
+//! body streams to the presigned URL with an exact `Content-Length` → `linkPhysicalAddress`, only
+//! after every signature and checksum matched. User metadata, content type, the additional
+//! checksum and the representation headers S3 keeps travel as lakeFS metadata.
+
+use super::errors::{Missing, map_lakefs};
+use super::headers::{CHECKSUM_PREFIX, STORED_HEADERS, STORED_PREFIX, request_metadata, value};
+use super::{Ctx, split_write_key};
+use crate::body::{Body, empty};
+use crate::lakefs::dto::StagingMetadata;
+use crate::s3::body::{VerifiedBody, prepare};
+use crate::s3::{S3Error, S3Result};
+use crate::s3_err;
+use futures_util::TryStreamExt;
+use http::{HeaderMap, Response};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use std::collections::BTreeMap;
+
+fn text<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Refuses request features lakegate cannot honour (instead of silently dropping them).
+pub fn refuse_unsupported(h: &HeaderMap) -> S3Result<()> {
+    let unsupported = |what: &str| Err(s3_err!(NotImplemented, "{what} is not supported by lakegate"));
+    match text(h, "x-amz-server-side-encryption") {
+        None | Some("AES256") => {}
+        Some(_) => return unsupported("Server-side encryption with KMS"),
+    }
+    for name in [
+        "x-amz-server-side-encryption-customer-algorithm",
+        "x-amz-object-lock-mode",
+        "x-amz-object-lock-retain-until-date",
+        "x-amz-object-lock-legal-hold",
+        "x-amz-tagging",
+        "x-amz-website-redirect-location",
+        "x-amz-grant-read",
+        "x-amz-grant-full-control",
+        "x-amz-grant-read-acp",
+        "x-amz-grant-write-acp",
+        "if-match",
+    ] {
+        if h.contains_key(name) {
+            return unsupported(&format!("The {name} header"));
+        }
+    }
+    if text(h, "x-amz-storage-class").is_some_and(|c| c != "STANDARD") {
+        return unsupported("A storage class other than STANDARD");
+    }
+    if text(h, "x-amz-acl").is_some_and(|a| a != "private" && a != "bucket-owner-full-control") {
+        return unsupported("A canned ACL other than private");
+    }
+    if h.get("if-none-match").is_some_and(|v| v.as_bytes() != b"*") {
+        return unsupported("If-None-Match with a value other than *");
+    }
+    Ok(())
+}
+
+/// The lakeFS metadata of a new object: user metadata, stored representation headers.
+fn object_metadata(h: &HeaderMap) -> S3Result<BTreeMap<String, String>> {
+    let mut meta = request_metadata(h)?;
+    for name in STORED_HEADERS {
+        let Some(v) = text(h, name) else { continue };
+        let v = if name == "content-encoding" {
+            strip_aws_chunked(v)
+        } else {
+            v.to_string()
+        };
+        if !v.is_empty() {
+            meta.insert(format!("{STORED_PREFIX}{name}"), v);
+        }
+    }
+    Ok(meta)
+}
+
+fn strip_aws_chunked(v: &str) -> String {
+    v.split(',')
+        .map(str::trim)
+        .filter(|e| !e.eq_ignore_ascii_case("aws-chunked") && !e.is_empty())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// PutObject.
+pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Incoming) -> S3Result<Response<Body>> {
+    let (branch, path) = split_write_key(key)?;
+    let h = &ctx.parts.headers;
+    refuse_unsupported(h)?;
+    let mut metadata = object_metadata(h)?;
+    let content_type = text(h, "content-type")
+        .filter(|c| !c.is_empty())
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    let if_absent = h.contains_key("if-none-match");
+    let body = prepare(ctx.parts, body, ctx.verified)?;
+    let lakefs = &ctx.gw.lakefs;
+    let loc = lakefs
+        .get_physical_address(bucket, branch, path, true)
+        .await
+        .map_err(|e| map_lakefs(e, Missing::Bucket))?;
+    let url = loc
+        .presigned_url
+        .clone()
+        .ok_or_else(|| S3Error::internal("lakeFS did not return a presigned URL"))?;
+    let (length, digests) = upload(ctx, &url, body).await?;
+    if let Some((alg, v)) = &digests.checksum {
+        metadata.insert(format!("{CHECKSUM_PREFIX}{}", alg.sdk_name()), v.clone());
+    }
+    let meta = StagingMetadata {
+        staging: loc,
+        checksum: digests.md5_hex.clone(),
+        size_bytes: length as i64,
+        user_metadata: Some(metadata),
+        content_type: Some(content_type),
+        mtime: None,
+        force: None,
+    };
+    lakefs
+        .link_physical_address(bucket, branch, path, &meta, if_absent)
+        .await
+        .map_err(|e| map_lakefs(e, Missing::Bucket))?;
+    let mut resp = Response::new(empty());
+    resp.headers_mut()
+        .insert(http::header::ETAG, value(&format!("\"{}\"", digests.md5_hex))?);
+    if let Some((alg, v)) = &digests.checksum {
+        resp.headers_mut().insert(alg.header_name(), value(v)?);
+    }
+    Ok(resp)
+}
+
+/// Streams a verified body to a presigned URL; the length and digests once everything matched.
+pub async fn upload(ctx: &Ctx<'_>, url: &str, body: VerifiedBody) -> S3Result<(u64, crate::s3::checksum::Digests)> {
+    let VerifiedBody {
+        stream,
+        length,
+        outcome,
+    } = body;
+    let frames = stream
+        .map_ok(http_body::Frame::data)
+        .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>);
+    let req_body = http_body_util::StreamBody::new(frames).boxed_unsync();
+    let stored = ctx.gw.data.put(url, req_body, length).await;
+    match (outcome.get(), stored) {
+        (Some(Err(client_side)), _) => Err(client_side),
+        (Some(Ok(digests)), Ok(etag)) => {
+            if !etag.is_empty() && etag != digests.md5_hex {
+                tracing::warn!(request_id = ctx.request_id, store_etag = %etag, md5 = %digests.md5_hex, "object store ETag differs from the body's MD5");
+            }
+            Ok((length, digests))
+        }
+        (_, Err(store)) => Err(store),
+        (None, Ok(_)) => Err(S3Error::internal("the object store answered before the body ended")),
+    }
+}
