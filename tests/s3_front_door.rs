@@ -241,3 +241,53 @@ async fn get_and_head_object_stream_from_the_store() {
     .await;
     assert_eq!(a.headers["content-type"], "application/x-test");
 }
+
+#[tokio::test]
+async fn http2_by_alpn_with_authority_instead_of_host() {
+    let stack = stack_with_repo(true).await;
+    let data = pattern(70_000, 4);
+    put_via_lakefs(&stack, "h2.bin", &data).await;
+    let (path, headers) = sign_request(
+        &Req::new("GET", "/front/main/h2.bin"),
+        &stack.host(),
+        &stack.access_key_id,
+        &stack.secret_access_key,
+        SystemTime::now(),
+        EMPTY_SHA,
+        None,
+    );
+    let (a, version) = send_h2(&stack, &path, "GET", &headers, vec![]).await;
+    assert_eq!(version, http::Version::HTTP_2);
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert!(a.body == data);
+}
+
+#[tokio::test]
+async fn unsized_plain_bodies_need_a_content_length() {
+    let stack = stack_with_repo(false).await;
+    let req = Req::new("PUT", "/front/main/unsized");
+    let (path, headers) = sign_request(
+        &req,
+        &stack.host(),
+        &stack.access_key_id,
+        &stack.secret_access_key,
+        SystemTime::now(),
+        "UNSIGNED-PAYLOAD",
+        None,
+    );
+    let mut tcp = tokio::net::TcpStream::connect(stack.s3_addr).await.unwrap();
+    let mut head = format!("PUT {path} HTTP/1.1\r\nTransfer-Encoding: chunked\r\n");
+    for (k, v) in &headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n5\r\nhello\r\n0\r\n\r\n");
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]);
+    assert!(text.starts_with("HTTP/1.1 411"), "{text}");
+    assert!(text.contains("<Code>MissingContentLength</Code>"), "{text}");
+}

@@ -2,10 +2,10 @@
 //! (`lakegate::s3::chunked::decode`) for each of the three variants. The decoder must never panic
 //! and never pend on a body that is already in memory (every poll consumes input or ends).
 //!
-//! Run (needs nightly Rust and `cargo install cargo-fuzz`; the project's machines have stable only):
+//! Run (`cargo install cargo-fuzz`; `RUSTC_BOOTSTRAP=1` lets it use nightly-only flags on stable):
 //!
 //! ```text
-//! cd fuzz && cargo +nightly fuzz run chunked_decoder
+//! cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run chunked_decoder
 //! ```
 //!
 //! The first input byte picks the variant, whether `x-amz-decoded-content-length` is set, and the

@@ -39,10 +39,13 @@ where
             s3_err!(IncompleteBody, "reading the request body: {e}")
         }
     })?;
-    let text = std::str::from_utf8(&bytes.to_bytes())
-        .map(str::to_owned)
-        .map_err(|_| malformed())?;
-    quick_xml::de::from_str(&text).map_err(|_| malformed())
+    parse_xml(&bytes.to_bytes())
+}
+
+/// Parses an XML document into `T` (`MalformedXML` on anything else).
+pub fn parse_xml<T: for<'de> serde::Deserialize<'de>>(bytes: &[u8]) -> S3Result<T> {
+    let text = std::str::from_utf8(bytes).map_err(|_| malformed())?;
+    quick_xml::de::from_str(text).map_err(|_| malformed())
 }
 
 fn malformed() -> crate::s3::S3Error {

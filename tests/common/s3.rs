@@ -390,3 +390,55 @@ pub fn crc32_b64(data: &[u8]) -> String {
     let crc = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32IsoHdlc, data) as u32;
     base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes())
 }
+
+/// Sends one request over HTTP/2 (TLS with ALPN `h2`); `host` becomes the `:authority`.
+pub async fn send_h2(
+    stack: &Stack,
+    path_and_query: &str,
+    method: &str,
+    headers: &[(String, String)],
+    body: Vec<u8>,
+) -> (Answer, http::Version) {
+    let der = stack.tls_cert_der.clone().expect("a TLS stack");
+    let tcp = tokio::net::TcpStream::connect(stack.s3_addr).await.unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(rustls_pki_types::CertificateDer::from(der)).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    cfg.alpn_protocols = vec![b"h2".to_vec()];
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(cfg))
+        .connect(rustls_pki_types::ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    assert_eq!(
+        tls.get_ref().1.alpn_protocol(),
+        Some(&b"h2"[..]),
+        "server must offer h2 by ALPN"
+    );
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), TokioIo::new(tls))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let uri = format!("https://{}{path_and_query}", stack.host());
+    let mut b = http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .version(http::Version::HTTP_2);
+    for (k, v) in headers.iter().filter(|(k, _)| !k.eq_ignore_ascii_case("host")) {
+        b = b.header(k.as_str(), v.as_str());
+    }
+    let resp = sender
+        .send_request(b.body(Full::new(Bytes::from(body))).unwrap())
+        .await
+        .unwrap();
+    let version = resp.version();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+    (Answer { status, headers, body }, version)
+}
