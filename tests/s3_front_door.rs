@@ -291,3 +291,54 @@ async fn unsized_plain_bodies_need_a_content_length() {
     assert!(text.starts_with("HTTP/1.1 411"), "{text}");
     assert!(text.contains("<Code>MissingContentLength</Code>"), "{text}");
 }
+
+#[tokio::test]
+async fn shutdown_lets_in_flight_downloads_finish() {
+    use http_body_util::BodyExt;
+    let mut stack = stack_with_repo(false).await;
+    let data = pattern(8 * 1024 * 1024, 5);
+    put_via_lakefs(&stack, "slow.bin", &data).await;
+    let (path, headers) = sign_request(
+        &Req::new("GET", "/front/main/slow.bin"),
+        &stack.host(),
+        &stack.access_key_id,
+        &stack.secret_access_key,
+        SystemTime::now(),
+        EMPTY_SHA,
+        None,
+    );
+    let tcp = tokio::net::TcpStream::connect(stack.s3_addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let mut b = http::Request::builder().method("GET").uri(&path);
+    for (k, v) in &headers {
+        b = b.header(k.as_str(), v.as_str());
+    }
+    let resp = sender
+        .send_request(b.body(http_body_util::Empty::<bytes::Bytes>::new()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut body = resp.into_body();
+    let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    stack.shutdown();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // New connections are no longer accepted…
+    assert!(tokio::net::TcpStream::connect(stack.s3_addr).await.is_err());
+    // …but the download in flight completes.
+    let mut got = first.to_vec();
+    while let Some(frame) = body.frame().await {
+        if let Ok(d) = frame.unwrap().into_data() {
+            got.extend_from_slice(&d);
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    assert!(
+        got == data,
+        "in-flight body complete ({} of {} bytes)",
+        got.len(),
+        data.len()
+    );
+}

@@ -92,6 +92,8 @@ pub async fn serve<F, Fut, B>(
             }
         }
     }
+    // Stop accepting at once: connection attempts during the drain are refused, not queued.
+    drop(listener);
     if tokio::time::timeout(GRACE_PERIOD, graceful.shutdown()).await.is_err() {
         tracing::warn!("grace period over: dropping remaining connections");
     }

@@ -75,6 +75,13 @@ impl Stack {
     pub fn host(&self) -> String {
         self.s3_addr.to_string()
     }
+
+    /// Starts the S3 listener's graceful shutdown.
+    pub fn shutdown(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
 }
 
 impl Drop for Stack {
