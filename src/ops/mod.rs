@@ -7,6 +7,8 @@ pub mod data;
 pub mod errors;
 pub mod get;
 pub mod headers;
+pub mod list;
+mod list_xml;
 pub mod put;
 
 use crate::body::Body;
@@ -45,6 +47,8 @@ pub async fn dispatch(ctx: &Ctx<'_>, endpoint: Endpoint, body: Incoming) -> S3Re
             version_id,
             part_number,
         } => get::handle_get_object(ctx, &bucket, &key, version_id.as_deref(), part_number, false).await,
+        ListObjectsV2 { bucket } => list::handle_list_objects_v2(ctx, &bucket).await,
+        ListObjects { bucket } => list::handle_list_objects_v1(ctx, &bucket).await,
         PutObject { bucket, key } => put::handle_put_object(ctx, &bucket, &key, body).await,
         other => Err(S3Error::not_implemented(other.name())),
     }

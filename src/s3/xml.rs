@@ -66,7 +66,7 @@ pub struct ListAllMyBucketsResult {
     pub buckets: Buckets,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Owner {
     #[serde(rename = "ID")]
     pub id: String,
