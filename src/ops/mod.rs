@@ -4,6 +4,7 @@
 
 pub mod bucket;
 pub mod data;
+pub mod delete;
 pub mod errors;
 pub mod get;
 pub mod headers;
@@ -49,6 +50,12 @@ pub async fn dispatch(ctx: &Ctx<'_>, endpoint: Endpoint, body: Incoming) -> S3Re
         } => get::handle_get_object(ctx, &bucket, &key, version_id.as_deref(), part_number, false).await,
         ListObjectsV2 { bucket } => list::handle_list_objects_v2(ctx, &bucket).await,
         ListObjects { bucket } => list::handle_list_objects_v1(ctx, &bucket).await,
+        DeleteObject {
+            bucket,
+            key,
+            version_id,
+        } => delete::handle_delete_object(ctx, &bucket, &key, version_id.as_deref()).await,
+        DeleteObjects { bucket } => delete::handle_delete_objects(ctx, &bucket, body).await,
         PutObject { bucket, key } => put::handle_put_object(ctx, &bucket, &key, body).await,
         other => Err(S3Error::not_implemented(other.name())),
     }

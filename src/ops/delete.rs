@@ -1,0 +1,207 @@
+//! DeleteObject (`deleteObject`; 204 also when the key is absent) and DeleteObjects (`Delete` XML of
+//! at most 1000 keys, integrity by `Content-MD5` or an `x-amz-checksum-*`, keys grouped per branch
+//! into one `deleteObjects` call each, per-key errors, quiet mode).
+
+use super::errors::{Missing, map_lakefs};
+use super::{Ctx, split_write_key};
+use crate::body::{Body, empty, full};
+use crate::lakefs::dto::PathList;
+use crate::s3::body::prepare;
+use crate::s3::xml::{MAX_XML_BODY, XMLNS, parse_xml, to_xml};
+use crate::s3::{S3Error, S3Result};
+use crate::s3_err;
+use futures_util::StreamExt;
+use http::{HeaderValue, Response, StatusCode, header};
+use hyper::body::Incoming;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// S3's limit of keys per DeleteObjects request.
+pub const MAX_DELETE_KEYS: usize = 1000;
+
+/// DeleteObject.
+pub async fn handle_delete_object(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+) -> S3Result<Response<Body>> {
+    if version_id.is_some_and(|v| v != "null") {
+        return Err(s3_err!(
+            InvalidArgument,
+            "Invalid version id specified (versioning is not enabled)"
+        ));
+    }
+    let (branch, path) = split_write_key(key)?;
+    ctx.gw
+        .lakefs
+        .delete_object(bucket, branch, path)
+        .await
+        .map_err(|e| map_lakefs(e, Missing::Bucket))?;
+    let mut resp = Response::new(empty());
+    *resp.status_mut() = StatusCode::NO_CONTENT;
+    Ok(resp)
+}
+
+#[derive(Debug, Deserialize)]
+struct Delete {
+    #[serde(rename = "Object", default)]
+    objects: Vec<ObjectId>,
+    #[serde(rename = "Quiet", default)]
+    quiet: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ObjectId {
+    #[serde(rename = "Key")]
+    key: String,
+    #[serde(rename = "VersionId")]
+    version_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct DeleteResult {
+    #[serde(rename = "@xmlns")]
+    xmlns: &'static str,
+    #[serde(rename = "Deleted")]
+    deleted: Vec<Deleted>,
+    #[serde(rename = "Error")]
+    errors: Vec<KeyError>,
+}
+
+#[derive(Debug, Serialize)]
+struct Deleted {
+    #[serde(rename = "Key")]
+    key: String,
+}
+
+#[derive(Debug, Serialize)]
+struct KeyError {
+    #[serde(rename = "Key")]
+    key: String,
+    #[serde(rename = "Code")]
+    code: String,
+    #[serde(rename = "Message")]
+    message: String,
+}
+
+/// Reads the request body through the verifying pipeline (so `Content-MD5` or the checksum is
+/// checked), bounded to [`MAX_XML_BODY`].
+async fn verified_xml(ctx: &Ctx<'_>, body: Incoming) -> S3Result<Vec<u8>> {
+    let h = &ctx.parts.headers;
+    let has_checksum = h.contains_key("content-md5")
+        || h.keys().any(|k| k.as_str().starts_with("x-amz-checksum-"))
+        || h.contains_key("x-amz-trailer");
+    if !has_checksum {
+        return Err(s3_err!(
+            InvalidRequest,
+            "Missing required header for this request: Content-MD5 (or an x-amz-checksum-* header)"
+        ));
+    }
+    let body = prepare(ctx.parts, body, ctx.verified)?;
+    if body.length as usize > MAX_XML_BODY {
+        return Err(s3_err!(MaxMessageLengthExceeded, "Your request was too big."));
+    }
+    let mut stream = body.stream;
+    let mut bytes = Vec::with_capacity(body.length as usize);
+    while let Some(chunk) = stream.next().await {
+        bytes.extend_from_slice(&chunk?);
+    }
+    match body.outcome.get() {
+        Some(Ok(_)) => Ok(bytes),
+        Some(Err(e)) => Err(e),
+        None => Err(S3Error::internal("request body did not finish")),
+    }
+}
+
+/// DeleteObjects.
+pub async fn handle_delete_objects(ctx: &Ctx<'_>, bucket: &str, body: Incoming) -> S3Result<Response<Body>> {
+    let request: Delete = parse_xml(&verified_xml(ctx, body).await?)?;
+    if request.objects.is_empty() || request.objects.len() > MAX_DELETE_KEYS {
+        return Err(s3_err!(
+            MalformedXML,
+            "A Delete request names 1 to {MAX_DELETE_KEYS} keys."
+        ));
+    }
+    ctx.gw
+        .lakefs
+        .get_repository(bucket)
+        .await
+        .map_err(|e| map_lakefs(e, Missing::Bucket))?;
+    let mut result = DeleteResult {
+        xmlns: XMLNS,
+        deleted: vec![],
+        errors: vec![],
+    };
+    let mut by_branch: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for o in request.objects {
+        let error = |code: &str, message: &str| KeyError {
+            key: o.key.clone(),
+            code: code.into(),
+            message: message.into(),
+        };
+        if o.version_id.as_deref().is_some_and(|v| v != "null") {
+            result
+                .errors
+                .push(error("NoSuchVersion", "The specified version does not exist."));
+            continue;
+        }
+        match split_write_key(&o.key) {
+            Ok((branch, _)) => by_branch.entry(branch.to_string()).or_default().push(o.key.clone()),
+            Err(e) => result.errors.push(error(e.code.as_str(), &e.message)),
+        }
+    }
+    for (branch, keys) in by_branch {
+        delete_branch_keys(ctx, bucket, &branch, keys, &mut result).await;
+    }
+    if request.quiet == Some(true) {
+        result.deleted.clear();
+    }
+    let mut resp = Response::new(full(to_xml("DeleteResult", &result)?));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    Ok(resp)
+}
+
+async fn delete_branch_keys(ctx: &Ctx<'_>, bucket: &str, branch: &str, keys: Vec<String>, result: &mut DeleteResult) {
+    let prefix = format!("{branch}/");
+    let paths = PathList {
+        paths: keys.iter().map(|k| k[prefix.len()..].to_string()).collect(),
+    };
+    match ctx.gw.lakefs.delete_objects(bucket, branch, &paths).await {
+        Ok(list) => {
+            let failed: BTreeMap<String, (u16, String)> = list
+                .errors
+                .into_iter()
+                .filter_map(|e| Some((format!("{prefix}{}", e.path?), (e.status_code, e.message))))
+                .collect();
+            for key in keys {
+                match failed.get(&key) {
+                    None => result.deleted.push(Deleted { key }),
+                    Some((status, message)) => {
+                        let code = if *status == 401 || *status == 403 {
+                            "AccessDenied"
+                        } else {
+                            "InternalError"
+                        };
+                        result.errors.push(KeyError {
+                            key,
+                            code: code.into(),
+                            message: message.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        Err(e) => {
+            let err = map_lakefs(e, Missing::Bucket);
+            for key in keys {
+                result.errors.push(KeyError {
+                    key,
+                    code: err.code.as_str().into(),
+                    message: err.message.clone(),
+                });
+            }
+        }
+    }
+}
