@@ -22,6 +22,9 @@ pub struct GatewayArgs {
     /// Region reported to clients (GetBucketLocation, HeadBucket).
     #[arg(long, env = "LAKEGATE_REGION", default_value = "us-east-1")]
     pub region: String,
+    /// Also accept Signature Version 2 header auth (legacy clients; SigV4 is always accepted).
+    #[arg(long, env = "LAKEGATE_ALLOW_SIGV2")]
+    pub allow_sigv2: bool,
 }
 
 /// `lakegate serve`: the gateway in front of an existing lakeFS.

@@ -59,6 +59,7 @@ impl GatewayServer {
                 .filter(|d| !d.is_empty())
                 .collect(),
             region: args.region.clone(),
+            allow_sigv2: args.allow_sigv2,
         };
         Ok(GatewayServer {
             addr,

@@ -342,3 +342,38 @@ async fn shutdown_lets_in_flight_downloads_finish() {
         data.len()
     );
 }
+
+#[tokio::test]
+async fn sigv2_header_auth_when_enabled() {
+    use base64::Engine;
+    use hmac::Mac;
+    let stack = stack_with_repo(false).await;
+    let date = httpdate::fmt_http_date(SystemTime::now());
+    let sign = |secret: &str| {
+        let sts = format!("GET\n\n\n{date}\n/front?location");
+        let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(sts.as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    };
+    let headers = |sig: String| {
+        vec![
+            ("host".to_string(), stack.host()),
+            ("date".to_string(), date.clone()),
+            (
+                "authorization".to_string(),
+                format!("AWS {}:{sig}", stack.access_key_id),
+            ),
+        ]
+    };
+    let a = send(
+        &stack,
+        "/front?location",
+        "GET",
+        &headers(sign(&stack.secret_access_key)),
+        vec![],
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let a = send(&stack, "/front?location", "GET", &headers(sign("wrong")), vec![]).await;
+    assert_eq!((a.status, a.code().as_str()), (403, "SignatureDoesNotMatch"));
+}

@@ -3,6 +3,7 @@
 //! not implement answers `501 NotImplemented` naming it.
 
 pub mod bucket;
+pub mod copy;
 pub mod data;
 pub mod delete;
 pub mod errors;
@@ -56,6 +57,7 @@ pub async fn dispatch(ctx: &Ctx<'_>, endpoint: Endpoint, body: Incoming) -> S3Re
             version_id,
         } => delete::handle_delete_object(ctx, &bucket, &key, version_id.as_deref()).await,
         DeleteObjects { bucket } => delete::handle_delete_objects(ctx, &bucket, body).await,
+        CopyObject { bucket, key } => copy::handle_copy_object(ctx, &bucket, &key).await,
         PutObject { bucket, key } => put::handle_put_object(ctx, &bucket, &key, body).await,
         other => Err(S3Error::not_implemented(other.name())),
     }

@@ -58,7 +58,7 @@ pub fn refuse_unsupported(h: &HeaderMap) -> S3Result<()> {
 }
 
 /// The lakeFS metadata of a new object: user metadata, stored representation headers.
-fn object_metadata(h: &HeaderMap) -> S3Result<BTreeMap<String, String>> {
+pub fn object_metadata(h: &HeaderMap) -> S3Result<BTreeMap<String, String>> {
     let mut meta = request_metadata(h)?;
     for name in STORED_HEADERS {
         let Some(v) = text(h, name) else { continue };

@@ -8,6 +8,7 @@ pub mod chunked;
 pub mod error;
 pub mod router;
 pub mod service;
+pub mod sigv2;
 pub mod sigv4;
 pub mod xml;
 

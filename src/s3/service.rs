@@ -30,6 +30,8 @@ pub struct Gateway {
     pub base_domains: Vec<String>,
     /// Region reported by GetBucketLocation/HeadBucket.
     pub region: String,
+    /// Accept Signature Version 2 header auth.
+    pub allow_sigv2: bool,
 }
 
 fn request_id() -> String {
@@ -100,13 +102,17 @@ async fn serve(
     request_id: &str,
 ) -> S3Result<Response<Body>> {
     check_header_size(parts)?;
-    let verified = sigv4::verify(parts, gw.keys.as_ref(), SystemTime::now())?;
     let host = parts
         .headers
         .get(http::header::HOST)
         .and_then(|v| v.to_str().ok())
         .or(parts.uri.authority().map(|a| a.as_str()));
     let addressed = split_bucket_key(host, parts.uri.path(), &gw.base_domains)?;
+    let opts = sigv4::AuthOptions {
+        sigv2: gw.allow_sigv2,
+        virtual_bucket: addressed.bucket.as_deref().filter(|_| addressed.virtual_host),
+    };
+    let verified = sigv4::verify_with(parts, gw.keys.as_ref(), SystemTime::now(), opts)?;
     let endpoint = route(
         &parts.method,
         &addressed,

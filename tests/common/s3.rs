@@ -52,6 +52,7 @@ impl Stack {
             tls_key,
             domains: vec!["s3.local.test".into()],
             region: "us-east-1".into(),
+            allow_sigv2: true,
         };
         let gw = GatewayServer::bind(&args, Arc::new(keys), lakefs.client())
             .await

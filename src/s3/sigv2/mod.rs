@@ -182,7 +182,11 @@ fn parse_rfc1123_zoned(s: &str) -> Option<SystemTime> {
         return None;
     }
     let basic = format!("{year}{month:02}{day:0>2}T{}{}{}Z", &time[..2], &time[3..5], &time[6..]);
-    if !basic.bytes().enumerate().all(|(i, b)| i == 8 || i == 15 || b.is_ascii_digit()) {
+    if !basic
+        .bytes()
+        .enumerate()
+        .all(|(i, b)| i == 8 || i == 15 || b.is_ascii_digit())
+    {
         return None;
     }
     let utc = parse_amz_date(&basic)?;
@@ -225,7 +229,11 @@ pub fn string_to_sign(parts: &http::request::Parts, date_line: &[u8], bucket_fro
         sts.push(b'\n');
     }
     sts.extend(canonical_amz_headers(h));
-    sts.extend(canonical_resource(parts.uri.path(), parts.uri.query(), bucket_from_host));
+    sts.extend(canonical_resource(
+        parts.uri.path(),
+        parts.uri.query(),
+        bucket_from_host,
+    ));
     sts
 }
 

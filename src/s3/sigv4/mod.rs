@@ -101,8 +101,27 @@ fn header<'a>(parts: &'a http::request::Parts, name: &str) -> Option<&'a str> {
     parts.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Which legacy authentication a gateway accepts besides SigV4.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuthOptions<'a> {
+    /// Accept Signature Version 2 header auth (`Authorization: AWS <key>:<signature>`).
+    pub sigv2: bool,
+    /// The bucket named by a virtual-host request (part of SigV2's canonical resource).
+    pub virtual_bucket: Option<&'a str>,
+}
+
 /// Verifies the SigV4 signature of a request (before its body is read).
 pub fn verify(parts: &http::request::Parts, store: &dyn SecretStore, now: SystemTime) -> S3Result<Verified> {
+    verify_with(parts, store, now, AuthOptions::default())
+}
+
+/// [`verify`], also accepting SigV2 when `opts` allow it.
+pub fn verify_with(
+    parts: &http::request::Parts,
+    store: &dyn SecretStore,
+    now: SystemTime,
+    opts: AuthOptions<'_>,
+) -> S3Result<Verified> {
     let query = parts.uri.query();
     let presigned = query_param(query, "X-Amz-Algorithm").is_some() || query_param(query, "X-Amz-Credential").is_some();
     let authorization = match parts.headers.get("authorization") {
@@ -133,6 +152,9 @@ pub fn verify(parts: &http::request::Parts, store: &dyn SecretStore, now: System
             NotImplemented,
             "SigV4A (AWS4-ECDSA-P256-SHA256) signatures are not supported; use SigV4"
         )),
+        Some(a) if a.starts_with("AWS ") && opts.sigv2 => {
+            crate::s3::sigv2::verify_v2(parts, a, store, now, opts.virtual_bucket)
+        }
         Some(a) if a.starts_with("AWS ") => Err(s3_err!(
             AccessDenied,
             "Signature Version 2 is not enabled on this gateway; use SigV4"

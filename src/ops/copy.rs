@@ -1,0 +1,217 @@
+//! CopyObject. Within one repository with the COPY metadata directive: lakeFS `copyObject`
+//! (server side, source metadata and content type kept). Otherwise — another repository, or
+//! `x-amz-metadata-directive: REPLACE` — the bytes stream from the source's presigned GET URL to a
+//! new presigned PUT URL inside lakegate (never buffered) and are linked with the new metadata.
+//! `x-amz-copy-source-if-*` conditions are evaluated on the source first.
+
+use super::errors::{Missing, map_lakefs};
+use super::headers::CHECKSUM_PREFIX;
+use super::put::{object_metadata, refuse_unsupported};
+use super::{Ctx, split_key, split_write_key};
+use crate::body::{Body, full};
+use crate::lakefs::dto::{ObjectCopyCreation, ObjectStats, StagingMetadata};
+use crate::s3::body::MAX_PUT_BYTES;
+use crate::s3::xml::{XMLNS, to_xml};
+use crate::s3::{S3Error, S3Result};
+use crate::s3_err;
+use crate::util::format_iso8601;
+use futures_util::{StreamExt, TryStreamExt};
+use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use http_body_util::BodyExt;
+use md5::{Digest, Md5};
+use percent_encoding::percent_decode_str;
+use serde::Serialize;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, UNIX_EPOCH};
+
+#[derive(Debug, Serialize)]
+struct CopyObjectResult {
+    #[serde(rename = "@xmlns")]
+    xmlns: &'static str,
+    #[serde(rename = "LastModified")]
+    last_modified: String,
+    #[serde(rename = "ETag")]
+    etag: String,
+}
+
+/// `x-amz-copy-source` → `(bucket, key)`: URL-decoded once, leading `/` optional, `?versionId=null` allowed.
+pub fn parse_copy_source(h: &HeaderMap) -> S3Result<(String, String)> {
+    let raw = h.get("x-amz-copy-source").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let (path, version) = raw.split_once("?versionId=").map_or((raw, None), |(p, v)| (p, Some(v)));
+    if version.is_some_and(|v| v != "null") {
+        return Err(s3_err!(NoSuchVersion, "The specified version does not exist."));
+    }
+    let decoded = percent_decode_str(path)
+        .decode_utf8()
+        .map_err(|_| s3_err!(InvalidArgument, "Invalid copy source encoding"))?;
+    match decoded.trim_start_matches('/').split_once('/') {
+        Some((b, k)) if !b.is_empty() && !k.is_empty() => Ok((b.to_string(), k.to_string())),
+        _ => Err(s3_err!(
+            InvalidArgument,
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey"
+        )),
+    }
+}
+
+/// Evaluates `x-amz-copy-source-if-*` against the source (412 when one fails).
+fn source_conditions(h: &HeaderMap, src: &ObjectStats) -> S3Result<()> {
+    let mut renamed = HeaderMap::new();
+    for (from, to) in [
+        ("x-amz-copy-source-if-match", "if-match"),
+        ("x-amz-copy-source-if-none-match", "if-none-match"),
+        ("x-amz-copy-source-if-modified-since", "if-modified-since"),
+        ("x-amz-copy-source-if-unmodified-since", "if-unmodified-since"),
+    ] {
+        if let Some(v) = h.get(from) {
+            renamed.insert(to, v.clone());
+        }
+    }
+    match super::headers::evaluate_conditions(&renamed, &format!("\"{}\"", src.checksum), src.mtime)? {
+        None => Ok(()),
+        Some(_) => Err(s3_err!(
+            PreconditionFailed,
+            "At least one of the pre-conditions you specified did not hold"
+        )),
+    }
+}
+
+/// CopyObject.
+pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<Response<Body>> {
+    let h = &ctx.parts.headers;
+    let (dst_branch, dst_path) = split_write_key(key)?;
+    refuse_unsupported(h)?;
+    for name in ["x-amz-tagging-directive", "x-amz-checksum-algorithm"] {
+        if h.contains_key(name) {
+            return Err(s3_err!(
+                NotImplemented,
+                "The {name} header is not supported on CopyObject by lakegate"
+            ));
+        }
+    }
+    let replace = match h.get("x-amz-metadata-directive").map(|v| v.as_bytes()) {
+        None | Some(b"COPY") => false,
+        Some(b"REPLACE") => true,
+        Some(_) => return Err(s3_err!(InvalidArgument, "Unknown metadata directive.")),
+    };
+    let (src_bucket, src_key) = parse_copy_source(h)?;
+    let (src_ref, src_path) = split_key(&src_key)?;
+    let src = ctx
+        .gw
+        .lakefs
+        .stat_object(&src_bucket, src_ref, src_path, true)
+        .await
+        .map_err(|e| map_lakefs(e, Missing::Key))?;
+    source_conditions(h, &src)?;
+    if src.size_bytes.unwrap_or(0) as u64 > MAX_PUT_BYTES {
+        return Err(s3_err!(
+            InvalidRequest,
+            "The specified copy source is larger than the maximum allowable size for a copy source: {MAX_PUT_BYTES}"
+        ));
+    }
+    if src_bucket == bucket && src_key == key && !replace {
+        return Err(s3_err!(
+            InvalidRequest,
+            "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
+        ));
+    }
+    let (etag, mtime) = if src_bucket == bucket && !replace {
+        let creation = ObjectCopyCreation {
+            src_path: src_path.to_string(),
+            src_ref: Some(src_ref.to_string()),
+            ..Default::default()
+        };
+        let new = ctx
+            .gw
+            .lakefs
+            .copy_object(bucket, dst_branch, dst_path, &creation)
+            .await
+            .map_err(|e| map_lakefs(e, Missing::Bucket))?;
+        (new.checksum, new.mtime)
+    } else {
+        stream_copy(ctx, &src, bucket, dst_branch, dst_path, replace).await?
+    };
+    let result = CopyObjectResult {
+        xmlns: XMLNS,
+        last_modified: format_iso8601(UNIX_EPOCH + Duration::from_secs(mtime.max(0) as u64)),
+        etag: format!("\"{etag}\""),
+    };
+    let mut resp = Response::new(full(to_xml("CopyObjectResult", &result)?));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    *resp.status_mut() = StatusCode::OK;
+    Ok(resp)
+}
+
+/// Copies bytes source → destination through lakegate; `(md5 hex, mtime)` of the new object.
+async fn stream_copy(
+    ctx: &Ctx<'_>,
+    src: &ObjectStats,
+    bucket: &str,
+    branch: &str,
+    path: &str,
+    replace: bool,
+) -> S3Result<(String, i64)> {
+    let (metadata, content_type) = if replace {
+        let ct = ctx
+            .parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream");
+        (object_metadata(&ctx.parts.headers)?, ct.to_string())
+    } else {
+        let mut m = src.metadata.clone().unwrap_or_default();
+        m.retain(|k, _| !k.starts_with(CHECKSUM_PREFIX));
+        (
+            m,
+            src.content_type
+                .clone()
+                .unwrap_or_else(|| "application/octet-stream".into()),
+        )
+    };
+    let size = src.size_bytes.unwrap_or(0).max(0) as u64;
+    let loc = ctx
+        .gw
+        .lakefs
+        .get_physical_address(bucket, branch, path, true)
+        .await
+        .map_err(|e| map_lakefs(e, Missing::Bucket))?;
+    let url = loc
+        .presigned_url
+        .clone()
+        .ok_or_else(|| S3Error::internal("lakeFS did not return a presigned URL"))?;
+    let md5 = Arc::new(Mutex::new(Md5::new()));
+    let hashing = md5.clone();
+    let source = if size > 0 {
+        Some(ctx.gw.data.get(&src.physical_address, None).await?)
+    } else {
+        None
+    };
+    let stream = futures_util::stream::iter(source)
+        .flat_map(|r| r.into_body().into_data_stream())
+        .map_ok(move |chunk| {
+            hashing.lock().unwrap_or_else(PoisonError::into_inner).update(&chunk);
+            http_body::Frame::data(chunk)
+        });
+    let body =
+        http_body_util::StreamBody::new(stream.map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>))
+            .boxed_unsync();
+    ctx.gw.data.put(&url, body, size).await?;
+    let md5_hex = hex::encode(std::mem::take(&mut *md5.lock().unwrap_or_else(PoisonError::into_inner)).finalize());
+    let meta = StagingMetadata {
+        staging: loc,
+        checksum: md5_hex.clone(),
+        size_bytes: size as i64,
+        user_metadata: Some(metadata),
+        content_type: Some(content_type),
+        mtime: None,
+        force: None,
+    };
+    let new = ctx
+        .gw
+        .lakefs
+        .link_physical_address(bucket, branch, path, &meta, false)
+        .await
+        .map_err(|e| map_lakefs(e, Missing::Bucket))?;
+    Ok((md5_hex, new.mtime))
+}
