@@ -62,10 +62,7 @@ pub fn main() {
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
 #[cfg(test)]
@@ -82,10 +79,7 @@ mod tests {
         assert_eq!(args.presign_expiry_secs, 900);
         assert_eq!(args.gateway.listen.port(), 8000);
         assert!(Cli::try_parse_from(["lakegate", "dev", "--api-listen", "nope"]).is_err());
-        assert!(
-            Cli::try_parse_from(["lakegate", "dev", "--tls-cert", "c.pem"]).is_err(),
-            "--tls-cert needs --tls-key"
-        );
+        assert!(Cli::try_parse_from(["lakegate", "dev", "--tls-cert", "c.pem"]).is_err(), "--tls-cert needs --tls-key");
         let serve = Cli::try_parse_from([
             "lakegate",
             "serve",
@@ -101,9 +95,7 @@ mod tests {
             "s3.a,s3.b",
         ])
         .unwrap();
-        let Command::Serve(serve) = serve.command else {
-            panic!("serve")
-        };
+        let Command::Serve(serve) = serve.command else { panic!("serve") };
         assert_eq!(serve.gateway.domains, ["s3.a", "s3.b"]);
         assert!(Cli::try_parse_from(["lakegate", "dev", "--presign-expiry-secs", "0"]).is_err());
         assert!(Cli::try_parse_from(["lakegate", "dev", "--presign-expiry-secs", "604801"]).is_err());

@@ -49,10 +49,7 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
     if running.admin.created {
         create_demo(&running).await?;
     }
-    let keys = StaticKeys::new([(
-        running.admin.access_key_id.clone(),
-        running.admin.secret_access_key.clone(),
-    )]);
+    let keys = StaticKeys::new([(running.admin.access_key_id.clone(), running.admin.secret_access_key.clone())]);
     let creds = Credentials::Basic {
         access_key_id: running.admin.access_key_id.clone(),
         secret_access_key: running.admin.secret_access_key.clone(),
@@ -101,10 +98,7 @@ async fn create_demo(running: &Running) -> Result<(), DevError> {
 fn write_dev_json(dir: &Path, info: &DevInfo) -> Result<(), DevError> {
     let path = dir.join("dev.json");
     let tmp = dir.join(".dev.json.tmp");
-    let err = |source| DevError::Write {
-        path: path.display().to_string(),
-        source,
-    };
+    let err = |source| DevError::Write { path: path.display().to_string(), source };
     let body = serde_json::to_vec_pretty(info).map_err(|e| err(std::io::Error::other(e)))?;
     {
         use std::io::Write;
@@ -120,11 +114,7 @@ fn write_dev_json(dir: &Path, info: &DevInfo) -> Result<(), DevError> {
 }
 
 fn print_banner(info: &DevInfo, first_start: bool) {
-    let first = if first_start {
-        " (created on this first start; keep them)"
-    } else {
-        ""
-    };
+    let first = if first_start { " (created on this first start; keep them)" } else { "" };
     println!(
         "lakegate dev is running\n\
          \n  S3 endpoint:            {s3}   (region {region})\

@@ -38,16 +38,9 @@ impl GatewayServer {
             (Some(cert), Some(key)) => Some(crate::server::tls::acceptor(cert, key)?),
             _ => None,
         };
-        let listener = TcpListener::bind(args.listen)
-            .await
-            .map_err(|source| GatewayError::Bind {
-                addr: args.listen,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| GatewayError::Bind {
-            addr: args.listen,
-            source,
-        })?;
+        let listener =
+            TcpListener::bind(args.listen).await.map_err(|source| GatewayError::Bind { addr: args.listen, source })?;
+        let addr = listener.local_addr().map_err(|source| GatewayError::Bind { addr: args.listen, source })?;
         let state = Gateway {
             keys,
             lakefs,
@@ -61,13 +54,7 @@ impl GatewayServer {
             region: args.region.clone(),
             allow_sigv2: args.allow_sigv2,
         };
-        Ok(GatewayServer {
-            addr,
-            tls: acceptor.is_some(),
-            listener,
-            acceptor,
-            state: Arc::new(state),
-        })
+        Ok(GatewayServer { addr, tls: acceptor.is_some(), listener, acceptor, state: Arc::new(state) })
     }
 
     /// `http(s)://addr` of the endpoint.

@@ -57,10 +57,7 @@ pub fn parse_range(header: Option<&str>, total: u64) -> Result<Option<ByteRange>
     if range.0 >= total {
         return Err(Unsatisfiable);
     }
-    Ok(Some(ByteRange {
-        start: range.0,
-        end: range.1,
-    }))
+    Ok(Some(ByteRange { start: range.0, end: range.1 }))
 }
 
 #[cfg(test)]

@@ -39,26 +39,13 @@ pub fn format_amz_date(t: SystemTime) -> String {
     let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
     let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 /// Formats a time as S3's XML timestamps do: `2013-05-24T00:00:00.000Z`.
 pub fn format_iso8601(t: SystemTime) -> String {
     let d = format_amz_date(t);
-    format!(
-        "{}-{}-{}T{}:{}:{}.000Z",
-        &d[0..4],
-        &d[4..6],
-        &d[6..8],
-        &d[9..11],
-        &d[11..13],
-        &d[13..15]
-    )
+    format!("{}-{}-{}T{}:{}:{}.000Z", &d[0..4], &d[4..6], &d[6..8], &d[9..11], &d[11..13], &d[13..15])
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
@@ -96,29 +83,17 @@ mod tests {
     #[test]
     fn amz_dates_round_trip() {
         assert_eq!(parse_amz_date("19700101T000000Z"), Some(UNIX_EPOCH));
-        assert_eq!(
-            parse_amz_date("20130524T000000Z"),
-            Some(UNIX_EPOCH + Duration::from_secs(1369353600))
-        );
+        assert_eq!(parse_amz_date("20130524T000000Z"), Some(UNIX_EPOCH + Duration::from_secs(1369353600)));
         assert_eq!(parse_amz_date("20131324T000000Z"), None);
         assert_eq!(parse_amz_date("2013-05-24"), None);
         for secs in [0u64, 1369353600, 1795269046, 951782400 /* 2000-02-29 */] {
             let t = UNIX_EPOCH + Duration::from_secs(secs);
             assert_eq!(parse_amz_date(&format_amz_date(t)), Some(t));
         }
-        assert_eq!(
-            format_amz_date(UNIX_EPOCH + Duration::from_secs(951782400)),
-            "20000229T000000Z"
-        );
-        assert_eq!(
-            parse_scope_date("20130524"),
-            Some(UNIX_EPOCH + Duration::from_secs(1369353600))
-        );
+        assert_eq!(format_amz_date(UNIX_EPOCH + Duration::from_secs(951782400)), "20000229T000000Z");
+        assert_eq!(parse_scope_date("20130524"), Some(UNIX_EPOCH + Duration::from_secs(1369353600)));
         assert_eq!(parse_scope_date("2013052"), None);
-        assert_eq!(
-            format_iso8601(UNIX_EPOCH + Duration::from_secs(1369353600)),
-            "2013-05-24T00:00:00.000Z"
-        );
+        assert_eq!(format_iso8601(UNIX_EPOCH + Duration::from_secs(1369353600)), "2013-05-24T00:00:00.000Z");
     }
 
     #[test]

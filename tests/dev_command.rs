@@ -28,10 +28,7 @@ fn start_dev(data: &Path) -> Dev {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(bytes) = std::fs::read(data.join("dev.json")) {
-            return Dev {
-                child,
-                info: serde_json::from_slice(&bytes).expect("dev.json is JSON"),
-            };
+            return Dev { child, info: serde_json::from_slice(&bytes).expect("dev.json is JSON") };
         }
         if Instant::now() > deadline {
             let _ = child.kill();
@@ -78,40 +75,20 @@ impl Dev {
 async fn dev_writes_dev_json_creates_demo_and_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let dev = start_dev(dir.path());
-    assert!(
-        dev.info["api_endpoint"]
-            .as_str()
-            .unwrap()
-            .starts_with("http://127.0.0.1:")
-    );
+    assert!(dev.info["api_endpoint"].as_str().unwrap().starts_with("http://127.0.0.1:"));
     assert!(dev.info["api_endpoint"].as_str().unwrap().ends_with("/api/v1"));
-    assert!(
-        dev.info["s3_endpoint"]
-            .as_str()
-            .unwrap()
-            .starts_with("http://127.0.0.1:")
-    );
-    assert_ne!(
-        dev.info["s3_endpoint"].as_str().unwrap(),
-        "http://127.0.0.1:8000",
-        "port 0 picks a free port"
-    );
+    assert!(dev.info["s3_endpoint"].as_str().unwrap().starts_with("http://127.0.0.1:"));
+    assert_ne!(dev.info["s3_endpoint"].as_str().unwrap(), "http://127.0.0.1:8000", "port 0 picks a free port");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("dev.json"))
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(dir.path().join("dev.json")).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "dev.json holds a secret: owner-only");
     }
     let c = dev.client();
     c.health_check().await.unwrap();
     let demo = c.get_repository("demo").await.unwrap();
-    assert_eq!(
-        (demo.default_branch.as_str(), demo.storage_namespace.as_str()),
-        ("main", "local://demo")
-    );
+    assert_eq!((demo.default_branch.as_str(), demo.storage_namespace.as_str()), ("main", "local://demo"));
     c.delete_repository("demo").await.unwrap();
     let first = dev.info.clone();
     assert!(dev.terminate().success());
@@ -120,9 +97,6 @@ async fn dev_writes_dev_json_creates_demo_and_restarts() {
     assert_eq!(dev.info["access_key_id"], first["access_key_id"]);
     assert_eq!(dev.info["secret_access_key"], first["secret_access_key"]);
     let c = dev.client();
-    assert!(
-        c.get_repository("demo").await.unwrap_err().is_not_found(),
-        "demo is only created on first start"
-    );
+    assert!(c.get_repository("demo").await.unwrap_err().is_not_found(), "demo is only created on first start");
     assert!(dev.terminate().success());
 }

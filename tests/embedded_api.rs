@@ -17,10 +17,7 @@ async fn upload_presigned(
     path: &str,
     data: &[u8],
 ) -> ObjectStats {
-    let loc = server_client
-        .get_physical_address(repo, branch, path, true)
-        .await
-        .unwrap();
+    let loc = server_client.get_physical_address(repo, branch, path, true).await.unwrap();
     let url = loc.presigned_url.clone().expect("presigned url");
     assert!(loc.presigned_url_expiry.unwrap() > 0);
     let (status, headers, _) = raw(&raw_client(), "PUT", &url, &[], data.to_vec()).await;
@@ -36,10 +33,7 @@ async fn upload_presigned(
         mtime: None,
         force: None,
     };
-    server_client
-        .link_physical_address(repo, branch, path, &meta, false)
-        .await
-        .unwrap()
+    server_client.link_physical_address(repo, branch, path, &meta, false).await.unwrap()
 }
 
 #[tokio::test]
@@ -55,69 +49,32 @@ async fn repository_branch_commit_lifecycle() {
 
     let main = c.get_branch("life", "main").await.unwrap();
     let head = c
-        .create_branch(
-            "life",
-            &BranchCreation {
-                name: "dev".into(),
-                source: "main".into(),
-                ..Default::default()
-            },
-        )
+        .create_branch("life", &BranchCreation { name: "dev".into(), source: "main".into(), ..Default::default() })
         .await
         .unwrap();
     assert_eq!(head, main.commit_id);
     let stats = upload_presigned(&c, "life", "dev", "data/one.txt", b"one").await;
     assert_eq!(stats.checksum, md5_hex(b"one"));
-    let commit = c
-        .commit(
-            "life",
-            "dev",
-            &CommitCreation {
-                message: "add one".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let commit =
+        c.commit("life", "dev", &CommitCreation { message: "add one".into(), ..Default::default() }).await.unwrap();
     assert_eq!(commit.parents, vec![main.commit_id.clone()]);
     assert_eq!(c.get_branch("life", "dev").await.unwrap().commit_id, commit.id);
     assert_eq!(c.get_commit("life", &commit.id).await.unwrap(), commit);
     let log = c.log_commits("life", "dev", "", None).await.unwrap();
-    assert_eq!(
-        log.results.iter().map(|c| c.message.as_str()).collect::<Vec<_>>(),
-        ["add one", "Repository created"]
-    );
+    assert_eq!(log.results.iter().map(|c| c.message.as_str()).collect::<Vec<_>>(), ["add one", "Repository created"]);
 
     // main does not see dev's commit; the commit id does.
-    assert!(
-        c.stat_object("life", "main", "data/one.txt", false)
-            .await
-            .unwrap_err()
-            .is_not_found()
-    );
-    assert_eq!(
-        c.stat_object("life", &commit.id, "data/one.txt", false)
-            .await
-            .unwrap()
-            .size_bytes,
-        Some(3)
-    );
+    assert!(c.stat_object("life", "main", "data/one.txt", false).await.unwrap_err().is_not_found());
+    assert_eq!(c.stat_object("life", &commit.id, "data/one.txt", false).await.unwrap().size_bytes, Some(3));
 
     let branches = c.list_branches("life", "", "", Some(1)).await.unwrap();
     assert_eq!(
-        (
-            branches.results.len(),
-            branches.pagination.has_more,
-            branches.pagination.next_offset.as_str()
-        ),
+        (branches.results.len(), branches.pagination.has_more, branches.pagination.next_offset.as_str()),
         (1, true, "dev")
     );
     c.delete_branch("life", "dev").await.unwrap();
     assert!(c.get_branch("life", "dev").await.unwrap_err().is_not_found());
-    assert_eq!(
-        c.delete_branch("life", "main").await.unwrap_err().status().unwrap(),
-        403
-    );
+    assert_eq!(c.delete_branch("life", "main").await.unwrap_err().status().unwrap(), 403);
     c.delete_repository("life").await.unwrap();
     assert!(c.get_repository("life").await.unwrap_err().is_not_found());
     server.stop().await;
@@ -141,46 +98,25 @@ async fn presigned_data_path_round_trips_bytes() {
     let (status, _, body) = raw(&raw_c, "GET", &stat.physical_address, &[], vec![]).await;
     assert_eq!((status, body.len()), (200, data.len()));
     assert!(body == data);
-    let (status, headers, body) = raw(
-        &raw_c,
-        "GET",
-        &stat.physical_address,
-        &[("range", "bytes=1000-1999")],
-        vec![],
-    )
-    .await;
+    let (status, headers, body) =
+        raw(&raw_c, "GET", &stat.physical_address, &[("range", "bytes=1000-1999")], vec![]).await;
     assert_eq!(status, 206);
     assert_eq!(headers["content-range"], format!("bytes 1000-1999/{}", data.len()));
     assert_eq!(body, &data[1000..2000]);
-    let (status, _, _) = raw(
-        &raw_c,
-        "GET",
-        &stat.physical_address,
-        &[("range", "bytes=99999999-")],
-        vec![],
-    )
-    .await;
+    let (status, _, _) = raw(&raw_c, "GET", &stat.physical_address, &[("range", "bytes=99999999-")], vec![]).await;
     assert_eq!(status, 416);
     let tampered = stat.physical_address.replace("X-Amz-Signature=", "X-Amz-Signature=0");
     assert_eq!(raw(&raw_c, "GET", &tampered, &[], vec![]).await.0, 403);
 
     // getObject through the API, whole and ranged; presign=true redirects.
-    let resp = c
-        .get_object("bytes", "main", "big/blob.bin", Some("bytes=-10"), false)
-        .await
-        .unwrap();
+    let resp = c.get_object("bytes", "main", "big/blob.bin", Some("bytes=-10"), false).await.unwrap();
     assert_eq!(resp.status(), 206);
     use http_body_util::BodyExt;
     let tail = resp.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(&tail[..], &data[data.len() - 10..]);
     let resp = c.get_object("bytes", "main", "big/blob.bin", None, true).await.unwrap();
     assert_eq!(resp.status(), 302);
-    assert!(
-        resp.headers()["location"]
-            .to_str()
-            .unwrap()
-            .contains("X-Amz-Signature=")
-    );
+    assert!(resp.headers()["location"].to_str().unwrap().contains("X-Amz-Signature="));
     server.stop().await;
 }
 
@@ -202,28 +138,16 @@ async fn link_rules_follow_lakefs() {
         mtime: Some(1_700_000_000),
         force: None,
     };
-    let err = c
-        .link_physical_address("links", "main", "exists", &meta, true)
-        .await
-        .unwrap_err();
+    let err = c.link_physical_address("links", "main", "exists", &meta, true).await.unwrap_err();
     assert_eq!(err.status().unwrap(), 412);
-    let err = c
-        .link_physical_address("links", "main", "other", &meta, false)
-        .await
-        .unwrap_err();
+    let err = c.link_physical_address("links", "main", "other", &meta, false).await.unwrap_err();
     assert_eq!(err.status().unwrap(), 400, "{err}");
-    let linked = c
-        .link_physical_address("links", "main", "exists", &meta, false)
-        .await
-        .unwrap();
+    let linked = c.link_physical_address("links", "main", "exists", &meta, false).await.unwrap();
     assert_eq!((linked.mtime, linked.checksum.as_str()), (1_700_000_000, "abc"));
     // The linked address never received bytes: reading it is lakeFS's 410 "No data".
     let err = c.get_object("links", "main", "exists", None, false).await.unwrap_err();
     assert_eq!(err.status().unwrap(), 410, "{err}");
-    let err = c
-        .get_physical_address("links", "nobranch", "p", true)
-        .await
-        .unwrap_err();
+    let err = c.get_physical_address("links", "nobranch", "p", true).await.unwrap_err();
     assert!(err.is_not_found());
     server.stop().await;
 }
@@ -237,25 +161,14 @@ async fn listing_pages_with_delimiter_and_after() {
     for p in ["a/1", "a/2", "b", "c/d/e", "f"] {
         upload_presigned(&c, "lists", "main", p, p.as_bytes()).await;
     }
-    let params = ListObjectsParams {
-        delimiter: "/",
-        amount: Some(2),
-        user_metadata: true,
-        ..Default::default()
-    };
+    let params = ListObjectsParams { delimiter: "/", amount: Some(2), user_metadata: true, ..Default::default() };
     let page = c.list_objects("lists", "main", &params).await.unwrap();
     let paths: Vec<_> = page.results.iter().map(|o| (o.path.as_str(), o.path_type)).collect();
     assert_eq!(paths, [("a/", PathType::CommonPrefix), ("b", PathType::Object)]);
     assert!(page.pagination.has_more);
-    let params = ListObjectsParams {
-        after: &page.pagination.next_offset,
-        ..params
-    };
+    let params = ListObjectsParams { after: &page.pagination.next_offset, ..params };
     let page = c.list_objects("lists", "main", &params).await.unwrap();
-    assert_eq!(
-        page.results.iter().map(|o| o.path.as_str()).collect::<Vec<_>>(),
-        ["c/", "f"]
-    );
+    assert_eq!(page.results.iter().map(|o| o.path.as_str()).collect::<Vec<_>>(), ["c/", "f"]);
     assert!(!page.pagination.has_more);
     server.stop().await;
 }
@@ -273,25 +186,16 @@ async fn auth_basic_login_and_refusals() {
         access_key_id: server.access_key_id.clone(),
         secret_access_key: "wrong".into(),
     });
-    assert_eq!(
-        bad.list_repositories("", "", None).await.unwrap_err().status().unwrap(),
-        401
-    );
-    let bad_login = server.client_with(Credentials::Login {
-        access_key_id: "nope".into(),
-        secret_access_key: "nope".into(),
-    });
+    assert_eq!(bad.list_repositories("", "", None).await.unwrap_err().status().unwrap(), 401);
+    let bad_login =
+        server.client_with(Credentials::Login { access_key_id: "nope".into(), secret_access_key: "nope".into() });
     assert_eq!(bad_login.get_config().await.unwrap_err().status().unwrap(), 401);
     let forged = server.client_with(Credentials::Token("e30.e30.AAAA".into()));
     assert_eq!(forged.get_current_user().await.unwrap_err().status().unwrap(), 401);
     let cfg = server.client().get_config().await.unwrap();
     let storage = cfg.storage_config.unwrap();
     assert_eq!(
-        (
-            storage.blockstore_type.as_str(),
-            storage.pre_sign_support,
-            storage.pre_sign_multipart_upload
-        ),
+        (storage.blockstore_type.as_str(), storage.pre_sign_support, storage.pre_sign_multipart_upload),
         ("local", true, Some(true))
     );
     server.stop().await;
@@ -305,43 +209,20 @@ async fn metadata_and_bytes_survive_a_restart() {
     let (ak, sk) = (server.access_key_id.clone(), server.secret_access_key.clone());
     c.create_repository(&repo_creation("keep")).await.unwrap();
     upload_presigned(&c, "keep", "main", "committed", b"old").await;
-    let commit = c
-        .commit(
-            "keep",
-            "main",
-            &CommitCreation {
-                message: "c1".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let commit =
+        c.commit("keep", "main", &CommitCreation { message: "c1".into(), ..Default::default() }).await.unwrap();
     upload_presigned(&c, "keep", "main", "staged", b"new bytes").await;
     server.stop().await;
 
     let server = Server::start(dir.path()).await;
-    assert_eq!(
-        (server.access_key_id.as_str(), server.secret_access_key.as_str()),
-        (ak.as_str(), sk.as_str())
-    );
+    assert_eq!((server.access_key_id.as_str(), server.secret_access_key.as_str()), (ak.as_str(), sk.as_str()));
     let c = server.client();
     assert_eq!(c.get_branch("keep", "main").await.unwrap().commit_id, commit.id);
     let stat = c.stat_object("keep", "main", "staged", true).await.unwrap();
     let (status, _, body) = raw(&raw_client(), "GET", &stat.physical_address, &[], vec![]).await;
     assert_eq!((status, body.as_slice()), (200, b"new bytes".as_slice()));
-    assert!(
-        c.stat_object("keep", &commit.id, "staged", false)
-            .await
-            .unwrap_err()
-            .is_not_found()
-    );
-    assert_eq!(
-        c.stat_object("keep", &commit.id, "committed", false)
-            .await
-            .unwrap()
-            .size_bytes,
-        Some(3)
-    );
+    assert!(c.stat_object("keep", &commit.id, "staged", false).await.unwrap_err().is_not_found());
+    assert_eq!(c.stat_object("keep", &commit.id, "committed", false).await.unwrap().size_bytes, Some(3));
     server.stop().await;
 }
 
@@ -358,11 +239,7 @@ async fn concurrent_links_and_commits_lose_no_write() {
             let path = format!("k/{i:03}");
             upload_presigned(&c, "race", "main", &path, path.as_bytes()).await;
             if i % 5 == 0 {
-                let req = CommitCreation {
-                    message: format!("c{i}"),
-                    allow_empty: Some(true),
-                    ..Default::default()
-                };
+                let req = CommitCreation { message: format!("c{i}"), allow_empty: Some(true), ..Default::default() };
                 c.commit("race", "main", &req).await.unwrap();
             }
         }));
@@ -373,25 +250,15 @@ async fn concurrent_links_and_commits_lose_no_write() {
     c.commit(
         "race",
         "main",
-        &CommitCreation {
-            message: "final".into(),
-            allow_empty: Some(true),
-            ..Default::default()
-        },
+        &CommitCreation { message: "final".into(), allow_empty: Some(true), ..Default::default() },
     )
     .await
     .unwrap();
     let head = c.get_branch("race", "main").await.unwrap().commit_id;
-    let params = ListObjectsParams {
-        amount: Some(1000),
-        ..Default::default()
-    };
+    let params = ListObjectsParams { amount: Some(1000), ..Default::default() };
     let listed = c.list_objects("race", &head, &params).await.unwrap();
     let expected: Vec<String> = (0..40).map(|i| format!("k/{i:03}")).collect();
-    assert_eq!(
-        listed.results.iter().map(|o| o.path.clone()).collect::<Vec<_>>(),
-        expected
-    );
+    assert_eq!(listed.results.iter().map(|o| o.path.clone()).collect::<Vec<_>>(), expected);
     server.stop().await;
 }
 
@@ -413,11 +280,7 @@ async fn client_times_out_and_reports_connection_errors() {
     let c = lakegate::lakefs::LakeFsClient::new(cfg.clone()).unwrap();
     assert!(matches!(c.get_config().await, Err(LakeFsError::Timeout(_))));
 
-    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
     cfg.endpoint = format!("http://{closed}/api/v1");
     cfg.backoff = Duration::from_millis(1);
     let c = lakegate::lakefs::LakeFsClient::new(cfg).unwrap();

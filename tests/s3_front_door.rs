@@ -11,26 +11,15 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn stack_with_repo(tls: bool) -> Stack {
     let stack = Stack::start(tls).await;
-    stack
-        .lakefs
-        .client()
-        .create_repository(&repo_creation("front"))
-        .await
-        .unwrap();
+    stack.lakefs.client().create_repository(&repo_creation("front")).await.unwrap();
     stack
 }
 
 async fn put_via_lakefs(stack: &Stack, path: &str, data: &[u8]) {
     let c = stack.lakefs.client();
     let loc = c.get_physical_address("front", "main", path, true).await.unwrap();
-    let (status, headers, _) = raw(
-        &raw_client(),
-        "PUT",
-        loc.presigned_url.as_deref().unwrap(),
-        &[],
-        data.to_vec(),
-    )
-    .await;
+    let (status, headers, _) =
+        raw(&raw_client(), "PUT", loc.presigned_url.as_deref().unwrap(), &[], data.to_vec()).await;
     assert_eq!(status, 200);
     let meta = StagingMetadata {
         staging: loc,
@@ -41,9 +30,7 @@ async fn put_via_lakefs(stack: &Stack, path: &str, data: &[u8]) {
         mtime: None,
         force: None,
     };
-    c.link_physical_address("front", "main", path, &meta, false)
-        .await
-        .unwrap();
+    c.link_physical_address("front", "main", path, &meta, false).await.unwrap();
 }
 
 async fn accepted_and_refused(tls: bool) {
@@ -58,20 +45,8 @@ async fn accepted_and_refused(tls: bool) {
     let now = SystemTime::now();
     let cases: Vec<(&str, String, SystemTime, u16, &str)> = vec![
         ("wrong secret", "nope".into(), now, 403, "SignatureDoesNotMatch"),
-        (
-            "clock skew",
-            sk.clone(),
-            now - Duration::from_secs(20 * 60),
-            403,
-            "RequestTimeTooSkewed",
-        ),
-        (
-            "future",
-            sk.clone(),
-            now + Duration::from_secs(20 * 60),
-            403,
-            "RequestTimeTooSkewed",
-        ),
+        ("clock skew", sk.clone(), now - Duration::from_secs(20 * 60), 403, "RequestTimeTooSkewed"),
+        ("future", sk.clone(), now + Duration::from_secs(20 * 60), 403, "RequestTimeTooSkewed"),
     ];
     for (what, secret, time, status, code) in cases {
         let (path, headers) = sign_request(&Req::new("GET", "/"), &host, &ak, &secret, time, EMPTY_SHA, None);
@@ -80,35 +55,18 @@ async fn accepted_and_refused(tls: bool) {
         assert!(a.text().contains("<RequestId>"), "{what}");
     }
     let (path, headers) = sign_request(&Req::new("GET", "/"), &host, "UNKNOWNKEY", &sk, now, EMPTY_SHA, None);
-    assert_eq!(
-        send(&stack, &path, "GET", &headers, vec![]).await.code(),
-        "InvalidAccessKeyId"
-    );
+    assert_eq!(send(&stack, &path, "GET", &headers, vec![]).await.code(), "InvalidAccessKeyId");
     let anonymous = send(&stack, "/", "GET", &[("host".into(), host.clone())], vec![]).await;
     assert_eq!((anonymous.status, anonymous.code().as_str()), (403, "AccessDenied"));
 
     // Presigned URLs: valid, expired.
-    let (path, headers) = sign_request(
-        &Req::new("GET", "/front?location"),
-        &host,
-        &ak,
-        &sk,
-        now,
-        "",
-        Some(Duration::from_secs(60)),
-    );
+    let (path, headers) =
+        sign_request(&Req::new("GET", "/front?location"), &host, &ak, &sk, now, "", Some(Duration::from_secs(60)));
     let a = send(&stack, &path, "GET", &headers, vec![]).await;
     assert_eq!(a.status, 200, "{}", a.text());
     let old = now - Duration::from_secs(3600);
-    let (path, headers) = sign_request(
-        &Req::new("GET", "/front?location"),
-        &host,
-        &ak,
-        &sk,
-        old,
-        "",
-        Some(Duration::from_secs(60)),
-    );
+    let (path, headers) =
+        sign_request(&Req::new("GET", "/front?location"), &host, &ak, &sk, old, "", Some(Duration::from_secs(60)));
     let a = send(&stack, &path, "GET", &headers, vec![]).await;
     assert_eq!((a.status, a.code().as_str()), (403, "AccessDenied"));
     assert!(a.text().contains("Request has expired"));
@@ -151,15 +109,8 @@ async fn virtual_host_addressing() {
     let stack = stack_with_repo(false).await;
     let req = Req::new("GET", "/?location");
     let host = "front.s3.local.test";
-    let (path, headers) = sign_request(
-        &req,
-        host,
-        &stack.access_key_id,
-        &stack.secret_access_key,
-        SystemTime::now(),
-        EMPTY_SHA,
-        None,
-    );
+    let (path, headers) =
+        sign_request(&req, host, &stack.access_key_id, &stack.secret_access_key, SystemTime::now(), EMPTY_SHA, None);
     let a = send(&stack, &path, "GET", &headers, vec![]).await;
     assert_eq!(a.status, 200, "{}", a.text());
     assert!(a.text().contains("LocationConstraint"));
@@ -195,50 +146,24 @@ async fn get_and_head_object_stream_from_the_store() {
     assert_eq!(a.headers["etag"], format!("\"{}\"", md5_hex(&data)));
     assert_eq!(a.headers["x-amz-meta-color"], "blue");
     assert_eq!(a.headers["content-type"], "text/plain");
-    let a = signed(
-        &stack,
-        Req::new("GET", "/front/main/dir/obj.bin").header("range", "bytes=100-199"),
-    )
-    .await;
+    let a = signed(&stack, Req::new("GET", "/front/main/dir/obj.bin").header("range", "bytes=100-199")).await;
     assert_eq!((a.status, &a.body[..]), (206, &data[100..200]));
     assert_eq!(a.headers["content-range"], format!("bytes 100-199/{}", data.len()));
-    let a = signed(
-        &stack,
-        Req::new("GET", "/front/main/dir/obj.bin").header("range", "bytes=999999-"),
-    )
-    .await;
+    let a = signed(&stack, Req::new("GET", "/front/main/dir/obj.bin").header("range", "bytes=999999-")).await;
     assert_eq!((a.status, a.code().as_str()), (416, "InvalidRange"));
     let etag = format!("\"{}\"", md5_hex(&data));
-    let a = signed(
-        &stack,
-        Req::new("GET", "/front/main/dir/obj.bin").header("if-none-match", &etag),
-    )
-    .await;
+    let a = signed(&stack, Req::new("GET", "/front/main/dir/obj.bin").header("if-none-match", &etag)).await;
     assert_eq!((a.status, a.body.len()), (304, 0));
-    let a = signed(
-        &stack,
-        Req::new("GET", "/front/main/dir/obj.bin").header("if-match", "\"other\""),
-    )
-    .await;
+    let a = signed(&stack, Req::new("GET", "/front/main/dir/obj.bin").header("if-match", "\"other\"")).await;
     assert_eq!((a.status, a.code().as_str()), (412, "PreconditionFailed"));
     let a = signed(&stack, Req::new("HEAD", "/front/main/dir/obj.bin")).await;
-    assert_eq!(
-        (a.status, a.headers["content-length"].to_str().unwrap()),
-        (200, "300000")
-    );
+    assert_eq!((a.status, a.headers["content-length"].to_str().unwrap()), (200, "300000"));
     assert!(a.body.is_empty());
     let a = signed(&stack, Req::new("GET", "/front/main/missing")).await;
     assert_eq!((a.status, a.code().as_str()), (404, "NoSuchKey"));
     let a = signed(&stack, Req::new("GET", "/nobucket/main/x")).await;
     assert_eq!((a.status, a.code().as_str()), (404, "NoSuchBucket"));
-    let a = signed(
-        &stack,
-        Req::new(
-            "GET",
-            "/front/main/dir/obj.bin?response-content-type=application%2Fx-test",
-        ),
-    )
-    .await;
+    let a = signed(&stack, Req::new("GET", "/front/main/dir/obj.bin?response-content-type=application%2Fx-test")).await;
     assert_eq!(a.headers["content-type"], "application/x-test");
 }
 
@@ -283,10 +208,7 @@ async fn unsized_plain_bodies_need_a_content_length() {
     head.push_str("\r\n5\r\nhello\r\n0\r\n\r\n");
     tcp.write_all(head.as_bytes()).await.unwrap();
     let mut buf = vec![0u8; 4096];
-    let n = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut buf))
-        .await
-        .unwrap()
-        .unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut buf)).await.unwrap().unwrap();
     let text = String::from_utf8_lossy(&buf[..n]);
     assert!(text.starts_with("HTTP/1.1 411"), "{text}");
     assert!(text.contains("<Code>MissingContentLength</Code>"), "{text}");
@@ -308,18 +230,13 @@ async fn shutdown_lets_in_flight_downloads_finish() {
         None,
     );
     let tcp = tokio::net::TcpStream::connect(stack.s3_addr).await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
-        .await
-        .unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp)).await.unwrap();
     tokio::spawn(conn);
     let mut b = http::Request::builder().method("GET").uri(&path);
     for (k, v) in &headers {
         b = b.header(k.as_str(), v.as_str());
     }
-    let resp = sender
-        .send_request(b.body(http_body_util::Empty::<bytes::Bytes>::new()).unwrap())
-        .await
-        .unwrap();
+    let resp = sender.send_request(b.body(http_body_util::Empty::<bytes::Bytes>::new()).unwrap()).await.unwrap();
     assert_eq!(resp.status(), 200);
     let mut body = resp.into_body();
     let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
@@ -335,12 +252,7 @@ async fn shutdown_lets_in_flight_downloads_finish() {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
-    assert!(
-        got == data,
-        "in-flight body complete ({} of {} bytes)",
-        got.len(),
-        data.len()
-    );
+    assert!(got == data, "in-flight body complete ({} of {} bytes)", got.len(), data.len());
 }
 
 #[tokio::test]
@@ -359,20 +271,10 @@ async fn sigv2_header_auth_when_enabled() {
         vec![
             ("host".to_string(), stack.host()),
             ("date".to_string(), date.clone()),
-            (
-                "authorization".to_string(),
-                format!("AWS {}:{sig}", stack.access_key_id),
-            ),
+            ("authorization".to_string(), format!("AWS {}:{sig}", stack.access_key_id)),
         ]
     };
-    let a = send(
-        &stack,
-        "/front?location",
-        "GET",
-        &headers(sign(&stack.secret_access_key)),
-        vec![],
-    )
-    .await;
+    let a = send(&stack, "/front?location", "GET", &headers(sign(&stack.secret_access_key)), vec![]).await;
     assert_eq!(a.status, 200, "{}", a.text());
     let a = send(&stack, "/front?location", "GET", &headers(sign("wrong")), vec![]).await;
     assert_eq!((a.status, a.code().as_str()), (403, "SignatureDoesNotMatch"));

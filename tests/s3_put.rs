@@ -10,11 +10,7 @@ use md5::Digest;
 
 async fn stack(tls: bool) -> Stack {
     let s = Stack::start(tls).await;
-    s.lakefs
-        .client()
-        .create_repository(&repo_creation("puts"))
-        .await
-        .unwrap();
+    s.lakefs.client().create_repository(&repo_creation("puts")).await.unwrap();
     s
 }
 
@@ -33,14 +29,8 @@ async fn variants(tls: bool) {
     let crc = crc32_b64(&data);
     let cases: Vec<(&str, Option<(&str, String)>)> = vec![
         ("STREAMING-AWS4-HMAC-SHA256-PAYLOAD", None),
-        (
-            "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
-            Some(("x-amz-checksum-crc32", crc.clone())),
-        ),
-        (
-            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
-            Some(("x-amz-checksum-crc32", crc.clone())),
-        ),
+        ("STREAMING-UNSIGNED-PAYLOAD-TRAILER", Some(("x-amz-checksum-crc32", crc.clone()))),
+        ("STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER", Some(("x-amz-checksum-crc32", crc.clone()))),
     ];
     for (i, (mode, trailer)) in cases.into_iter().enumerate() {
         let path = format!("/puts/main/v{i}");
@@ -51,20 +41,10 @@ async fn variants(tls: bool) {
         assert!(back.body == data, "{mode}: bytes differ");
     }
     // Hashed payload with an additional checksum header, as boto3 sends over HTTP.
-    let a = signed(
-        &stack,
-        Req::new("PUT", "/puts/main/hashed")
-            .header("x-amz-checksum-crc32", &crc)
-            .body(&data),
-    )
-    .await;
+    let a = signed(&stack, Req::new("PUT", "/puts/main/hashed").header("x-amz-checksum-crc32", &crc).body(&data)).await;
     assert_eq!(a.status, 200, "{}", a.text());
     assert_eq!(a.headers["x-amz-checksum-crc32"], crc.as_str());
-    let back = signed(
-        &stack,
-        Req::new("GET", "/puts/main/hashed").header("x-amz-checksum-mode", "ENABLED"),
-    )
-    .await;
+    let back = signed(&stack, Req::new("GET", "/puts/main/hashed").header("x-amz-checksum-mode", "ENABLED")).await;
     assert_eq!(back.headers["x-amz-checksum-crc32"], crc.as_str());
     assert!(back.body == data);
 }
@@ -96,13 +76,7 @@ async fn bad_checksums_and_signatures_link_nothing() {
     assert_eq!((a.status, a.code().as_str()), (400, "BadDigest"), "{}", a.text());
     assert_absent(&stack, "/puts/main/t1").await;
 
-    let a = signed(
-        &stack,
-        Req::new("PUT", "/puts/main/t2")
-            .header("x-amz-checksum-crc32", &wrong)
-            .body(&data),
-    )
-    .await;
+    let a = signed(&stack, Req::new("PUT", "/puts/main/t2").header("x-amz-checksum-crc32", &wrong).body(&data)).await;
     assert_eq!((a.status, a.code().as_str()), (400, "BadDigest"));
     assert_absent(&stack, "/puts/main/t2").await;
 
@@ -120,53 +94,22 @@ async fn bad_checksums_and_signatures_link_nothing() {
     );
     headers.push(("content-length".into(), data.len().to_string()));
     let a = send(&stack, &path, "PUT", &headers, data.clone()).await;
-    assert_eq!(
-        (a.status, a.code().as_str()),
-        (400, "XAmzContentSHA256Mismatch"),
-        "{}",
-        a.text()
-    );
+    assert_eq!((a.status, a.code().as_str()), (400, "XAmzContentSHA256Mismatch"), "{}", a.text());
     assert_absent(&stack, "/puts/main/t3").await;
 
     // Content-MD5: wrong, then malformed.
     let md5_other = base64_of(&md5::Md5::digest(b"x"));
-    let a = signed(
-        &stack,
-        Req::new("PUT", "/puts/main/t4")
-            .header("content-md5", &md5_other)
-            .body(&data),
-    )
-    .await;
+    let a = signed(&stack, Req::new("PUT", "/puts/main/t4").header("content-md5", &md5_other).body(&data)).await;
     assert_eq!((a.status, a.code().as_str()), (400, "BadDigest"));
     assert_absent(&stack, "/puts/main/t4").await;
-    let a = signed(
-        &stack,
-        Req::new("PUT", "/puts/main/t4")
-            .header("content-md5", "nope")
-            .body(&data),
-    )
-    .await;
+    let a = signed(&stack, Req::new("PUT", "/puts/main/t4").header("content-md5", "nope").body(&data)).await;
     assert_eq!((a.status, a.code().as_str()), (400, "InvalidDigest"));
     let good_md5 = base64_of(&md5::Md5::digest(&data));
-    let a = signed(
-        &stack,
-        Req::new("PUT", "/puts/main/t4")
-            .header("content-md5", &good_md5)
-            .body(&data),
-    )
-    .await;
+    let a = signed(&stack, Req::new("PUT", "/puts/main/t4").header("content-md5", &good_md5).body(&data)).await;
     assert_eq!(a.status, 200, "{}", a.text());
 
     // A chunk signature that does not chain from the seed.
-    let a = put_chunked(
-        &stack,
-        "/puts/main/t5",
-        &data,
-        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
-        None,
-        &[],
-    )
-    .await;
+    let a = put_chunked(&stack, "/puts/main/t5", &data, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", None, &[]).await;
     assert_eq!(a.status, 200);
     let body = chunked_body(
         &data,
@@ -204,27 +147,12 @@ async fn lengths_limits_and_conditions() {
     let stack = stack(false).await;
     let data = pattern(10_000, 3);
     // The decoded length must match the declared one.
-    let a = put_chunked(
-        &stack,
-        "/puts/main/len",
-        &data,
-        "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
-        None,
-        &[],
-    )
-    .await;
+    let a = put_chunked(&stack, "/puts/main/len", &data, "STREAMING-UNSIGNED-PAYLOAD-TRAILER", None, &[]).await;
     assert_eq!(a.status, 200, "{}", a.text());
     let mut req = Req::new("PUT", "/puts/main/len2")
         .header("content-encoding", "aws-chunked")
         .header("x-amz-decoded-content-length", "10001");
-    req.body = chunked_body(
-        &data,
-        &Chunking {
-            chunk_size: 4096,
-            signer: None,
-            trailer: None,
-        },
-    );
+    req.body = chunked_body(&data, &Chunking { chunk_size: 4096, signer: None, trailer: None });
     let (path, mut headers) = sign_request(
         &req,
         &stack.host(),
@@ -240,38 +168,14 @@ async fn lengths_limits_and_conditions() {
     assert_absent(&stack, "/puts/main/len2").await;
 
     let big_meta = "m".repeat(2100);
-    let a = signed(
-        &stack,
-        Req::new("PUT", "/puts/main/meta")
-            .header("x-amz-meta-big", &big_meta)
-            .body(b"x"),
-    )
-    .await;
+    let a = signed(&stack, Req::new("PUT", "/puts/main/meta").header("x-amz-meta-big", &big_meta).body(b"x")).await;
     assert_eq!((a.status, a.code().as_str()), (400, "MetadataTooLarge"));
-    let a = signed(
-        &stack,
-        Req::new("PUT", "/puts/main/tagged")
-            .header("x-amz-tagging", "a=b")
-            .body(b"x"),
-    )
-    .await;
+    let a = signed(&stack, Req::new("PUT", "/puts/main/tagged").header("x-amz-tagging", "a=b").body(b"x")).await;
     assert_eq!((a.status, a.code().as_str()), (501, "NotImplemented"));
 
-    let a = signed(
-        &stack,
-        Req::new("PUT", "/puts/main/once")
-            .header("if-none-match", "*")
-            .body(b"first"),
-    )
-    .await;
+    let a = signed(&stack, Req::new("PUT", "/puts/main/once").header("if-none-match", "*").body(b"first")).await;
     assert_eq!(a.status, 200);
-    let a = signed(
-        &stack,
-        Req::new("PUT", "/puts/main/once")
-            .header("if-none-match", "*")
-            .body(b"second"),
-    )
-    .await;
+    let a = signed(&stack, Req::new("PUT", "/puts/main/once").header("if-none-match", "*").body(b"second")).await;
     assert_eq!((a.status, a.code().as_str()), (412, "PreconditionFailed"));
     assert_eq!(read_back(&stack, "/puts/main/once").await.body, b"first");
 
@@ -292,10 +196,7 @@ async fn lengths_limits_and_conditions() {
     assert_eq!(a.status, 200);
     let back = read_back(&stack, "/puts/main/typed").await;
     assert_eq!(
-        (
-            back.headers["content-type"].to_str().unwrap(),
-            back.headers["cache-control"].to_str().unwrap()
-        ),
+        (back.headers["content-type"].to_str().unwrap(), back.headers["cache-control"].to_str().unwrap()),
         ("text/csv", "max-age=5")
     );
     assert_eq!(back.headers["x-amz-meta-owner"], "me");

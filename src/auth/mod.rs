@@ -16,9 +16,7 @@ pub struct KeyEntry {
 
 impl std::fmt::Debug for KeyEntry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyEntry")
-            .field("access_key_id", &self.access_key_id)
-            .finish_non_exhaustive()
+        f.debug_struct("KeyEntry").field("access_key_id", &self.access_key_id).finish_non_exhaustive()
     }
 }
 
@@ -45,19 +43,15 @@ pub enum CredentialsFileError {
 
 impl StaticKeys {
     pub fn new(pairs: impl IntoIterator<Item = (String, String)>) -> StaticKeys {
-        StaticKeys {
-            keys: pairs.into_iter().collect(),
-        }
+        StaticKeys { keys: pairs.into_iter().collect() }
     }
 
     /// Parses a credentials file: one `<access key id> <secret access key>` per line; blank lines
     /// and lines starting with `#` are ignored.
     pub fn from_file(path: &Path) -> Result<StaticKeys, CredentialsFileError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| CredentialsFileError::Io {
-            path: name.clone(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| CredentialsFileError::Io { path: name.clone(), source })?;
         let mut keys = HashMap::new();
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
@@ -68,10 +62,7 @@ impl StaticKeys {
             match (parts.next(), parts.next(), parts.next()) {
                 (Some(ak), Some(sk), None) => keys.insert(ak.to_string(), sk.to_string()),
                 _ => {
-                    return Err(CredentialsFileError::Syntax {
-                        path: name,
-                        line: i + 1,
-                    });
+                    return Err(CredentialsFileError::Syntax { path: name, line: i + 1 });
                 }
             };
         }
@@ -84,10 +75,9 @@ impl StaticKeys {
 
 impl SecretStore for StaticKeys {
     fn lookup(&self, access_key_id: &str) -> Option<KeyEntry> {
-        self.keys.get(access_key_id).map(|s| KeyEntry {
-            access_key_id: access_key_id.to_string(),
-            secret_access_key: s.clone(),
-        })
+        self.keys
+            .get(access_key_id)
+            .map(|s| KeyEntry { access_key_id: access_key_id.to_string(), secret_access_key: s.clone() })
     }
 }
 
@@ -105,14 +95,8 @@ mod tests {
         assert!(keys.lookup("nope").is_none());
         assert!(!format!("{:?}", keys.lookup("AKID1").unwrap()).contains("secret1"));
         std::fs::write(&p, "AKID1 secret1 extra\n").unwrap();
-        assert!(matches!(
-            StaticKeys::from_file(&p),
-            Err(CredentialsFileError::Syntax { line: 1, .. })
-        ));
+        assert!(matches!(StaticKeys::from_file(&p), Err(CredentialsFileError::Syntax { line: 1, .. })));
         std::fs::write(&p, "# nothing\n").unwrap();
-        assert!(matches!(
-            StaticKeys::from_file(&p),
-            Err(CredentialsFileError::Empty { .. })
-        ));
+        assert!(matches!(StaticKeys::from_file(&p), Err(CredentialsFileError::Empty { .. })));
     }
 }

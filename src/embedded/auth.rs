@@ -71,14 +71,12 @@ pub fn authenticate(meta: &Meta, jwt_key: &[u8], headers: &HeaderMap, now: i64) 
     if let Some(auth) = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let (scheme, value) = auth.split_once(' ').unwrap_or((auth, ""));
         if scheme.eq_ignore_ascii_case("basic") {
-            let decoded = STANDARD
-                .decode(value.trim())
-                .map_err(|_| ApiError::Unauthorized("invalid basic auth".into()))?;
+            let decoded =
+                STANDARD.decode(value.trim()).map_err(|_| ApiError::Unauthorized("invalid basic auth".into()))?;
             let decoded =
                 String::from_utf8(decoded).map_err(|_| ApiError::Unauthorized("invalid basic auth".into()))?;
-            let (ak, sk) = decoded
-                .split_once(':')
-                .ok_or_else(|| ApiError::Unauthorized("invalid basic auth".into()))?;
+            let (ak, sk) =
+                decoded.split_once(':').ok_or_else(|| ApiError::Unauthorized("invalid basic auth".into()))?;
             return check_key_pair(meta, ak, sk);
         }
         if scheme.eq_ignore_ascii_case("bearer") {
@@ -86,11 +84,7 @@ pub fn authenticate(meta: &Meta, jwt_key: &[u8], headers: &HeaderMap, now: i64) 
         }
         return Err(ApiError::Unauthorized("unsupported authorization scheme".into()));
     }
-    for cookie in headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-    {
+    for cookie in headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok()) {
         for pair in cookie.split(';') {
             if let Some((name, value)) = pair.trim().split_once('=')
                 && name == SESSION_COOKIE

@@ -81,9 +81,7 @@ impl BlobStore {
                 let chunk = chunk.map_err(|e| ApiError::bad_request(format!("reading request body: {e}")))?;
                 size += chunk.len() as u64;
                 if size > max_size {
-                    return Err(ApiError::PayloadTooLarge(format!(
-                        "object larger than {max_size} bytes"
-                    )));
+                    return Err(ApiError::PayloadTooLarge(format!("object larger than {max_size} bytes")));
                 }
                 md5.update(&chunk);
                 file.write_all(&chunk).await?;
@@ -93,10 +91,7 @@ impl BlobStore {
                 tokio::fs::create_dir_all(parent).await?;
             }
             tokio::fs::rename(&tmp, dest).await?;
-            Ok(Written {
-                md5_hex: hex::encode(md5.finalize()),
-                size,
-            })
+            Ok(Written { md5_hex: hex::encode(md5.finalize()), size })
         }
         .await;
         if result.is_err() {
@@ -167,10 +162,7 @@ mod tests {
         let store = BlobStore::open(dir.path()).unwrap();
         let dest = store.path_of("local://ns/data/x").unwrap();
         let chunks: Vec<Result<Bytes, std::io::Error>> = vec![Ok(Bytes::from("hello ")), Ok(Bytes::from("world"))];
-        let w = store
-            .write(&dest, futures_util::stream::iter(chunks), 100)
-            .await
-            .unwrap();
+        let w = store.write(&dest, futures_util::stream::iter(chunks), 100).await.unwrap();
         assert_eq!(w.md5_hex, "5eb63bbbe01eeed093cb22bb8f5acdc3");
         assert_eq!(w.size, 11);
         assert_eq!(std::fs::read(&dest).unwrap(), b"hello world");
@@ -178,12 +170,7 @@ mod tests {
         let failing: Vec<Result<Bytes, std::io::Error>> =
             vec![Ok(Bytes::from("part")), Err(std::io::Error::other("cut"))];
         let dest2 = store.path_of("local://ns/data/y").unwrap();
-        assert!(
-            store
-                .write(&dest2, futures_util::stream::iter(failing), 100)
-                .await
-                .is_err()
-        );
+        assert!(store.write(&dest2, futures_util::stream::iter(failing), 100).await.is_err());
         assert!(!dest2.exists());
         let too_big: Vec<Result<Bytes, std::io::Error>> = vec![Ok(Bytes::from(vec![0u8; 101]))];
         assert!(matches!(

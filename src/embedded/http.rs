@@ -20,8 +20,7 @@ pub fn json_response<T: serde::Serialize>(status: StatusCode, value: &T) -> ApiR
     let body = serde_json::to_vec(value)?;
     let mut resp = Response::new(full(body));
     *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Ok(resp)
 }
 
@@ -36,8 +35,7 @@ pub fn error_response(err: &ApiError) -> Response<Body> {
     let body = serde_json::json!({ "message": err.to_string() }).to_string();
     let mut resp = Response::new(full(body));
     *resp.status_mut() = err.status();
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp
 }
 
@@ -46,11 +44,7 @@ pub struct Query(HashMap<String, String>);
 
 impl Query {
     pub fn parse(raw: Option<&str>) -> Query {
-        Query(
-            form_urlencoded::parse(raw.unwrap_or("").as_bytes())
-                .into_owned()
-                .collect(),
-        )
+        Query(form_urlencoded::parse(raw.unwrap_or("").as_bytes()).into_owned().collect())
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -75,9 +69,7 @@ impl Query {
             // Go's strconv.ParseBool, which lakeFS's generated server uses (the Python SDK sends "True").
             Some("1" | "t" | "T" | "TRUE" | "true" | "True") => Ok(true),
             Some("0" | "f" | "F" | "FALSE" | "false" | "False") => Ok(false),
-            Some(v) => Err(ApiError::bad_request(format!(
-                "invalid boolean {v:?} for parameter \"{name}\""
-            ))),
+            Some(v) => Err(ApiError::bad_request(format!("invalid boolean {v:?} for parameter \"{name}\""))),
         }
     }
 
@@ -86,9 +78,7 @@ impl Query {
     pub fn amount(&self) -> ApiResult<Option<i64>> {
         let amount = self.int("amount")?;
         if amount.is_some_and(|a| !(-1..=1000).contains(&a)) {
-            return Err(ApiError::bad_request(
-                "parameter \"amount\": number must be between -1 and 1000",
-            ));
+            return Err(ApiError::bad_request("parameter \"amount\": number must be between -1 and 1000"));
         }
         Ok(amount)
     }
@@ -136,14 +126,8 @@ mod tests {
         assert!(!q.bool("missing", false).unwrap());
         assert!(q.bool("bad", false).is_err());
         let py = Query::parse(Some("a=True&b=False&c=1&d=F"));
-        assert_eq!(
-            (py.bool("a", false).unwrap(), py.bool("b", true).unwrap()),
-            (true, false)
-        );
-        assert_eq!(
-            (py.bool("c", false).unwrap(), py.bool("d", true).unwrap()),
-            (true, false)
-        );
+        assert_eq!((py.bool("a", false).unwrap(), py.bool("b", true).unwrap()), (true, false));
+        assert_eq!((py.bool("c", false).unwrap(), py.bool("d", true).unwrap()), (true, false));
         assert_eq!(q.int("amount").unwrap(), Some(5));
         assert!(q.int("path").is_err());
         assert_eq!(Query::parse(Some("amount=1000")).amount().unwrap(), Some(1000));

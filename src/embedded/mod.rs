@@ -96,9 +96,8 @@ impl Embedded {
         let meta = tokio::task::spawn_blocking(move || Meta::open(&db_path)).await??;
         let jwt_key = meta.setting_or_init("jwt_secret", || random_hex(32))?;
         let address_key = meta.setting_or_init("address_secret", || random_hex(32))?;
-        let blob_key = meta.setting_or_init("blob_access_key_id", || {
-            format!("LGBLOB{}", random_hex(7).to_uppercase())
-        })?;
+        let blob_key =
+            meta.setting_or_init("blob_access_key_id", || format!("LGBLOB{}", random_hex(7).to_uppercase()))?;
         let blob_secret = meta.setting_or_init("blob_secret_access_key", || random_hex(20))?;
         let (access_key_id, secret_access_key, created) = meta.ensure_admin()?;
         let listener = TcpListener::bind(cfg.listen).await?;
@@ -112,17 +111,8 @@ impl Embedded {
             base_url: format!("http://{addr}"),
             presign_expiry: cfg.presign_expiry,
         };
-        let admin = AdminCredentials {
-            access_key_id,
-            secret_access_key,
-            created,
-        };
-        Ok(Running {
-            addr,
-            state: Arc::new(state),
-            admin,
-            listener,
-        })
+        let admin = AdminCredentials { access_key_id, secret_access_key, created };
+        Ok(Running { addr, state: Arc::new(state), admin, listener })
     }
 
     /// Runs `f` on the metadata store on a blocking thread.
@@ -132,9 +122,7 @@ impl Embedded {
         T: Send + 'static,
     {
         let meta = self.meta.clone();
-        tokio::task::spawn_blocking(move || f(&meta))
-            .await
-            .map_err(ApiError::from)?
+        tokio::task::spawn_blocking(move || f(&meta)).await.map_err(ApiError::from)?
     }
 
     /// A presigned URL for `method` on the blob at `address` (a `local://` address).
@@ -147,10 +135,8 @@ impl Embedded {
             .map(|seg| percent_encoding::utf8_percent_encode(seg, http::QUERY_VALUE).to_string())
             .collect();
         let path = format!("/blob/{}", encoded.join("/"));
-        let url = self
-            .presigner
-            .presign(method, &self.base_url, &path, self.presign_expiry)
-            .map_err(ApiError::Internal)?;
+        let url =
+            self.presigner.presign(method, &self.base_url, &path, self.presign_expiry).map_err(ApiError::Internal)?;
         Ok((url, catalog::now_unix() + self.presign_expiry.as_secs() as i64))
     }
 }

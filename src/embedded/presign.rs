@@ -30,14 +30,8 @@ pub const MAX_EXPIRES: Duration = Duration::from_secs(7 * 24 * 3600);
 pub const LINK_ADDRESS_TTL: Duration = Duration::from_secs(24 * 3600);
 const REGION: &str = "us-east-1";
 const SERVICE: &str = "s3";
-const PRESIGN_PARAMS: [&str; 6] = [
-    "X-Amz-Algorithm",
-    "X-Amz-Credential",
-    "X-Amz-Date",
-    "X-Amz-Expires",
-    "X-Amz-SignedHeaders",
-    "X-Amz-Signature",
-];
+const PRESIGN_PARAMS: [&str; 6] =
+    ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature"];
 
 /// Why a presigned request was refused (all answered 403, as S3 does).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -95,13 +89,8 @@ impl Presigner {
             .map_err(|e| e.to_string())?
             .into();
         let url = format!("http://{host}{path_and_query}");
-        let request = SignableRequest::new(
-            method,
-            url,
-            std::iter::once(("host", host)),
-            SignableBody::UnsignedPayload,
-        )
-        .map_err(|e| e.to_string())?;
+        let request = SignableRequest::new(method, url, std::iter::once(("host", host)), SignableBody::UnsignedPayload)
+            .map_err(|e| e.to_string())?;
         let (instructions, _) = sign(request, &params).map_err(|e| e.to_string())?.into_parts();
         let (_, query) = instructions.into_parts();
         Ok(query.into_iter().map(|(k, v)| (k, v.into_owned())).collect())
@@ -160,9 +149,7 @@ impl Presigner {
             return Err(PresignError::Malformed("X-Amz-SignedHeaders"));
         }
         let date = parse_amz_date(get("X-Amz-Date")?).ok_or(PresignError::Malformed("X-Amz-Date"))?;
-        let expires: u64 = get("X-Amz-Expires")?
-            .parse()
-            .map_err(|_| PresignError::Malformed("X-Amz-Expires"))?;
+        let expires: u64 = get("X-Amz-Expires")?.parse().map_err(|_| PresignError::Malformed("X-Amz-Expires"))?;
         let expires = Duration::from_secs(expires);
         if expires > MAX_EXPIRES {
             return Err(PresignError::Malformed("X-Amz-Expires"));
@@ -173,19 +160,11 @@ impl Presigner {
         if date > now + Duration::from_secs(15 * 60) {
             return Err(PresignError::NotYetValid);
         }
-        let path_and_query = if rest.is_empty() {
-            path.to_string()
-        } else {
-            format!("{path}?{}", rest.join("&"))
-        };
+        let path_and_query = if rest.is_empty() { path.to_string() } else { format!("{path}?{}", rest.join("&")) };
         let expected = self
             .signed_params(method, host, &path_and_query, date, expires)
             .map_err(|_| PresignError::SignatureMismatch)?;
-        let expected = expected
-            .iter()
-            .find(|(k, _)| *k == "X-Amz-Signature")
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("");
+        let expected = expected.iter().find(|(k, _)| *k == "X-Amz-Signature").map(|(_, v)| v.as_str()).unwrap_or("");
         if constant_time_eq(expected.as_bytes(), get("X-Amz-Signature")?.as_bytes()) {
             Ok(())
         } else {
@@ -242,10 +221,7 @@ impl AddressSigner {
             return Err(AddressError::Invalid);
         }
         let id = base.rsplit('/').next().unwrap_or_default();
-        let created = id
-            .get(..8)
-            .and_then(|h| u64::from_str_radix(h, 16).ok())
-            .ok_or(AddressError::Invalid)?;
+        let created = id.get(..8).and_then(|h| u64::from_str_radix(h, 16).ok()).ok_or(AddressError::Invalid)?;
         if now > UNIX_EPOCH + Duration::from_secs(created) + LINK_ADDRESS_TTL {
             return Err(AddressError::Expired);
         }
@@ -255,15 +231,8 @@ impl AddressSigner {
 
 /// A unique object id: 8 hex digits of creation time, then 24 random hex digits.
 pub fn new_object_id() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format!(
-        "{:08x}{:024x}",
-        secs as u32,
-        rand::random::<u128>() & ((1u128 << 96) - 1)
-    )
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    format!("{:08x}{:024x}", secs as u32, rand::random::<u128>() & ((1u128 << 96) - 1))
 }
 
 #[cfg(test)]
@@ -284,62 +253,30 @@ mod tests {
     #[test]
     fn presigned_url_verifies_and_rejects_tampering() {
         let p = presigner();
-        let url = p
-            .presign(
-                "PUT",
-                "http://127.0.0.1:9",
-                "/blob/ns/data/x%2Cy",
-                Duration::from_secs(60),
-            )
-            .unwrap();
+        let url = p.presign("PUT", "http://127.0.0.1:9", "/blob/ns/data/x%2Cy", Duration::from_secs(60)).unwrap();
         let (host, path, query) = split(&url);
         let now = SystemTime::now();
         assert_eq!(p.verify("PUT", host, path, query, now), Ok(()));
-        assert_eq!(
-            p.verify("GET", host, path, query, now),
-            Err(PresignError::SignatureMismatch)
-        );
-        assert_eq!(
-            p.verify("PUT", host, "/blob/ns/data/other", query, now),
-            Err(PresignError::SignatureMismatch)
-        );
-        assert_eq!(
-            p.verify("PUT", "127.0.0.1:10", path, query, now),
-            Err(PresignError::SignatureMismatch)
-        );
+        assert_eq!(p.verify("GET", host, path, query, now), Err(PresignError::SignatureMismatch));
+        assert_eq!(p.verify("PUT", host, "/blob/ns/data/other", query, now), Err(PresignError::SignatureMismatch));
+        assert_eq!(p.verify("PUT", "127.0.0.1:10", path, query, now), Err(PresignError::SignatureMismatch));
         let later = now + Duration::from_secs(120);
         assert_eq!(p.verify("PUT", host, path, query, later), Err(PresignError::Expired));
         let other = Presigner::new("AKIDBLOB".into(), "other".into());
-        assert_eq!(
-            other.verify("PUT", host, path, query, now),
-            Err(PresignError::SignatureMismatch)
-        );
-        let no_sig = query
-            .split('&')
-            .filter(|kv| !kv.starts_with("X-Amz-Signature"))
-            .collect::<Vec<_>>()
-            .join("&");
+        assert_eq!(other.verify("PUT", host, path, query, now), Err(PresignError::SignatureMismatch));
+        let no_sig = query.split('&').filter(|kv| !kv.starts_with("X-Amz-Signature")).collect::<Vec<_>>().join("&");
         assert_eq!(p.verify("PUT", host, path, &no_sig, now), Err(PresignError::Missing));
     }
 
     #[test]
     fn extra_query_parameters_are_signed() {
         let p = presigner();
-        let url = p
-            .presign(
-                "PUT",
-                "http://h:1",
-                "/blob/a?partNumber=3&uploadId=u%2B1",
-                Duration::from_secs(60),
-            )
-            .unwrap();
+        let url =
+            p.presign("PUT", "http://h:1", "/blob/a?partNumber=3&uploadId=u%2B1", Duration::from_secs(60)).unwrap();
         let (host, path, query) = split(&url);
         assert_eq!(p.verify("PUT", host, path, query, SystemTime::now()), Ok(()));
         let changed = query.replace("partNumber=3", "partNumber=4");
-        assert_eq!(
-            p.verify("PUT", host, path, &changed, SystemTime::now()),
-            Err(PresignError::SignatureMismatch)
-        );
+        assert_eq!(p.verify("PUT", host, path, &changed, SystemTime::now()), Err(PresignError::SignatureMismatch));
     }
 
     #[test]
@@ -351,13 +288,7 @@ mod tests {
         assert_eq!(s.verify(&a, "r", "main", "a/b", now), Ok(()));
         assert_eq!(s.verify(&a, "r", "main", "a/c", now), Err(AddressError::Invalid));
         assert_eq!(s.verify(&a, "r", "dev", "a/b", now), Err(AddressError::Invalid));
-        assert_eq!(
-            s.verify(&a, "r", "main", "a/b", now + Duration::from_secs(25 * 3600)),
-            Err(AddressError::Expired)
-        );
-        assert_eq!(
-            s.verify("local://ns/data/x", "r", "main", "a/b", now),
-            Err(AddressError::Invalid)
-        );
+        assert_eq!(s.verify(&a, "r", "main", "a/b", now + Duration::from_secs(25 * 3600)), Err(AddressError::Expired));
+        assert_eq!(s.verify("local://ns/data/x", "r", "main", "a/b", now), Err(AddressError::Invalid));
     }
 }

@@ -34,15 +34,9 @@ const TOKEN_RENEW_MARGIN: i64 = 5 * 60;
 #[derive(Clone)]
 pub enum Credentials {
     /// HTTP basic auth with a lakeFS access key pair.
-    Basic {
-        access_key_id: String,
-        secret_access_key: String,
-    },
+    Basic { access_key_id: String, secret_access_key: String },
     /// A JWT from `login` with this key pair, renewed before expiry.
-    Login {
-        access_key_id: String,
-        secret_access_key: String,
-    },
+    Login { access_key_id: String, secret_access_key: String },
     /// A fixed bearer token.
     Token(String),
 }
@@ -108,9 +102,7 @@ fn seg(s: &str) -> String {
 
 fn json_body<T: Serialize>(value: &T) -> Result<ReqBody> {
     let bytes = serde_json::to_vec(value).map_err(|e| LakeFsError::Request(e.to_string()))?;
-    Ok(Full::new(Bytes::from(bytes))
-        .map_err(|never| match never {})
-        .boxed_unsync())
+    Ok(Full::new(Bytes::from(bytes)).map_err(|never| match never {}).boxed_unsync())
 }
 
 /// An empty request body.
@@ -119,22 +111,13 @@ pub fn empty_body() -> ReqBody {
 }
 
 fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// A query string from `(name, value)` pairs, skipping `None` values.
 fn query(pairs: &[(&str, Option<String>)]) -> String {
-    let parts: Vec<String> = pairs
-        .iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", seg(v))))
-        .collect();
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", parts.join("&"))
-    }
+    let parts: Vec<String> = pairs.iter().filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", seg(v)))).collect();
+    if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
 }
 
 fn nonempty(s: &str) -> Option<String> {
@@ -159,35 +142,21 @@ impl LakeFsClient {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(cfg.timeout));
-        let http = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build(connector);
-        Ok(LakeFsClient {
-            http,
-            cfg: Arc::new(cfg),
-            token: Arc::new(Mutex::new(None)),
-        })
+        let http = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(60)).build(connector);
+        Ok(LakeFsClient { http, cfg: Arc::new(cfg), token: Arc::new(Mutex::new(None)) })
     }
 
     /// The `Authorization` header for the next call (logging in when needed).
     async fn authorization(&self) -> Result<Option<HeaderValue>> {
         let value = match &self.cfg.credentials {
-            Credentials::Basic {
-                access_key_id,
-                secret_access_key,
-            } => {
+            Credentials::Basic { access_key_id, secret_access_key } => {
                 let raw = format!("{access_key_id}:{secret_access_key}");
                 format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
             }
             Credentials::Token(t) => format!("Bearer {t}"),
-            Credentials::Login {
-                access_key_id,
-                secret_access_key,
-            } => {
+            Credentials::Login { access_key_id, secret_access_key } => {
                 let mut guard = self.token.lock().await;
-                let fresh = guard
-                    .as_ref()
-                    .is_some_and(|(_, exp)| *exp - TOKEN_RENEW_MARGIN > now_unix());
+                let fresh = guard.as_ref().is_some_and(|(_, exp)| *exp - TOKEN_RENEW_MARGIN > now_unix());
                 if !fresh {
                     let t = self.login(access_key_id, secret_access_key).await?;
                     *guard = Some((t.token, t.token_expiration.unwrap_or(i64::MAX)));
@@ -195,9 +164,7 @@ impl LakeFsClient {
                 format!("Bearer {}", guard.as_ref().map(|(t, _)| t.as_str()).unwrap_or_default())
             }
         };
-        HeaderValue::from_str(&value)
-            .map(Some)
-            .map_err(|e| LakeFsError::Request(e.to_string()))
+        HeaderValue::from_str(&value).map(Some).map_err(|e| LakeFsError::Request(e.to_string()))
     }
 
     /// Sends one request (with retries when idempotent) and returns the raw answer, 2xx or 3xx.
@@ -212,14 +179,8 @@ impl LakeFsClient {
     ) -> Result<Response<Incoming>> {
         let mut attempt = 0;
         loop {
-            let auth = if authenticated {
-                self.authorization().await?
-            } else {
-                None
-            };
-            let result = self
-                .send_once(method.clone(), path_and_query, body()?, headers, auth)
-                .await;
+            let auth = if authenticated { self.authorization().await? } else { None };
+            let result = self.send_once(method.clone(), path_and_query, body()?, headers, auth).await;
             match result {
                 Err(e) if idempotent == Idempotent::Yes && attempt < self.cfg.retries && e.is_retryable() => {
                     tokio::time::sleep(self.cfg.backoff * 2u32.pow(attempt)).await;
@@ -239,11 +200,8 @@ impl LakeFsClient {
         auth: Option<HeaderValue>,
     ) -> Result<Response<Incoming>> {
         let uri = format!("{}{path_and_query}", self.cfg.endpoint);
-        let mut req = Request::builder()
-            .method(method)
-            .uri(&uri)
-            .body(body)
-            .map_err(|e| LakeFsError::Request(e.to_string()))?;
+        let mut req =
+            Request::builder().method(method).uri(&uri).body(body).map_err(|e| LakeFsError::Request(e.to_string()))?;
         if let Some(auth) = auth {
             req.headers_mut().insert(header::AUTHORIZATION, auth);
         }
@@ -281,9 +239,7 @@ impl LakeFsClient {
     }
 
     async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        let resp = self
-            .send(Method::GET, path, || Ok(empty_body()), &[], Idempotent::Yes, true)
-            .await?;
+        let resp = self.send(Method::GET, path, || Ok(empty_body()), &[], Idempotent::Yes, true).await?;
         self.decode(resp).await
     }
 
@@ -294,16 +250,12 @@ impl LakeFsClient {
         body: &B,
         idem: Idempotent,
     ) -> Result<T> {
-        let resp = self
-            .send(method, path, || json_body(body), &[json_header()], idem, true)
-            .await?;
+        let resp = self.send(method, path, || json_body(body), &[json_header()], idem, true).await?;
         self.decode(resp).await
     }
 
     async fn send_empty(&self, method: Method, path: &str) -> Result<()> {
-        let resp = self
-            .send(method, path, || Ok(empty_body()), &[], Idempotent::Yes, true)
-            .await?;
+        let resp = self.send(method, path, || Ok(empty_body()), &[], Idempotent::Yes, true).await?;
         self.collect(resp).await.map(drop)
     }
 
@@ -328,16 +280,7 @@ fn json_header() -> (header::HeaderName, HeaderValue) {
 impl LakeFsClient {
     /// `healthCheck` (`GET /healthcheck` → 204).
     pub async fn health_check(&self) -> Result<()> {
-        let resp = self
-            .send(
-                Method::GET,
-                "/healthcheck",
-                || Ok(empty_body()),
-                &[],
-                Idempotent::Yes,
-                false,
-            )
-            .await?;
+        let resp = self.send(Method::GET, "/healthcheck", || Ok(empty_body()), &[], Idempotent::Yes, false).await?;
         self.collect(resp).await.map(drop)
     }
 
@@ -351,13 +294,9 @@ impl LakeFsClient {
 
     /// `login`: a JWT for an access key pair.
     pub async fn login(&self, access_key_id: &str, secret_access_key: &str) -> Result<AuthenticationToken> {
-        let info = LoginInformation {
-            access_key_id: access_key_id.into(),
-            secret_access_key: secret_access_key.into(),
-        };
-        let resp = self
-            .send_once(Method::POST, "/auth/login", json_body(&info)?, &[json_header()], None)
-            .await?;
+        let info =
+            LoginInformation { access_key_id: access_key_id.into(), secret_access_key: secret_access_key.into() };
+        let resp = self.send_once(Method::POST, "/auth/login", json_body(&info)?, &[json_header()], None).await?;
         self.decode(resp).await
     }
 
@@ -378,8 +317,7 @@ impl LakeFsClient {
     }
 
     pub async fn create_repository(&self, creation: &RepositoryCreation) -> Result<Repository> {
-        self.send_json(Method::POST, "/repositories", creation, Idempotent::No)
-            .await
+        self.send_json(Method::POST, "/repositories", creation, Idempotent::No).await
     }
 
     pub async fn get_repository(&self, repo: &str) -> Result<Repository> {
@@ -402,20 +340,10 @@ impl LakeFsClient {
     /// `createBranch`: the new branch's commit id (lakeFS answers it as plain text).
     pub async fn create_branch(&self, repo: &str, creation: &BranchCreation) -> Result<String> {
         let path = format!("{}/branches", Self::repo_path(repo));
-        let resp = self
-            .send(
-                Method::POST,
-                &path,
-                || json_body(creation),
-                &[json_header()],
-                Idempotent::No,
-                true,
-            )
-            .await?;
+        let resp =
+            self.send(Method::POST, &path, || json_body(creation), &[json_header()], Idempotent::No, true).await?;
         let bytes = self.collect(resp).await?;
-        String::from_utf8(bytes.to_vec())
-            .map(|s| s.trim().to_string())
-            .map_err(|e| LakeFsError::Decode(e.to_string()))
+        String::from_utf8(bytes.to_vec()).map(|s| s.trim().to_string()).map_err(|e| LakeFsError::Decode(e.to_string()))
     }
 
     pub async fn get_branch(&self, repo: &str, branch: &str) -> Result<Ref> {
@@ -432,8 +360,7 @@ impl LakeFsClient {
     }
 
     pub async fn get_commit(&self, repo: &str, commit_id: &str) -> Result<Commit> {
-        self.get_json(&format!("{}/commits/{}", Self::repo_path(repo), seg(commit_id)))
-            .await
+        self.get_json(&format!("{}/commits/{}", Self::repo_path(repo), seg(commit_id))).await
     }
 
     pub async fn log_commits(
@@ -444,8 +371,7 @@ impl LakeFsClient {
         amount: Option<u32>,
     ) -> Result<CommitList> {
         let q = query(&[("after", nonempty(after)), ("amount", amount.map(|a| a.to_string()))]);
-        self.get_json(&format!("{}/commits{q}", Self::ref_path(repo, reference)))
-            .await
+        self.get_json(&format!("{}/commits{q}", Self::ref_path(repo, reference))).await
     }
 }
 
@@ -453,8 +379,7 @@ impl LakeFsClient {
 impl LakeFsClient {
     pub async fn stat_object(&self, repo: &str, reference: &str, path: &str, presign: bool) -> Result<ObjectStats> {
         let q = query(&[("path", Some(path.into())), ("presign", presign.then(|| "true".into()))]);
-        self.get_json(&format!("{}/objects/stat{q}", Self::ref_path(repo, reference)))
-            .await
+        self.get_json(&format!("{}/objects/stat{q}", Self::ref_path(repo, reference))).await
     }
 
     pub async fn list_objects(
@@ -471,8 +396,7 @@ impl LakeFsClient {
             ("presign", p.presign.then(|| "true".into())),
             ("user_metadata", Some(p.user_metadata.to_string())),
         ]);
-        self.get_json(&format!("{}/objects/ls{q}", Self::ref_path(repo, reference)))
-            .await
+        self.get_json(&format!("{}/objects/ls{q}", Self::ref_path(repo, reference))).await
     }
 
     /// `getObject`: the streaming answer (200, 206, or 302 with `presign`); `range` is a `Range` value.
@@ -487,22 +411,17 @@ impl LakeFsClient {
         let q = query(&[("path", Some(path.into())), ("presign", presign.then(|| "true".into()))]);
         let mut headers = Vec::new();
         if let Some(r) = range {
-            headers.push((
-                header::RANGE,
-                HeaderValue::from_str(r).map_err(|e| LakeFsError::Request(e.to_string()))?,
-            ));
+            headers.push((header::RANGE, HeaderValue::from_str(r).map_err(|e| LakeFsError::Request(e.to_string()))?));
         }
         let p = format!("{}/objects{q}", Self::ref_path(repo, reference));
-        self.send(Method::GET, &p, || Ok(empty_body()), &headers, Idempotent::Yes, true)
-            .await
+        self.send(Method::GET, &p, || Ok(empty_body()), &headers, Idempotent::Yes, true).await
     }
 
     /// `headObject`: status and headers only.
     pub async fn head_object(&self, repo: &str, reference: &str, path: &str) -> Result<Response<Incoming>> {
         let q = query(&[("path", Some(path.into()))]);
         let p = format!("{}/objects{q}", Self::ref_path(repo, reference));
-        self.send(Method::HEAD, &p, || Ok(empty_body()), &[], Idempotent::Yes, true)
-            .await
+        self.send(Method::HEAD, &p, || Ok(empty_body()), &[], Idempotent::Yes, true).await
     }
 
     /// `uploadObject` with an `application/octet-stream` body (bytes flow through lakeFS; not retried).
@@ -520,31 +439,15 @@ impl LakeFsClient {
             .map_err(|e| LakeFsError::Request(e.to_string()))?;
         let cell = std::sync::Mutex::new(Some(body));
         let take = || {
-            cell.lock()
-                .ok()
-                .and_then(|mut b| b.take())
-                .ok_or_else(|| LakeFsError::Request("body already sent".into()))
+            cell.lock().ok().and_then(|mut b| b.take()).ok_or_else(|| LakeFsError::Request("body already sent".into()))
         };
-        let resp = self
-            .send(
-                Method::POST,
-                &p,
-                take,
-                &[(header::CONTENT_TYPE, ct)],
-                Idempotent::No,
-                true,
-            )
-            .await?;
+        let resp = self.send(Method::POST, &p, take, &[(header::CONTENT_TYPE, ct)], Idempotent::No, true).await?;
         self.decode(resp).await
     }
 
     pub async fn delete_object(&self, repo: &str, branch: &str, path: &str) -> Result<()> {
         let q = query(&[("path", Some(path.into()))]);
-        self.send_empty(
-            Method::DELETE,
-            &format!("{}/objects{q}", Self::branch_path(repo, branch)),
-        )
-        .await
+        self.send_empty(Method::DELETE, &format!("{}/objects{q}", Self::branch_path(repo, branch))).await
     }
 
     pub async fn delete_objects(&self, repo: &str, branch: &str, paths: &PathList) -> Result<ObjectErrorList> {
@@ -572,8 +475,7 @@ impl LakeFsClient {
         presign: bool,
     ) -> Result<StagingLocation> {
         let q = query(&[("path", Some(path.into())), ("presign", presign.then(|| "true".into()))]);
-        self.get_json(&format!("{}/staging/backing{q}", Self::branch_path(repo, branch)))
-            .await
+        self.get_json(&format!("{}/staging/backing{q}", Self::branch_path(repo, branch))).await
     }
 
     /// `linkPhysicalAddress`; `if_absent` sends `If-None-Match: *` (412 when the path exists).
@@ -592,9 +494,7 @@ impl LakeFsClient {
             headers.push((header::IF_NONE_MATCH, HeaderValue::from_static("*")));
         }
         let idem = if if_absent { Idempotent::No } else { Idempotent::Yes };
-        let resp = self
-            .send(Method::PUT, &p, || json_body(meta), &headers, idem, true)
-            .await?;
+        let resp = self.send(Method::PUT, &p, || json_body(meta), &headers, idem, true).await?;
         self.decode(resp).await
     }
 }
@@ -605,10 +505,7 @@ mod tests {
 
     #[test]
     fn queries_escape_values_and_skip_missing() {
-        assert_eq!(
-            query(&[("path", Some("a b/c&d".into())), ("x", None)]),
-            "?path=a%20b%2Fc%26d"
-        );
+        assert_eq!(query(&[("path", Some("a b/c&d".into())), ("x", None)]), "?path=a%20b%2Fc%26d");
         assert_eq!(query(&[("x", None)]), "");
         assert_eq!(LakeFsClient::branch_path("r", "a/b"), "/repositories/r/branches/a%2Fb");
     }
@@ -621,10 +518,7 @@ mod tests {
 
     #[test]
     fn credentials_never_print_secrets() {
-        let c = Credentials::Basic {
-            access_key_id: "AK".into(),
-            secret_access_key: "SECRET".into(),
-        };
+        let c = Credentials::Basic { access_key_id: "AK".into(), secret_access_key: "SECRET".into() };
         assert!(!format!("{c:?}").contains("SECRET"));
     }
 }

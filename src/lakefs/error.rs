@@ -54,10 +54,7 @@ mod tests {
 
     #[test]
     fn retry_only_on_throttling_and_connection_errors() {
-        let api = |s: u16| LakeFsError::Api {
-            status: StatusCode::from_u16(s).unwrap(),
-            message: String::new(),
-        };
+        let api = |s: u16| LakeFsError::Api { status: StatusCode::from_u16(s).unwrap(), message: String::new() };
         assert!(api(429).is_retryable());
         assert!(api(503).is_retryable());
         assert!(!api(500).is_retryable());

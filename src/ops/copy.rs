@@ -41,15 +41,13 @@ pub fn parse_copy_source(h: &HeaderMap) -> S3Result<(String, String)> {
     if version.is_some_and(|v| v != "null") {
         return Err(s3_err!(NoSuchVersion, "The specified version does not exist."));
     }
-    let decoded = percent_decode_str(path)
-        .decode_utf8()
-        .map_err(|_| s3_err!(InvalidArgument, "Invalid copy source encoding"))?;
+    let decoded =
+        percent_decode_str(path).decode_utf8().map_err(|_| s3_err!(InvalidArgument, "Invalid copy source encoding"))?;
     match decoded.trim_start_matches('/').split_once('/') {
         Some((b, k)) if !b.is_empty() && !k.is_empty() => Ok((b.to_string(), k.to_string())),
-        _ => Err(s3_err!(
-            InvalidArgument,
-            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey"
-        )),
+        _ => {
+            Err(s3_err!(InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey"))
+        }
     }
 }
 
@@ -68,10 +66,7 @@ fn source_conditions(h: &HeaderMap, src: &ObjectStats) -> S3Result<()> {
     }
     match super::headers::evaluate_conditions(&renamed, &format!("\"{}\"", src.checksum), src.mtime)? {
         None => Ok(()),
-        Some(_) => Err(s3_err!(
-            PreconditionFailed,
-            "At least one of the pre-conditions you specified did not hold"
-        )),
+        Some(_) => Err(s3_err!(PreconditionFailed, "At least one of the pre-conditions you specified did not hold")),
     }
 }
 
@@ -82,10 +77,7 @@ pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Res
     refuse_unsupported(h)?;
     for name in ["x-amz-tagging-directive", "x-amz-checksum-algorithm"] {
         if h.contains_key(name) {
-            return Err(s3_err!(
-                NotImplemented,
-                "The {name} header is not supported on CopyObject by lakegate"
-            ));
+            return Err(s3_err!(NotImplemented, "The {name} header is not supported on CopyObject by lakegate"));
         }
     }
     let replace = match h.get("x-amz-metadata-directive").map(|v| v.as_bytes()) {
@@ -136,8 +128,7 @@ pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Res
         etag: format!("\"{etag}\""),
     };
     let mut resp = Response::new(full(to_xml("CopyObjectResult", &result)?));
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
     *resp.status_mut() = StatusCode::OK;
     Ok(resp)
 }
@@ -162,12 +153,7 @@ async fn stream_copy(
     } else {
         let mut m = src.metadata.clone().unwrap_or_default();
         m.retain(|k, _| !k.starts_with(CHECKSUM_PREFIX));
-        (
-            m,
-            src.content_type
-                .clone()
-                .unwrap_or_else(|| "application/octet-stream".into()),
-        )
+        (m, src.content_type.clone().unwrap_or_else(|| "application/octet-stream".into()))
     };
     let size = src.size_bytes.unwrap_or(0).max(0) as u64;
     let loc = ctx
@@ -176,20 +162,12 @@ async fn stream_copy(
         .get_physical_address(bucket, branch, path, true)
         .await
         .map_err(|e| map_lakefs(e, Missing::Bucket))?;
-    let url = loc
-        .presigned_url
-        .clone()
-        .ok_or_else(|| S3Error::internal("lakeFS did not return a presigned URL"))?;
+    let url = loc.presigned_url.clone().ok_or_else(|| S3Error::internal("lakeFS did not return a presigned URL"))?;
     let md5 = Arc::new(Mutex::new(Md5::new()));
     let hashing = md5.clone();
-    let source = if size > 0 {
-        Some(ctx.gw.data.get(&src.physical_address, None).await?)
-    } else {
-        None
-    };
-    let stream = futures_util::stream::iter(source)
-        .flat_map(|r| r.into_body().into_data_stream())
-        .map_ok(move |chunk| {
+    let source = if size > 0 { Some(ctx.gw.data.get(&src.physical_address, None).await?) } else { None };
+    let stream =
+        futures_util::stream::iter(source).flat_map(|r| r.into_body().into_data_stream()).map_ok(move |chunk| {
             hashing.lock().unwrap_or_else(PoisonError::into_inner).update(&chunk);
             http_body::Frame::data(chunk)
         });

@@ -25,9 +25,7 @@ impl Default for DataClient {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(Duration::from_secs(10)));
-        let http = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build(connector);
+        let http = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(60)).build(connector);
         DataClient { http }
     }
 }
@@ -58,16 +56,11 @@ impl DataClient {
         if let Some(r) = range {
             req = req.header(header::RANGE, format!("bytes={}-{}", r.start, r.end));
         }
-        let req = req
-            .body(crate::lakefs::client::empty_body())
-            .map_err(S3Error::internal)?;
+        let req = req.body(crate::lakefs::client::empty_body()).map_err(S3Error::internal)?;
         let resp = self.send(req).await?;
         match resp.status() {
             StatusCode::OK | StatusCode::PARTIAL_CONTENT => Ok(resp),
-            StatusCode::NOT_FOUND => Err(s3_err!(
-                NoSuchVersion,
-                "The object's data is missing from the object store."
-            )),
+            StatusCode::NOT_FOUND => Err(s3_err!(NoSuchVersion, "The object's data is missing from the object store.")),
             StatusCode::RANGE_NOT_SATISFIABLE => Err(s3_err!(InvalidRange, "The requested range is not satisfiable")),
             s => Err(store_unavailable(format!("GET answered {s}"))),
         }
@@ -85,11 +78,7 @@ impl DataClient {
         if !resp.status().is_success() {
             return Err(store_unavailable(format!("PUT answered {}", resp.status())));
         }
-        let etag = resp
-            .headers()
-            .get(header::ETAG)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let etag = resp.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).unwrap_or("");
         Ok(etag.trim_matches('"').to_string())
     }
 }

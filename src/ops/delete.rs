@@ -27,17 +27,10 @@ pub async fn handle_delete_object(
     version_id: Option<&str>,
 ) -> S3Result<Response<Body>> {
     if version_id.is_some_and(|v| v != "null") {
-        return Err(s3_err!(
-            InvalidArgument,
-            "Invalid version id specified (versioning is not enabled)"
-        ));
+        return Err(s3_err!(InvalidArgument, "Invalid version id specified (versioning is not enabled)"));
     }
     let (branch, path) = split_write_key(key)?;
-    ctx.gw
-        .lakefs
-        .delete_object(bucket, branch, path)
-        .await
-        .map_err(|e| map_lakefs(e, Missing::Bucket))?;
+    ctx.gw.lakefs.delete_object(bucket, branch, path).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
     let mut resp = Response::new(empty());
     *resp.status_mut() = StatusCode::NO_CONTENT;
     Ok(resp)
@@ -118,32 +111,16 @@ async fn verified_xml(ctx: &Ctx<'_>, body: Incoming) -> S3Result<Vec<u8>> {
 pub async fn handle_delete_objects(ctx: &Ctx<'_>, bucket: &str, body: Incoming) -> S3Result<Response<Body>> {
     let request: Delete = parse_xml(&verified_xml(ctx, body).await?)?;
     if request.objects.is_empty() || request.objects.len() > MAX_DELETE_KEYS {
-        return Err(s3_err!(
-            MalformedXML,
-            "A Delete request names 1 to {MAX_DELETE_KEYS} keys."
-        ));
+        return Err(s3_err!(MalformedXML, "A Delete request names 1 to {MAX_DELETE_KEYS} keys."));
     }
-    ctx.gw
-        .lakefs
-        .get_repository(bucket)
-        .await
-        .map_err(|e| map_lakefs(e, Missing::Bucket))?;
-    let mut result = DeleteResult {
-        xmlns: XMLNS,
-        deleted: vec![],
-        errors: vec![],
-    };
+    ctx.gw.lakefs.get_repository(bucket).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
+    let mut result = DeleteResult { xmlns: XMLNS, deleted: vec![], errors: vec![] };
     let mut by_branch: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for o in request.objects {
-        let error = |code: &str, message: &str| KeyError {
-            key: o.key.clone(),
-            code: code.into(),
-            message: message.into(),
-        };
+        let error =
+            |code: &str, message: &str| KeyError { key: o.key.clone(), code: code.into(), message: message.into() };
         if o.version_id.as_deref().is_some_and(|v| v != "null") {
-            result
-                .errors
-                .push(error("NoSuchVersion", "The specified version does not exist."));
+            result.errors.push(error("NoSuchVersion", "The specified version does not exist."));
             continue;
         }
         match split_write_key(&o.key) {
@@ -158,16 +135,13 @@ pub async fn handle_delete_objects(ctx: &Ctx<'_>, bucket: &str, body: Incoming) 
         result.deleted.clear();
     }
     let mut resp = Response::new(full(to_xml("DeleteResult", &result)?));
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
     Ok(resp)
 }
 
 async fn delete_branch_keys(ctx: &Ctx<'_>, bucket: &str, branch: &str, keys: Vec<String>, result: &mut DeleteResult) {
     let prefix = format!("{branch}/");
-    let paths = PathList {
-        paths: keys.iter().map(|k| k[prefix.len()..].to_string()).collect(),
-    };
+    let paths = PathList { paths: keys.iter().map(|k| k[prefix.len()..].to_string()).collect() };
     match ctx.gw.lakefs.delete_objects(bucket, branch, &paths).await {
         Ok(list) => {
             let failed: BTreeMap<String, (u16, String)> = list
@@ -179,16 +153,8 @@ async fn delete_branch_keys(ctx: &Ctx<'_>, bucket: &str, branch: &str, keys: Vec
                 match failed.get(&key) {
                     None => result.deleted.push(Deleted { key }),
                     Some((status, message)) => {
-                        let code = if *status == 401 || *status == 403 {
-                            "AccessDenied"
-                        } else {
-                            "InternalError"
-                        };
-                        result.errors.push(KeyError {
-                            key,
-                            code: code.into(),
-                            message: message.clone(),
-                        });
+                        let code = if *status == 401 || *status == 403 { "AccessDenied" } else { "InternalError" };
+                        result.errors.push(KeyError { key, code: code.into(), message: message.clone() });
                     }
                 }
             }
@@ -196,11 +162,7 @@ async fn delete_branch_keys(ctx: &Ctx<'_>, bucket: &str, branch: &str, keys: Vec
         Err(e) => {
             let err = map_lakefs(e, Missing::Bucket);
             for key in keys {
-                result.errors.push(KeyError {
-                    key,
-                    code: err.code.as_str().into(),
-                    message: err.message.clone(),
-                });
+                result.errors.push(KeyError { key, code: err.code.as_str().into(), message: err.message.clone() });
             }
         }
     }

@@ -64,10 +64,7 @@ mod tests {
     use std::time::Duration;
 
     fn api(status: u16, message: &str) -> LakeFsError {
-        LakeFsError::Api {
-            status: StatusCode::from_u16(status).unwrap(),
-            message: message.into(),
-        }
+        LakeFsError::Api { status: StatusCode::from_u16(status).unwrap(), message: message.into() }
     }
 
     #[test]

@@ -25,16 +25,10 @@ const OVERRIDES: [(&str, header::HeaderName); 6] = [
 
 fn check_version_and_part(version_id: Option<&str>, part_number: Option<u32>) -> S3Result<()> {
     if version_id.is_some_and(|v| v != "null") {
-        return Err(s3_err!(
-            InvalidArgument,
-            "Invalid version id specified (versioning is not enabled)"
-        ));
+        return Err(s3_err!(InvalidArgument, "Invalid version id specified (versioning is not enabled)"));
     }
     if part_number.is_some_and(|p| p != 1) {
-        return Err(s3_err!(
-            InvalidPartNumber,
-            "The requested partnumber is not satisfiable"
-        ));
+        return Err(s3_err!(InvalidPartNumber, "The requested partnumber is not satisfiable"));
     }
     Ok(())
 }
@@ -50,12 +44,8 @@ pub async fn handle_get_object(
 ) -> S3Result<Response<Body>> {
     check_version_and_part(version_id, part_number)?;
     let (reference, path) = split_key(key)?;
-    let stats = ctx
-        .gw
-        .lakefs
-        .stat_object(bucket, reference, path, with_body)
-        .await
-        .map_err(|e| map_lakefs(e, Missing::Key))?;
+    let stats =
+        ctx.gw.lakefs.stat_object(bucket, reference, path, with_body).await.map_err(|e| map_lakefs(e, Missing::Key))?;
     let etag = format!("\"{}\"", stats.checksum);
     let mut resp = Response::new(empty());
     let h = resp.headers_mut();
@@ -70,12 +60,10 @@ pub async fn handle_get_object(
     object_headers(resp.headers_mut(), &stats, &ctx.parts.headers, range.is_some())?;
     apply_overrides(resp.headers_mut(), ctx.parts.uri.query())?;
     let len = range.map_or(size, |r| r.len());
-    resp.headers_mut()
-        .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    resp.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     if let Some(r) = range {
         *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
-        resp.headers_mut()
-            .insert(header::CONTENT_RANGE, value(&r.content_range(size))?);
+        resp.headers_mut().insert(header::CONTENT_RANGE, value(&r.content_range(size))?);
     }
     if with_body && len > 0 {
         let data = ctx.gw.data.get(&stats.physical_address, range).await?;
@@ -88,10 +76,8 @@ pub async fn handle_get_object(
 fn requested_range(headers: &HeaderMap, size: u64) -> S3Result<Option<ByteRange>> {
     let header = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     parse_range(header, size).map_err(|_| {
-        s3_err!(InvalidRange, "The requested range is not satisfiable").with_header(
-            header::CONTENT_RANGE,
-            HeaderValue::from_str(&format!("bytes */{size}")).expect("ascii"),
-        )
+        s3_err!(InvalidRange, "The requested range is not satisfiable")
+            .with_header(header::CONTENT_RANGE, HeaderValue::from_str(&format!("bytes */{size}")).expect("ascii"))
     })
 }
 
@@ -101,11 +87,7 @@ fn object_headers(
     req: &HeaderMap,
     ranged: bool,
 ) -> S3Result<()> {
-    let content_type = stats
-        .content_type
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .unwrap_or("application/octet-stream");
+    let content_type = stats.content_type.as_deref().filter(|c| !c.is_empty()).unwrap_or("application/octet-stream");
     h.insert(header::CONTENT_TYPE, value(content_type)?);
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     put_stored_headers(h, stats);
@@ -113,17 +95,12 @@ fn object_headers(
     if missing > 0 {
         h.insert("x-amz-missing-meta", HeaderValue::from(missing));
     }
-    let checksum_mode = req
-        .get("x-amz-checksum-mode")
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"enabled"));
+    let checksum_mode = req.get("x-amz-checksum-mode").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"enabled"));
     if checksum_mode
         && !ranged
         && let Some((name, v)) = stored_checksum(stats)
     {
-        h.insert(
-            http::HeaderName::from_bytes(name.as_bytes()).map_err(crate::s3::S3Error::internal)?,
-            value(&v)?,
-        );
+        h.insert(http::HeaderName::from_bytes(name.as_bytes()).map_err(crate::s3::S3Error::internal)?, value(&v)?);
     }
     Ok(())
 }
@@ -131,10 +108,7 @@ fn object_headers(
 fn apply_overrides(h: &mut HeaderMap, query: Option<&str>) -> S3Result<()> {
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         if let Some((_, name)) = OVERRIDES.iter().find(|(q, _)| *q == k) {
-            h.insert(
-                name.clone(),
-                HeaderValue::from_str(&v).map_err(|_| s3_err!(InvalidArgument, "invalid {k}"))?,
-            );
+            h.insert(name.clone(), HeaderValue::from_str(&v).map_err(|_| s3_err!(InvalidArgument, "invalid {k}"))?);
         }
     }
     Ok(())

@@ -15,13 +15,8 @@ pub const CHECKSUM_PREFIX: &str = "X-Amz-Checksum-";
 /// lakeFS metadata key prefix for representation headers S3 stores with an object.
 pub const STORED_PREFIX: &str = "X-Lakegate-Header-";
 /// Representation headers S3 stores at upload and returns on GET/HEAD.
-pub const STORED_HEADERS: [&str; 5] = [
-    "cache-control",
-    "content-disposition",
-    "content-encoding",
-    "content-language",
-    "expires",
-];
+pub const STORED_HEADERS: [&str; 5] =
+    ["cache-control", "content-disposition", "content-encoding", "content-language", "expires"];
 /// S3's limit on user metadata (names and values, UTF-8 bytes).
 pub const MAX_USER_METADATA: usize = 2048;
 
@@ -76,10 +71,8 @@ pub fn value(v: &str) -> S3Result<HeaderValue> {
 pub fn put_user_metadata(headers: &mut HeaderMap, stats: &ObjectStats) -> usize {
     let mut missing = 0;
     for (k, v) in stats.metadata.iter().flatten() {
-        let Some(name) = k
-            .get(..META_PREFIX.len())
-            .filter(|p| p.eq_ignore_ascii_case(META_PREFIX))
-            .map(|_| &k[META_PREFIX.len()..])
+        let Some(name) =
+            k.get(..META_PREFIX.len()).filter(|p| p.eq_ignore_ascii_case(META_PREFIX)).map(|_| &k[META_PREFIX.len()..])
         else {
             continue;
         };
@@ -97,28 +90,17 @@ pub fn put_user_metadata(headers: &mut HeaderMap, stats: &ObjectStats) -> usize 
 /// The stored additional checksum (`x-amz-checksum-<alg>`, value), if any.
 pub fn stored_checksum(stats: &ObjectStats) -> Option<(String, String)> {
     stats.metadata.iter().flatten().find_map(|(k, v)| {
-        let alg = k
-            .get(..CHECKSUM_PREFIX.len())
-            .filter(|p| p.eq_ignore_ascii_case(CHECKSUM_PREFIX))?;
-        Some((
-            format!("x-amz-checksum-{}", k[alg.len()..].to_ascii_lowercase()),
-            v.clone(),
-        ))
+        let alg = k.get(..CHECKSUM_PREFIX.len()).filter(|p| p.eq_ignore_ascii_case(CHECKSUM_PREFIX))?;
+        Some((format!("x-amz-checksum-{}", k[alg.len()..].to_ascii_lowercase()), v.clone()))
     })
 }
 
 fn etag_matches(list: &str, etag: &str) -> bool {
-    list.split(',')
-        .map(str::trim)
-        .any(|t| t == "*" || t == etag || t.trim_start_matches("W/") == etag)
+    list.split(',').map(str::trim).any(|t| t == "*" || t == etag || t.trim_start_matches("W/") == etag)
 }
 
 fn header_date(headers: &HeaderMap, name: &str) -> Option<SystemTime> {
-    headers
-        .get(name)?
-        .to_str()
-        .ok()
-        .and_then(|v| httpdate::parse_http_date(v).ok())
+    headers.get(name)?.to_str().ok().and_then(|v| httpdate::parse_http_date(v).ok())
 }
 
 /// Evaluates `If-Match`, `If-Unmodified-Since`, `If-None-Match`, `If-Modified-Since`:
@@ -127,12 +109,7 @@ fn header_date(headers: &HeaderMap, name: &str) -> Option<SystemTime> {
 pub fn evaluate_conditions(headers: &HeaderMap, etag: &str, mtime: i64) -> S3Result<Option<StatusCode>> {
     let modified = UNIX_EPOCH + Duration::from_secs(mtime.max(0) as u64);
     let text = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
-    let failed = || {
-        Err(s3_err!(
-            PreconditionFailed,
-            "At least one of the pre-conditions you specified did not hold"
-        ))
-    };
+    let failed = || Err(s3_err!(PreconditionFailed, "At least one of the pre-conditions you specified did not hold"));
     match text("if-match") {
         Some(list) if !etag_matches(list, etag) => return failed(),
         Some(_) => {}
@@ -177,26 +154,16 @@ mod tests {
         h.insert("x-amz-meta-color", "red".parse().unwrap());
         h.insert("content-type", "x".parse().unwrap());
         let m = request_metadata(&h).unwrap();
-        assert_eq!(
-            m.into_iter().collect::<Vec<_>>(),
-            [("X-Amz-Meta-color".to_string(), "red".to_string())]
-        );
+        assert_eq!(m.into_iter().collect::<Vec<_>>(), [("X-Amz-Meta-color".to_string(), "red".to_string())]);
         h.insert("x-amz-meta-big", "v".repeat(2040).parse().unwrap());
-        assert_eq!(
-            request_metadata(&h).unwrap_err().code,
-            crate::s3::S3ErrorCode::MetadataTooLarge
-        );
+        assert_eq!(request_metadata(&h).unwrap_err().code, crate::s3::S3ErrorCode::MetadataTooLarge);
     }
 
     #[test]
     fn user_metadata_round_trips_lakefs_gateway_keys() {
         let mut h = HeaderMap::new();
-        let s = stats(&[
-            ("X-Amz-Meta-color", "red"),
-            ("x-amz-meta-Size", "L"),
-            ("other", "x"),
-            ("X-Amz-Meta-bad", "a\nb"),
-        ]);
+        let s =
+            stats(&[("X-Amz-Meta-color", "red"), ("x-amz-meta-Size", "L"), ("other", "x"), ("X-Amz-Meta-bad", "a\nb")]);
         assert_eq!(put_user_metadata(&mut h, &s), 1);
         assert_eq!(h["x-amz-meta-color"], "red");
         assert_eq!(h["x-amz-meta-size"], "L");
@@ -224,15 +191,9 @@ mod tests {
             evaluate_conditions(&h(&[("if-none-match", "\"abc\"")]), etag, 1000).unwrap(),
             Some(StatusCode::NOT_MODIFIED)
         );
-        assert_eq!(
-            evaluate_conditions(&h(&[("if-none-match", "\"x\"")]), etag, 1000).unwrap(),
-            None
-        );
+        assert_eq!(evaluate_conditions(&h(&[("if-none-match", "\"x\"")]), etag, 1000).unwrap(), None);
         assert!(evaluate_conditions(&h(&[("if-match", "\"x\"")]), etag, 1000).is_err());
-        assert_eq!(
-            evaluate_conditions(&h(&[("if-match", "\"x\", \"abc\"")]), etag, 1000).unwrap(),
-            None
-        );
+        assert_eq!(evaluate_conditions(&h(&[("if-match", "\"x\", \"abc\"")]), etag, 1000).unwrap(), None);
         assert!(evaluate_conditions(&h(&[("if-unmodified-since", old)]), etag, 1000).is_err());
         assert_eq!(
             evaluate_conditions(&h(&[("if-match", "*"), ("if-unmodified-since", old)]), etag, 1000).unwrap(),
@@ -242,9 +203,6 @@ mod tests {
             evaluate_conditions(&h(&[("if-modified-since", new)]), etag, 1000).unwrap(),
             Some(StatusCode::NOT_MODIFIED)
         );
-        assert_eq!(
-            evaluate_conditions(&h(&[("if-modified-since", old)]), etag, 1000).unwrap(),
-            None
-        );
+        assert_eq!(evaluate_conditions(&h(&[("if-modified-since", old)]), etag, 1000).unwrap(), None);
     }
 }

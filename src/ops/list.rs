@@ -42,9 +42,7 @@ struct Page {
 }
 
 fn query(ctx: &Ctx<'_>) -> HashMap<String, String> {
-    form_urlencoded::parse(ctx.parts.uri.query().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect()
+    form_urlencoded::parse(ctx.parts.uri.query().unwrap_or("").as_bytes()).into_owned().collect()
 }
 
 fn max_keys(q: &HashMap<String, String>) -> S3Result<usize> {
@@ -69,12 +67,8 @@ fn url_encoding(q: &HashMap<String, String>) -> S3Result<bool> {
 
 fn encode(s: &str, on: bool) -> String {
     if on {
-        const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-            .remove(b'-')
-            .remove(b'_')
-            .remove(b'.')
-            .remove(b'~')
-            .remove(b'/');
+        const SET: &percent_encoding::AsciiSet =
+            &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
         percent_encoding::utf8_percent_encode(s, SET).to_string()
     } else {
         s.to_string()
@@ -95,8 +89,7 @@ fn key_of_token(token: &str) -> S3Result<String> {
 
 fn xml_response(xml: String) -> Response<Body> {
     let mut resp = Response::new(full(xml));
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
     resp
 }
 
@@ -152,9 +145,7 @@ pub async fn handle_list_objects_v1(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Res
     };
     let page = list(ctx, bucket, &l).await?;
     let e = |s: &str| encode(s, l.url_encoding);
-    let next_marker = (page.truncated && !l.delimiter.is_empty())
-        .then(|| page.last_key.as_deref().map(e))
-        .flatten();
+    let next_marker = (page.truncated && !l.delimiter.is_empty()).then(|| page.last_key.as_deref().map(e)).flatten();
     let result = ListV1 {
         xmlns: XMLNS,
         name: bucket.to_string(),
@@ -172,18 +163,9 @@ pub async fn handle_list_objects_v1(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Res
 }
 
 async fn list(ctx: &Ctx<'_>, bucket: &str, l: &Listing) -> S3Result<Page> {
-    ctx.gw
-        .lakefs
-        .get_repository(bucket)
-        .await
-        .map_err(|e| map_lakefs(e, Missing::Bucket))?;
+    ctx.gw.lakefs.get_repository(bucket).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
     if l.max_keys == 0 {
-        return Ok(Page {
-            contents: vec![],
-            prefixes: vec![],
-            last_key: None,
-            truncated: false,
-        });
+        return Ok(Page { contents: vec![], prefixes: vec![], last_key: None, truncated: false });
     }
     match l.prefix.split_once('/') {
         None => list_branches(ctx, bucket, l).await,
@@ -200,20 +182,10 @@ async fn list_branches(ctx: &Ctx<'_>, bucket: &str, l: &Listing) -> S3Result<Pag
         .list_branches(bucket, &l.prefix, after, Some(l.max_keys as u32))
         .await
         .map_err(|e| map_lakefs(e, Missing::Bucket))?;
-    let prefixes: Vec<CommonPrefix> = refs
-        .results
-        .iter()
-        .map(|r| CommonPrefix {
-            prefix: encode(&format!("{}/", r.id), l.url_encoding),
-        })
-        .collect();
+    let prefixes: Vec<CommonPrefix> =
+        refs.results.iter().map(|r| CommonPrefix { prefix: encode(&format!("{}/", r.id), l.url_encoding) }).collect();
     let last_key = refs.results.last().map(|r| format!("{}/", r.id));
-    Ok(Page {
-        contents: vec![],
-        prefixes,
-        last_key,
-        truncated: refs.pagination.has_more,
-    })
+    Ok(Page { contents: vec![], prefixes, last_key, truncated: refs.pagination.has_more })
 }
 
 async fn list_ref(ctx: &Ctx<'_>, bucket: &str, reference: &str, path_prefix: &str, l: &Listing) -> S3Result<Page> {
@@ -222,12 +194,7 @@ async fn list_ref(ctx: &Ctx<'_>, bucket: &str, reference: &str, path_prefix: &st
         Some(a) => a.to_string(),
         None if l.after.is_empty() || l.after.as_str() < ref_prefix.as_str() => String::new(),
         None => {
-            return Ok(Page {
-                contents: vec![],
-                prefixes: vec![],
-                last_key: None,
-                truncated: false,
-            });
+            return Ok(Page { contents: vec![], prefixes: vec![], last_key: None, truncated: false });
         }
     };
     let params = ListObjectsParams {
@@ -241,31 +208,18 @@ async fn list_ref(ctx: &Ctx<'_>, bucket: &str, reference: &str, path_prefix: &st
     let listed = match ctx.gw.lakefs.list_objects(bucket, reference, &params).await {
         Ok(listed) => listed,
         Err(e) if e.is_not_found() => {
-            return Ok(Page {
-                contents: vec![],
-                prefixes: vec![],
-                last_key: None,
-                truncated: false,
-            });
+            return Ok(Page { contents: vec![], prefixes: vec![], last_key: None, truncated: false });
         }
         Err(e) => return Err(map_lakefs(e, Missing::Bucket)),
     };
-    let owner = l.fetch_owner.then(|| Owner {
-        id: ctx.verified.access_key_id.clone(),
-        display_name: ctx.verified.access_key_id.clone(),
-    });
-    let mut page = Page {
-        contents: vec![],
-        prefixes: vec![],
-        last_key: None,
-        truncated: listed.pagination.has_more,
-    };
+    let owner = l
+        .fetch_owner
+        .then(|| Owner { id: ctx.verified.access_key_id.clone(), display_name: ctx.verified.access_key_id.clone() });
+    let mut page = Page { contents: vec![], prefixes: vec![], last_key: None, truncated: listed.pagination.has_more };
     for o in listed.results {
         let key = format!("{ref_prefix}{}", o.path);
         match o.path_type {
-            PathType::CommonPrefix => page.prefixes.push(CommonPrefix {
-                prefix: encode(&key, l.url_encoding),
-            }),
+            PathType::CommonPrefix => page.prefixes.push(CommonPrefix { prefix: encode(&key, l.url_encoding) }),
             PathType::Object => page.contents.push(Contents {
                 key: encode(&key, l.url_encoding),
                 last_modified: format_iso8601(UNIX_EPOCH + Duration::from_secs(o.mtime.max(0) as u64)),

@@ -37,25 +37,17 @@ pub async fn dispatch(ctx: &Ctx<'_>, endpoint: Endpoint, body: Incoming) -> S3Re
         ListBuckets => bucket::handle_list_buckets(ctx).await,
         HeadBucket { bucket } => bucket::handle_head_bucket(ctx, &bucket).await,
         GetBucketLocation { bucket } => bucket::handle_get_bucket_location(ctx, &bucket).await,
-        GetObject {
-            bucket,
-            key,
-            version_id,
-            part_number,
-        } => get::handle_get_object(ctx, &bucket, &key, version_id.as_deref(), part_number, true).await,
-        HeadObject {
-            bucket,
-            key,
-            version_id,
-            part_number,
-        } => get::handle_get_object(ctx, &bucket, &key, version_id.as_deref(), part_number, false).await,
+        GetObject { bucket, key, version_id, part_number } => {
+            get::handle_get_object(ctx, &bucket, &key, version_id.as_deref(), part_number, true).await
+        }
+        HeadObject { bucket, key, version_id, part_number } => {
+            get::handle_get_object(ctx, &bucket, &key, version_id.as_deref(), part_number, false).await
+        }
         ListObjectsV2 { bucket } => list::handle_list_objects_v2(ctx, &bucket).await,
         ListObjects { bucket } => list::handle_list_objects_v1(ctx, &bucket).await,
-        DeleteObject {
-            bucket,
-            key,
-            version_id,
-        } => delete::handle_delete_object(ctx, &bucket, &key, version_id.as_deref()).await,
+        DeleteObject { bucket, key, version_id } => {
+            delete::handle_delete_object(ctx, &bucket, &key, version_id.as_deref()).await
+        }
         DeleteObjects { bucket } => delete::handle_delete_objects(ctx, &bucket, body).await,
         CopyObject { bucket, key } => copy::handle_copy_object(ctx, &bucket, &key).await,
         PutObject { bucket, key } => put::handle_put_object(ctx, &bucket, &key, body).await,
@@ -67,10 +59,7 @@ pub async fn dispatch(ctx: &Ctx<'_>, endpoint: Endpoint, body: Incoming) -> S3Re
 pub fn split_key(key: &str) -> S3Result<(&str, &str)> {
     match key.split_once('/') {
         Some((reference, path)) if !reference.is_empty() && !path.is_empty() => Ok((reference, path)),
-        _ => Err(s3_err!(
-            NoSuchKey,
-            "The specified key does not exist (keys are <ref>/<path>)."
-        )),
+        _ => Err(s3_err!(NoSuchKey, "The specified key does not exist (keys are <ref>/<path>).")),
     }
 }
 
@@ -78,10 +67,7 @@ pub fn split_key(key: &str) -> S3Result<(&str, &str)> {
 pub fn split_write_key(key: &str) -> S3Result<(&str, &str)> {
     match key.split_once('/') {
         Some((branch, path)) if !branch.is_empty() && !path.is_empty() => Ok((branch, path)),
-        _ => Err(s3_err!(
-            InvalidArgument,
-            "Object keys are <branch>/<path>; {key:?} names no path"
-        )),
+        _ => Err(s3_err!(InvalidArgument, "Object keys are <branch>/<path>; {key:?} names no path")),
     }
 }
 
@@ -94,11 +80,7 @@ mod tests {
         assert_eq!(split_key("main/a/b.txt").unwrap(), ("main", "a/b.txt"));
         assert_eq!(split_key("main/dir/").unwrap(), ("main", "dir/"));
         for bad in ["main", "main/", "/x"] {
-            assert_eq!(
-                split_key(bad).unwrap_err().code,
-                crate::s3::S3ErrorCode::NoSuchKey,
-                "{bad}"
-            );
+            assert_eq!(split_key(bad).unwrap_err().code, crate::s3::S3ErrorCode::NoSuchKey, "{bad}");
         }
     }
 }

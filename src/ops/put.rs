@@ -62,11 +62,7 @@ pub fn object_metadata(h: &HeaderMap) -> S3Result<BTreeMap<String, String>> {
     let mut meta = request_metadata(h)?;
     for name in STORED_HEADERS {
         let Some(v) = text(h, name) else { continue };
-        let v = if name == "content-encoding" {
-            strip_aws_chunked(v)
-        } else {
-            v.to_string()
-        };
+        let v = if name == "content-encoding" { strip_aws_chunked(v) } else { v.to_string() };
         if !v.is_empty() {
             meta.insert(format!("{STORED_PREFIX}{name}"), v);
         }
@@ -88,21 +84,14 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Inc
     let h = &ctx.parts.headers;
     refuse_unsupported(h)?;
     let mut metadata = object_metadata(h)?;
-    let content_type = text(h, "content-type")
-        .filter(|c| !c.is_empty())
-        .unwrap_or("application/octet-stream")
-        .to_string();
+    let content_type =
+        text(h, "content-type").filter(|c| !c.is_empty()).unwrap_or("application/octet-stream").to_string();
     let if_absent = h.contains_key("if-none-match");
     let body = prepare(ctx.parts, body, ctx.verified)?;
     let lakefs = &ctx.gw.lakefs;
-    let loc = lakefs
-        .get_physical_address(bucket, branch, path, true)
-        .await
-        .map_err(|e| map_lakefs(e, Missing::Bucket))?;
-    let url = loc
-        .presigned_url
-        .clone()
-        .ok_or_else(|| S3Error::internal("lakeFS did not return a presigned URL"))?;
+    let loc =
+        lakefs.get_physical_address(bucket, branch, path, true).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
+    let url = loc.presigned_url.clone().ok_or_else(|| S3Error::internal("lakeFS did not return a presigned URL"))?;
     let (length, digests) = upload(ctx, &url, body).await?;
     if let Some((alg, v)) = &digests.checksum {
         metadata.insert(format!("{CHECKSUM_PREFIX}{}", alg.sdk_name()), v.clone());
@@ -121,8 +110,7 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Inc
         .await
         .map_err(|e| map_lakefs(e, Missing::Bucket))?;
     let mut resp = Response::new(empty());
-    resp.headers_mut()
-        .insert(http::header::ETAG, value(&format!("\"{}\"", digests.md5_hex))?);
+    resp.headers_mut().insert(http::header::ETAG, value(&format!("\"{}\"", digests.md5_hex))?);
     if let Some((alg, v)) = &digests.checksum {
         resp.headers_mut().insert(alg.header_name(), value(v)?);
     }
@@ -131,14 +119,18 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Inc
 
 /// Streams a verified body to a presigned URL; the length and digests once everything matched.
 pub async fn upload(ctx: &Ctx<'_>, url: &str, body: VerifiedBody) -> S3Result<(u64, crate::s3::checksum::Digests)> {
-    let VerifiedBody {
-        stream,
-        length,
-        outcome,
-    } = body;
-    let frames = stream
-        .map_ok(http_body::Frame::data)
-        .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>);
+    let VerifiedBody { mut stream, length, outcome } = body;
+    if length == 0 {
+        // An HTTP client never polls an empty body, so drain (and verify) the request's framing first.
+        while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+            chunk?;
+        }
+        let digests = outcome.get().unwrap_or_else(|| Err(S3Error::internal("empty body did not finish")))?;
+        ctx.gw.data.put(url, crate::lakefs::client::empty_body(), 0).await?;
+        return Ok((0, digests));
+    }
+    let frames =
+        stream.map_ok(http_body::Frame::data).map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>);
     let req_body = http_body_util::StreamBody::new(frames).boxed_unsync();
     let stored = ctx.gw.data.put(url, req_body, length).await;
     match (outcome.get(), stored) {

@@ -44,11 +44,7 @@ pub fn split_bucket_key(host: Option<&str>, raw_path: &str, base_domains: &[Stri
         _ => return Err(s3_err!(InvalidArgument, "Invalid URI: the path must start with '/'")),
     };
     match host.and_then(|h| bucket_from_host(h, base_domains)) {
-        Some(bucket) => Ok(Addressed {
-            bucket: Some(bucket),
-            key: key_from(&path[1..])?,
-            virtual_host: true,
-        }),
+        Some(bucket) => Ok(Addressed { bucket: Some(bucket), key: key_from(&path[1..])?, virtual_host: true }),
         None => path_style(&path[1..]),
     }
 }
@@ -63,16 +59,9 @@ fn path_style(rest: &str) -> S3Result<Addressed> {
         None => (rest, ""),
     };
     if bucket.is_empty() {
-        return Err(s3_err!(
-            InvalidBucketName,
-            "The specified bucket is not valid: it is empty"
-        ));
+        return Err(s3_err!(InvalidBucketName, "The specified bucket is not valid: it is empty"));
     }
-    Ok(Addressed {
-        bucket: Some(decode(bucket)?.into_owned()),
-        key: key_from(key)?,
-        virtual_host: false,
-    })
+    Ok(Addressed { bucket: Some(decode(bucket)?.into_owned()), key: key_from(key)?, virtual_host: false })
 }
 
 /// The decoded key, `None` when empty.
@@ -146,13 +135,7 @@ mod tests {
     }
 
     /// (host, raw path, bucket, key, virtual host)
-    type Case = (
-        Option<&'static str>,
-        &'static str,
-        Option<&'static str>,
-        Option<&'static str>,
-        bool,
-    );
+    type Case = (Option<&'static str>, &'static str, Option<&'static str>, Option<&'static str>, bool);
 
     const CASES: &[Case] = &[
         // Path-style: base domain, IPs, localhost, unknown or missing host.
@@ -200,13 +183,7 @@ mod tests {
         (Some("b.localhost:8000"), "/k", Some("b"), Some("k"), true),
         (Some("b.s3.example.com"), "//k", Some("b"), Some("/k"), true),
         (Some("b.s3.example.com"), "/b2/k", Some("b"), Some("b2/k"), true),
-        (
-            Some("b.s3.example.com"),
-            "/a%2Fb+c%20d",
-            Some("b"),
-            Some("a/b+c d"),
-            true,
-        ),
+        (Some("b.s3.example.com"), "/a%2Fb+c%20d", Some("b"), Some("a/b+c d"), true),
         (Some("s3.example.com.evil.org"), "/b/k", Some("b"), Some("k"), false),
         (Some("xs3.example.com"), "/b/k", Some("xs3"), Some("b/k"), true),
     ];
@@ -216,11 +193,7 @@ mod tests {
         let bases = bases();
         for (host, path, bucket, key, vhost) in CASES {
             let got = split_bucket_key(*host, path, &bases).unwrap_or_else(|e| panic!("{host:?} {path}: {e}"));
-            let want = Addressed {
-                bucket: bucket.map(String::from),
-                key: key.map(String::from),
-                virtual_host: *vhost,
-            };
+            let want = Addressed { bucket: bucket.map(String::from), key: key.map(String::from), virtual_host: *vhost };
             assert_eq!(got, want, "host {host:?} path {path:?}");
         }
     }

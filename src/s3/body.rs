@@ -52,15 +52,10 @@ fn header<'a>(parts: &'a http::request::Parts, name: &str) -> Option<&'a str> {
 fn declared_length(parts: &http::request::Parts, name: &str) -> S3Result<u64> {
     let value =
         header(parts, name).ok_or_else(|| s3_err!(MissingContentLength, "You must provide the {name} HTTP header."))?;
-    let n = value
-        .trim()
-        .parse::<u64>()
-        .map_err(|_| s3_err!(InvalidArgument, "{name} must be a non-negative integer"))?;
+    let n =
+        value.trim().parse::<u64>().map_err(|_| s3_err!(InvalidArgument, "{name} must be a non-negative integer"))?;
     if n > MAX_PUT_BYTES {
-        return Err(s3_err!(
-            EntityTooLarge,
-            "Your proposed upload exceeds the maximum allowed size"
-        ));
+        return Err(s3_err!(EntityTooLarge, "Your proposed upload exceeds the maximum allowed size"));
     }
     Ok(n)
 }
@@ -77,10 +72,7 @@ pub fn prepare(parts: &http::request::Parts, body: Incoming, verified: &Verified
         PayloadMode::Streaming { signed, trailer } => {
             let length = declared_length(parts, "x-amz-decoded-content-length")?;
             if !trailer && checksums.trailer.is_some() {
-                return Err(s3_err!(
-                    InvalidRequest,
-                    "x-amz-trailer is only valid with a STREAMING-…-TRAILER payload"
-                ));
+                return Err(s3_err!(InvalidRequest, "x-amz-trailer is only valid with a STREAMING-…-TRAILER payload"));
             }
             let signing = signed.then(|| chunk_signer(verified)).transpose()?;
             let cfg = ChunkedConfig {
@@ -94,10 +86,7 @@ pub fn prepare(parts: &http::request::Parts, body: Incoming, verified: &Verified
         }
         _ => {
             if checksums.trailer.is_some() {
-                return Err(s3_err!(
-                    InvalidRequest,
-                    "x-amz-trailer needs an aws-chunked STREAMING-…-TRAILER payload"
-                ));
+                return Err(s3_err!(InvalidRequest, "x-amz-trailer needs an aws-chunked STREAMING-…-TRAILER payload"));
             }
             let length = declared_length(parts, "content-length")?;
             let raw =
@@ -110,11 +99,7 @@ pub fn prepare(parts: &http::request::Parts, body: Incoming, verified: &Verified
         _ => None,
     };
     let verifier = PayloadVerifier::new(sha.is_some(), checksums.algorithm());
-    let expected = Expected {
-        content_sha256: sha,
-        content_md5,
-        checksum: checksums.header.map(|(_, v)| v),
-    };
+    let expected = Expected { content_sha256: sha, content_md5, checksum: checksums.header.map(|(_, v)| v) };
     let outcome = Outcome::default();
     let stream = Verifying {
         inner: stream,
@@ -126,20 +111,12 @@ pub fn prepare(parts: &http::request::Parts, body: Incoming, verified: &Verified
         seen: 0,
         outcome: outcome.clone(),
     };
-    Ok(VerifiedBody {
-        stream,
-        length,
-        outcome,
-    })
+    Ok(VerifiedBody { stream, length, outcome })
 }
 
 fn chunk_signer(verified: &Verified) -> S3Result<ChunkSigner> {
-    let key: [u8; 32] = verified
-        .seed
-        .signing_key
-        .as_slice()
-        .try_into()
-        .map_err(|_| S3Error::internal("signing key length"))?;
+    let key: [u8; 32] =
+        verified.seed.signing_key.as_slice().try_into().map_err(|_| S3Error::internal("signing key length"))?;
     Ok(ChunkSigner {
         signing_key: key,
         amz_date: verified.seed.amz_date.clone(),

@@ -39,9 +39,7 @@ impl ChecksumAlgorithm {
     /// The algorithm for a wire name (`x-amz-sdk-checksum-algorithm`, `ChecksumAlgorithm` in XML),
     /// compared case-insensitively as S3 does.
     pub fn from_sdk_name(name: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|a| a.sdk_name().eq_ignore_ascii_case(name.trim()))
+        Self::ALL.into_iter().find(|a| a.sdk_name().eq_ignore_ascii_case(name.trim()))
     }
 
     /// The wire name: `CRC32`, `CRC32C`, `CRC64NVME`, `SHA1` or `SHA256`.
@@ -68,9 +66,7 @@ impl ChecksumAlgorithm {
 
     /// The algorithm whose [`header_name`](Self::header_name) is `name` (case-insensitive).
     pub fn from_header_name(name: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|a| a.header_name().eq_ignore_ascii_case(name.trim()))
+        Self::ALL.into_iter().find(|a| a.header_name().eq_ignore_ascii_case(name.trim()))
     }
 
     /// The digest length in bytes (4 for the CRC32s, 8 for CRC64NVME, 20 for SHA1, 32 for SHA256).
@@ -86,10 +82,7 @@ impl ChecksumAlgorithm {
     /// The digest bytes of a header value, or `None` when it is not padded standard base64 of
     /// exactly [`digest_len`](Self::digest_len) bytes.
     pub fn decode_value(self, value: &str) -> Option<Vec<u8>> {
-        BASE64
-            .decode(value.trim())
-            .ok()
-            .filter(|d| d.len() == self.digest_len())
+        BASE64.decode(value.trim()).ok().filter(|d| d.len() == self.digest_len())
     }
 }
 
@@ -157,9 +150,7 @@ impl Checksummer {
 
 impl std::fmt::Debug for Checksummer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Checksummer")
-            .field("algorithm", &self.algorithm)
-            .finish_non_exhaustive()
+        f.debug_struct("Checksummer").field("algorithm", &self.algorithm).finish_non_exhaustive()
     }
 }
 
@@ -233,28 +224,17 @@ mod tests {
     fn names_round_trip_case_insensitively() {
         for alg in ChecksumAlgorithm::ALL {
             assert_eq!(ChecksumAlgorithm::from_sdk_name(alg.sdk_name()), Some(alg));
-            assert_eq!(
-                ChecksumAlgorithm::from_sdk_name(&alg.sdk_name().to_lowercase()),
-                Some(alg)
-            );
+            assert_eq!(ChecksumAlgorithm::from_sdk_name(&alg.sdk_name().to_lowercase()), Some(alg));
             assert_eq!(ChecksumAlgorithm::from_header_name(alg.header_name()), Some(alg));
+            assert_eq!(ChecksumAlgorithm::from_header_name(&alg.header_name().to_uppercase()), Some(alg));
             assert_eq!(
-                ChecksumAlgorithm::from_header_name(&alg.header_name().to_uppercase()),
-                Some(alg)
-            );
-            assert_eq!(
-                alg.decode_value(&BASE64.encode(vec![0; alg.digest_len()]))
-                    .map(|v| v.len()),
+                alg.decode_value(&BASE64.encode(vec![0; alg.digest_len()])).map(|v| v.len()),
                 Some(alg.digest_len())
             );
             assert_eq!(alg.decode_value(&BASE64.encode(vec![0; alg.digest_len() + 1])), None);
         }
         assert_eq!(ChecksumAlgorithm::from_sdk_name("MD5"), None);
         assert_eq!(ChecksumAlgorithm::from_header_name("x-amz-checksum-type"), None);
-        assert_eq!(
-            ChecksumAlgorithm::Crc32.decode_value("DUoRhQ"),
-            None,
-            "padding is required"
-        );
+        assert_eq!(ChecksumAlgorithm::Crc32.decode_value("DUoRhQ"), None, "padding is required");
     }
 }

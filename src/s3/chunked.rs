@@ -174,10 +174,7 @@ fn malformed(detail: &str) -> S3Error {
 }
 
 fn wrong_length() -> S3Error {
-    s3_err!(
-        IncompleteBody,
-        "You did not provide the number of bytes specified by the Content-Length HTTP header"
-    )
+    s3_err!(IncompleteBody, "You did not provide the number of bytes specified by the Content-Length HTTP header")
 }
 
 /// Parses `size[;name[=value]]*`; returns the size and the `chunk-signature`, if any.
@@ -187,9 +184,7 @@ fn parse_chunk_header(line: &[u8]) -> S3Result<(u64, Option<[u8; 32]>)> {
     if size.is_empty() || size.len() > 16 || !size.iter().all(u8::is_ascii_hexdigit) {
         return Err(malformed("bad chunk size"));
     }
-    let size = std::str::from_utf8(size)
-        .ok()
-        .and_then(|s| u64::from_str_radix(s, 16).ok());
+    let size = std::str::from_utf8(size).ok().and_then(|s| u64::from_str_radix(s, 16).ok());
     let size = size.ok_or_else(|| malformed("bad chunk size"))?;
     let mut signature = None;
     for ext in parts {
@@ -246,10 +241,7 @@ impl<S> ChunkedStream<S> {
         if let Some(chain) = &mut self.chain {
             chain.begin_chunk(signature.ok_or_else(|| malformed("missing chunk-signature"))?);
             if size > MAX_SIGNED_CHUNK {
-                return Err(s3_err!(
-                    InvalidRequest,
-                    "Signed chunks larger than 16 MiB are not supported"
-                ));
+                return Err(s3_err!(InvalidRequest, "Signed chunks larger than 16 MiB are not supported"));
             }
         }
         if self.decoded_length.is_some_and(|total| size > total - self.decoded) {
@@ -301,9 +293,7 @@ impl<S> ChunkedStream<S> {
 
     fn step_trailer(&mut self) -> S3Result<bool> {
         let room = self.trailers.room();
-        let Some(line) = self.take_line(room, || {
-            s3_err!(InvalidRequest, "The trailer block is larger than 16 KiB")
-        })?
+        let Some(line) = self.take_line(room, || s3_err!(InvalidRequest, "The trailer block is larger than 16 KiB"))?
         else {
             return Ok(false);
         };

@@ -88,12 +88,7 @@ pub struct S3Error {
 
 impl S3Error {
     pub fn new(code: S3ErrorCode, message: impl Into<String>) -> S3Error {
-        S3Error {
-            code,
-            message: message.into(),
-            resource: None,
-            headers: Vec::new(),
-        }
+        S3Error { code, message: message.into(), resource: None, headers: Vec::new() }
     }
 
     pub fn with_resource(mut self, resource: impl Into<String>) -> S3Error {
@@ -108,17 +103,11 @@ impl S3Error {
 
     /// `501 NotImplemented` naming the operation.
     pub fn not_implemented(operation: &str) -> S3Error {
-        S3Error::new(
-            S3ErrorCode::NotImplemented,
-            format!("{operation} is not implemented by lakegate"),
-        )
+        S3Error::new(S3ErrorCode::NotImplemented, format!("{operation} is not implemented by lakegate"))
     }
 
     pub fn internal(err: impl std::fmt::Display) -> S3Error {
-        S3Error::new(
-            S3ErrorCode::InternalError,
-            format!("We encountered an internal error: {err}"),
-        )
+        S3Error::new(S3ErrorCode::InternalError, format!("We encountered an internal error: {err}"))
     }
 
     pub fn status(&self) -> StatusCode {
@@ -161,11 +150,7 @@ pub fn error_xml(err: &S3Error, request_id: &str) -> String {
 
 /// The response for `err`: the only place S3 errors are rendered. HEAD answers carry no body.
 pub fn error_response(err: &S3Error, request_id: &str, is_head: bool) -> Response<Body> {
-    let body = if is_head {
-        empty()
-    } else {
-        full(error_xml(err, request_id))
-    };
+    let body = if is_head { empty() } else { full(error_xml(err, request_id)) };
     let mut resp = Response::new(body);
     *resp.status_mut() = err.status();
     let h = resp.headers_mut();

@@ -53,11 +53,7 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>) -> Response<Body> 
             } else {
                 tracing::debug!(request_id = %id, code = err.code.as_str(), message = %err.message, "S3 request refused");
             }
-            let err = if err.resource.is_none() {
-                err.with_resource(parts.uri.path())
-            } else {
-                err
-            };
+            let err = if err.resource.is_none() { err.with_resource(parts.uri.path()) } else { err };
             error_response(&err, &id, is_head)
         }
     };
@@ -85,11 +81,7 @@ fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let dec = |s: &str| {
-                percent_decode_str(&s.replace('+', " "))
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
+            let dec = |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
             (dec(k), dec(v))
         })
         .collect()
@@ -113,19 +105,9 @@ async fn serve(
         virtual_bucket: addressed.bucket.as_deref().filter(|_| addressed.virtual_host),
     };
     let verified = sigv4::verify_with(parts, gw.keys.as_ref(), SystemTime::now(), opts)?;
-    let endpoint = route(
-        &parts.method,
-        &addressed,
-        &query_pairs(parts.uri.query()),
-        &parts.headers,
-    )?;
+    let endpoint = route(&parts.method, &addressed, &query_pairs(parts.uri.query()), &parts.headers)?;
     tracing::debug!(request_id, operation = endpoint.name(), access_key = %verified.access_key_id, "S3 operation");
-    let ctx = Ctx {
-        gw,
-        parts,
-        verified: &verified,
-        request_id,
-    };
+    let ctx = Ctx { gw, parts, verified: &verified, request_id };
     ops::dispatch(&ctx, endpoint, body).await
 }
 

@@ -31,10 +31,7 @@ where
 {
     let bytes = Limited::new(body, MAX_XML_BODY).collect().await.map_err(|e| {
         if e.is::<http_body_util::LengthLimitError>() {
-            s3_err!(
-                MaxMessageLengthExceeded,
-                "Your request was too big (limit {MAX_XML_BODY} bytes)."
-            )
+            s3_err!(MaxMessageLengthExceeded, "Your request was too big (limit {MAX_XML_BODY} bytes).")
         } else {
             s3_err!(IncompleteBody, "reading the request body: {e}")
         }
@@ -49,10 +46,7 @@ pub fn parse_xml<T: for<'de> serde::Deserialize<'de>>(bytes: &[u8]) -> S3Result<
 }
 
 fn malformed() -> crate::s3::S3Error {
-    s3_err!(
-        MalformedXML,
-        "The XML you provided was not well-formed or did not validate against our published schema."
-    )
+    s3_err!(MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema.")
 }
 
 /// `ListAllMyBucketsResult`.
@@ -105,15 +99,9 @@ mod tests {
     fn list_buckets_xml_is_exact() {
         let v = ListAllMyBucketsResult {
             xmlns: XMLNS,
-            owner: Owner {
-                id: "lakegate".into(),
-                display_name: "lakegate".into(),
-            },
+            owner: Owner { id: "lakegate".into(), display_name: "lakegate".into() },
             buckets: Buckets {
-                bucket: vec![BucketEntry {
-                    name: "demo".into(),
-                    creation_date: "2013-05-24T00:00:00.000Z".into(),
-                }],
+                bucket: vec![BucketEntry { name: "demo".into(), creation_date: "2013-05-24T00:00:00.000Z".into() }],
             },
         };
         assert_eq!(
@@ -122,33 +110,20 @@ mod tests {
              <Owner><ID>lakegate</ID><DisplayName>lakegate</DisplayName></Owner><Buckets><Bucket><Name>demo</Name>\
              <CreationDate>2013-05-24T00:00:00.000Z</CreationDate></Bucket></Buckets></ListAllMyBucketsResult>"
         );
-        let empty = ListAllMyBucketsResult {
-            buckets: Buckets { bucket: vec![] },
-            ..v
-        };
+        let empty = ListAllMyBucketsResult { buckets: Buckets { bucket: vec![] }, ..v };
         assert!(to_xml("ListAllMyBucketsResult", &empty).unwrap().contains("<Buckets/>"));
     }
 
     #[test]
     fn location_constraint() {
-        let us = LocationConstraint {
-            xmlns: XMLNS,
-            region: String::new(),
-        };
+        let us = LocationConstraint { xmlns: XMLNS, region: String::new() };
         assert!(
             to_xml("LocationConstraint", &us)
                 .unwrap()
                 .ends_with("<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>")
         );
-        let eu = LocationConstraint {
-            xmlns: XMLNS,
-            region: "eu-west-1".into(),
-        };
-        assert!(
-            to_xml("LocationConstraint", &eu)
-                .unwrap()
-                .ends_with(">eu-west-1</LocationConstraint>")
-        );
+        let eu = LocationConstraint { xmlns: XMLNS, region: "eu-west-1".into() };
+        assert!(to_xml("LocationConstraint", &eu).unwrap().ends_with(">eu-west-1</LocationConstraint>"));
     }
 
     #[tokio::test]

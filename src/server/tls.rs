@@ -22,20 +22,12 @@ pub enum TlsError {
 pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .and_then(|it| it.collect::<Result<_, _>>())
-        .map_err(|e| TlsError::Certificates {
-            path: cert.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| TlsError::Certificates { path: cert.display().to_string(), reason: e.to_string() })?;
     if certs.is_empty() {
-        return Err(TlsError::Certificates {
-            path: cert.display().to_string(),
-            reason: "no certificate found".into(),
-        });
+        return Err(TlsError::Certificates { path: cert.display().to_string(), reason: "no certificate found".into() });
     }
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::Key {
-        path: key.display().to_string(),
-        reason: e.to_string(),
-    })?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| TlsError::Key { path: key.display().to_string(), reason: e.to_string() })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
@@ -59,9 +51,6 @@ mod tests {
         acceptor(&c, &k).unwrap();
         std::fs::write(&k, "not a key").unwrap();
         assert!(matches!(acceptor(&c, &k), Err(TlsError::Key { .. })));
-        assert!(matches!(
-            acceptor(&dir.path().join("missing"), &k),
-            Err(TlsError::Certificates { .. })
-        ));
+        assert!(matches!(acceptor(&dir.path().join("missing"), &k), Err(TlsError::Certificates { .. })));
     }
 }

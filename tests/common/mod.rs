@@ -34,10 +34,8 @@ impl Server {
         let running = Embedded::start(&cfg).await.expect("embedded server starts");
         let (stop, stopped) = oneshot::channel::<()>();
         let api_endpoint = running.api_endpoint();
-        let (access_key_id, secret_access_key) = (
-            running.admin.access_key_id.clone(),
-            running.admin.secret_access_key.clone(),
-        );
+        let (access_key_id, secret_access_key) =
+            (running.admin.access_key_id.clone(), running.admin.secret_access_key.clone());
         let task = tokio::spawn(running.serve(async move {
             let _ = stopped.await;
         }));
@@ -101,10 +99,7 @@ pub async fn raw(
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let resp = client
-        .request(req.body(Full::new(Bytes::from(body))).unwrap())
-        .await
-        .unwrap();
+    let resp = client.request(req.body(Full::new(Bytes::from(body))).unwrap()).await.unwrap();
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();

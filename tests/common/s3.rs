@@ -54,9 +54,7 @@ impl Stack {
             region: "us-east-1".into(),
             allow_sigv2: true,
         };
-        let gw = GatewayServer::bind(&args, Arc::new(keys), lakefs.client())
-            .await
-            .unwrap();
+        let gw = GatewayServer::bind(&args, Arc::new(keys), lakefs.client()).await.unwrap();
         let s3_addr = gw.addr;
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(gw.serve(async move {
@@ -103,12 +101,7 @@ pub struct Req<'a> {
 
 impl<'a> Req<'a> {
     pub fn new(method: &'a str, path_and_query: &'a str) -> Req<'a> {
-        Req {
-            method,
-            path_and_query,
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
+        Req { method, path_and_query, headers: Vec::new(), body: Vec::new() }
     }
 
     pub fn header(mut self, k: &str, v: &str) -> Self {
@@ -154,19 +147,11 @@ pub fn sign_request(
         .build()
         .unwrap()
         .into();
-    let body = if presign.is_some() {
-        SignableBody::UnsignedPayload
-    } else {
-        SignableBody::Precomputed(payload_hash.into())
-    };
+    let body =
+        if presign.is_some() { SignableBody::UnsignedPayload } else { SignableBody::Precomputed(payload_hash.into()) };
     let url = format!("http://{host}{}", req.path_and_query);
-    let signable = SignableRequest::new(
-        req.method,
-        url,
-        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        body,
-    )
-    .unwrap();
+    let signable =
+        SignableRequest::new(req.method, url, headers.iter().map(|(k, v)| (k.as_str(), v.as_str())), body).unwrap();
     let (instructions, _) = sign(signable, &params).unwrap().into_parts();
     let (extra_headers, params) = instructions.into_parts();
     for h in extra_headers {
@@ -176,10 +161,7 @@ pub fn sign_request(
     for (i, (k, v)) in params.iter().enumerate() {
         let sep = if i == 0 && !path.contains('?') { '?' } else { '&' };
         path.push(sep);
-        path.push_str(&format!(
-            "{k}={}",
-            percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
-        ));
+        path.push_str(&format!("{k}={}", percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)));
     }
     (path, headers)
 }
@@ -200,11 +182,7 @@ impl Answer {
     /// `<Code>` of an S3 error body.
     pub fn code(&self) -> String {
         let t = self.text();
-        t.split("<Code>")
-            .nth(1)
-            .and_then(|r| r.split("</Code>").next())
-            .unwrap_or("")
-            .to_string()
+        t.split("<Code>").nth(1).and_then(|r| r.split("</Code>").next()).unwrap_or("").to_string()
     }
 }
 
@@ -298,10 +276,7 @@ pub fn chunked_body(data: &[u8], c: &Chunking<'_>) -> Vec<u8> {
     for chunk in chunks {
         match &c.signer {
             Some((key, date, scope, _)) => {
-                let sts = format!(
-                    "AWS4-HMAC-SHA256-PAYLOAD\n{date}\n{scope}\n{prev}\n{EMPTY_SHA}\n{}",
-                    sha_hex(chunk)
-                );
+                let sts = format!("AWS4-HMAC-SHA256-PAYLOAD\n{date}\n{scope}\n{prev}\n{EMPTY_SHA}\n{}", sha_hex(chunk));
                 prev = hmac_hex(key, &sts);
                 out.extend_from_slice(format!("{:x};chunk-signature={prev}\r\n", chunk.len()).as_bytes());
             }
@@ -316,10 +291,7 @@ pub fn chunked_body(data: &[u8], c: &Chunking<'_>) -> Vec<u8> {
         let line = format!("{name}:{value}\n");
         out.extend_from_slice(format!("{name}:{value}\r\n").as_bytes());
         if let Some((key, date, scope, _)) = &c.signer {
-            let sts = format!(
-                "AWS4-HMAC-SHA256-TRAILER\n{date}\n{scope}\n{prev}\n{}",
-                sha_hex(line.as_bytes())
-            );
+            let sts = format!("AWS4-HMAC-SHA256-TRAILER\n{date}\n{scope}\n{prev}\n{}", sha_hex(line.as_bytes()));
             out.extend_from_slice(format!("x-amz-trailer-signature:{}\r\n", hmac_hex(key, &sts)).as_bytes());
         }
         out.extend_from_slice(b"\r\n");
@@ -346,47 +318,18 @@ pub async fn put_chunked(
         req = req.header(k, v);
     }
     let now = SystemTime::now();
-    let (path, headers) = sign_request(
-        &req,
-        &stack.host(),
-        &stack.access_key_id,
-        &stack.secret_access_key,
-        now,
-        mode,
-        None,
-    );
+    let (path, headers) =
+        sign_request(&req, &stack.host(), &stack.access_key_id, &stack.secret_access_key, now, mode, None);
     let signer = mode.starts_with("STREAMING-AWS4-HMAC-SHA256").then(|| {
-        let auth = headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-            .unwrap()
-            .1
-            .clone();
+        let auth = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("authorization")).unwrap().1.clone();
         let seed = auth.rsplit("Signature=").next().unwrap().to_string();
-        let date = headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("x-amz-date"))
-            .unwrap()
-            .1
-            .clone();
+        let date = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("x-amz-date")).unwrap().1.clone();
         let key = aws_sigv4::sign::v4::generate_signing_key(&stack.secret_access_key, now, "us-east-1", "s3")
             .as_ref()
             .to_vec();
-        (
-            key,
-            date.clone(),
-            format!("{}/us-east-1/s3/aws4_request", &date[..8]),
-            seed,
-        )
+        (key, date.clone(), format!("{}/us-east-1/s3/aws4_request", &date[..8]), seed)
     });
-    let body = chunked_body(
-        data,
-        &Chunking {
-            chunk_size: 64 * 1024,
-            signer,
-            trailer,
-        },
-    );
+    let body = chunked_body(data, &Chunking { chunk_size: 64 * 1024, signer, trailer });
     let mut headers = headers;
     headers.push(("content-length".into(), body.len().to_string()));
     send(stack, &path, "PUT", &headers, body).await
@@ -422,28 +365,16 @@ pub async fn send_h2(
         .connect(rustls_pki_types::ServerName::try_from("localhost").unwrap(), tcp)
         .await
         .unwrap();
-    assert_eq!(
-        tls.get_ref().1.alpn_protocol(),
-        Some(&b"h2"[..]),
-        "server must offer h2 by ALPN"
-    );
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]), "server must offer h2 by ALPN");
     let (mut sender, conn) =
-        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), TokioIo::new(tls))
-            .await
-            .unwrap();
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), TokioIo::new(tls)).await.unwrap();
     tokio::spawn(conn);
     let uri = format!("https://{}{path_and_query}", stack.host());
-    let mut b = http::Request::builder()
-        .method(method)
-        .uri(uri)
-        .version(http::Version::HTTP_2);
+    let mut b = http::Request::builder().method(method).uri(uri).version(http::Version::HTTP_2);
     for (k, v) in headers.iter().filter(|(k, _)| !k.eq_ignore_ascii_case("host")) {
         b = b.header(k.as_str(), v.as_str());
     }
-    let resp = sender
-        .send_request(b.body(Full::new(Bytes::from(body))).unwrap())
-        .await
-        .unwrap();
+    let resp = sender.send_request(b.body(Full::new(Bytes::from(body))).unwrap()).await.unwrap();
     let version = resp.version();
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();

@@ -17,47 +17,27 @@ use std::time::SystemTime;
 pub async fn handle(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     let method = req.method().clone();
     if !matches!(method, Method::GET | Method::HEAD | Method::PUT) {
-        return Err(ApiError::NotImplemented(format!(
-            "{method} is not supported on blob URLs"
-        )));
+        return Err(ApiError::NotImplemented(format!("{method} is not supported on blob URLs")));
     }
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     let raw_path = req.uri().path();
     let query = req.uri().query().unwrap_or("");
     s.presigner
         .verify(method.as_str(), host, raw_path, query, SystemTime::now())
         .map_err(|e| ApiError::Forbidden(e.to_string()))?;
     let rel = raw_path.strip_prefix("/blob/").unwrap_or("");
-    let rel = percent_decode_str(rel)
-        .decode_utf8()
-        .map_err(|_| ApiError::bad_request("invalid blob path"))?;
+    let rel = percent_decode_str(rel).decode_utf8().map_err(|_| ApiError::bad_request("invalid blob path"))?;
     let file = s.blobs.path_of_relative(&rel)?;
-    if method == Method::PUT {
-        put(s, req, &file).await
-    } else {
-        get(s, req, &file, method == Method::GET).await
-    }
+    if method == Method::PUT { put(s, req, &file).await } else { get(s, req, &file, method == Method::GET).await }
 }
 
 async fn put(s: &Arc<Embedded>, req: Request<Incoming>, file: &std::path::Path) -> ApiResult<Response<Body>> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_PUT_SIZE) {
-        return Err(ApiError::PayloadTooLarge(
-            "Your proposed upload exceeds the maximum allowed size".into(),
-        ));
+        return Err(ApiError::PayloadTooLarge("Your proposed upload exceeds the maximum allowed size".into()));
     }
-    let written = s
-        .blobs
-        .write(file, BodyDataStream::new(req.into_body()), MAX_PUT_SIZE)
-        .await?;
+    let written = s.blobs.write(file, BodyDataStream::new(req.into_body()), MAX_PUT_SIZE).await?;
     let mut resp = status_response(StatusCode::OK);
     let etag = HeaderValue::from_str(&format!("\"{}\"", written.md5_hex)).map_err(ApiError::internal)?;
     resp.headers_mut().insert(header::ETAG, etag);
@@ -77,10 +57,7 @@ async fn get(
     let mut resp = status_response(StatusCode::OK);
     let h = resp.headers_mut();
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/octet-stream"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
     if let Some(t) = modified {
         let v = HeaderValue::from_str(&httpdate::fmt_http_date(t)).map_err(ApiError::internal)?;
         h.insert(header::LAST_MODIFIED, v);
@@ -94,8 +71,7 @@ async fn get(
         }
         None => (0, len),
     };
-    resp.headers_mut()
-        .insert(header::CONTENT_LENGTH, HeaderValue::from(count));
+    resp.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(count));
     if with_body {
         *resp.body_mut() = file_body(f, start, count).await?;
     }
@@ -114,18 +90,13 @@ pub fn error_response(err: &ApiError) -> Response<Body> {
         ApiError::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, "NotImplemented"),
         _ => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError"),
     };
-    let message = err
-        .to_string()
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
+    let message = err.to_string().replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>"
     );
     let mut resp = Response::new(full(body));
     *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
     if let ApiError::RangeNotSatisfiable(m) = err
         && let Ok(v) = HeaderValue::from_str(m)
     {

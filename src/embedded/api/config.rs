@@ -60,31 +60,17 @@ pub fn get_version() -> ApiResult<Response<Body>> {
 }
 
 pub fn get_auth_capabilities() -> ApiResult<Response<Body>> {
-    json_response(
-        StatusCode::OK,
-        &serde_json::json!({"invite_user": false, "forgot_password": false}),
-    )
+    json_response(StatusCode::OK, &serde_json::json!({"invite_user": false, "forgot_password": false}))
 }
 
 pub async fn login(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     let info: LoginInformation = read_json(req.into_body()).await?;
-    let user = s
-        .db(move |m| check_key_pair(m, &info.access_key_id, &info.secret_access_key))
-        .await?;
+    let user = s.db(move |m| check_key_pair(m, &info.access_key_id, &info.secret_access_key)).await?;
     let now = now_unix();
     let exp = now + LOGIN_DURATION_SECS;
     let token = issue_token(&s.jwt_key, &user, now, exp);
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; Expires={}; HttpOnly; SameSite=Lax",
-        http_date(exp)
-    );
-    let mut resp = json_response(
-        StatusCode::OK,
-        &AuthenticationToken {
-            token,
-            token_expiration: Some(exp),
-        },
-    )?;
+    let cookie = format!("{SESSION_COOKIE}={token}; Path=/; Expires={}; HttpOnly; SameSite=Lax", http_date(exp));
+    let mut resp = json_response(StatusCode::OK, &AuthenticationToken { token, token_expiration: Some(exp) })?;
     let value = HeaderValue::from_str(&cookie).map_err(ApiError::internal)?;
     resp.headers_mut().insert(http::header::SET_COOKIE, value);
     Ok(resp)

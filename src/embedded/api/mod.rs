@@ -149,22 +149,14 @@ impl Route {
 pub async fn handle(state: Arc<Embedded>, req: Request<Incoming>) -> Response<Body> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let result = if path.starts_with("/blob/") {
-        blob::handle(&state, req).await
-    } else {
-        api(&state, req).await
-    };
+    let result = if path.starts_with("/blob/") { blob::handle(&state, req).await } else { api(&state, req).await };
     match result {
         Ok(resp) => resp,
         Err(err) => {
             if err.status() == http::StatusCode::INTERNAL_SERVER_ERROR {
                 tracing::error!(%method, %path, %err, "embedded lakeFS request failed");
             }
-            if path.starts_with("/blob/") {
-                blob::error_response(&err)
-            } else {
-                error_response(&err)
-            }
+            if path.starts_with("/blob/") { blob::error_response(&err) } else { error_response(&err) }
         }
     }
 }
@@ -177,9 +169,7 @@ async fn api(state: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Respons
             let headers = req.headers().clone();
             let now = super::catalog::now_unix();
             let key = state.jwt_key.clone();
-            state
-                .db(move |meta| super::auth::authenticate(meta, &key, &headers, now))
-                .await?
+            state.db(move |meta| super::auth::authenticate(meta, &key, &headers, now)).await?
         }
     };
     let Some(route) = route else {
@@ -299,11 +289,7 @@ fn is_lakefs_path(path: &str) -> bool {
     let segs: Vec<&str> = rest.split('/').collect();
     LAKEFS_PATHS.iter().any(|t| {
         let tsegs: Vec<&str> = t.split('/').collect();
-        tsegs.len() == segs.len()
-            && tsegs
-                .iter()
-                .zip(&segs)
-                .all(|(t, s)| (*t == "{}" && !s.is_empty()) || t == s)
+        tsegs.len() == segs.len() && tsegs.iter().zip(&segs).all(|(t, s)| (*t == "{}" && !s.is_empty()) || t == s)
     })
 }
 
@@ -365,18 +351,13 @@ mod tests {
             p("POST", "/api/v1/repositories/r/branches/main/objects/delete"),
             Some(Route::DeleteObjects("r".into(), "main".into()))
         );
-        assert_eq!(
-            p("GET", "/api/v1/repositories/r/commits/abc"),
-            Some(Route::GetCommit("r".into(), "abc".into()))
-        );
+        assert_eq!(p("GET", "/api/v1/repositories/r/commits/abc"), Some(Route::GetCommit("r".into(), "abc".into())));
         assert_eq!(p("PATCH", "/api/v1/repositories/r"), None);
         assert_eq!(p("GET", "/api/v2/repositories"), None);
         assert_eq!(p("GET", "/api/v1/repositories/%FF"), None);
         assert!(Route::Login.is_public());
         assert!(is_lakefs_path("/api/v1/repositories/r/refs/a/merge/b"));
-        assert!(is_lakefs_path(
-            "/api/v1/repositories/r/branches/b/staging/pmpu/u/parts/1/copy"
-        ));
+        assert!(is_lakefs_path("/api/v1/repositories/r/branches/b/staging/pmpu/u/parts/1/copy"));
         assert!(!is_lakefs_path("/api/v1/repositories/r/nothing"));
         assert!(!is_lakefs_path("/api/v1/repositories//tags"));
         assert!(!is_lakefs_path("/no/such/route"));

@@ -36,11 +36,7 @@ pub fn write_condition(headers: &HeaderMap) -> ApiResult<WriteCondition> {
     if headers.contains_key(header::IF_MATCH) || inm.is_some_and(|v| v.as_bytes() != b"*") {
         return Err(ApiError::NotImplemented("only If-None-Match: * is supported".into()));
     }
-    Ok(if inm.is_some() {
-        WriteCondition::IfAbsent
-    } else {
-        WriteCondition::None
-    })
+    Ok(if inm.is_some() { WriteCondition::IfAbsent } else { WriteCondition::None })
 }
 
 /// `ObjectStats` of an entry; `presigned` replaces the address with a GET URL.
@@ -63,11 +59,7 @@ pub fn stats(path: String, e: Entry, with_metadata: bool, presigned: Option<(Str
 }
 
 fn presigned_get(s: &Embedded, e: &Entry, presign: bool) -> ApiResult<Option<(String, i64)>> {
-    if presign {
-        s.presign_address("GET", &e.physical_address).map(Some)
-    } else {
-        Ok(None)
-    }
+    if presign { s.presign_address("GET", &e.physical_address).map(Some) } else { Ok(None) }
 }
 
 pub async fn stat_object(
@@ -104,12 +96,7 @@ pub async fn list_objects(
             m.list_entries(
                 &repo,
                 &reference,
-                &ListQuery {
-                    prefix: &prefix,
-                    after: &after,
-                    delimiter: &delimiter,
-                    amount,
-                },
+                &ListQuery { prefix: &prefix, after: &after, delimiter: &delimiter, amount },
             )
         })
         .await?;
@@ -134,13 +121,7 @@ pub async fn list_objects(
             },
         });
     }
-    json_response(
-        StatusCode::OK,
-        &ObjectStatsList {
-            pagination: page,
-            results,
-        },
-    )
+    json_response(StatusCode::OK, &ObjectStatsList { pagination: page, results })
 }
 
 fn header_value(v: &str) -> ApiResult<HeaderValue> {
@@ -172,34 +153,23 @@ pub async fn get_object(
     h.insert(header::LAST_MODIFIED, header_value(&http_date(entry.mtime))?);
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(header::CONTENT_TYPE, header_value(&entry.content_type)?);
-    if with_body
-        && req
-            .headers()
-            .get(header::IF_NONE_MATCH)
-            .is_some_and(|v| v.as_bytes() == etag.as_bytes())
-    {
+    if with_body && req.headers().get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes()) {
         *resp.status_mut() = StatusCode::NOT_MODIFIED;
         return Ok(resp);
     }
-    let (file, len) = s
-        .blobs
-        .open_read(&s.blobs.path_of(&entry.physical_address)?)
-        .await
-        .map_err(data_gone)?;
+    let (file, len) = s.blobs.open_read(&s.blobs.path_of(&entry.physical_address)?).await.map_err(data_gone)?;
     let range_header = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
     let range = parse_range(range_header, len)
         .map_err(|_| ApiError::RangeNotSatisfiable("requested range not satisfiable".into()))?;
     let (start, count) = match range {
         Some(r) => {
             *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
-            resp.headers_mut()
-                .insert(header::CONTENT_RANGE, header_value(&r.content_range(len))?);
+            resp.headers_mut().insert(header::CONTENT_RANGE, header_value(&r.content_range(len))?);
             (r.start, r.len())
         }
         None => (0, len),
     };
-    resp.headers_mut()
-        .insert(header::CONTENT_LENGTH, HeaderValue::from(count));
+    resp.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(count));
     if with_body {
         *resp.body_mut() = file_body(file, start, count).await?;
     }
@@ -214,10 +184,7 @@ fn user_metadata(headers: &HeaderMap) -> BTreeMap<String, String> {
     headers
         .iter()
         .filter_map(|(k, v)| {
-            Some((
-                k.as_str().strip_prefix(META_HEADER_PREFIX)?.to_string(),
-                v.to_str().ok()?.to_string(),
-            ))
+            Some((k.as_str().strip_prefix(META_HEADER_PREFIX)?.to_string(), v.to_str().ok()?.to_string()))
         })
         .collect()
 }
@@ -234,61 +201,33 @@ pub async fn upload_object(
     let force = q.bool("force", false)?;
     let cond = write_condition(req.headers())?;
     let (r, b) = (repo.clone(), branch.clone());
-    let repository = s
-        .db(move |m| m.get_branch(&r, &b).and_then(|_| m.get_repository(&r)))
-        .await?;
-    let address = format!(
-        "{}/data/{}",
-        repository.storage_namespace.trim_end_matches('/'),
-        new_object_id()
-    );
+    let repository = s.db(move |m| m.get_branch(&r, &b).and_then(|_| m.get_repository(&r))).await?;
+    let address = format!("{}/data/{}", repository.storage_namespace.trim_end_matches('/'), new_object_id());
     let dest = s.blobs.path_of(&address)?;
     let metadata = user_metadata(req.headers());
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let (written, content_type) = if content_type.starts_with("multipart/form-data") {
         let boundary = multer::parse_boundary(&content_type).map_err(|e| ApiError::bad_request(e.to_string()))?;
         let mut form = multer::Multipart::new(BodyDataStream::new(req.into_body()), boundary);
         loop {
-            let field = form
-                .next_field()
-                .await
-                .map_err(|e| ApiError::bad_request(format!("multipart body: {e}")))?;
+            let field = form.next_field().await.map_err(|e| ApiError::bad_request(format!("multipart body: {e}")))?;
             let Some(field) = field else {
                 return Err(ApiError::bad_request("multipart body has no \"content\" part"));
             };
             if field.name() == Some("content") {
                 let ct = field.content_type().map(|m| m.to_string()).unwrap_or_default();
-                break (
-                    s.blobs
-                        .write(&dest, field.map_err(|e| e.to_string()), MAX_PUT_SIZE)
-                        .await?,
-                    ct,
-                );
+                break (s.blobs.write(&dest, field.map_err(|e| e.to_string()), MAX_PUT_SIZE).await?, ct);
             }
         }
     } else {
-        (
-            s.blobs
-                .write(&dest, BodyDataStream::new(req.into_body()), MAX_PUT_SIZE)
-                .await?,
-            content_type,
-        )
+        (s.blobs.write(&dest, BodyDataStream::new(req.into_body()), MAX_PUT_SIZE).await?, content_type)
     };
     let entry = Entry {
         physical_address: address,
         checksum: written.md5_hex,
         size_bytes: written.size as i64,
         mtime: now_unix(),
-        content_type: if content_type.is_empty() {
-            "application/octet-stream".into()
-        } else {
-            content_type
-        },
+        content_type: if content_type.is_empty() { "application/octet-stream".into() } else { content_type },
         metadata,
     };
     stage_and_respond(s, repo, branch, path, entry, cond, force, dest).await
@@ -339,15 +278,9 @@ pub async fn delete_objects(
     let force = q.bool("force", false)?;
     let body: PathList = read_json(req.into_body()).await?;
     if body.paths.len() > MAX_DELETE_OBJECTS {
-        return Err(ApiError::bad_request(format!(
-            "too many paths: at most {MAX_DELETE_OBJECTS} per request"
-        )));
+        return Err(ApiError::bad_request(format!("too many paths: at most {MAX_DELETE_OBJECTS} per request")));
     }
-    let paths: Vec<String> = body
-        .paths
-        .into_iter()
-        .filter(|p| !p.is_empty() && !p.contains('\0'))
-        .collect();
+    let paths: Vec<String> = body.paths.into_iter().filter(|p| !p.is_empty() && !p.contains('\0')).collect();
     s.db(move |m| m.delete_entries(&repo, &branch, &paths, force)).await?;
     json_response(StatusCode::OK, &ObjectErrorList { errors: vec![] })
 }
@@ -367,11 +300,7 @@ pub async fn copy_object(
     if body.src_path.is_empty() || body.src_path.contains('\0') {
         return Err(ApiError::bad_request("src_path: invalid value"));
     }
-    let src_ref = body
-        .src_ref
-        .clone()
-        .filter(|r| !r.is_empty())
-        .unwrap_or_else(|| branch.clone());
+    let src_ref = body.src_ref.clone().filter(|r| !r.is_empty()).unwrap_or_else(|| branch.clone());
     let (r, b, sp) = (repo.clone(), branch.clone(), body.src_path.clone());
     let (repository, src) = s
         .db(move |m| {
@@ -379,30 +308,9 @@ pub async fn copy_object(
             m.stat_entry(&r, &src_ref, &sp)
         })
         .await?;
-    let address = format!(
-        "{}/data/{}",
-        repository.storage_namespace.trim_end_matches('/'),
-        new_object_id()
-    );
+    let address = format!("{}/data/{}", repository.storage_namespace.trim_end_matches('/'), new_object_id());
     let dest = s.blobs.path_of(&address)?;
-    s.blobs
-        .copy(&s.blobs.path_of(&src.physical_address)?, &dest)
-        .await
-        .map_err(data_gone)?;
-    let entry = Entry {
-        physical_address: address,
-        mtime: now_unix(),
-        ..src
-    };
-    stage_and_respond(
-        s,
-        repo,
-        branch,
-        dest_path,
-        entry,
-        WriteCondition::None,
-        body.force.unwrap_or(false),
-        dest,
-    )
-    .await
+    s.blobs.copy(&s.blobs.path_of(&src.physical_address)?, &dest).await.map_err(data_gone)?;
+    let entry = Entry { physical_address: address, mtime: now_unix(), ..src };
+    stage_and_respond(s, repo, branch, dest_path, entry, WriteCondition::None, body.force.unwrap_or(false), dest).await
 }

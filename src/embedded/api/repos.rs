@@ -21,11 +21,7 @@ pub const MAX_PER_PAGE: u64 = 1000;
 pub fn pagination(count: usize, has_more: bool, last: Option<&str>) -> Pagination {
     Pagination {
         has_more,
-        next_offset: if has_more {
-            last.unwrap_or_default().to_string()
-        } else {
-            String::new()
-        },
+        next_offset: if has_more { last.unwrap_or_default().to_string() } else { String::new() },
         results: count as u64,
         max_per_page: MAX_PER_PAGE,
     }
@@ -51,17 +47,9 @@ pub async fn list_repositories(s: &Arc<Embedded>, req: Request<Incoming>) -> Api
         q.str_or_empty("search").to_string(),
     );
     let amount = clamp_amount(q.amount()?);
-    let (repos, more) = s
-        .db(move |m| m.list_repositories(&prefix, &after, &search, amount))
-        .await?;
+    let (repos, more) = s.db(move |m| m.list_repositories(&prefix, &after, &search, amount)).await?;
     let page = pagination(repos.len(), more, repos.last().map(|r| r.id.as_str()));
-    json_response(
-        StatusCode::OK,
-        &RepositoryList {
-            pagination: page,
-            results: repos,
-        },
-    )
+    json_response(StatusCode::OK, &RepositoryList { pagination: page, results: repos })
 }
 
 fn validate_namespace(ns: &str) -> ApiResult<()> {
@@ -85,31 +73,18 @@ pub async fn create_repository(s: &Arc<Embedded>, req: Request<Incoming>) -> Api
     refuse_params(&q, &["bare"])?;
     let body: RepositoryCreation = read_json(req.into_body()).await?;
     if !valid_repo_name(&body.name) {
-        return Err(ApiError::bad_request(format!(
-            "repository id: invalid value: {:?}",
-            body.name
-        )));
+        return Err(ApiError::bad_request(format!("repository id: invalid value: {:?}", body.name)));
     }
     validate_namespace(&body.storage_namespace)?;
-    let default_branch = body
-        .default_branch
-        .clone()
-        .filter(|b| !b.is_empty())
-        .unwrap_or_else(|| "main".into());
+    let default_branch = body.default_branch.clone().filter(|b| !b.is_empty()).unwrap_or_else(|| "main".into());
     if !valid_branch_name(&default_branch) {
-        return Err(ApiError::bad_request(format!(
-            "branch id: invalid value: {default_branch:?}"
-        )));
+        return Err(ApiError::bad_request(format!("branch id: invalid value: {default_branch:?}")));
     }
     if body.sample_data == Some(true) {
-        return Err(ApiError::NotImplemented(
-            "sample_data is not supported by the embedded server".into(),
-        ));
+        return Err(ApiError::NotImplemented("sample_data is not supported by the embedded server".into()));
     }
     if body.storage_id.as_deref().is_some_and(|id| !id.is_empty()) {
-        return Err(ApiError::bad_request(
-            "storage_id: the embedded server has a single blockstore",
-        ));
+        return Err(ApiError::bad_request("storage_id: the embedded server has a single blockstore"));
     }
     let repo = Repository {
         id: body.name,
@@ -136,34 +111,20 @@ pub async fn delete_repository(s: &Arc<Embedded>, repo: String, req: Request<Inc
 
 pub async fn list_branches(s: &Arc<Embedded>, repo: String, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     let q = Query::parse(req.uri().query());
-    let (prefix, after) = (
-        q.str_or_empty("prefix").to_string(),
-        q.str_or_empty("after").to_string(),
-    );
+    let (prefix, after) = (q.str_or_empty("prefix").to_string(), q.str_or_empty("after").to_string());
     let amount = clamp_amount(q.amount()?);
     let (refs, more) = s.db(move |m| m.list_branches(&repo, &prefix, &after, amount)).await?;
     let page = pagination(refs.len(), more, refs.last().map(|r| r.id.as_str()));
-    json_response(
-        StatusCode::OK,
-        &RefList {
-            pagination: page,
-            results: refs,
-        },
-    )
+    json_response(StatusCode::OK, &RefList { pagination: page, results: refs })
 }
 
 pub async fn create_branch(s: &Arc<Embedded>, repo: String, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     let body: BranchCreation = read_json(req.into_body()).await?;
     if !valid_branch_name(&body.name) {
-        return Err(ApiError::bad_request(format!(
-            "branch id: invalid value: {:?}",
-            body.name
-        )));
+        return Err(ApiError::bad_request(format!("branch id: invalid value: {:?}", body.name)));
     }
     if body.hidden == Some(true) {
-        return Err(ApiError::NotImplemented(
-            "hidden branches are not supported by the embedded server".into(),
-        ));
+        return Err(ApiError::NotImplemented("hidden branches are not supported by the embedded server".into()));
     }
     if body.source.is_empty() {
         return Err(ApiError::bad_request("source: required"));
@@ -171,8 +132,7 @@ pub async fn create_branch(s: &Arc<Embedded>, repo: String, req: Request<Incomin
     let commit_id = s.db(move |m| m.create_branch(&repo, &body.name, &body.source)).await?;
     let mut resp = Response::new(full(commit_id));
     *resp.status_mut() = StatusCode::CREATED;
-    resp.headers_mut()
-        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
     Ok(resp)
 }
 
@@ -211,19 +171,10 @@ pub async fn log_commits(
     req: Request<Incoming>,
 ) -> ApiResult<Response<Body>> {
     let q = Query::parse(req.uri().query());
-    refuse_params(
-        &q,
-        &["objects", "prefixes", "limit", "first_parent", "since", "stop_at"],
-    )?;
+    refuse_params(&q, &["objects", "prefixes", "limit", "first_parent", "since", "stop_at"])?;
     let after = q.str_or_empty("after").to_string();
     let amount = clamp_amount(q.amount()?);
     let (commits, more) = s.db(move |m| m.log_commits(&repo, &reference, &after, amount)).await?;
     let page = pagination(commits.len(), more, commits.last().map(|c| c.id.as_str()));
-    json_response(
-        StatusCode::OK,
-        &CommitList {
-            pagination: page,
-            results: commits,
-        },
-    )
+    json_response(StatusCode::OK, &CommitList { pagination: page, results: commits })
 }

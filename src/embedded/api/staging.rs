@@ -23,16 +23,9 @@ pub async fn get_physical_address(
     let path = object_path(&q, "path")?;
     let presign = q.bool("presign", false)?;
     let (r, b) = (repo.clone(), branch.clone());
-    let repository = s
-        .db(move |m| m.get_branch(&r, &b).and_then(|_| m.get_repository(&r)))
-        .await?;
-    let address = s
-        .addresses
-        .new_address(&repository.storage_namespace, &repo, &branch, &path);
-    let mut location = StagingLocation {
-        physical_address: Some(address.clone()),
-        ..Default::default()
-    };
+    let repository = s.db(move |m| m.get_branch(&r, &b).and_then(|_| m.get_repository(&r))).await?;
+    let address = s.addresses.new_address(&repository.storage_namespace, &repo, &branch, &path);
+    let mut location = StagingLocation { physical_address: Some(address.clone()), ..Default::default() };
     if presign {
         let (url, expiry) = s.presign_address("PUT", &address)?;
         location.presigned_url = Some(url);
@@ -68,19 +61,14 @@ pub async fn link_physical_address(
             .verify(&address, &repo, &branch, &path, SystemTime::now())
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
     } else if !address.starts_with(SCHEME) {
-        return Err(ApiError::bad_request(format!(
-            "invalid address {address:?}: not on the local blockstore"
-        )));
+        return Err(ApiError::bad_request(format!("invalid address {address:?}: not on the local blockstore")));
     }
     let entry = Entry {
         physical_address: address,
         checksum,
         size_bytes: body.size_bytes,
         mtime: body.mtime.unwrap_or_else(now_unix),
-        content_type: body
-            .content_type
-            .filter(|c| !c.is_empty())
-            .unwrap_or_else(|| "application/octet-stream".into()),
+        content_type: body.content_type.filter(|c| !c.is_empty()).unwrap_or_else(|| "application/octet-stream".into()),
         metadata: body.user_metadata.unwrap_or_default(),
     };
     let (p, e, force) = (path.clone(), entry.clone(), body.force.unwrap_or(false));

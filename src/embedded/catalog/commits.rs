@@ -64,10 +64,7 @@ impl Meta {
                 generation: Some(parent.generation.unwrap_or(0) + 1),
                 version: Some(1),
             };
-            let commit = Commit {
-                id: commit_id(repo, &commit),
-                ..commit
-            };
+            let commit = Commit { id: commit_id(repo, &commit), ..commit };
             commits.insert(key2(repo, &commit.id).as_str(), to_json(&commit)?.as_slice())?;
             branches.insert(head_key.as_str(), commit.id.as_str())?;
             commit

@@ -143,11 +143,7 @@ where
         Cursor::From(s) => (format!("{key_prefix}{s}"), true),
         Cursor::After(s) => (format!("{key_prefix}{s}"), false),
     };
-    let lower = if bound {
-        Bound::Included(start.as_str())
-    } else {
-        Bound::Excluded(start.as_str())
-    };
+    let lower = if bound { Bound::Included(start.as_str()) } else { Bound::Excluded(start.as_str()) };
     let mut iter = table.range::<&str>((lower, Bound::Unbounded))?;
     let Some(item) = iter.next() else {
         return Ok(None);
@@ -183,10 +179,7 @@ where
 
 /// Seconds since the Unix epoch.
 pub fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// Clamp a lakeFS `amount` parameter: ≤ 0 means the default 100, above 1000 means 1000.

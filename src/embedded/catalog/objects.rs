@@ -53,9 +53,7 @@ impl Meta {
         let staged = txn.open_table(STAGED)?;
         let trees = txn.open_table(TREES)?;
         let entry = lookup(&staged, &trees, repo, resolved.branch(), resolved.commit(), path)?;
-        entry
-            .map(|e| (repository, e))
-            .ok_or_else(|| ApiError::not_found("object not found"))
+        entry.map(|e| (repository, e)).ok_or_else(|| ApiError::not_found("object not found"))
     }
 
     /// A page of `reference`'s entries; `(page, has_more)`.
@@ -68,11 +66,8 @@ impl Meta {
             staged: resolved.branch().map(|b| (&staged, key3(repo, b, ""))),
             tree: (&trees, key3(repo, &resolved.commit().meta_range_id, "")),
         };
-        let mut cursor = if q.after >= q.prefix {
-            Cursor::After(q.after.to_string())
-        } else {
-            Cursor::From(q.prefix.to_string())
-        };
+        let mut cursor =
+            if q.after >= q.prefix { Cursor::After(q.after.to_string()) } else { Cursor::From(q.prefix.to_string()) };
         let mut out: Vec<Listed> = Vec::new();
         while out.len() <= q.amount {
             let Some((path, entry)) = layers.next(q.prefix, &cursor)? else {
@@ -154,10 +149,7 @@ fn writable_branch(txn: &WriteTransaction, repo: &str, branch: &str, force: bool
     if repository.read_only == Some(true) && !force {
         return Err(ApiError::Forbidden("cannot write to read-only repository".into()));
     }
-    let head = txn
-        .open_table(BRANCHES)?
-        .get(key2(repo, branch).as_str())?
-        .map(|v| v.value().to_string());
+    let head = txn.open_table(BRANCHES)?.get(key2(repo, branch).as_str())?.map(|v| v.value().to_string());
     let head = head.ok_or_else(|| ApiError::not_found("branch not found"))?;
     get_json(&txn.open_table(COMMITS)?, &key2(repo, &head))?.ok_or_else(|| ApiError::internal("branch head missing"))
 }
@@ -261,12 +253,7 @@ mod tests {
         delimiter: &str,
         amount: usize,
     ) -> (Vec<String>, bool) {
-        let q = ListQuery {
-            prefix,
-            after,
-            delimiter,
-            amount,
-        };
+        let q = ListQuery { prefix, after, delimiter, amount };
         let (rows, more) = meta.list_entries("repo", reference, &q).unwrap();
         (rows.iter().map(|r| r.path().to_string()).collect(), more)
     }
@@ -275,28 +262,18 @@ mod tests {
     fn staged_over_committed_and_commit_snapshots() {
         let (_d, meta) = setup();
         for p in ["a", "b/1", "b/2", "c"] {
-            meta.stage("repo", "main", p, &entry(p), WriteCondition::None, false)
-                .unwrap();
+            meta.stage("repo", "main", p, &entry(p), WriteCondition::None, false).unwrap();
         }
-        let req = CommitCreation {
-            message: "one".into(),
-            ..Default::default()
-        };
+        let req = CommitCreation { message: "one".into(), ..Default::default() };
         let c1 = meta.commit("repo", "main", &req, "admin").unwrap();
-        meta.delete_entries("repo", "main", &["b/1".into(), "zzz".into()], false)
-            .unwrap();
-        meta.stage("repo", "main", "b/3", &entry("b3"), WriteCondition::None, false)
-            .unwrap();
-        meta.stage("repo", "main", "a", &entry("a2"), WriteCondition::None, false)
-            .unwrap();
+        meta.delete_entries("repo", "main", &["b/1".into(), "zzz".into()], false).unwrap();
+        meta.stage("repo", "main", "b/3", &entry("b3"), WriteCondition::None, false).unwrap();
+        meta.stage("repo", "main", "a", &entry("a2"), WriteCondition::None, false).unwrap();
         assert_eq!(paths(&meta, "main", "", "", "", 100).0, ["a", "b/2", "b/3", "c"]);
         assert_eq!(paths(&meta, &c1.id, "", "", "", 100).0, ["a", "b/1", "b/2", "c"]);
         assert_eq!(meta.stat_entry("repo", "main", "a").unwrap().1.checksum, "a2");
         assert_eq!(meta.stat_entry("repo", &c1.id, "a").unwrap().1.checksum, "a");
-        assert!(matches!(
-            meta.stat_entry("repo", "main", "b/1"),
-            Err(ApiError::NotFound(_))
-        ));
+        assert!(matches!(meta.stat_entry("repo", "main", "b/1"), Err(ApiError::NotFound(_))));
         let err = meta.stage("repo", "main", "c", &entry("c2"), WriteCondition::IfAbsent, false);
         assert!(matches!(err, Err(ApiError::PreconditionFailed(_))));
     }
@@ -305,44 +282,25 @@ mod tests {
     fn delimiter_after_and_paging() {
         let (_d, meta) = setup();
         for p in ["a/1", "a/2", "b", "c/x/y", "d"] {
-            meta.stage("repo", "main", p, &entry(p), WriteCondition::None, false)
-                .unwrap();
+            meta.stage("repo", "main", p, &entry(p), WriteCondition::None, false).unwrap();
         }
         assert_eq!(paths(&meta, "main", "", "", "/", 100).0, ["a/", "b", "c/", "d"]);
         assert_eq!(paths(&meta, "main", "", "a/", "/", 100).0, ["b", "c/", "d"]);
-        assert_eq!(
-            paths(&meta, "main", "", "", "/", 2),
-            (vec!["a/".to_string(), "b".to_string()], true)
-        );
+        assert_eq!(paths(&meta, "main", "", "", "/", 2), (vec!["a/".to_string(), "b".to_string()], true));
         assert_eq!(paths(&meta, "main", "c/", "", "/", 100).0, ["c/x/"]);
         assert_eq!(paths(&meta, "main", "a/", "a/1", "", 100).0, ["a/2"]);
         assert_eq!(
             paths(&meta, "main", "", "", "", 5),
-            (
-                vec!["a/1", "a/2", "b", "c/x/y", "d"]
-                    .into_iter()
-                    .map(String::from)
-                    .collect(),
-                false
-            )
+            (vec!["a/1", "a/2", "b", "c/x/y", "d"].into_iter().map(String::from).collect(), false)
         );
     }
 
     #[test]
     fn no_changes_commit_is_refused() {
         let (_d, meta) = setup();
-        let req = CommitCreation {
-            message: "empty".into(),
-            ..Default::default()
-        };
-        assert!(matches!(
-            meta.commit("repo", "main", &req, "admin"),
-            Err(ApiError::BadRequest(_))
-        ));
-        let req = CommitCreation {
-            allow_empty: Some(true),
-            ..req
-        };
+        let req = CommitCreation { message: "empty".into(), ..Default::default() };
+        assert!(matches!(meta.commit("repo", "main", &req, "admin"), Err(ApiError::BadRequest(_))));
+        let req = CommitCreation { allow_empty: Some(true), ..req };
         let c = meta.commit("repo", "main", &req, "admin").unwrap();
         assert_eq!(c.id.len(), 64);
         let (log, more) = meta.log_commits("repo", "main", "", 10).unwrap();

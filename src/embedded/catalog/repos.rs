@@ -74,10 +74,7 @@ impl Meta {
             generation: Some(1),
             version: Some(1),
         };
-        let initial = Commit {
-            id: super::commits::commit_id(&repo.id, &initial),
-            ..initial
-        };
+        let initial = Commit { id: super::commits::commit_id(&repo.id, &initial), ..initial };
         let txn = self.db.begin_write()?;
         {
             let mut repos = txn.open_table(REPOS)?;
@@ -148,9 +145,7 @@ impl Meta {
             let mut repos = txn.open_table(REPOS)?;
             let repo: Repository = get_json(&repos, id)?.ok_or_else(repo_not_found)?;
             if repo.read_only == Some(true) && !force {
-                return Err(ApiError::Forbidden(
-                    "repository is read-only: use force to delete it".into(),
-                ));
+                return Err(ApiError::Forbidden("repository is read-only: use force to delete it".into()));
             }
             repos.remove(id)?;
             let prefix = format!("{id}\0");
@@ -198,10 +193,7 @@ impl Meta {
         let branches = txn.open_table(BRANCHES)?;
         let head = branches.get(key2(repo, name).as_str())?.map(|v| v.value().to_string());
         let commit_id = head.ok_or_else(|| ApiError::not_found("branch not found"))?;
-        Ok(Ref {
-            id: name.to_string(),
-            commit_id,
-        })
+        Ok(Ref { id: name.to_string(), commit_id })
     }
 
     /// `listBranches`: `(page, has_more)`.
@@ -223,10 +215,7 @@ impl Meta {
             if name <= after {
                 continue;
             }
-            out.push(Ref {
-                id: name.to_string(),
-                commit_id: v.value().to_string(),
-            });
+            out.push(Ref { id: name.to_string(), commit_id: v.value().to_string() });
             if out.len() > amount {
                 break;
             }
@@ -269,19 +258,10 @@ pub(crate) fn ensure_repo(txn: &ReadTransaction, repo: &str) -> ApiResult<Reposi
 pub(crate) fn resolve(txn: &ReadTransaction, repo: &str, reference: &str) -> ApiResult<(Repository, Resolved)> {
     let repository = ensure_repo(txn, repo)?;
     let commits = txn.open_table(COMMITS)?;
-    let head = txn
-        .open_table(BRANCHES)?
-        .get(key2(repo, reference).as_str())?
-        .map(|v| v.value().to_string());
+    let head = txn.open_table(BRANCHES)?.get(key2(repo, reference).as_str())?.map(|v| v.value().to_string());
     if let Some(id) = head {
         let commit = get_json(&commits, &key2(repo, &id))?.ok_or_else(|| ApiError::internal("branch head missing"))?;
-        return Ok((
-            repository,
-            Resolved::Branch {
-                name: reference.to_string(),
-                commit,
-            },
-        ));
+        return Ok((repository, Resolved::Branch { name: reference.to_string(), commit }));
     }
     let hex = reference.len() >= 6 && reference.chars().all(|c| c.is_ascii_hexdigit());
     if hex {

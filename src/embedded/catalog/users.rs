@@ -16,11 +16,7 @@ pub fn generate_key_pair() -> (String, String) {
     const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     const SECRET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut rng = rand::thread_rng();
-    let mut pick = |set: &[u8], n: usize| {
-        (0..n)
-            .map(|_| set[rng.gen_range(0..set.len())] as char)
-            .collect::<String>()
-    };
+    let mut pick = |set: &[u8], n: usize| (0..n).map(|_| set[rng.gen_range(0..set.len())] as char).collect::<String>();
     (format!("AKIAJ{}", pick(UPPER, 15)), pick(SECRET, 40))
 }
 
@@ -42,12 +38,7 @@ impl Meta {
                 }
                 None => {
                     let now = now_unix();
-                    let user = User {
-                        id: ADMIN_USER.into(),
-                        creation_date: now,
-                        friendly_name: None,
-                        email: None,
-                    };
+                    let user = User { id: ADMIN_USER.into(), creation_date: now, friendly_name: None, email: None };
                     users.insert(ADMIN_USER, to_json(&user)?.as_slice())?;
                     let (ak, sk) = generate_key_pair();
                     let rec = CredentialRecord {

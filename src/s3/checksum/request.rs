@@ -65,19 +65,12 @@ pub fn parse_checksum_request(headers: &HeaderMap) -> S3Result<ChecksumRequest> 
                 ));
             }
             Some(alg) if alg != sdk => {
-                return Err(s3_err!(
-                    InvalidRequest,
-                    "Value for x-amz-sdk-checksum-algorithm header is invalid."
-                ));
+                return Err(s3_err!(InvalidRequest, "Value for x-amz-sdk-checksum-algorithm header is invalid."));
             }
             Some(_) => {}
         }
     }
-    Ok(ChecksumRequest {
-        header,
-        trailer,
-        sdk_algorithm,
-    })
+    Ok(ChecksumRequest { header, trailer, sdk_algorithm })
 }
 
 fn checksum_header(headers: &HeaderMap) -> S3Result<Option<(ChecksumAlgorithm, String)>> {
@@ -91,10 +84,7 @@ fn checksum_header(headers: &HeaderMap) -> S3Result<Option<(ChecksumAlgorithm, S
             continue;
         }
         let alg = ChecksumAlgorithm::from_header_name(name).ok_or_else(|| {
-            s3_err!(
-                InvalidRequest,
-                "The algorithm type you specified in x-amz-checksum- header is invalid."
-            )
+            s3_err!(InvalidRequest, "The algorithm type you specified in x-amz-checksum- header is invalid.")
         })?;
         if found.is_some() {
             return Err(s3_err!(
@@ -117,9 +107,7 @@ fn single_value<'a>(headers: &'a HeaderMap, name: &str) -> S3Result<Option<&'a s
     if values.next().is_some() {
         return Err(s3_err!(InvalidRequest, "Expecting a single {name} header"));
     }
-    let value = first
-        .to_str()
-        .map_err(|_| s3_err!(InvalidRequest, "Value for {name} header is invalid."))?;
+    let value = first.to_str().map_err(|_| s3_err!(InvalidRequest, "Value for {name} header is invalid."))?;
     Ok(Some(value.trim()))
 }
 
@@ -128,12 +116,8 @@ fn trailer(headers: &HeaderMap) -> S3Result<Option<ChecksumAlgorithm>> {
         return Ok(None);
     };
     // A list (`a, b`) names more than one trailer; S3 only defines checksum trailers, one per request.
-    let alg = ChecksumAlgorithm::from_header_name(value).ok_or_else(|| {
-        s3_err!(
-            InvalidRequest,
-            "The value specified in the x-amz-trailer header is not supported"
-        )
-    })?;
+    let alg = ChecksumAlgorithm::from_header_name(value)
+        .ok_or_else(|| s3_err!(InvalidRequest, "The value specified in the x-amz-trailer header is not supported"))?;
     Ok(Some(alg))
 }
 
@@ -141,12 +125,8 @@ fn sdk_algorithm(headers: &HeaderMap) -> S3Result<Option<ChecksumAlgorithm>> {
     let Some(value) = single_value(headers, SDK_ALGORITHM)? else {
         return Ok(None);
     };
-    let alg = ChecksumAlgorithm::from_sdk_name(value).ok_or_else(|| {
-        s3_err!(
-            InvalidRequest,
-            "Value for x-amz-sdk-checksum-algorithm header is invalid."
-        )
-    })?;
+    let alg = ChecksumAlgorithm::from_sdk_name(value)
+        .ok_or_else(|| s3_err!(InvalidRequest, "Value for x-amz-sdk-checksum-algorithm header is invalid."))?;
     Ok(Some(alg))
 }
 
@@ -172,44 +152,26 @@ mod tests {
     #[test]
     fn accepts_what_2025_sdks_send() {
         // boto3 over HTTP: a header computed up front.
-        let r = parse(&[
-            ("x-amz-checksum-crc32", "DUoRhQ=="),
-            ("x-amz-sdk-checksum-algorithm", "CRC32"),
-        ])
-        .unwrap();
+        let r = parse(&[("x-amz-checksum-crc32", "DUoRhQ=="), ("x-amz-sdk-checksum-algorithm", "CRC32")]).unwrap();
         assert_eq!(r.header, Some((ChecksumAlgorithm::Crc32, "DUoRhQ==".into())));
         assert_eq!(r.algorithm(), Some(ChecksumAlgorithm::Crc32));
         // AWS CLI v2 over HTTPS: a trailer (seaweedfs#6713), algorithm names in either case.
-        let r = parse(&[
-            ("X-Amz-Trailer", "x-amz-checksum-crc64nvme"),
-            ("x-amz-sdk-checksum-algorithm", "crc64nvme"),
-        ]);
+        let r = parse(&[("X-Amz-Trailer", "x-amz-checksum-crc64nvme"), ("x-amz-sdk-checksum-algorithm", "crc64nvme")]);
         assert_eq!(r.unwrap().trailer, Some(ChecksumAlgorithm::Crc64Nvme));
         // Nothing at all, and the non-payload x-amz-checksum-* headers, are fine.
         assert_eq!(parse(&[]).unwrap(), ChecksumRequest::default());
-        let r = parse(&[
-            ("x-amz-checksum-type", "FULL_OBJECT"),
-            ("x-amz-checksum-mode", "ENABLED"),
-        ])
-        .unwrap();
+        let r = parse(&[("x-amz-checksum-type", "FULL_OBJECT"), ("x-amz-checksum-mode", "ENABLED")]).unwrap();
         assert_eq!(r.algorithm(), None);
     }
 
     #[test]
     fn rejects_what_s3_rejects() {
         assert!(
-            rejected(&[
-                ("x-amz-checksum-crc32", "DUoRhQ=="),
-                ("x-amz-checksum-sha1", "Kq5sNclPz7QV2+lfQIuc6R7oRu0=")
-            ])
-            .contains("single")
+            rejected(&[("x-amz-checksum-crc32", "DUoRhQ=="), ("x-amz-checksum-sha1", "Kq5sNclPz7QV2+lfQIuc6R7oRu0=")])
+                .contains("single")
         );
         assert!(
-            rejected(&[
-                ("x-amz-checksum-crc32", "DUoRhQ=="),
-                ("x-amz-checksum-crc32", "DUoRhQ==")
-            ])
-            .contains("single")
+            rejected(&[("x-amz-checksum-crc32", "DUoRhQ=="), ("x-amz-checksum-crc32", "DUoRhQ==")]).contains("single")
         );
         assert!(rejected(&[("x-amz-checksum-md5", "XrY7u+Ae7tCTyyK7j1rNww==")]).contains("algorithm type"));
         assert_eq!(
@@ -223,32 +185,20 @@ mod tests {
         assert!(rejected(&[("x-amz-trailer", "x-amz-meta-foo")]).contains("x-amz-trailer"));
         assert!(rejected(&[("x-amz-trailer", "x-amz-checksum-crc32, x-amz-checksum-sha1")]).contains("x-amz-trailer"));
         assert!(
-            rejected(&[
-                ("x-amz-checksum-crc32", "DUoRhQ=="),
-                ("x-amz-trailer", "x-amz-checksum-crc32")
-            ])
-            .contains("single")
+            rejected(&[("x-amz-checksum-crc32", "DUoRhQ=="), ("x-amz-trailer", "x-amz-checksum-crc32")])
+                .contains("single")
         );
         let sdk_invalid = "Value for x-amz-sdk-checksum-algorithm header is invalid.";
         assert_eq!(
-            rejected(&[
-                ("x-amz-checksum-crc32", "DUoRhQ=="),
-                ("x-amz-sdk-checksum-algorithm", "XXHASH3")
-            ]),
+            rejected(&[("x-amz-checksum-crc32", "DUoRhQ=="), ("x-amz-sdk-checksum-algorithm", "XXHASH3")]),
             sdk_invalid
         );
         assert_eq!(
-            rejected(&[
-                ("x-amz-checksum-crc32c", "yZRlqg=="),
-                ("x-amz-sdk-checksum-algorithm", "CRC32")
-            ]),
+            rejected(&[("x-amz-checksum-crc32c", "yZRlqg=="), ("x-amz-sdk-checksum-algorithm", "CRC32")]),
             sdk_invalid
         );
         assert_eq!(
-            rejected(&[
-                ("x-amz-trailer", "x-amz-checksum-crc64nvme"),
-                ("x-amz-sdk-checksum-algorithm", "SHA1")
-            ]),
+            rejected(&[("x-amz-trailer", "x-amz-checksum-crc64nvme"), ("x-amz-sdk-checksum-algorithm", "SHA1")]),
             sdk_invalid
         );
         assert!(rejected(&[("x-amz-sdk-checksum-algorithm", "CRC32")]).contains("no corresponding"));

@@ -50,21 +50,14 @@ pub struct PayloadVerifier {
 /// # Errors
 /// `InvalidDigest` when it is not base64 of exactly 16 bytes (check it before streaming).
 pub fn parse_content_md5(value: &str) -> S3Result<[u8; 16]> {
-    let bytes = BASE64
-        .decode(value.trim())
-        .ok()
-        .and_then(|b| <[u8; 16]>::try_from(b).ok());
+    let bytes = BASE64.decode(value.trim()).ok().and_then(|b| <[u8; 16]>::try_from(b).ok());
     bytes.ok_or_else(|| s3_err!(InvalidDigest, "The Content-MD5 you specified was invalid."))
 }
 
 impl PayloadVerifier {
     /// A verifier computing SHA-256 when `sha256` is set and `checksum` when given.
     pub fn new(sha256: bool, checksum: Option<ChecksumAlgorithm>) -> PayloadVerifier {
-        PayloadVerifier {
-            md5: Md5::new(),
-            sha256: sha256.then(Sha256::new),
-            checksum: checksum.map(Checksummer::new),
-        }
+        PayloadVerifier { md5: Md5::new(), sha256: sha256.then(Sha256::new), checksum: checksum.map(Checksummer::new) }
     }
 
     /// The additional checksum being computed, if any.
@@ -95,19 +88,12 @@ impl PayloadVerifier {
         let md5 = self.md5.finalize();
         if let Some(want) = &expected.content_md5 {
             if parse_content_md5(want)? != md5.as_slice() {
-                return Err(s3_err!(
-                    BadDigest,
-                    "The Content-MD5 you specified did not match what we received."
-                ));
+                return Err(s3_err!(BadDigest, "The Content-MD5 you specified did not match what we received."));
             }
         }
         let checksum = self.checksum.map(|c| (c.algorithm(), c.finalize_bytes()));
         let checksum = check_checksum(checksum, expected.checksum.as_deref())?;
-        Ok(Digests {
-            md5_hex: hex::encode(md5),
-            sha256_hex: sha256.map(hex::encode),
-            checksum,
-        })
+        Ok(Digests { md5_hex: hex::encode(md5), sha256_hex: sha256.map(hex::encode), checksum })
     }
 }
 
@@ -132,9 +118,7 @@ fn check_checksum(
 ) -> S3Result<Option<(ChecksumAlgorithm, String)>> {
     let Some((alg, bytes)) = computed else {
         return match expected {
-            Some(_) => Err(S3Error::internal(
-                "a checksum value was expected but no algorithm was computed",
-            )),
+            Some(_) => Err(S3Error::internal("a checksum value was expected but no algorithm was computed")),
             None => Ok(None),
         };
     };
@@ -143,10 +127,7 @@ fn check_checksum(
             .decode_value(want)
             .ok_or_else(|| s3_err!(InvalidRequest, "Value for {} header is invalid.", alg.header_name()))?;
         if want != bytes {
-            return Err(s3_err!(
-                BadDigest,
-                "The {alg} you specified did not match the calculated checksum."
-            ));
+            return Err(s3_err!(BadDigest, "The {alg} you specified did not match the calculated checksum."));
         }
     }
     Ok(Some((alg, BASE64.encode(bytes))))
@@ -200,42 +181,18 @@ mod tests {
 
     #[test]
     fn mismatches_use_s3_codes_and_messages() {
-        let sha = |v: &str| Expected {
-            content_sha256: Some(v.into()),
-            ..Expected::default()
-        };
-        assert_eq!(
-            code(verify(true, None, sha(&"0".repeat(64)))),
-            S3ErrorCode::XAmzContentSHA256Mismatch
-        );
-        assert_eq!(
-            code(verify(true, None, sha("zz"))),
-            S3ErrorCode::XAmzContentSHA256Mismatch
-        );
-        let md5 = |v: &str| Expected {
-            content_md5: Some(v.into()),
-            ..Expected::default()
-        };
-        assert_eq!(
-            code(verify(false, None, md5("1B2M2Y8AsgTpgAmY7PhCfg=="))),
-            S3ErrorCode::BadDigest
-        );
+        let sha = |v: &str| Expected { content_sha256: Some(v.into()), ..Expected::default() };
+        assert_eq!(code(verify(true, None, sha(&"0".repeat(64)))), S3ErrorCode::XAmzContentSHA256Mismatch);
+        assert_eq!(code(verify(true, None, sha("zz"))), S3ErrorCode::XAmzContentSHA256Mismatch);
+        let md5 = |v: &str| Expected { content_md5: Some(v.into()), ..Expected::default() };
+        assert_eq!(code(verify(false, None, md5("1B2M2Y8AsgTpgAmY7PhCfg=="))), S3ErrorCode::BadDigest);
         assert_eq!(code(verify(false, None, md5("not base64"))), S3ErrorCode::InvalidDigest);
         assert_eq!(code(verify(false, None, md5("AAAA"))), S3ErrorCode::InvalidDigest);
-        let sum = |v: &str| Expected {
-            checksum: Some(v.into()),
-            ..Expected::default()
-        };
+        let sum = |v: &str| Expected { checksum: Some(v.into()), ..Expected::default() };
         let err = verify(false, Some(ChecksumAlgorithm::Crc32), sum("AAAAAA==")).unwrap_err();
         assert_eq!(err.code, S3ErrorCode::BadDigest);
-        assert_eq!(
-            err.message,
-            "The CRC32 you specified did not match the calculated checksum."
-        );
-        assert_eq!(
-            code(verify(false, Some(ChecksumAlgorithm::Crc32), sum("AAAA"))),
-            S3ErrorCode::InvalidRequest
-        );
+        assert_eq!(err.message, "The CRC32 you specified did not match the calculated checksum.");
+        assert_eq!(code(verify(false, Some(ChecksumAlgorithm::Crc32), sum("AAAA"))), S3ErrorCode::InvalidRequest);
         assert_eq!(code(verify(false, None, sum("AAAAAA=="))), S3ErrorCode::InternalError);
         assert_eq!(code(verify(false, None, sha(SHA256_HEX))), S3ErrorCode::InternalError);
     }

@@ -42,11 +42,7 @@ fn bytes(len: usize, seed: u64) -> Vec<u8> {
 /// Splits `body` into reads of 1..=`max_read` bytes (at least 64 once the body is large, to
 /// keep the suite fast), sizes drawn from `seed`.
 fn split(body: &[u8], max_read: usize, seed: u64) -> Vec<Bytes> {
-    let max_read = if body.len() > 32 * 1024 {
-        max_read.max(64)
-    } else {
-        max_read
-    };
+    let max_read = if body.len() > 32 * 1024 { max_read.max(64) } else { max_read };
     let sizes = bytes(body.len(), seed.rotate_left(17));
     let (mut reads, mut at, mut i) = (Vec::new(), 0, 0);
     while at < body.len() {
@@ -79,20 +75,11 @@ fn build(variant: Variant, len: usize, chunk: usize, seed: u64) -> Case {
         trailer_signed,
         decoded_length: Some(len as u64),
     };
-    Case {
-        payload,
-        encoded,
-        cfg,
-        trailer,
-    }
+    Case { payload, encoded, cfg, trailer }
 }
 
 fn variant() -> impl Strategy<Value = Variant> {
-    prop_oneof![
-        Just(Variant::Signed),
-        Just(Variant::UnsignedTrailer),
-        Just(Variant::SignedTrailer)
-    ]
+    prop_oneof![Just(Variant::Signed), Just(Variant::UnsignedTrailer), Just(Variant::SignedTrailer)]
 }
 
 fn max_read() -> impl Strategy<Value = usize> {

@@ -67,12 +67,7 @@ pub(super) struct Chain {
 impl Chain {
     pub(super) fn new(signer: ChunkSigner) -> Chain {
         let previous = signer.seed_signature.to_ascii_lowercase();
-        Chain {
-            signer,
-            previous,
-            claimed: [0; 32],
-            hasher: Sha256::new(),
-        }
+        Chain { signer, previous, claimed: [0; 32], hasher: Sha256::new() }
     }
 
     /// Starts a chunk whose header claimed `signature`.
@@ -90,9 +85,7 @@ impl Chain {
         let data_hash = hex::encode(std::mem::take(&mut self.hasher).finalize());
         let s = &self.signer;
         let sts = chunk_string_to_sign(&s.amz_date, &s.scope, &self.previous, &data_hash);
-        mac(&s.signing_key, &sts)
-            .verify_slice(&self.claimed)
-            .map_err(|_| mismatch())?;
+        mac(&s.signing_key, &sts).verify_slice(&self.claimed).map_err(|_| mismatch())?;
         self.previous = hex::encode(self.claimed);
         Ok(())
     }
@@ -101,9 +94,7 @@ impl Chain {
     pub(super) fn verify_trailer(&self, canonical: &[u8], signature: [u8; 32]) -> S3Result<()> {
         let s = &self.signer;
         let sts = trailer_string_to_sign(&s.amz_date, &s.scope, &self.previous, canonical);
-        mac(&s.signing_key, &sts)
-            .verify_slice(&signature)
-            .map_err(|_| mismatch())
+        mac(&s.signing_key, &sts).verify_slice(&signature).map_err(|_| mismatch())
     }
 }
 

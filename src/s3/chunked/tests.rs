@@ -50,10 +50,7 @@ pub(super) fn encode(
     trailer: Option<(&str, &str)>,
     trailer_signed: bool,
 ) -> Encoded {
-    let mut out = Encoded {
-        body: Vec::new(),
-        signatures: Vec::new(),
-    };
+    let mut out = Encoded { body: Vec::new(), signatures: Vec::new() };
     let mut previous = signer.map(|s| s.seed_signature.clone());
     for data in payload.chunks(chunk.max(1)).chain([&[][..]]) {
         out.body.extend_from_slice(format!("{:x}", data.len()).as_bytes());
@@ -71,10 +68,7 @@ pub(super) fn encode(
     let canonical = trailer.map(|(n, v)| format!("{n}:{v}\n")).unwrap_or_default();
     out.body.extend_from_slice(canonical.replace('\n', "\r\n").as_bytes());
     if let (true, Some(s), Some(prev)) = (trailer_signed, signer, &previous) {
-        let sig = sign(
-            &s.signing_key,
-            &trailer_string_to_sign(&s.amz_date, &s.scope, prev, canonical.as_bytes()),
-        );
+        let sig = sign(&s.signing_key, &trailer_string_to_sign(&s.amz_date, &s.scope, prev, canonical.as_bytes()));
         push_signature(&mut out, "x-amz-trailer-signature:", &sig);
         out.body.extend_from_slice(b"\r\n");
     }
@@ -99,10 +93,7 @@ pub(super) fn run(reads: Vec<Bytes>, cfg: ChunkedConfig) -> (S3Result<Vec<u8>>, 
         match Pin::new(&mut stream).poll_next(&mut cx) {
             Poll::Ready(Some(Ok(data))) => out.extend_from_slice(&data),
             Poll::Ready(Some(Err(err))) => {
-                assert!(
-                    matches!(Pin::new(&mut stream).poll_next(&mut cx), Poll::Ready(None)),
-                    "fused after an error"
-                );
+                assert!(matches!(Pin::new(&mut stream).poll_next(&mut cx), Poll::Ready(None)), "fused after an error");
                 return (Err(err), slot.get());
             }
             Poll::Ready(None) => return (Ok(out), slot.get()),
@@ -117,19 +108,11 @@ fn one_read(body: &[u8]) -> Vec<Bytes> {
 
 fn signed(trailer: Option<ChecksumAlgorithm>, decoded_length: Option<u64>) -> ChunkedConfig {
     let trailer_signed = trailer.is_some();
-    ChunkedConfig {
-        signing: Some(example_signer()),
-        trailer,
-        trailer_signed,
-        decoded_length,
-    }
+    ChunkedConfig { signing: Some(example_signer()), trailer, trailer_signed, decoded_length }
 }
 
 fn unsigned(trailer: Option<ChecksumAlgorithm>) -> ChunkedConfig {
-    ChunkedConfig {
-        trailer,
-        ..ChunkedConfig::default()
-    }
+    ChunkedConfig { trailer, ..ChunkedConfig::default() }
 }
 
 fn code(result: (S3Result<Vec<u8>>, Option<String>)) -> S3ErrorCode {
@@ -147,10 +130,7 @@ fn aws_example_body() -> Vec<u8> {
 fn aws_example_signed_payload_decodes_and_encoder_matches_it() {
     let body = aws_example_body();
     assert_eq!(body.len(), 66824, "the documented Content-Length");
-    assert_eq!(
-        encode(&[b'a'; 66560], 65536, Some(&example_signer()), None, false).body,
-        body
-    );
+    assert_eq!(encode(&[b'a'; 66560], 65536, Some(&example_signer()), None, false).body, body);
     let (out, trailer) = run(one_read(&body), signed(None, Some(66560)));
     assert_eq!(out.unwrap(), vec![b'a'; 66560]);
     assert_eq!(trailer, None);
@@ -161,10 +141,7 @@ fn aws_example_rejects_any_changed_byte() {
     let body = aws_example_body();
     let data = [88..88 + 65536, 65712..65712 + 1024];
     for r in &data {
-        assert_eq!(
-            (&body[r.start - 2..r.start], &body[r.end..r.end + 2]),
-            (&b"\r\n"[..], &b"\r\n"[..])
-        );
+        assert_eq!((&body[r.start - 2..r.start], &body[r.end..r.end + 2]), (&b"\r\n"[..], &b"\r\n"[..]));
     }
     // Every framing byte and every 1000th data byte; `^ 1` never just changes a letter's case.
     let positions = (0..body.len()).filter(|i| !data.iter().any(|r| r.contains(i)) || i % 1000 == 0);
@@ -176,10 +153,7 @@ fn aws_example_rejects_any_changed_byte() {
     }
     let mut wrong_seed = signed(None, None);
     wrong_seed.signing.as_mut().unwrap().seed_signature = SIG1.into();
-    assert_eq!(
-        code(run(one_read(&body), wrong_seed)),
-        S3ErrorCode::SignatureDoesNotMatch
-    );
+    assert_eq!(code(run(one_read(&body), wrong_seed)), S3ErrorCode::SignatureDoesNotMatch);
 }
 
 #[test]
@@ -199,10 +173,7 @@ fn unsigned_trailer_body_as_boto3_sends_it() {
     let verify = |value: Option<String>| {
         let mut v = PayloadVerifier::new(false, Some(ChecksumAlgorithm::Crc32));
         v.update(b"hello world");
-        v.finish(&Expected {
-            checksum: value,
-            ..Expected::default()
-        })
+        v.finish(&Expected { checksum: value, ..Expected::default() })
     };
     let (out, trailer) = run(one_read(body), unsigned(Some(ChecksumAlgorithm::Crc32)));
     assert_eq!(out.unwrap(), b"hello world");
@@ -213,40 +184,21 @@ fn unsigned_trailer_body_as_boto3_sends_it() {
     assert!(out.is_ok(), "the decoder parses; the verifier compares");
     assert_eq!(verify(trailer).unwrap_err().code, S3ErrorCode::BadDigest);
     // Lenient: no final CRLF.
-    let (out, trailer) = run(
-        one_read(&body[..body.len() - 2]),
-        unsigned(Some(ChecksumAlgorithm::Crc32)),
-    );
-    assert_eq!(
-        (out.unwrap(), trailer.as_deref()),
-        (b"hello world".to_vec(), Some("DUoRhQ=="))
-    );
+    let (out, trailer) = run(one_read(&body[..body.len() - 2]), unsigned(Some(ChecksumAlgorithm::Crc32)));
+    assert_eq!((out.unwrap(), trailer.as_deref()), (b"hello world".to_vec(), Some("DUoRhQ==")));
 }
 
 #[test]
 fn trailer_must_match_the_declaration() {
     let with = b"b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n";
     let without = b"b\r\nhello world\r\n0\r\n\r\n";
-    assert_eq!(
-        code(run(one_read(without), unsigned(Some(ChecksumAlgorithm::Crc32)))),
-        S3ErrorCode::InvalidRequest
-    );
+    assert_eq!(code(run(one_read(without), unsigned(Some(ChecksumAlgorithm::Crc32)))), S3ErrorCode::InvalidRequest);
     assert_eq!(code(run(one_read(with), unsigned(None))), S3ErrorCode::InvalidRequest);
-    assert_eq!(
-        code(run(one_read(with), unsigned(Some(ChecksumAlgorithm::Crc32c)))),
-        S3ErrorCode::InvalidRequest
-    );
-    assert_eq!(
-        run(one_read(without), unsigned(None)).0.unwrap(),
-        b"hello world",
-        "versitygw#1632"
-    );
+    assert_eq!(code(run(one_read(with), unsigned(Some(ChecksumAlgorithm::Crc32c)))), S3ErrorCode::InvalidRequest);
+    assert_eq!(run(one_read(without), unsigned(None)).0.unwrap(), b"hello world", "versitygw#1632");
     let mut big = b"b\r\nhello world\r\n0\r\n".to_vec();
     big.extend(std::iter::repeat_n(b'x', MAX_TRAILER_BYTES + 1));
-    assert_eq!(
-        code(run(one_read(&big), unsigned(Some(ChecksumAlgorithm::Crc32)))),
-        S3ErrorCode::InvalidRequest
-    );
+    assert_eq!(code(run(one_read(&big), unsigned(Some(ChecksumAlgorithm::Crc32)))), S3ErrorCode::InvalidRequest);
 }
 
 fn signed_trailer_body(checksum: &str, signature: &str) -> Vec<u8> {
@@ -265,10 +217,7 @@ fn signed_trailer_matches_the_independent_vector() {
     crc.update(&[b'a'; 66560]);
     assert_eq!(crc.finalize(), EXAMPLE_CRC32);
     let trailer = Some(("x-amz-checksum-crc32", EXAMPLE_CRC32));
-    assert_eq!(
-        encode(&[b'a'; 66560], 65536, Some(&example_signer()), trailer, true).body,
-        body
-    );
+    assert_eq!(encode(&[b'a'; 66560], 65536, Some(&example_signer()), trailer, true).body, body);
     let cfg = || signed(Some(ChecksumAlgorithm::Crc32), Some(66560));
     let (out, slot) = run(one_read(&body), cfg());
     assert_eq!((out.unwrap().len(), slot.as_deref()), (66560, Some(EXAMPLE_CRC32)));
@@ -282,10 +231,7 @@ fn signed_trailer_matches_the_independent_vector() {
     let mut unsigned_trailer = aws_example_body();
     unsigned_trailer.truncate(unsigned_trailer.len() - 2);
     unsigned_trailer.extend_from_slice(format!("x-amz-checksum-crc32:{EXAMPLE_CRC32}\r\n\r\n").as_bytes());
-    assert_eq!(
-        code(run(one_read(&unsigned_trailer), cfg())),
-        S3ErrorCode::InvalidRequest
-    );
+    assert_eq!(code(run(one_read(&unsigned_trailer), cfg())), S3ErrorCode::InvalidRequest);
 }
 
 #[test]
@@ -308,10 +254,7 @@ fn malformed_framing_is_incomplete_body() {
         );
     }
     // A signed variant needs a chunk-signature on every chunk.
-    assert_eq!(
-        code(run(one_read(b"5\r\nhello\r\n0\r\n\r\n"), signed(None, None))),
-        S3ErrorCode::IncompleteBody
-    );
+    assert_eq!(code(run(one_read(b"5\r\nhello\r\n0\r\n\r\n"), signed(None, None))), S3ErrorCode::IncompleteBody);
     // Other extensions and bare LFs are tolerated on the unsigned variant.
     let (out, _) = run(one_read(b"5;x=y;chunk-signature=00\nhello\n0\n\n"), unsigned(None));
     assert_eq!(out.unwrap(), b"hello");
@@ -322,18 +265,12 @@ fn body_errors_and_wrong_decoded_length_are_incomplete_body() {
     let reads = [Ok(Bytes::from_static(b"5\r\nhel")), Err("connection reset")];
     let (mut stream, _) = decode(futures_util::stream::iter(reads), unsigned(None));
     let mut cx = Context::from_waker(Waker::noop());
-    assert!(matches!(
-        Pin::new(&mut stream).poll_next(&mut cx),
-        Poll::Ready(Some(Ok(_)))
-    ));
+    assert!(matches!(Pin::new(&mut stream).poll_next(&mut cx), Poll::Ready(Some(Ok(_)))));
     let second = Pin::new(&mut stream).poll_next(&mut cx);
     assert!(matches!(second, Poll::Ready(Some(Err(ref e))) if e.code == S3ErrorCode::IncompleteBody));
     let body = b"5\r\nhello\r\n0\r\n\r\n";
     for declared in [4, 6] {
-        let cfg = ChunkedConfig {
-            decoded_length: Some(declared),
-            ..ChunkedConfig::default()
-        };
+        let cfg = ChunkedConfig { decoded_length: Some(declared), ..ChunkedConfig::default() };
         let err = run(one_read(body), cfg).0.unwrap_err();
         assert_eq!(err.code, S3ErrorCode::IncompleteBody);
         assert!(err.message.contains("Content-Length"), "{}", err.message);
@@ -343,14 +280,8 @@ fn body_errors_and_wrong_decoded_length_are_incomplete_body() {
 #[test]
 fn oversized_signed_chunks_and_bad_configs_are_refused_up_front() {
     let body = format!("1000001;chunk-signature={SIG1}\r\n");
-    assert_eq!(
-        code(run(one_read(body.as_bytes()), signed(None, None))),
-        S3ErrorCode::InvalidRequest
-    );
-    let cfg = ChunkedConfig {
-        trailer_signed: true,
-        ..ChunkedConfig::default()
-    };
+    assert_eq!(code(run(one_read(body.as_bytes()), signed(None, None))), S3ErrorCode::InvalidRequest);
+    let cfg = ChunkedConfig { trailer_signed: true, ..ChunkedConfig::default() };
     assert_eq!(code(run(one_read(b"0\r\n\r\n"), cfg)), S3ErrorCode::InternalError);
 }
 
@@ -364,8 +295,5 @@ fn unsigned_data_is_yielded_without_copying() {
         panic!("expected data");
     };
     assert_eq!(&data[..], b"hello world");
-    assert!(
-        range.contains(&data.as_ptr()),
-        "the yielded data is a slice of the read"
-    );
+    assert!(range.contains(&data.as_ptr()), "the yielded data is a slice of the read");
 }

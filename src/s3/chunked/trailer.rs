@@ -30,22 +30,12 @@ pub(super) struct Trailers {
 }
 
 fn malformed(detail: &str) -> S3Error {
-    s3_err!(
-        InvalidRequest,
-        "The request contained trailing data that was not well-formed: {detail}"
-    )
+    s3_err!(InvalidRequest, "The request contained trailing data that was not well-formed: {detail}")
 }
 
 impl Trailers {
     pub(super) fn new(declared: Option<ChecksumAlgorithm>, signed: bool) -> Trailers {
-        Trailers {
-            declared,
-            signed,
-            size: 0,
-            checksum: None,
-            signature: None,
-            canonical: Vec::new(),
-        }
+        Trailers { declared, signed, size: 0, checksum: None, signature: None, canonical: Vec::new() }
     }
 
     /// How many more bytes the block may hold.
@@ -60,9 +50,7 @@ impl Trailers {
             return Err(malformed("the trailer block is larger than 16 KiB"));
         }
         let line = std::str::from_utf8(line).map_err(|_| malformed("a trailer line is not UTF-8"))?;
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| malformed("a trailer line has no ':'"))?;
+        let (name, value) = line.split_once(':').ok_or_else(|| malformed("a trailer line has no ':'"))?;
         let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
         if name == SIGNATURE_HEADER && self.signed {
             if self.signature.replace(parse_signature(value.as_bytes())).is_some() {
@@ -71,12 +59,8 @@ impl Trailers {
             return Ok(());
         }
         let alg = self.declared.filter(|alg| alg.header_name() == name);
-        let alg = alg.ok_or_else(|| {
-            s3_err!(
-                InvalidRequest,
-                "The trailing header {name} was not declared in x-amz-trailer"
-            )
-        })?;
+        let alg =
+            alg.ok_or_else(|| s3_err!(InvalidRequest, "The trailing header {name} was not declared in x-amz-trailer"))?;
         if alg.decode_value(value).is_none() {
             return Err(s3_err!(InvalidRequest, "Value for {name} trailing header is invalid."));
         }
@@ -94,10 +78,7 @@ impl Trailers {
         if let Some(alg) = self.declared {
             if self.checksum.is_none() {
                 let name = alg.header_name();
-                return Err(s3_err!(
-                    InvalidRequest,
-                    "The x-amz-trailer header named {name}, but the trailer lacks it"
-                ));
+                return Err(s3_err!(InvalidRequest, "The x-amz-trailer header named {name}, but the trailer lacks it"));
             }
         }
         if self.signed {
@@ -128,10 +109,7 @@ mod tests {
         let mut t = Trailers::new(Some(ChecksumAlgorithm::Crc32), false);
         t.push_line(b"X-Amz-Checksum-Crc32: DUoRhQ==").unwrap();
         assert_eq!(t.canonical, b"x-amz-checksum-crc32:DUoRhQ==\n");
-        assert_eq!(
-            code(t.push_line(b"x-amz-checksum-crc32:DUoRhQ==")),
-            S3ErrorCode::InvalidRequest
-        );
+        assert_eq!(code(t.push_line(b"x-amz-checksum-crc32:DUoRhQ==")), S3ErrorCode::InvalidRequest);
         let mut t = Trailers::new(Some(ChecksumAlgorithm::Crc32), false);
         t.push_line(b"x-amz-checksum-crc32:DUoRhQ==").unwrap();
         assert_eq!(t.finish(None).unwrap().as_deref(), Some("DUoRhQ=="));
@@ -141,28 +119,15 @@ mod tests {
     fn rejects_undeclared_malformed_missing_and_oversized_trailers() {
         let crc32 = Some(ChecksumAlgorithm::Crc32);
         let mut t = Trailers::new(crc32, false);
-        assert_eq!(
-            code(t.push_line(b"x-amz-checksum-sha1:Kq5sNclPz7QV2+lfQIuc6R7oRu0=")),
-            S3ErrorCode::InvalidRequest
-        );
-        assert_eq!(
-            code(t.push_line(b"x-amz-trailer-signature:00")),
-            S3ErrorCode::InvalidRequest,
-            "unsigned variant"
-        );
-        assert_eq!(
-            code(t.push_line(b"x-amz-checksum-crc32:DUoRhQ")),
-            S3ErrorCode::InvalidRequest
-        );
+        assert_eq!(code(t.push_line(b"x-amz-checksum-sha1:Kq5sNclPz7QV2+lfQIuc6R7oRu0=")), S3ErrorCode::InvalidRequest);
+        assert_eq!(code(t.push_line(b"x-amz-trailer-signature:00")), S3ErrorCode::InvalidRequest, "unsigned variant");
+        assert_eq!(code(t.push_line(b"x-amz-checksum-crc32:DUoRhQ")), S3ErrorCode::InvalidRequest);
         assert_eq!(code(t.push_line(b"no colon")), S3ErrorCode::InvalidRequest);
         assert_eq!(
             code(Trailers::new(None, false).push_line(b"x-amz-checksum-crc32:DUoRhQ==")),
             S3ErrorCode::InvalidRequest
         );
-        assert_eq!(
-            Trailers::new(crc32, false).finish(None).unwrap_err().code,
-            S3ErrorCode::InvalidRequest
-        );
+        assert_eq!(Trailers::new(crc32, false).finish(None).unwrap_err().code, S3ErrorCode::InvalidRequest);
         assert_eq!(Trailers::new(None, false).finish(None).unwrap(), None);
         let mut t = Trailers::new(crc32, false);
         let long = vec![b'x'; MAX_TRAILER_BYTES];

@@ -82,10 +82,7 @@ fn list_objects(bucket: String, q: Query) -> S3Result<Endpoint> {
     match q.get("list-type") {
         None => Ok(Endpoint::ListObjects { bucket }),
         Some("2") => Ok(Endpoint::ListObjectsV2 { bucket }),
-        Some(other) => Err(s3_err!(
-            InvalidArgument,
-            "Invalid list-type {other:?}: the only list type is 2"
-        )),
+        Some(other) => Err(s3_err!(InvalidArgument, "Invalid list-type {other:?}: the only list type is 2")),
     }
 }
 

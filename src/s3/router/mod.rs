@@ -57,11 +57,8 @@ fn method_not_allowed(method: &Method, addressed: &Addressed) -> S3Error {
         (Some(bucket), None) => format!("/{bucket}"),
         (Some(bucket), Some(key)) => format!("/{bucket}/{key}"),
     };
-    s3_err!(
-        MethodNotAllowed,
-        "The specified method is not allowed against this resource: {method} {resource}"
-    )
-    .with_resource(resource)
+    s3_err!(MethodNotAllowed, "The specified method is not allowed against this resource: {method} {resource}")
+        .with_resource(resource)
 }
 
 // === service level ===

@@ -29,25 +29,12 @@ fn get_object(bucket: String, key: String, sub: Option<&str>, q: Query) -> S3Res
     use Endpoint as E;
     let endpoint = match sub {
         None => match q.get("uploadId") {
-            Some(id) => E::ListParts {
-                bucket,
-                key,
-                upload_id: upload_id(id)?,
-            },
-            None => E::GetObject {
-                bucket,
-                key,
-                version_id: version_id(q)?,
-                part_number: optional_part_number(q)?,
-            },
+            Some(id) => E::ListParts { bucket, key, upload_id: upload_id(id)? },
+            None => E::GetObject { bucket, key, version_id: version_id(q)?, part_number: optional_part_number(q)? },
         },
         Some("acl") => E::GetObjectAcl { bucket, key },
         Some("annotation") => match q.get("annotationName") {
-            Some(name) => E::GetObjectAnnotation {
-                bucket,
-                key,
-                annotation_name: name.to_owned(),
-            },
+            Some(name) => E::GetObjectAnnotation { bucket, key, annotation_name: name.to_owned() },
             None => E::ListObjectAnnotations { bucket, key },
         },
         Some("attributes") => E::GetObjectAttributes { bucket, key },
@@ -65,12 +52,7 @@ fn head_object(bucket: String, key: String, sub: Option<&str>, q: Query) -> S3Re
         return Ok(None);
     }
     let (version_id, part_number) = (version_id(q)?, optional_part_number(q)?);
-    Ok(Some(Endpoint::HeadObject {
-        bucket,
-        key,
-        version_id,
-        part_number,
-    }))
+    Ok(Some(Endpoint::HeadObject { bucket, key, version_id, part_number }))
 }
 
 fn put_object(
@@ -100,18 +82,8 @@ fn put_object(
 fn put_object_or_part(bucket: String, key: String, q: Query, headers: &HeaderMap) -> S3Result<Endpoint> {
     let copy = has_copy_source(headers);
     Ok(match upload_part(q)? {
-        Some((upload_id, part_number)) if copy => Endpoint::UploadPartCopy {
-            bucket,
-            key,
-            upload_id,
-            part_number,
-        },
-        Some((upload_id, part_number)) => Endpoint::UploadPart {
-            bucket,
-            key,
-            upload_id,
-            part_number,
-        },
+        Some((upload_id, part_number)) if copy => Endpoint::UploadPartCopy { bucket, key, upload_id, part_number },
+        Some((upload_id, part_number)) => Endpoint::UploadPart { bucket, key, upload_id, part_number },
         None if copy => Endpoint::CopyObject { bucket, key },
         None => Endpoint::PutObject { bucket, key },
     })
@@ -121,11 +93,7 @@ fn post_object(bucket: String, key: String, sub: Option<&str>, q: Query) -> S3Re
     use Endpoint as E;
     let endpoint = match sub {
         None => match q.get("uploadId") {
-            Some(id) => E::CompleteMultipartUpload {
-                bucket,
-                key,
-                upload_id: upload_id(id)?,
-            },
+            Some(id) => E::CompleteMultipartUpload { bucket, key, upload_id: upload_id(id)? },
             None => return Ok(None),
         },
         Some("uploads") => E::CreateMultipartUpload { bucket, key },
@@ -143,16 +111,8 @@ fn delete_object(bucket: String, key: String, sub: Option<&str>, q: Query) -> S3
     use Endpoint as E;
     let endpoint = match sub {
         None => match q.get("uploadId") {
-            Some(id) => E::AbortMultipartUpload {
-                bucket,
-                key,
-                upload_id: upload_id(id)?,
-            },
-            None => E::DeleteObject {
-                bucket,
-                key,
-                version_id: version_id(q)?,
-            },
+            Some(id) => E::AbortMultipartUpload { bucket, key, upload_id: upload_id(id)? },
+            None => E::DeleteObject { bucket, key, version_id: version_id(q)? },
         },
         Some("annotation") => E::DeleteObjectAnnotation { bucket, key },
         Some("tagging") => E::DeleteObjectTagging { bucket, key },

@@ -90,10 +90,7 @@ pub(super) fn optional_part_number(q: Query) -> S3Result<Option<u32>> {
 /// `uploadId`: any non-empty string (its existence is the handler's business).
 pub(super) fn upload_id(raw: &str) -> S3Result<String> {
     if raw.is_empty() {
-        return Err(s3_err!(
-            InvalidArgument,
-            "The uploadId query parameter must not be empty"
-        ));
+        return Err(s3_err!(InvalidArgument, "The uploadId query parameter must not be empty"));
     }
     Ok(raw.to_owned())
 }
@@ -110,14 +107,8 @@ pub(super) fn upload_part(q: Query) -> S3Result<Option<(String, u32)>> {
     match (q.get("uploadId"), q.get("partNumber")) {
         (None, None) => Ok(None),
         (Some(id), Some(n)) => Ok(Some((upload_id(id)?, part_number(n)?))),
-        (Some(_), None) => Err(s3_err!(
-            InvalidArgument,
-            "An upload part needs a partNumber with its uploadId"
-        )),
-        (None, Some(_)) => Err(s3_err!(
-            InvalidArgument,
-            "An upload part needs an uploadId with its partNumber"
-        )),
+        (Some(_), None) => Err(s3_err!(InvalidArgument, "An upload part needs a partNumber with its uploadId")),
+        (None, Some(_)) => Err(s3_err!(InvalidArgument, "An upload part needs an uploadId with its partNumber")),
     }
 }
 

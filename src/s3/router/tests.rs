@@ -225,10 +225,7 @@ fn route_target(method: &str, host: Option<&str>, target: &str, headers: Headers
     let query: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let mut map = HeaderMap::new();
     for (name, value) in headers {
-        map.append(
-            http::HeaderName::from_static(name),
-            http::HeaderValue::from_static(value),
-        );
+        map.append(http::HeaderName::from_static(name), http::HeaderValue::from_static(value));
     }
     let method = Method::from_bytes(method.as_bytes()).expect("method");
     let addressed = split_bucket_key(host, path, &["s3.example.com".to_owned()])?;
@@ -278,12 +275,7 @@ fn virtual_host_table() {
 
 #[test]
 fn virtual_host_bucket_with_dots() {
-    let endpoint = route_target(
-        "PUT",
-        Some("my.repo.s3.example.com"),
-        "/main/a/b?partNumber=1&uploadId=u",
-        COPY,
-    );
+    let endpoint = route_target("PUT", Some("my.repo.s3.example.com"), "/main/a/b?partNumber=1&uploadId=u", COPY);
     assert_eq!(
         endpoint.unwrap(),
         Endpoint::UploadPartCopy {
@@ -306,11 +298,7 @@ fn error_table() {
 #[test]
 fn every_variant_is_in_the_table() {
     let covered: HashSet<&str> = CASES.iter().map(|(_, _, _, name)| *name).collect();
-    let missing: Vec<&str> = Endpoint::NAMES
-        .iter()
-        .copied()
-        .filter(|n| !covered.contains(n))
-        .collect();
+    let missing: Vec<&str> = Endpoint::NAMES.iter().copied().filter(|n| !covered.contains(n)).collect();
     assert!(missing.is_empty(), "no routing case for {missing:?}");
     let unknown: Vec<&&str> = covered.iter().filter(|n| !Endpoint::NAMES.contains(n)).collect();
     assert!(unknown.is_empty(), "cases name unknown operations {unknown:?}");
@@ -368,82 +356,49 @@ fn decided_values() {
             "HEAD",
             "/b/k",
             NONE,
-            Endpoint::HeadObject {
-                bucket: "b".into(),
-                key: "k".into(),
-                version_id: None,
-                part_number: None,
-            },
+            Endpoint::HeadObject { bucket: "b".into(), key: "k".into(), version_id: None, part_number: None },
         ),
         (
             "DELETE",
             "/b/k?versionId=null",
             NONE,
-            Endpoint::DeleteObject {
-                bucket: "b".into(),
-                key: "k".into(),
-                version_id: Some("null".into()),
-            },
+            Endpoint::DeleteObject { bucket: "b".into(), key: "k".into(), version_id: Some("null".into()) },
         ),
         (
             "PUT",
             "/b/k?partNumber=0010&uploadId=u%2B1",
             NONE,
-            Endpoint::UploadPart {
-                bucket: "b".into(),
-                key: "k".into(),
-                upload_id: "u+1".into(),
-                part_number: 10,
-            },
+            Endpoint::UploadPart { bucket: "b".into(), key: "k".into(), upload_id: "u+1".into(), part_number: 10 },
         ),
         (
             "POST",
             "/b/k?uploadId=u",
             NONE,
-            Endpoint::CompleteMultipartUpload {
-                bucket: "b".into(),
-                key: "k".into(),
-                upload_id: "u".into(),
-            },
+            Endpoint::CompleteMultipartUpload { bucket: "b".into(), key: "k".into(), upload_id: "u".into() },
         ),
         (
             "DELETE",
             "/b/k?uploadId=u",
             NONE,
-            Endpoint::AbortMultipartUpload {
-                bucket: "b".into(),
-                key: "k".into(),
-                upload_id: "u".into(),
-            },
+            Endpoint::AbortMultipartUpload { bucket: "b".into(), key: "k".into(), upload_id: "u".into() },
         ),
         (
             "GET",
             "/b/k?uploadId=u&partNumber=3",
             NONE,
-            Endpoint::ListParts {
-                bucket: "b".into(),
-                key: "k".into(),
-                upload_id: "u".into(),
-            },
+            Endpoint::ListParts { bucket: "b".into(), key: "k".into(), upload_id: "u".into() },
         ),
         (
             "GET",
             "/b?metrics&id=EntireBucket",
             NONE,
-            Endpoint::GetBucketMetricsConfiguration {
-                bucket: "b".into(),
-                id: "EntireBucket".into(),
-            },
+            Endpoint::GetBucketMetricsConfiguration { bucket: "b".into(), id: "EntireBucket".into() },
         ),
         (
             "GET",
             "/b/k?annotation&annotationName=labels",
             NONE,
-            Endpoint::GetObjectAnnotation {
-                bucket: "b".into(),
-                key: "k".into(),
-                annotation_name: "labels".into(),
-            },
+            Endpoint::GetObjectAnnotation { bucket: "b".into(), key: "k".into(), annotation_name: "labels".into() },
         ),
     ];
     for (method, target, headers, want) in cases {
@@ -458,10 +413,7 @@ fn accessors() {
     let bucket = route_path("GET", "/b?acl", NONE).unwrap();
     assert_eq!((bucket.bucket(), bucket.key()), (Some("b"), None));
     let object = route_path("PUT", "/b/dir/k%20x", COPY).unwrap();
-    assert_eq!(
-        (object.name(), object.bucket(), object.key()),
-        ("CopyObject", Some("b"), Some("dir/k x"))
-    );
+    assert_eq!((object.name(), object.bucket(), object.key()), ("CopyObject", Some("b"), Some("dir/k x")));
 }
 
 #[test]

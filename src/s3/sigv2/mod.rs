@@ -75,16 +75,10 @@ pub fn verify_v2(
     let (access_key_id, signature) = parse_authorization(authorization)?;
     check_skew(request_time(&parts.headers)?, now)?;
     if header_str(&parts.headers, "x-amz-content-sha256").is_some_and(|v| v.starts_with("STREAMING-")) {
-        return Err(s3_err!(
-            InvalidRequest,
-            "aws-chunked (STREAMING-…) payloads require Signature Version 4"
-        ));
+        return Err(s3_err!(InvalidRequest, "aws-chunked (STREAMING-…) payloads require Signature Version 4"));
     }
     let key = store.lookup(access_key_id).ok_or_else(|| {
-        s3_err!(
-            InvalidAccessKeyId,
-            "The AWS Access Key Id you provided does not exist in our records."
-        )
+        s3_err!(InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records.")
     })?;
     let date_line = match parts.headers.contains_key("x-amz-date") {
         true => &[][..],
@@ -123,10 +117,7 @@ fn parse_authorization(authorization: &str) -> S3Result<(&str, &str)> {
         Some((ak, sig)) if !ak.is_empty() && !sig.is_empty() && !credentials.contains(char::is_whitespace) => {
             Ok((ak, sig))
         }
-        _ => Err(s3_err!(
-            InvalidArgument,
-            "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature"
-        )),
+        _ => Err(s3_err!(InvalidArgument, "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature")),
     }
 }
 
@@ -136,19 +127,13 @@ fn request_time(headers: &HeaderMap) -> S3Result<SystemTime> {
         true => header_str(headers, "x-amz-date"),
         false => header_str(headers, "date"),
     };
-    value.and_then(parse_date).ok_or_else(|| {
-        s3_err!(
-            AccessDenied,
-            "AWS authentication requires a valid Date or x-amz-date header"
-        )
-    })
+    value
+        .and_then(parse_date)
+        .ok_or_else(|| s3_err!(AccessDenied, "AWS authentication requires a valid Date or x-amz-date header"))
 }
 
 fn check_skew(time: SystemTime, now: SystemTime) -> S3Result<()> {
-    let skew = time
-        .duration_since(now)
-        .or_else(|_| now.duration_since(time))
-        .unwrap_or_default();
+    let skew = time.duration_since(now).or_else(|_| now.duration_since(time)).unwrap_or_default();
     if skew > MAX_SKEW {
         return Err(s3_err!(
             RequestTimeTooSkewed,
@@ -165,9 +150,7 @@ pub fn parse_date(s: &str) -> Option<SystemTime> {
 }
 
 fn parse_rfc1123_zoned(s: &str) -> Option<SystemTime> {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let words: Vec<&str> = s.split_ascii_whitespace().collect();
     let rest = match words.as_slice() {
         [weekday, rest @ ..] if weekday.ends_with(',') => rest,
@@ -182,11 +165,7 @@ fn parse_rfc1123_zoned(s: &str) -> Option<SystemTime> {
         return None;
     }
     let basic = format!("{year}{month:02}{day:0>2}T{}{}{}Z", &time[..2], &time[3..5], &time[6..]);
-    if !basic
-        .bytes()
-        .enumerate()
-        .all(|(i, b)| i == 8 || i == 15 || b.is_ascii_digit())
-    {
+    if !basic.bytes().enumerate().all(|(i, b)| i == 8 || i == 15 || b.is_ascii_digit()) {
         return None;
     }
     let utc = parse_amz_date(&basic)?;
@@ -219,32 +198,21 @@ fn zone_offset(zone: &str) -> Option<i64> {
 pub fn string_to_sign(parts: &http::request::Parts, date_line: &[u8], bucket_from_host: Option<&str>) -> Vec<u8> {
     let h = &parts.headers;
     let mut sts = Vec::with_capacity(256);
-    for line in [
-        parts.method.as_str().as_bytes(),
-        header_bytes(h, "content-md5"),
-        header_bytes(h, "content-type"),
-        date_line,
-    ] {
+    for line in
+        [parts.method.as_str().as_bytes(), header_bytes(h, "content-md5"), header_bytes(h, "content-type"), date_line]
+    {
         sts.extend_from_slice(line.trim_ascii());
         sts.push(b'\n');
     }
     sts.extend(canonical_amz_headers(h));
-    sts.extend(canonical_resource(
-        parts.uri.path(),
-        parts.uri.query(),
-        bucket_from_host,
-    ));
+    sts.extend(canonical_resource(parts.uri.path(), parts.uri.query(), bucket_from_host));
     sts
 }
 
 /// `name:value[,value…]\n` for every `x-amz-*` header, by lower-case name; values trimmed and
 /// unfolded, repeated headers joined by commas in the order received.
 pub fn canonical_amz_headers(headers: &HeaderMap) -> Vec<u8> {
-    let mut names: Vec<&str> = headers
-        .keys()
-        .map(|n| n.as_str())
-        .filter(|n| n.starts_with("x-amz-"))
-        .collect();
+    let mut names: Vec<&str> = headers.keys().map(|n| n.as_str()).filter(|n| n.starts_with("x-amz-")).collect();
     names.sort_unstable();
     let mut out = Vec::new();
     for name in names {

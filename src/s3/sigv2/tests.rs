@@ -38,11 +38,8 @@ fn check(parts: &http::request::Parts, sig: &str, bucket: Option<&str>) -> S3Res
 }
 
 fn sts(parts: &http::request::Parts, bucket: Option<&str>) -> String {
-    let date_line = if parts.headers.contains_key("x-amz-date") {
-        ""
-    } else {
-        header_str(&parts.headers, "date").unwrap()
-    };
+    let date_line =
+        if parts.headers.contains_key("x-amz-date") { "" } else { header_str(&parts.headers, "date").unwrap() };
     String::from_utf8(string_to_sign(parts, date_line.as_bytes(), bucket)).unwrap()
 }
 
@@ -54,10 +51,7 @@ fn object_get() -> http::request::Parts {
     request(
         "GET",
         "/photos/puppy.jpg",
-        &[
-            ("host", "awsexamplebucket1.us-west-1.s3.amazonaws.com"),
-            ("date", "Tue, 27 Mar 2007 19:36:42 +0000"),
-        ],
+        &[("host", "awsexamplebucket1.us-west-1.s3.amazonaws.com"), ("date", "Tue, 27 Mar 2007 19:36:42 +0000")],
     )
 }
 
@@ -66,10 +60,7 @@ const GET_SIG: &str = "qgk2+6Sv9/oM7G3qLEjTH1a1l1g=";
 #[test]
 fn aws_example_object_get() {
     let parts = object_get();
-    assert_eq!(
-        sts(&parts, BUCKET),
-        "GET\n\n\nTue, 27 Mar 2007 19:36:42 +0000\n/awsexamplebucket1/photos/puppy.jpg"
-    );
+    assert_eq!(sts(&parts, BUCKET), "GET\n\n\nTue, 27 Mar 2007 19:36:42 +0000\n/awsexamplebucket1/photos/puppy.jpg");
     let v = check(&parts, GET_SIG, BUCKET).unwrap();
     assert_eq!(v.access_key_id, AK);
     assert_eq!(v.payload, PayloadMode::Unsigned);
@@ -103,10 +94,7 @@ fn aws_example_list_leaves_out_plain_query_parameters() {
             ("date", "Tue, 27 Mar 2007 19:42:41 +0000"),
         ],
     );
-    assert_eq!(
-        sts(&parts, BUCKET),
-        "GET\n\n\nTue, 27 Mar 2007 19:42:41 +0000\n/awsexamplebucket1/"
-    );
+    assert_eq!(sts(&parts, BUCKET), "GET\n\n\nTue, 27 Mar 2007 19:42:41 +0000\n/awsexamplebucket1/");
     check(&parts, "m0WP8eCtspQl5Ahe6L1SozdX9YA=", BUCKET).unwrap();
 }
 
@@ -115,10 +103,7 @@ fn aws_example_fetch_acl_signs_the_sub_resource() {
     let parts = request(
         "GET",
         "/?acl",
-        &[
-            ("host", "awsexamplebucket1.s3.us-west-1.amazonaws.com"),
-            ("date", "Tue, 27 Mar 2007 19:44:46 +0000"),
-        ],
+        &[("host", "awsexamplebucket1.s3.us-west-1.amazonaws.com"), ("date", "Tue, 27 Mar 2007 19:44:46 +0000")],
     );
     assert!(sts(&parts, BUCKET).ends_with("\n/awsexamplebucket1/?acl"));
     check(&parts, "82ZHiFIjc+WbcwFKGUVEQspPn+0=", BUCKET).unwrap();
@@ -150,10 +135,7 @@ fn aws_example_delete_with_x_amz_date() {
     check(&parts, "Ri1hpB1zpS9pGqR7y8kuNFCl4sE=", None).unwrap();
     let page_sts = "DELETE\n\n\nTue, 27 Mar 2007 21:20:26 +0000\n/awsexamplebucket1/photos/puppy.jpg";
     assert_eq!(sign(SK, page_sts.as_bytes()), "XbyTlbQdu9Xw5o8P4iMwPktxQd8=");
-    assert_eq!(
-        code(check(&parts, "XbyTlbQdu9Xw5o8P4iMwPktxQd8=", None)),
-        S3ErrorCode::SignatureDoesNotMatch
-    );
+    assert_eq!(code(check(&parts, "XbyTlbQdu9Xw5o8P4iMwPktxQd8=", None)), S3ErrorCode::SignatureDoesNotMatch);
 }
 
 #[test]
@@ -164,10 +146,7 @@ fn x_amz_date_not_date_is_the_request_time() {
     verify_v2(&parts, &auth(sig), &store(), amz + MAX_SKEW, None).unwrap();
     // Date (one second later) would still be within 15 minutes; x-amz-date is not.
     let late = amz + MAX_SKEW + Duration::from_secs(1);
-    assert_eq!(
-        code(verify_v2(&parts, &auth(sig), &store(), late, None)),
-        S3ErrorCode::RequestTimeTooSkewed
-    );
+    assert_eq!(code(verify_v2(&parts, &auth(sig), &store(), late, None)), S3ErrorCode::RequestTimeTooSkewed);
 }
 
 /// The page prints this request with host static.example.com and joe@/jane@example.com, but its
@@ -207,14 +186,8 @@ fn aws_example_upload_with_metadata_and_repeated_headers() {
 
 #[test]
 fn aws_example_list_all_my_buckets() {
-    let parts = request(
-        "GET",
-        "/",
-        &[
-            ("host", "s3.us-west-1.amazonaws.com"),
-            ("date", "Wed, 28 Mar 2007 01:29:59 +0000"),
-        ],
-    );
+    let parts =
+        request("GET", "/", &[("host", "s3.us-west-1.amazonaws.com"), ("date", "Wed, 28 Mar 2007 01:29:59 +0000")]);
     check(&parts, "qGdzdERIC03wnaRNKh6OqZehG9s=", None).unwrap();
 }
 
@@ -223,10 +196,7 @@ fn aws_example_unicode_keys_sign_the_path_as_sent() {
     let parts = request(
         "GET",
         "/dictionary/fran%C3%A7ais/pr%c3%a9f%c3%a8re",
-        &[
-            ("host", "s3.us-west-1.amazonaws.com"),
-            ("date", "Wed, 28 Mar 2007 01:49:49 +0000"),
-        ],
+        &[("host", "s3.us-west-1.amazonaws.com"), ("date", "Wed, 28 Mar 2007 01:49:49 +0000")],
     );
     assert!(sts(&parts, None).ends_with("\n/dictionary/fran%C3%A7ais/pr%c3%a9f%c3%a8re"));
     check(&parts, "DNEZGsoieTZ92F3bUfSPQcbGmlM=", None).unwrap();
@@ -251,10 +221,7 @@ fn aws_example_query_string_auth_string_to_sign() {
 #[test]
 fn only_listed_sub_resources_are_canonical() {
     let res = |path, query| String::from_utf8(canonical_resource(path, query, BUCKET)).unwrap();
-    assert_eq!(
-        res("/", Some("prefix=photos&max-keys=50&list-type=2")),
-        "/awsexamplebucket1/"
-    );
+    assert_eq!(res("/", Some("prefix=photos&max-keys=50&list-type=2")), "/awsexamplebucket1/");
     assert_eq!(res("/", Some("max-keys=5&acl&prefix=p")), "/awsexamplebucket1/?acl");
     assert_eq!(res("/", Some("acl=")), "/awsexamplebucket1/?acl");
     assert_eq!(
@@ -265,10 +232,7 @@ fn only_listed_sub_resources_are_canonical() {
         res("/k", Some("response-content-type=text%2Fplain&uploads&Acl")),
         "/awsexamplebucket1/k?response-content-type=text/plain&uploads"
     );
-    assert_eq!(
-        String::from_utf8(canonical_resource("/b/k", Some("tagging"), None)).unwrap(),
-        "/b/k?tagging"
-    );
+    assert_eq!(String::from_utf8(canonical_resource("/b/k", Some("tagging"), None)).unwrap(), "/b/k?tagging");
 }
 
 /// End to end with sub-resources, against signatures computed independently (Python hmac).
@@ -276,11 +240,7 @@ fn only_listed_sub_resources_are_canonical() {
 fn signed_sub_resources_verify() {
     let date = ("date", "Tue, 27 Mar 2007 21:15:45 +0000");
     let host = ("host", "awsexamplebucket1.s3.us-west-1.amazonaws.com");
-    let part = request(
-        "PUT",
-        "/photos/puppy.jpg?partNumber=2&uploadId=VXBsb2FkIElE&x-id=UploadPart",
-        &[host, date],
-    );
+    let part = request("PUT", "/photos/puppy.jpg?partNumber=2&uploadId=VXBsb2FkIElE&x-id=UploadPart", &[host, date]);
     check(&part, "yvzh/d9/Zg1QkbS/lM76Phz05t0=", BUCKET).unwrap();
     let uri = "/photos/puppy.jpg?versionId=3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY&response-content-disposition=attachment%3B%20filename%3Da%20b.jpg";
     let get = request("GET", uri, &[host, ("date", "Tue, 27 Mar 2007 19:36:42 +0000")]);
@@ -294,26 +254,14 @@ fn wrong_secret_is_signature_does_not_match() {
     let err: S3Error = verify_v2(&object_get(), &auth(GET_SIG), &other, now, BUCKET).unwrap_err();
     assert_eq!(err.code, S3ErrorCode::SignatureDoesNotMatch);
     // The bucket is part of the signed resource: path-style canonicalisation does not match.
-    assert_eq!(
-        code(check(&object_get(), GET_SIG, None)),
-        S3ErrorCode::SignatureDoesNotMatch
-    );
-    assert_eq!(
-        code(check(&object_get(), "qgk2+6Sv9/oM7G3qLEjTH1a1l1g", BUCKET)),
-        S3ErrorCode::SignatureDoesNotMatch
-    );
+    assert_eq!(code(check(&object_get(), GET_SIG, None)), S3ErrorCode::SignatureDoesNotMatch);
+    assert_eq!(code(check(&object_get(), "qgk2+6Sv9/oM7G3qLEjTH1a1l1g", BUCKET)), S3ErrorCode::SignatureDoesNotMatch);
 }
 
 #[test]
 fn unknown_key_is_invalid_access_key_id() {
     let now = at("Tue, 27 Mar 2007 19:36:42 GMT");
-    let r = verify_v2(
-        &object_get(),
-        &format!("AWS AKIDUNKNOWN:{GET_SIG}"),
-        &store(),
-        now,
-        BUCKET,
-    );
+    let r = verify_v2(&object_get(), &format!("AWS AKIDUNKNOWN:{GET_SIG}"), &store(), now, BUCKET);
     assert_eq!(code(r), S3ErrorCode::InvalidAccessKeyId);
 }
 
@@ -323,10 +271,7 @@ fn more_than_15_minutes_of_skew_is_rejected() {
     let run = |now| verify_v2(&object_get(), &auth(GET_SIG), &store(), now, BUCKET);
     run(t - MAX_SKEW).unwrap();
     run(t + MAX_SKEW).unwrap();
-    for now in [
-        t + MAX_SKEW + Duration::from_secs(1),
-        t - MAX_SKEW - Duration::from_secs(1),
-    ] {
+    for now in [t + MAX_SKEW + Duration::from_secs(1), t - MAX_SKEW - Duration::from_secs(1)] {
         assert_eq!(code(run(now)), S3ErrorCode::RequestTimeTooSkewed);
     }
 }
@@ -338,11 +283,7 @@ fn missing_or_invalid_date_is_access_denied() {
     let cases: [&[(&str, &str)]; 5] = [
         &[host],
         &[host, ("date", "yesterday")],
-        &[
-            host,
-            ("date", "Tue, 27 Mar 2007 19:36:42 GMT"),
-            ("x-amz-date", "Bad Date"),
-        ],
+        &[host, ("date", "Tue, 27 Mar 2007 19:36:42 GMT"), ("x-amz-date", "Bad Date")],
         &[host, ("date", "Tue, 27 Mar 2007 19:36:42 GMT"), ("x-amz-date", "")],
         &[host, ("x-amz-date", "Tue, 07 Jul 1950 21:53:04 GMT")],
     ];
@@ -379,10 +320,7 @@ fn streaming_payloads_are_refused() {
     let parts = request(
         "PUT",
         "/k",
-        &[
-            ("date", "Tue, 27 Mar 2007 19:36:42 GMT"),
-            ("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"),
-        ],
+        &[("date", "Tue, 27 Mar 2007 19:36:42 GMT"), ("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")],
     );
     assert_eq!(code(check(&parts, GET_SIG, BUCKET)), S3ErrorCode::InvalidRequest);
 }
@@ -420,15 +358,7 @@ fn amz_header_values_are_trimmed_unfolded_and_joined() {
     let parts = request(
         "PUT",
         "/k",
-        &[
-            ("X-Amz-Meta-B", "  spaced  "),
-            ("x-amz-meta-a", "1"),
-            ("x-amz-meta-a", "2"),
-            ("content-type", "text/plain"),
-        ],
+        &[("X-Amz-Meta-B", "  spaced  "), ("x-amz-meta-a", "1"), ("x-amz-meta-a", "2"), ("content-type", "text/plain")],
     );
-    assert_eq!(
-        canonical_amz_headers(&parts.headers),
-        b"x-amz-meta-a:1,2\nx-amz-meta-b:spaced\n"
-    );
+    assert_eq!(canonical_amz_headers(&parts.headers), b"x-amz-meta-a:1,2\nx-amz-meta-b:spaced\n");
 }

@@ -25,11 +25,7 @@ pub fn canonical_uri(raw_path: &str) -> String {
     if raw_path.is_empty() {
         return "/".to_string();
     }
-    raw_path
-        .split('/')
-        .map(|seg| uri_encode(&decode(seg)))
-        .collect::<Vec<_>>()
-        .join("/")
+    raw_path.split('/').map(|seg| uri_encode(&decode(seg))).collect::<Vec<_>>().join("/")
 }
 
 /// The canonical query string of a raw query, leaving out `skip` (e.g. `X-Amz-Signature`).
@@ -45,11 +41,7 @@ pub fn canonical_query(raw_query: Option<&str>, skip: Option<&str>) -> String {
         .filter(|(k, _)| Some(k.as_str()) != skip)
         .collect();
     pairs.sort();
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&")
+    pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
 }
 
 /// One header's canonical value: every value trimmed, inner runs of spaces collapsed, joined by `,`.
@@ -57,12 +49,7 @@ fn header_value(headers: &HeaderMap, name: &str, authority: Option<&str>) -> Str
     let values: Vec<String> = headers
         .get_all(name)
         .iter()
-        .map(|v| {
-            String::from_utf8_lossy(v.as_bytes())
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).split_whitespace().collect::<Vec<_>>().join(" "))
         .collect();
     if values.is_empty() && name == "host" {
         return authority.unwrap_or_default().to_string();
@@ -108,10 +95,7 @@ impl CanonicalRequest<'_> {
 
 /// The SigV4 string to sign for a canonical request.
 pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
-    format!(
-        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
-        hex::encode(Sha256::digest(canonical_request.as_bytes()))
-    )
+    format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex::encode(Sha256::digest(canonical_request.as_bytes())))
 }
 
 #[cfg(test)]
@@ -130,20 +114,11 @@ mod tests {
 
     #[test]
     fn query_is_sorted_and_reencoded() {
-        assert_eq!(
-            canonical_query(Some("prefix=J&max-keys=2"), None),
-            "max-keys=2&prefix=J"
-        );
+        assert_eq!(canonical_query(Some("prefix=J&max-keys=2"), None), "max-keys=2&prefix=J");
         assert_eq!(canonical_query(Some("lifecycle"), None), "lifecycle=");
         assert_eq!(canonical_query(Some("acl="), None), "acl=");
-        assert_eq!(
-            canonical_query(Some("a=2&a=1&b=x%2Fy&c=x/y"), None),
-            "a=1&a=2&b=x%2Fy&c=x%2Fy"
-        );
-        assert_eq!(
-            canonical_query(Some("X-Amz-Signature=abc&z=1"), Some("X-Amz-Signature")),
-            "z=1"
-        );
+        assert_eq!(canonical_query(Some("a=2&a=1&b=x%2Fy&c=x/y"), None), "a=1&a=2&b=x%2Fy&c=x%2Fy");
+        assert_eq!(canonical_query(Some("X-Amz-Signature=abc&z=1"), Some("X-Amz-Signature")), "z=1");
         assert_eq!(canonical_query(None, None), "");
     }
 

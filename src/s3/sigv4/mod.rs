@@ -61,18 +61,9 @@ pub struct Verified {
 pub fn payload_mode(value: &str) -> S3Result<PayloadMode> {
     Ok(match value {
         "UNSIGNED-PAYLOAD" => PayloadMode::Unsigned,
-        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" => PayloadMode::Streaming {
-            signed: true,
-            trailer: false,
-        },
-        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" => PayloadMode::Streaming {
-            signed: true,
-            trailer: true,
-        },
-        "STREAMING-UNSIGNED-PAYLOAD-TRAILER" => PayloadMode::Streaming {
-            signed: false,
-            trailer: true,
-        },
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" => PayloadMode::Streaming { signed: true, trailer: false },
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" => PayloadMode::Streaming { signed: true, trailer: true },
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER" => PayloadMode::Streaming { signed: false, trailer: true },
         v if v.starts_with("STREAMING-AWS4-ECDSA-P256-SHA256") => {
             return Err(s3_err!(
                 NotImplemented,
@@ -126,8 +117,7 @@ pub fn verify_with(
     let presigned = query_param(query, "X-Amz-Algorithm").is_some() || query_param(query, "X-Amz-Credential").is_some();
     let authorization = match parts.headers.get("authorization") {
         Some(v) => Some(
-            v.to_str()
-                .map_err(|_| s3_err!(AuthorizationHeaderMalformed, "the Authorization header is not ASCII"))?,
+            v.to_str().map_err(|_| s3_err!(AuthorizationHeaderMalformed, "the Authorization header is not ASCII"))?,
         ),
         None => None,
     };
@@ -148,22 +138,17 @@ pub fn verify_with(
     }
     match authorization {
         Some(a) if a.starts_with(ALGORITHM) => verify_header(parts, a, store, now),
-        Some(a) if a.starts_with(ALGORITHM_V4A) => Err(s3_err!(
-            NotImplemented,
-            "SigV4A (AWS4-ECDSA-P256-SHA256) signatures are not supported; use SigV4"
-        )),
+        Some(a) if a.starts_with(ALGORITHM_V4A) => {
+            Err(s3_err!(NotImplemented, "SigV4A (AWS4-ECDSA-P256-SHA256) signatures are not supported; use SigV4"))
+        }
         Some(a) if a.starts_with("AWS ") && opts.sigv2 => {
             crate::s3::sigv2::verify_v2(parts, a, store, now, opts.virtual_bucket)
         }
-        Some(a) if a.starts_with("AWS ") => Err(s3_err!(
-            AccessDenied,
-            "Signature Version 2 is not enabled on this gateway; use SigV4"
-        )),
+        Some(a) if a.starts_with("AWS ") => {
+            Err(s3_err!(AccessDenied, "Signature Version 2 is not enabled on this gateway; use SigV4"))
+        }
         Some(_) => Err(s3_err!(InvalidArgument, "Unsupported Authorization Type")),
-        None => Err(s3_err!(
-            AccessDenied,
-            "Anonymous access is not allowed; sign requests with SigV4"
-        )),
+        None => Err(s3_err!(AccessDenied, "Anonymous access is not allowed; sign requests with SigV4")),
     }
 }
 
@@ -176,25 +161,15 @@ fn verify_header(
     let auth = parse_authorization(authorization)?;
     let amz_date = match (header(parts, "x-amz-date"), header(parts, "date")) {
         (Some(d), _) => d.to_string(),
-        (None, Some(d)) => httpdate::parse_http_date(d).map(format_amz_date).map_err(|_| {
-            s3_err!(
-                AccessDenied,
-                "AWS authentication requires a valid Date or x-amz-date header"
-            )
-        })?,
+        (None, Some(d)) => httpdate::parse_http_date(d)
+            .map(format_amz_date)
+            .map_err(|_| s3_err!(AccessDenied, "AWS authentication requires a valid Date or x-amz-date header"))?,
         (None, None) => {
-            return Err(s3_err!(
-                AccessDenied,
-                "AWS authentication requires a valid Date or x-amz-date header"
-            ));
+            return Err(s3_err!(AccessDenied, "AWS authentication requires a valid Date or x-amz-date header"));
         }
     };
-    let time = parse_amz_date(&amz_date).ok_or_else(|| {
-        s3_err!(
-            AccessDenied,
-            "AWS authentication requires a valid Date or x-amz-date header"
-        )
-    })?;
+    let time = parse_amz_date(&amz_date)
+        .ok_or_else(|| s3_err!(AccessDenied, "AWS authentication requires a valid Date or x-amz-date header"))?;
     check_skew(time, now)?;
     if !amz_date.starts_with(&auth.credential.date) {
         return Err(s3_err!(
@@ -203,20 +178,11 @@ fn verify_header(
             auth.credential.date
         ));
     }
-    let sha = header(parts, "x-amz-content-sha256").ok_or_else(|| {
-        s3_err!(
-            InvalidRequest,
-            "Missing required header for this request: x-amz-content-sha256"
-        )
-    })?;
+    let sha = header(parts, "x-amz-content-sha256")
+        .ok_or_else(|| s3_err!(InvalidRequest, "Missing required header for this request: x-amz-content-sha256"))?;
     let payload = payload_mode(sha)?;
     let seed = check_signature(parts, &auth, &amz_date, sha, None, store)?;
-    Ok(Verified {
-        access_key_id: auth.credential.access_key_id,
-        payload,
-        seed,
-        presigned: false,
-    })
+    Ok(Verified { access_key_id: auth.credential.access_key_id, payload, seed, presigned: false })
 }
 
 fn verify_presigned(parts: &http::request::Parts, store: &dyn SecretStore, now: SystemTime) -> S3Result<Verified> {
@@ -245,25 +211,14 @@ fn verify_presigned(parts: &http::request::Parts, store: &dyn SecretStore, now: 
     let sha = query_param(query, "X-Amz-Content-Sha256").unwrap_or_else(|| "UNSIGNED-PAYLOAD".to_string());
     let payload = payload_mode(&sha)?;
     if matches!(payload, PayloadMode::Streaming { .. }) {
-        return Err(s3_err!(
-            InvalidRequest,
-            "aws-chunked payloads cannot be sent with presigned URLs"
-        ));
+        return Err(s3_err!(InvalidRequest, "aws-chunked payloads cannot be sent with presigned URLs"));
     }
     let seed = check_signature(parts, &auth, &amz_date, &sha, Some("X-Amz-Signature"), store)?;
-    Ok(Verified {
-        access_key_id: auth.credential.access_key_id,
-        payload,
-        seed,
-        presigned: true,
-    })
+    Ok(Verified { access_key_id: auth.credential.access_key_id, payload, seed, presigned: true })
 }
 
 fn check_skew(time: SystemTime, now: SystemTime) -> S3Result<()> {
-    let skew = time
-        .duration_since(now)
-        .or_else(|_| now.duration_since(time))
-        .unwrap_or_default();
+    let skew = time.duration_since(now).or_else(|_| now.duration_since(time)).unwrap_or_default();
     if skew > MAX_SKEW {
         return Err(s3_err!(
             RequestTimeTooSkewed,
@@ -286,10 +241,7 @@ fn check_signature(
         return Err(s3_err!(AccessDenied, "SignedHeaders must include host"));
     }
     let key = store.lookup(&auth.credential.access_key_id).ok_or_else(|| {
-        s3_err!(
-            InvalidAccessKeyId,
-            "The AWS Access Key Id you provided does not exist in our records."
-        )
+        s3_err!(InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records.")
     })?;
     let canonical = CanonicalRequest {
         method: parts.method.as_str(),

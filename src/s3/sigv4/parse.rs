@@ -34,10 +34,7 @@ impl CredentialScope {
             )));
         }
         if parts[1] != "s3" {
-            return Err(malformed(format!(
-                "the credential is for service {:?}, expected \"s3\"",
-                parts[1]
-            )));
+            return Err(malformed(format!("the credential is for service {:?}, expected \"s3\"", parts[1])));
         }
         if parts[3].len() != 8 || !parts[3].bytes().all(|b| b.is_ascii_digit()) {
             return Err(malformed(format!("invalid credential date {:?}", parts[3])));
@@ -62,11 +59,7 @@ pub struct AuthParams {
 }
 
 fn parse_signed_headers(value: &str) -> Vec<String> {
-    value
-        .split(';')
-        .map(|h| h.trim().to_ascii_lowercase())
-        .filter(|h| !h.is_empty())
-        .collect()
+    value.split(';').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect()
 }
 
 fn valid_signature(sig: &str) -> bool {
@@ -76,9 +69,7 @@ fn valid_signature(sig: &str) -> bool {
 /// Parses an `Authorization: AWS4-HMAC-SHA256 …` header value.
 pub fn parse_authorization(value: &str) -> S3Result<AuthParams> {
     let malformed = |m: String| s3_err!(AuthorizationHeaderMalformed, "{m}");
-    let rest = value
-        .strip_prefix(ALGORITHM)
-        .ok_or_else(|| malformed("unsupported authorization algorithm".into()))?;
+    let rest = value.strip_prefix(ALGORITHM).ok_or_else(|| malformed("unsupported authorization algorithm".into()))?;
     let (mut credential, mut signed, mut signature) = (None, None, None);
     for part in rest.split(',') {
         let part = part.trim();
@@ -91,9 +82,7 @@ pub fn parse_authorization(value: &str) -> S3Result<AuthParams> {
         }
     }
     let (Some(credential), Some(signed), Some(signature)) = (credential, signed, signature) else {
-        return Err(malformed(
-            "the authorization header requires Credential, SignedHeaders and Signature".into(),
-        ));
+        return Err(malformed("the authorization header requires Credential, SignedHeaders and Signature".into()));
     };
     if !valid_signature(signature) {
         return Err(malformed("the signature must be 64 hexadecimal characters".into()));
@@ -118,20 +107,12 @@ pub fn parse_presigned(get: impl Fn(&str) -> Option<String>) -> S3Result<AuthPar
     if algorithm != ALGORITHM {
         return Err(bad(format!("X-Amz-Algorithm only supports \"{ALGORITHM}\"")));
     }
-    let (credential, date, signed, signature) = (
-        need("X-Amz-Credential")?,
-        need("X-Amz-Date")?,
-        need("X-Amz-SignedHeaders")?,
-        need("X-Amz-Signature")?,
-    );
+    let (credential, date, signed, signature) =
+        (need("X-Amz-Credential")?, need("X-Amz-Date")?, need("X-Amz-SignedHeaders")?, need("X-Amz-Signature")?);
     let expires = need("X-Amz-Expires")?;
-    let expires: u64 = expires
-        .parse()
-        .map_err(|_| bad("X-Amz-Expires should be a number".into()))?;
+    let expires: u64 = expires.parse().map_err(|_| bad("X-Amz-Expires should be a number".into()))?;
     if expires > MAX_EXPIRES_SECS {
-        return Err(bad(
-            "X-Amz-Expires must be less than a week (in seconds) that is 604800".into(),
-        ));
+        return Err(bad("X-Amz-Expires must be less than a week (in seconds) that is 604800".into()));
     }
     if !valid_signature(&signature) {
         return Err(bad("X-Amz-Signature must be 64 hexadecimal characters".into()));
@@ -159,10 +140,7 @@ mod tests {
         let p = parse_authorization(&v).unwrap();
         assert_eq!(p.credential.access_key_id, "AKIAIOSFODNN7EXAMPLE");
         assert_eq!(p.credential.scope(), "20130524/us-east-1/s3/aws4_request");
-        assert_eq!(
-            p.signed_headers,
-            ["host", "range", "x-amz-content-sha256", "x-amz-date"]
-        );
+        assert_eq!(p.signed_headers, ["host", "range", "x-amz-content-sha256", "x-amz-date"]);
         let spaced = v.replace(",", ", ");
         assert_eq!(parse_authorization(&spaced).unwrap(), p);
         // Access key ids may contain '/'? No, but the scope is parsed from the right.
@@ -188,11 +166,7 @@ mod tests {
             ),
         ];
         for c in cases {
-            assert_eq!(
-                parse_authorization(&c).unwrap_err().code,
-                S3ErrorCode::AuthorizationHeaderMalformed,
-                "{c}"
-            );
+            assert_eq!(parse_authorization(&c).unwrap_err().code, S3ErrorCode::AuthorizationHeaderMalformed, "{c}");
         }
     }
 
@@ -222,10 +196,7 @@ mod tests {
             &[("X-Amz-Signature", "")],
             &[("X-Amz-Algorithm", "AWS4-HMAC-SHA1")],
         ] {
-            assert_eq!(
-                parse_presigned(q(bad)).unwrap_err().code,
-                S3ErrorCode::AuthorizationQueryParametersError
-            );
+            assert_eq!(parse_presigned(q(bad)).unwrap_err().code, S3ErrorCode::AuthorizationQueryParametersError);
         }
     }
 }

@@ -76,10 +76,7 @@ fn aws_example_put_object() {
             ("authorization", &a),
         ],
     );
-    assert_eq!(
-        verify(&parts, &store(), at("20130524T000000Z")).unwrap().payload,
-        PayloadMode::Sha256(sha.into())
-    );
+    assert_eq!(verify(&parts, &store(), at("20130524T000000Z")).unwrap().payload, PayloadMode::Sha256(sha.into()));
 }
 
 #[test]
@@ -91,11 +88,7 @@ fn aws_example_get_bucket_lifecycle_and_list() {
     let parts = request(
         "GET",
         "/?lifecycle",
-        &[
-            ("x-amz-content-sha256", EMPTY_SHA),
-            ("x-amz-date", "20130524T000000Z"),
-            ("authorization", &a),
-        ],
+        &[("x-amz-content-sha256", EMPTY_SHA), ("x-amz-date", "20130524T000000Z"), ("authorization", &a)],
     );
     verify(&parts, &store(), at("20130524T000000Z")).unwrap();
     let a = auth(
@@ -105,11 +98,7 @@ fn aws_example_get_bucket_lifecycle_and_list() {
     let parts = request(
         "GET",
         "/?max-keys=2&prefix=J",
-        &[
-            ("x-amz-content-sha256", EMPTY_SHA),
-            ("x-amz-date", "20130524T000000Z"),
-            ("authorization", &a),
-        ],
+        &[("x-amz-content-sha256", EMPTY_SHA), ("x-amz-date", "20130524T000000Z"), ("authorization", &a)],
     );
     verify(&parts, &store(), at("20130524T000000Z")).unwrap();
 }
@@ -122,10 +111,7 @@ fn aws_example_presigned_url() {
     assert!(v.presigned);
     assert_eq!(v.payload, PayloadMode::Unsigned);
     let err = verify(&parts, &store(), at("20130525T000001Z")).unwrap_err();
-    assert_eq!(
-        (err.code, err.message.as_str()),
-        (S3ErrorCode::AccessDenied, "Request has expired")
-    );
+    assert_eq!((err.code, err.message.as_str()), (S3ErrorCode::AccessDenied, "Request has expired"));
     let err = verify(&parts, &store(), at("20130523T230000Z")).unwrap_err();
     assert_eq!(err.code, S3ErrorCode::AccessDenied);
     let tampered = request("GET", &uri.replace("/test.txt", "/test2.txt"), &[]);
@@ -145,36 +131,18 @@ fn aws_example_presigned_url() {
 fn rejections_carry_s3_codes() {
     let now = at("20130524T000000Z");
     let code = |p: &http::request::Parts, now| verify(p, &store(), now).unwrap_err().code;
-    assert_eq!(
-        code(&get_object(&GET_SIG.replace('f', "e")), now),
-        S3ErrorCode::SignatureDoesNotMatch
-    );
-    assert_eq!(
-        code(&get_object(GET_SIG), at("20130524T001600Z")),
-        S3ErrorCode::RequestTimeTooSkewed
-    );
-    assert_eq!(
-        code(&get_object(GET_SIG), at("20130523T234400Z")),
-        S3ErrorCode::RequestTimeTooSkewed
-    );
+    assert_eq!(code(&get_object(&GET_SIG.replace('f', "e")), now), S3ErrorCode::SignatureDoesNotMatch);
+    assert_eq!(code(&get_object(GET_SIG), at("20130524T001600Z")), S3ErrorCode::RequestTimeTooSkewed);
+    assert_eq!(code(&get_object(GET_SIG), at("20130523T234400Z")), S3ErrorCode::RequestTimeTooSkewed);
     let other = StaticKeys::new([("OTHER".to_string(), SK.to_string())]);
-    assert_eq!(
-        verify(&get_object(GET_SIG), &other, now).unwrap_err().code,
-        S3ErrorCode::InvalidAccessKeyId
-    );
+    assert_eq!(verify(&get_object(GET_SIG), &other, now).unwrap_err().code, S3ErrorCode::InvalidAccessKeyId);
     let wrong_secret = StaticKeys::new([(AK.to_string(), "nope".to_string())]);
-    assert_eq!(
-        verify(&get_object(GET_SIG), &wrong_secret, now).unwrap_err().code,
-        S3ErrorCode::SignatureDoesNotMatch
-    );
+    assert_eq!(verify(&get_object(GET_SIG), &wrong_secret, now).unwrap_err().code, S3ErrorCode::SignatureDoesNotMatch);
     assert_eq!(code(&request("GET", "/test.txt", &[]), now), S3ErrorCode::AccessDenied);
     let v4a = request(
         "GET",
         "/x",
-        &[(
-            "authorization",
-            "AWS4-ECDSA-P256-SHA256 Credential=AK/20130524/us-east-1/s3/aws4_request",
-        )],
+        &[("authorization", "AWS4-ECDSA-P256-SHA256 Credential=AK/20130524/us-east-1/s3/aws4_request")],
     );
     assert_eq!(code(&v4a, now), S3ErrorCode::NotImplemented);
     let binary = request("GET", "/x", &[("authorization", "AWS4-HMAC-SHA256 Credential=\u{e9}")]);
@@ -182,26 +150,12 @@ fn rejections_carry_s3_codes() {
     let no_sha = request(
         "GET",
         "/test.txt",
-        &[
-            ("x-amz-date", "20130524T000000Z"),
-            ("authorization", &auth("host;x-amz-date", GET_SIG)),
-        ],
+        &[("x-amz-date", "20130524T000000Z"), ("authorization", &auth("host;x-amz-date", GET_SIG))],
     );
     assert_eq!(code(&no_sha, now), S3ErrorCode::InvalidRequest);
-    let both = request(
-        "GET",
-        "/t?X-Amz-Algorithm=AWS4-HMAC-SHA256",
-        &[("authorization", &auth("host", GET_SIG))],
-    );
+    let both = request("GET", "/t?X-Amz-Algorithm=AWS4-HMAC-SHA256", &[("authorization", &auth("host", GET_SIG))]);
     assert_eq!(code(&both, now), S3ErrorCode::InvalidArgument);
-    let token = request(
-        "GET",
-        "/t",
-        &[
-            ("x-amz-security-token", "tok"),
-            ("authorization", &auth("host", GET_SIG)),
-        ],
-    );
+    let token = request("GET", "/t", &[("x-amz-security-token", "tok"), ("authorization", &auth("host", GET_SIG))]);
     assert_eq!(code(&token, now), S3ErrorCode::InvalidToken);
 }
 
@@ -210,27 +164,13 @@ fn payload_modes() {
     assert_eq!(payload_mode("UNSIGNED-PAYLOAD").unwrap(), PayloadMode::Unsigned);
     assert_eq!(
         payload_mode("STREAMING-UNSIGNED-PAYLOAD-TRAILER").unwrap(),
-        PayloadMode::Streaming {
-            signed: false,
-            trailer: true
-        }
+        PayloadMode::Streaming { signed: false, trailer: true }
     );
     assert_eq!(
         payload_mode("STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER").unwrap(),
-        PayloadMode::Streaming {
-            signed: true,
-            trailer: true
-        }
+        PayloadMode::Streaming { signed: true, trailer: true }
     );
-    assert_eq!(
-        payload_mode("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD")
-            .unwrap_err()
-            .code,
-        S3ErrorCode::NotImplemented
-    );
+    assert_eq!(payload_mode("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD").unwrap_err().code, S3ErrorCode::NotImplemented);
     assert_eq!(payload_mode("abc").unwrap_err().code, S3ErrorCode::InvalidArgument);
-    assert_eq!(
-        payload_mode(&EMPTY_SHA.to_uppercase()).unwrap(),
-        PayloadMode::Sha256(EMPTY_SHA.into())
-    );
+    assert_eq!(payload_mode(&EMPTY_SHA.to_uppercase()).unwrap(), PayloadMode::Sha256(EMPTY_SHA.into()));
 }
