@@ -67,6 +67,7 @@ pub fn prepare(parts: &http::request::Parts, body: Incoming, verified: &Verified
     if let Some(md5) = &content_md5 {
         parse_content_md5(md5)?;
     }
+    let exact_hint = http_body::Body::size_hint(&body).exact();
     let raw = BodyDataStream::new(body);
     let (stream, length, trailer): (DataStream, u64, Option<TrailerSlot>) = match &verified.payload {
         PayloadMode::Streaming { signed, trailer } => {
@@ -88,7 +89,12 @@ pub fn prepare(parts: &http::request::Parts, body: Incoming, verified: &Verified
             if checksums.trailer.is_some() {
                 return Err(s3_err!(InvalidRequest, "x-amz-trailer needs an aws-chunked STREAMING-…-TRAILER payload"));
             }
-            let length = declared_length(parts, "content-length")?;
+            // No Content-Length: a body of known size (none at all, or HTTP/2 with a known length) is
+            // fine; only an unsized body (Transfer-Encoding: chunked) is MissingContentLength.
+            let length = match (header(parts, "content-length"), exact_hint) {
+                (None, Some(exact)) if exact <= MAX_PUT_BYTES => exact,
+                _ => declared_length(parts, "content-length")?,
+            };
             let raw =
                 raw.map(|r| r.map_err(|e| s3_err!(IncompleteBody, "The request body terminated unexpectedly: {e}")));
             (Box::pin(raw), length, None)

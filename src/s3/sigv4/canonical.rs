@@ -68,6 +68,9 @@ pub struct CanonicalRequest<'a> {
     pub authority: Option<&'a str>,
     pub signed_headers: &'a [String],
     pub payload_hash: &'a str,
+    /// Use the path exactly as received instead of re-encoding it (a fallback for clients that
+    /// sign an unencoded character such as `+` as they send it).
+    pub verbatim_path: bool,
 }
 
 impl CanonicalRequest<'_> {
@@ -75,7 +78,11 @@ impl CanonicalRequest<'_> {
         let mut out = String::with_capacity(512);
         out.push_str(self.method);
         out.push('\n');
-        out.push_str(&canonical_uri(self.raw_path));
+        if self.verbatim_path {
+            out.push_str(if self.raw_path.is_empty() { "/" } else { self.raw_path });
+        } else {
+            out.push_str(&canonical_uri(self.raw_path));
+        }
         out.push('\n');
         out.push_str(&canonical_query(self.raw_query, self.skip_query));
         out.push('\n');

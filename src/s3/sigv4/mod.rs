@@ -243,26 +243,34 @@ fn check_signature(
     let key = store.lookup(&auth.credential.access_key_id).ok_or_else(|| {
         s3_err!(InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records.")
     })?;
-    let canonical = CanonicalRequest {
-        method: parts.method.as_str(),
-        raw_path: parts.uri.path(),
-        raw_query: parts.uri.query(),
-        skip_query,
-        headers: &parts.headers,
-        authority: parts.uri.authority().map(|a| a.as_str()),
-        signed_headers: &auth.signed_headers,
-        payload_hash,
-    }
-    .render();
+    let request = |verbatim_path| {
+        CanonicalRequest {
+            method: parts.method.as_str(),
+            raw_path: parts.uri.path(),
+            raw_query: parts.uri.query(),
+            skip_query,
+            headers: &parts.headers,
+            authority: parts.uri.authority().map(|a| a.as_str()),
+            signed_headers: &auth.signed_headers,
+            payload_hash,
+            verbatim_path,
+        }
+        .render()
+    };
     let scope = auth.credential.scope();
-    let sts = string_to_sign(amz_date, &scope, &canonical);
     let day = parse_scope_date(&auth.credential.date)
         .ok_or_else(|| s3_err!(AuthorizationHeaderMalformed, "invalid credential date"))?;
     let signing_key =
         aws_sigv4::sign::v4::generate_signing_key(&key.secret_access_key, day, &auth.credential.region, "s3");
-    let expected = aws_sigv4::sign::v4::calculate_signature(signing_key.as_ref(), sts.as_bytes());
-    if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
-        tracing::debug!(canonical_request = %canonical, string_to_sign = %sts, "SigV4 signature mismatch");
+    let matches = |canonical: &str| {
+        let sts = string_to_sign(amz_date, &scope, canonical);
+        let expected = aws_sigv4::sign::v4::calculate_signature(signing_key.as_ref(), sts.as_bytes());
+        constant_time_eq(expected.as_bytes(), auth.signature.as_bytes())
+    };
+    let canonical = request(false);
+    let reencoded = canonical::canonical_uri(parts.uri.path()) != parts.uri.path();
+    if !matches(&canonical) && !(reencoded && matches(&request(true))) {
+        tracing::debug!(canonical_request = %canonical, "SigV4 signature mismatch");
         return Err(signature_mismatch());
     }
     Ok(ChunkSeed {

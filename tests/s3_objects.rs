@@ -1,0 +1,208 @@
+//! Listing, deleting and copying through the S3 front door (raw harness): pagination with tokens,
+//! delimiters, branches as common prefixes, DeleteObjects with per-key errors, CopyObject within
+//! and across repositories, empty objects and `dir/` markers.
+
+mod common;
+
+use common::s3::*;
+use common::*;
+use md5::Digest;
+
+async fn stack() -> Stack {
+    let s = Stack::start(false).await;
+    for repo in ["objs", "other"] {
+        s.lakefs.client().create_repository(&repo_creation(repo)).await.unwrap();
+    }
+    s
+}
+
+async fn put(stack: &Stack, path: &str, data: &[u8]) {
+    let a = signed(stack, Req::new("PUT", path).body(data)).await;
+    assert_eq!(a.status, 200, "{path}: {}", a.text());
+}
+
+fn tag_values(xml: &str, tag: &str) -> Vec<String> {
+    xml.split(&format!("<{tag}>"))
+        .skip(1)
+        .filter_map(|r| r.split(&format!("</{tag}>")).next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn list_v2_pages_with_tokens_and_delimiters() {
+    let stack = stack().await;
+    let mut keys: Vec<String> = (0..25).map(|i| format!("main/d{}/k{i:02}", i % 2)).collect();
+    keys.push("main/top".into());
+    keys.push("main/dir/".into());
+    for k in &keys {
+        put(&stack, &format!("/objs/{k}"), b"v").await;
+    }
+    keys.sort();
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let q = match &token {
+            Some(t) => format!("/objs?list-type=2&prefix=main%2F&max-keys=10&continuation-token={t}"),
+            None => "/objs?list-type=2&prefix=main%2F&max-keys=10".to_string(),
+        };
+        let a = signed(&stack, Req::new("GET", &q)).await;
+        assert_eq!(a.status, 200, "{}", a.text());
+        let xml = a.text();
+        seen.extend(tag_values(&xml, "Key"));
+        pages += 1;
+        match tag_values(&xml, "NextContinuationToken").pop() {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    assert_eq!((seen, pages), (keys, 3));
+    let a = signed(&stack, Req::new("GET", "/objs?list-type=2&prefix=main%2F&delimiter=%2F")).await;
+    let xml = a.text();
+    assert_eq!(
+        tag_values(&xml, "Prefix").into_iter().skip(1).collect::<Vec<_>>(),
+        ["main/d0/", "main/d1/", "main/dir/"]
+    );
+    assert_eq!(tag_values(&xml, "Key"), ["main/top"]);
+    assert_eq!(tag_values(&xml, "KeyCount"), ["4"]);
+    // The bucket root lists branches.
+    let a = signed(&stack, Req::new("GET", "/objs?list-type=2")).await;
+    assert!(a.text().contains("<CommonPrefixes><Prefix>main/</Prefix></CommonPrefixes>"), "{}", a.text());
+    // V1 with a marker, and url encoding.
+    put(&stack, "/objs/main/sp%20ace+plus", b"v").await;
+    let a = signed(&stack, Req::new("GET", "/objs?prefix=main%2Fsp&encoding-type=url")).await;
+    assert_eq!(tag_values(&a.text(), "Key"), ["main/sp%20ace%2Bplus"]);
+    let a = signed(&stack, Req::new("GET", "/objs?prefix=main%2F&marker=main%2Fd1%2Fk23")).await;
+    assert_eq!(tag_values(&a.text(), "Key"), ["main/dir/", "main/sp ace+plus", "main/top"]);
+    let a = signed(&stack, Req::new("GET", "/objs?list-type=2&max-keys=-1")).await;
+    assert_eq!((a.status, a.code().as_str()), (400, "InvalidArgument"));
+    let a = signed(&stack, Req::new("GET", "/nope?list-type=2")).await;
+    assert_eq!((a.status, a.code().as_str()), (404, "NoSuchBucket"));
+}
+
+#[tokio::test]
+async fn delete_object_and_delete_objects() {
+    let stack = stack().await;
+    for i in 0..5 {
+        put(&stack, &format!("/objs/main/del/{i}"), b"x").await;
+    }
+    let a = signed(&stack, Req::new("DELETE", "/objs/main/del/0")).await;
+    assert_eq!(a.status, 204);
+    let a = signed(&stack, Req::new("DELETE", "/objs/main/del/0")).await;
+    assert_eq!(a.status, 204, "deleting an absent key is not an error");
+    let xml = "<Delete><Object><Key>main/del/1</Key></Object><Object><Key>main/del/2</Key></Object>\
+               <Object><Key>main/absent</Key></Object><Object><Key>nobranch/x</Key></Object></Delete>";
+    let md5 = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(xml.as_bytes()))
+    };
+    let a = signed(&stack, Req::new("POST", "/objs?delete").header("content-md5", &md5).body(xml.as_bytes())).await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let text = a.text();
+    assert_eq!(tag_values(&text, "Key"), ["main/del/1", "main/del/2", "main/absent", "nobranch/x"]);
+    assert_eq!(tag_values(&text, "Code"), ["NoSuchBucket"]);
+    let a = signed(&stack, Req::new("POST", "/objs?delete").body(xml.as_bytes())).await;
+    assert_eq!((a.status, a.code().as_str()), (400, "InvalidRequest"), "an integrity header is required");
+    let quiet = "<Delete><Quiet>true</Quiet><Object><Key>main/del/3</Key></Object></Delete>";
+    let a = signed(
+        &stack,
+        Req::new("POST", "/objs?delete")
+            .header("x-amz-checksum-crc32", &crc32_b64(quiet.as_bytes()))
+            .body(quiet.as_bytes()),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    assert!(tag_values(&a.text(), "Key").is_empty(), "quiet mode lists no successes");
+    let a = signed(
+        &stack,
+        Req::new("POST", "/objs?delete").header("x-amz-checksum-crc32", &crc32_b64(b"x")).body(quiet.as_bytes()),
+    )
+    .await;
+    assert_eq!((a.status, a.code().as_str()), (400, "BadDigest"));
+    let bad = "<Delete><Object>";
+    let a = signed(
+        &stack,
+        Req::new("POST", "/objs?delete")
+            .header("x-amz-checksum-crc32", &crc32_b64(bad.as_bytes()))
+            .body(bad.as_bytes()),
+    )
+    .await;
+    assert_eq!((a.status, a.code().as_str()), (400, "MalformedXML"));
+    let listing = signed(&stack, Req::new("GET", "/objs?list-type=2&prefix=main%2Fdel%2F")).await;
+    assert_eq!(tag_values(&listing.text(), "Key"), ["main/del/4"]);
+}
+
+#[tokio::test]
+async fn copy_object_within_and_across_repositories() {
+    let stack = stack().await;
+    let data = pattern(100_000, 7);
+    let a = signed(
+        &stack,
+        Req::new("PUT", "/objs/main/src.bin").header("x-amz-meta-k", "v").header("content-type", "text/x").body(&data),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    let etag = format!("\"{}\"", md5_hex(&data));
+    let a =
+        signed(&stack, Req::new("PUT", "/objs/main/copy.bin").header("x-amz-copy-source", "/objs/main/src.bin")).await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(tag_values(&a.text(), "ETag"), [etag.clone()]);
+    let back = signed(&stack, Req::new("GET", "/objs/main/copy.bin")).await;
+    assert!(back.body == data);
+    assert_eq!(
+        (back.headers["x-amz-meta-k"].to_str().unwrap(), back.headers["content-type"].to_str().unwrap()),
+        ("v", "text/x")
+    );
+    let a = signed(
+        &stack,
+        Req::new("PUT", "/other/main/x.bin")
+            .header("x-amz-copy-source", "objs/main/src.bin")
+            .header("x-amz-metadata-directive", "REPLACE")
+            .header("x-amz-meta-n", "2"),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let back = signed(&stack, Req::new("GET", "/other/main/x.bin")).await;
+    assert!(back.body == data);
+    assert_eq!(back.headers["etag"], etag.as_str());
+    assert!(back.headers.get("x-amz-meta-k").is_none());
+    assert_eq!(back.headers["x-amz-meta-n"], "2");
+    let a =
+        signed(&stack, Req::new("PUT", "/objs/main/src.bin").header("x-amz-copy-source", "objs/main/src.bin")).await;
+    assert_eq!((a.status, a.code().as_str()), (400, "InvalidRequest"));
+    let a = signed(
+        &stack,
+        Req::new("PUT", "/objs/main/y")
+            .header("x-amz-copy-source", "objs/main/src.bin")
+            .header("x-amz-copy-source-if-none-match", &etag),
+    )
+    .await;
+    assert_eq!((a.status, a.code().as_str()), (412, "PreconditionFailed"));
+    let a = signed(&stack, Req::new("PUT", "/objs/main/y").header("x-amz-copy-source", "objs/main/missing")).await;
+    assert_eq!((a.status, a.code().as_str()), (404, "NoSuchKey"));
+}
+
+#[tokio::test]
+async fn empty_objects_and_directory_markers() {
+    let stack = stack().await;
+    put(&stack, "/objs/main/empty", b"").await;
+    put(&stack, "/objs/main/folder/", b"").await;
+    let a = put_chunked(
+        &stack,
+        "/objs/main/empty-chunked",
+        b"",
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        Some(("x-amz-checksum-crc32", crc32_b64(b""))),
+        &[],
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    for k in ["empty", "folder/", "empty-chunked"] {
+        let a = signed(&stack, Req::new("GET", &format!("/objs/main/{k}"))).await;
+        assert_eq!((a.status, a.body.len()), (200, 0), "{k}");
+        assert_eq!(a.headers["etag"], "\"d41d8cd98f00b204e9800998ecf8427e\"");
+    }
+    let a = signed(&stack, Req::new("GET", "/objs?list-type=2&prefix=main%2Ffolder%2F")).await;
+    assert_eq!(tag_values(&a.text(), "Key"), ["main/folder/"]);
+}
