@@ -269,7 +269,8 @@ fn check_signature(
     };
     let canonical = request(false);
     let reencoded = canonical::canonical_uri(parts.uri.path()) != parts.uri.path();
-    if !matches(&canonical) && !(reencoded && matches(&request(true))) {
+    let accepted = matches(&canonical) || (reencoded && matches(&request(true)));
+    if !accepted {
         tracing::debug!(canonical_request = %canonical, "SigV4 signature mismatch");
         return Err(signature_mismatch());
     }
