@@ -25,6 +25,13 @@ pub struct GatewayArgs {
     /// Also accept Signature Version 2 header auth (legacy clients; SigV4 is always accepted).
     #[arg(long, env = "LAKEGATE_ALLOW_SIGV2")]
     pub allow_sigv2: bool,
+    /// Bare repository buckets address the default branch with flat keys (instead of `<ref>/<path>`).
+    #[arg(long, env = "LAKEGATE_FLAT_BUCKETS")]
+    pub flat_buckets: bool,
+    /// Storage namespace of repositories created by CreateBucket, `{repo}` replaced by the name
+    /// (e.g. `s3://my-bucket/lakefs/{repo}`); without it CreateBucket of a repository is refused.
+    #[arg(long, env = "LAKEGATE_NAMESPACE_TEMPLATE")]
+    pub namespace_template: Option<String>,
 }
 
 /// `lakegate serve`: the gateway in front of an existing lakeFS.

@@ -56,7 +56,9 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
     };
     let lakefs = LakeFsClient::new(ClientConfig::new(running.api_endpoint(), creds))
         .map_err(|e| DevError::Embedded(crate::embedded::error::ApiError::internal(e)))?;
-    let gateway = GatewayServer::bind(&args.gateway, Arc::new(keys), lakefs).await?;
+    let mut gateway_args = args.gateway.clone();
+    gateway_args.namespace_template.get_or_insert_with(|| "local://{repo}".to_string());
+    let gateway = GatewayServer::bind(&gateway_args, Arc::new(keys), lakefs).await?;
     let data_dir = std::fs::canonicalize(&args.data).unwrap_or(args.data.clone());
     let info = DevInfo {
         api_endpoint: running.api_endpoint(),

@@ -53,6 +53,9 @@ impl GatewayServer {
                 .collect(),
             region: args.region.clone(),
             allow_sigv2: args.allow_sigv2,
+            flat_buckets: args.flat_buckets,
+            namespace_template: args.namespace_template.clone(),
+            default_branches: Default::default(),
         };
         Ok(GatewayServer { addr, tls: acceptor.is_some(), listener, acceptor, state: Arc::new(state) })
     }

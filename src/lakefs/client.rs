@@ -354,6 +354,12 @@ impl LakeFsClient {
         self.send_empty(Method::DELETE, &Self::branch_path(repo, branch)).await
     }
 
+    /// `diffBranch`: the branch's uncommitted changes.
+    pub async fn diff_branch(&self, repo: &str, branch: &str, amount: Option<u32>) -> Result<DiffList> {
+        let q = query(&[("amount", amount.map(|a| a.to_string()))]);
+        self.get_json(&format!("{}/diff{q}", Self::branch_path(repo, branch))).await
+    }
+
     pub async fn commit(&self, repo: &str, branch: &str, creation: &CommitCreation) -> Result<Commit> {
         let path = format!("{}/commits", Self::branch_path(repo, branch));
         self.send_json(Method::POST, &path, creation, Idempotent::No).await

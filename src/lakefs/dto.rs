@@ -156,6 +156,25 @@ pub struct ObjectStatsList {
     pub results: Vec<ObjectStats>,
 }
 
+/// `Diff`: one change (here: an uncommitted change of a branch, `diffBranch`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diff {
+    /// `added`, `removed`, `changed`, `conflict` or `prefix_changed`.
+    #[serde(rename = "type")]
+    pub diff_type: String,
+    pub path: String,
+    pub path_type: PathType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<i64>,
+}
+
+/// `DiffList`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffList {
+    pub pagination: Pagination,
+    pub results: Vec<Diff>,
+}
+
 /// `PathList`: body of `deleteObjects`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PathList {

@@ -1,13 +1,19 @@
-//! Bucket operations on lakeFS repositories: ListBuckets (`listRepositories`, all pages),
-//! HeadBucket and GetBucketLocation (`getRepository`).
+//! Bucket operations: ListBuckets (`listRepositories`, all pages), HeadBucket and
+//! GetBucketLocation (`getRepository`/`getBranch`), CreateBucket (`createRepository` or
+//! `createBranch`) and DeleteBucket (`deleteRepository` or `deleteBranch`, refused when not empty).
 
 use super::Ctx;
 use super::errors::{Missing, map_lakefs};
+use super::target::{self, Target};
 use crate::body::{Body, empty, full};
+use crate::lakefs::client::ListObjectsParams;
+use crate::lakefs::dto::{BranchCreation, RepositoryCreation};
+use crate::s3::S3Error;
 use crate::s3::S3Result;
 use crate::s3::xml::{BucketEntry, Buckets, ListAllMyBucketsResult, LocationConstraint, Owner, XMLNS, to_xml};
+use crate::s3_err;
 use crate::util::format_iso8601;
-use http::{HeaderValue, Response, header};
+use http::{HeaderValue, Response, StatusCode, header};
 use std::time::{Duration, UNIX_EPOCH};
 
 fn xml_response(xml: String) -> Response<Body> {
@@ -41,17 +47,109 @@ pub async fn handle_list_buckets(ctx: &Ctx<'_>) -> S3Result<Response<Body>> {
     Ok(xml_response(to_xml("ListAllMyBucketsResult", &result)?))
 }
 
-/// HeadBucket: 200 when the repository exists.
-pub async fn handle_head_bucket(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
-    ctx.gw.lakefs.get_repository(bucket).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
+/// 404 `NoSuchBucket` unless the repository (and, for branch buckets, the branch) exists.
+async fn ensure_exists(ctx: &Ctx<'_>, t: &Target) -> S3Result<()> {
+    let lakefs = &ctx.gw.lakefs;
+    match &t.branch {
+        Some(b) => lakefs.get_branch(&t.repo, b).await.map(drop),
+        None => lakefs.get_repository(&t.repo).await.map(drop),
+    }
+    .map_err(|e| map_lakefs(e, Missing::Bucket))
+}
+
+/// HeadBucket: 200 when the bucket exists.
+pub async fn handle_head_bucket(ctx: &Ctx<'_>, t: &Target) -> S3Result<Response<Body>> {
+    ensure_exists(ctx, t).await?;
     let mut resp = Response::new(empty());
     resp.headers_mut().insert("x-amz-bucket-region", super::headers::value(&ctx.gw.region)?);
     Ok(resp)
 }
 
 /// GetBucketLocation: the configured region (empty for us-east-1, as S3 answers).
-pub async fn handle_get_bucket_location(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
-    ctx.gw.lakefs.get_repository(bucket).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
+pub async fn handle_get_bucket_location(ctx: &Ctx<'_>, t: &Target) -> S3Result<Response<Body>> {
+    ensure_exists(ctx, t).await?;
     let region = if ctx.gw.region == "us-east-1" { String::new() } else { ctx.gw.region.clone() };
     Ok(xml_response(to_xml("LocationConstraint", &LocationConstraint { xmlns: XMLNS, region })?))
+}
+
+fn already_owned(err: crate::lakefs::LakeFsError) -> S3Error {
+    if err.status() == Some(StatusCode::CONFLICT) {
+        s3_err!(
+            BucketAlreadyOwnedByYou,
+            "Your previous request to create the named bucket succeeded and you already own it."
+        )
+    } else if err.status() == Some(StatusCode::BAD_REQUEST) {
+        s3_err!(InvalidBucketName, "The specified bucket is not valid: {err}")
+    } else {
+        map_lakefs(err, Missing::Bucket)
+    }
+}
+
+/// CreateBucket: `repo.branch` creates the branch from the default branch; `repo` creates a
+/// repository in the configured namespace template.
+pub async fn handle_create_bucket(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
+    let h = &ctx.parts.headers;
+    if h.get("x-amz-acl").is_some_and(|a| a != "private") || h.contains_key("x-amz-bucket-object-lock-enabled") {
+        return Err(s3_err!(NotImplemented, "Bucket ACLs and object lock are not supported by lakegate"));
+    }
+    let lakefs = &ctx.gw.lakefs;
+    match target::parse(bucket) {
+        Target { repo, branch: Some(branch) } => {
+            let repository = lakefs.get_repository(&repo).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
+            let creation = BranchCreation { name: branch, source: repository.default_branch, ..Default::default() };
+            lakefs.create_branch(&repo, &creation).await.map_err(already_owned)?;
+        }
+        Target { repo, branch: None } => {
+            let template = ctx.gw.namespace_template.as_deref().ok_or_else(|| {
+                s3_err!(
+                    NotImplemented,
+                    "Creating repositories needs a storage namespace template (--namespace-template)"
+                )
+            })?;
+            if !crate::embedded::catalog::valid_repo_name(&repo) {
+                return Err(s3_err!(InvalidBucketName, "Repository names match ^[a-z0-9][a-z0-9-]{{2,62}}$"));
+            }
+            let creation = RepositoryCreation {
+                name: repo.clone(),
+                storage_namespace: template.replace("{repo}", &repo),
+                default_branch: Some("main".into()),
+                ..Default::default()
+            };
+            lakefs.create_repository(&creation).await.map_err(already_owned)?;
+        }
+    }
+    let mut resp = Response::new(empty());
+    resp.headers_mut().insert(header::LOCATION, super::headers::value(&format!("/{bucket}"))?);
+    Ok(resp)
+}
+
+/// DeleteBucket: a branch bucket deletes the branch unless it has uncommitted changes; a repository
+/// bucket deletes the repository only when its default branch is its only branch and is empty
+/// (`BucketNotEmpty` otherwise, as S3).
+pub async fn handle_delete_bucket(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
+    let lakefs = &ctx.gw.lakefs;
+    let not_empty = || s3_err!(BucketNotEmpty, "The bucket you tried to delete is not empty");
+    let lake = |e| map_lakefs(e, Missing::Bucket);
+    match target::parse(bucket) {
+        Target { repo, branch: Some(branch) } => {
+            let diff = lakefs.diff_branch(&repo, &branch, Some(1)).await.map_err(lake)?;
+            if !diff.results.is_empty() {
+                return Err(not_empty());
+            }
+            lakefs.delete_branch(&repo, &branch).await.map_err(lake)?;
+        }
+        Target { repo, branch: None } => {
+            let repository = lakefs.get_repository(&repo).await.map_err(lake)?;
+            let branches = lakefs.list_branches(&repo, "", "", Some(2)).await.map_err(lake)?;
+            let params = ListObjectsParams { amount: Some(1), ..Default::default() };
+            let objects = lakefs.list_objects(&repo, &repository.default_branch, &params).await.map_err(lake)?;
+            if branches.results.len() > 1 || !objects.results.is_empty() {
+                return Err(not_empty());
+            }
+            lakefs.delete_repository(&repo).await.map_err(lake)?;
+        }
+    }
+    let mut resp = Response::new(empty());
+    *resp.status_mut() = StatusCode::NO_CONTENT;
+    Ok(resp)
 }

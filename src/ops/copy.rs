@@ -86,6 +86,8 @@ pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Res
         Some(_) => return Err(s3_err!(InvalidArgument, "Unknown metadata directive.")),
     };
     let (src_bucket, src_key) = parse_copy_source(h)?;
+    let src_target = super::target::resolve(ctx, &src_bucket).await?;
+    let (src_bucket, src_key) = (src_target.repo.clone(), src_target.key(&src_key));
     let (src_ref, src_path) = split_key(&src_key)?;
     let src = ctx
         .gw

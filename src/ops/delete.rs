@@ -3,6 +3,7 @@
 //! into one `deleteObjects` call each, per-key errors, quiet mode).
 
 use super::errors::{Missing, map_lakefs};
+use super::target::Target;
 use super::{Ctx, split_write_key};
 use crate::body::{Body, empty, full};
 use crate::lakefs::dto::PathList;
@@ -108,7 +109,9 @@ async fn verified_xml(ctx: &Ctx<'_>, body: Incoming) -> S3Result<Vec<u8>> {
 }
 
 /// DeleteObjects.
-pub async fn handle_delete_objects(ctx: &Ctx<'_>, bucket: &str, body: Incoming) -> S3Result<Response<Body>> {
+pub async fn handle_delete_objects(ctx: &Ctx<'_>, t: &Target, body: Incoming) -> S3Result<Response<Body>> {
+    let bucket = t.repo.as_str();
+    let strip = t.strip();
     let request: Delete = parse_xml(&verified_xml(ctx, body).await?)?;
     if request.objects.is_empty() || request.objects.len() > MAX_DELETE_KEYS {
         return Err(s3_err!(MalformedXML, "A Delete request names 1 to {MAX_DELETE_KEYS} keys."));
@@ -123,13 +126,20 @@ pub async fn handle_delete_objects(ctx: &Ctx<'_>, bucket: &str, body: Incoming) 
             result.errors.push(error("NoSuchVersion", "The specified version does not exist."));
             continue;
         }
-        match split_write_key(&o.key) {
-            Ok((branch, _)) => by_branch.entry(branch.to_string()).or_default().push(o.key.clone()),
+        let full = t.key(&o.key);
+        match split_write_key(&full) {
+            Ok((branch, _)) => by_branch.entry(branch.to_string()).or_default().push(full.clone()),
             Err(e) => result.errors.push(error(e.code.as_str(), &e.message)),
         }
     }
     for (branch, keys) in by_branch {
         delete_branch_keys(ctx, bucket, &branch, keys, &mut result).await;
+    }
+    for d in &mut result.deleted {
+        d.key = d.key.strip_prefix(&strip).unwrap_or(&d.key).to_string();
+    }
+    for e in &mut result.errors {
+        e.key = e.key.strip_prefix(&strip).unwrap_or(&e.key).to_string();
     }
     if request.quiet == Some(true) {
         result.deleted.clear();

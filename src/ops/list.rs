@@ -6,6 +6,7 @@
 use super::Ctx;
 use super::errors::{Missing, map_lakefs};
 use super::list_xml::{CommonPrefix, Contents, ListV1, ListV2};
+use super::target::Target;
 use crate::body::{Body, full};
 use crate::lakefs::client::ListObjectsParams;
 use crate::lakefs::dto::PathType;
@@ -24,7 +25,10 @@ pub const MAX_KEYS: usize = 1000;
 
 /// One listing request, in either version's terms.
 struct Listing {
+    /// Full (`<ref>/…`) prefix.
     prefix: String,
+    /// What client-visible keys lack (`"<branch>/"` for branch buckets).
+    strip: String,
     delimiter: String,
     /// Full key to list after (exclusive).
     after: String,
@@ -94,29 +98,32 @@ fn xml_response(xml: String) -> Response<Body> {
 }
 
 /// ListObjectsV2.
-pub async fn handle_list_objects_v2(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
+pub async fn handle_list_objects_v2(ctx: &Ctx<'_>, t: &Target) -> S3Result<Response<Body>> {
     let q = query(ctx);
+    let strip = t.strip();
     let token = q.get("continuation-token").cloned();
     let start_after = q.get("start-after").cloned();
     let after = match (&token, &start_after) {
-        (Some(t), _) => key_of_token(t)?,
-        (None, Some(s)) => s.clone(),
-        (None, None) => String::new(),
+        (Some(tok), _) => key_of_token(tok)?,
+        (None, Some(s)) if !s.is_empty() => format!("{strip}{s}"),
+        _ => String::new(),
     };
+    let prefix = q.get("prefix").cloned().unwrap_or_default();
     let l = Listing {
-        prefix: q.get("prefix").cloned().unwrap_or_default(),
+        prefix: format!("{strip}{prefix}"),
+        strip,
         delimiter: q.get("delimiter").cloned().unwrap_or_default(),
         after,
         max_keys: max_keys(&q)?,
         url_encoding: url_encoding(&q)?,
         fetch_owner: q.get("fetch-owner").is_some_and(|v| v == "true"),
     };
-    let page = list(ctx, bucket, &l).await?;
+    let page = list(ctx, t, &l).await?;
     let e = |s: &str| encode(s, l.url_encoding);
     let result = ListV2 {
         xmlns: XMLNS,
-        name: bucket.to_string(),
-        prefix: e(&l.prefix),
+        name: bucket_name(t),
+        prefix: e(&prefix),
         key_count: page.contents.len() + page.prefixes.len(),
         max_keys: l.max_keys,
         delimiter: (!l.delimiter.is_empty()).then(|| e(&l.delimiter)),
@@ -131,25 +138,37 @@ pub async fn handle_list_objects_v2(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Res
     Ok(xml_response(to_xml("ListBucketResult", &result)?))
 }
 
+fn bucket_name(t: &Target) -> String {
+    match &t.branch {
+        Some(b) => format!("{}.{b}", t.repo),
+        None => t.repo.clone(),
+    }
+}
+
 /// ListObjects (V1).
-pub async fn handle_list_objects_v1(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
+pub async fn handle_list_objects_v1(ctx: &Ctx<'_>, t: &Target) -> S3Result<Response<Body>> {
     let q = query(ctx);
+    let strip = t.strip();
     let marker = q.get("marker").cloned().unwrap_or_default();
+    let prefix = q.get("prefix").cloned().unwrap_or_default();
     let l = Listing {
-        prefix: q.get("prefix").cloned().unwrap_or_default(),
+        prefix: format!("{strip}{prefix}"),
+        strip: strip.clone(),
         delimiter: q.get("delimiter").cloned().unwrap_or_default(),
-        after: marker.clone(),
+        after: if marker.is_empty() { String::new() } else { format!("{strip}{marker}") },
         max_keys: max_keys(&q)?,
         url_encoding: url_encoding(&q)?,
         fetch_owner: true,
     };
-    let page = list(ctx, bucket, &l).await?;
+    let page = list(ctx, t, &l).await?;
     let e = |s: &str| encode(s, l.url_encoding);
-    let next_marker = (page.truncated && !l.delimiter.is_empty()).then(|| page.last_key.as_deref().map(e)).flatten();
+    let shown = |k: &str| e(k.strip_prefix(&strip).unwrap_or(k));
+    let next_marker =
+        (page.truncated && !l.delimiter.is_empty()).then(|| page.last_key.as_deref().map(shown)).flatten();
     let result = ListV1 {
         xmlns: XMLNS,
-        name: bucket.to_string(),
-        prefix: e(&l.prefix),
+        name: bucket_name(t),
+        prefix: e(&prefix),
         marker: e(&marker),
         next_marker,
         max_keys: l.max_keys,
@@ -162,14 +181,19 @@ pub async fn handle_list_objects_v1(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Res
     Ok(xml_response(to_xml("ListBucketResult", &result)?))
 }
 
-async fn list(ctx: &Ctx<'_>, bucket: &str, l: &Listing) -> S3Result<Page> {
-    ctx.gw.lakefs.get_repository(bucket).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
+async fn list(ctx: &Ctx<'_>, t: &Target, l: &Listing) -> S3Result<Page> {
+    let lakefs = &ctx.gw.lakefs;
+    match &t.branch {
+        Some(b) => lakefs.get_branch(&t.repo, b).await.map(drop),
+        None => lakefs.get_repository(&t.repo).await.map(drop),
+    }
+    .map_err(|e| map_lakefs(e, Missing::Bucket))?;
     if l.max_keys == 0 {
         return Ok(Page { contents: vec![], prefixes: vec![], last_key: None, truncated: false });
     }
     match l.prefix.split_once('/') {
-        None => list_branches(ctx, bucket, l).await,
-        Some((reference, path_prefix)) => list_ref(ctx, bucket, reference, path_prefix, l).await,
+        None => list_branches(ctx, &t.repo, l).await,
+        Some((reference, path_prefix)) => list_ref(ctx, &t.repo, reference, path_prefix, l).await,
     }
 }
 
@@ -218,10 +242,11 @@ async fn list_ref(ctx: &Ctx<'_>, bucket: &str, reference: &str, path_prefix: &st
     let mut page = Page { contents: vec![], prefixes: vec![], last_key: None, truncated: listed.pagination.has_more };
     for o in listed.results {
         let key = format!("{ref_prefix}{}", o.path);
+        let shown = encode(key.strip_prefix(&l.strip).unwrap_or(&key), l.url_encoding);
         match o.path_type {
-            PathType::CommonPrefix => page.prefixes.push(CommonPrefix { prefix: encode(&key, l.url_encoding) }),
+            PathType::CommonPrefix => page.prefixes.push(CommonPrefix { prefix: shown }),
             PathType::Object => page.contents.push(Contents {
-                key: encode(&key, l.url_encoding),
+                key: shown,
                 last_modified: format_iso8601(UNIX_EPOCH + Duration::from_secs(o.mtime.max(0) as u64)),
                 etag: format!("\"{}\"", o.checksum),
                 size: o.size_bytes.unwrap_or(0),

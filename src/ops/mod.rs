@@ -12,6 +12,7 @@ pub mod headers;
 pub mod list;
 mod list_xml;
 pub mod put;
+pub mod target;
 
 use crate::body::Body;
 use crate::s3::router::Endpoint;
@@ -30,27 +31,35 @@ pub struct Ctx<'a> {
     pub request_id: &'a str,
 }
 
-/// Runs the operation `endpoint` names.
+/// Runs the operation `endpoint` names. Bucket names are resolved first (`repo` or `repo.branch`,
+/// see [`target`]), so handlers see a repository and a `<ref>/<path>` key.
 pub async fn dispatch(ctx: &Ctx<'_>, endpoint: Endpoint, body: Incoming) -> S3Result<Response<Body>> {
     use Endpoint::*;
+    let t = match (&endpoint, endpoint.bucket()) {
+        (CreateBucket { .. } | DeleteBucket { .. }, Some(b)) => target::parse(b),
+        (_, Some(b)) => target::resolve(ctx, b).await?,
+        (_, None) => target::Target { repo: String::new(), branch: None },
+    };
     match endpoint {
         ListBuckets => bucket::handle_list_buckets(ctx).await,
-        HeadBucket { bucket } => bucket::handle_head_bucket(ctx, &bucket).await,
-        GetBucketLocation { bucket } => bucket::handle_get_bucket_location(ctx, &bucket).await,
-        GetObject { bucket, key, version_id, part_number } => {
-            get::handle_get_object(ctx, &bucket, &key, version_id.as_deref(), part_number, true).await
+        CreateBucket { bucket } => bucket::handle_create_bucket(ctx, &bucket).await,
+        DeleteBucket { bucket } => bucket::handle_delete_bucket(ctx, &bucket).await,
+        HeadBucket { .. } => bucket::handle_head_bucket(ctx, &t).await,
+        GetBucketLocation { .. } => bucket::handle_get_bucket_location(ctx, &t).await,
+        GetObject { key, version_id, part_number, .. } => {
+            get::handle_get_object(ctx, &t.repo, &t.key(&key), version_id.as_deref(), part_number, true).await
         }
-        HeadObject { bucket, key, version_id, part_number } => {
-            get::handle_get_object(ctx, &bucket, &key, version_id.as_deref(), part_number, false).await
+        HeadObject { key, version_id, part_number, .. } => {
+            get::handle_get_object(ctx, &t.repo, &t.key(&key), version_id.as_deref(), part_number, false).await
         }
-        ListObjectsV2 { bucket } => list::handle_list_objects_v2(ctx, &bucket).await,
-        ListObjects { bucket } => list::handle_list_objects_v1(ctx, &bucket).await,
-        DeleteObject { bucket, key, version_id } => {
-            delete::handle_delete_object(ctx, &bucket, &key, version_id.as_deref()).await
+        ListObjectsV2 { .. } => list::handle_list_objects_v2(ctx, &t).await,
+        ListObjects { .. } => list::handle_list_objects_v1(ctx, &t).await,
+        DeleteObject { key, version_id, .. } => {
+            delete::handle_delete_object(ctx, &t.repo, &t.key(&key), version_id.as_deref()).await
         }
-        DeleteObjects { bucket } => delete::handle_delete_objects(ctx, &bucket, body).await,
-        CopyObject { bucket, key } => copy::handle_copy_object(ctx, &bucket, &key).await,
-        PutObject { bucket, key } => put::handle_put_object(ctx, &bucket, &key, body).await,
+        DeleteObjects { .. } => delete::handle_delete_objects(ctx, &t, body).await,
+        CopyObject { key, .. } => copy::handle_copy_object(ctx, &t.repo, &t.key(&key)).await,
+        PutObject { key, .. } => put::handle_put_object(ctx, &t.repo, &t.key(&key), body).await,
         other => Err(S3Error::not_implemented(other.name())),
     }
 }

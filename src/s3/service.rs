@@ -32,6 +32,13 @@ pub struct Gateway {
     pub region: String,
     /// Accept Signature Version 2 header auth.
     pub allow_sigv2: bool,
+    /// Bare repository buckets address their default branch with flat keys.
+    pub flat_buckets: bool,
+    /// Storage namespace for repositories created by CreateBucket (`{repo}` is replaced);
+    /// `None`: CreateBucket of a repository answers NotImplemented.
+    pub namespace_template: Option<String>,
+    /// Default branch per repository (flat buckets), with when it was read.
+    pub default_branches: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::Instant)>>,
 }
 
 fn request_id() -> String {

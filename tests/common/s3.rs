@@ -53,6 +53,8 @@ impl Stack {
             domains: vec!["s3.local.test".into()],
             region: "us-east-1".into(),
             allow_sigv2: true,
+            flat_buckets: false,
+            namespace_template: Some("local://{repo}".into()),
         };
         let gw = GatewayServer::bind(&args, Arc::new(keys), lakefs.client()).await.unwrap();
         let s3_addr = gw.addr;

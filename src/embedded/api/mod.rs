@@ -33,6 +33,7 @@ pub enum Route {
     CreateBranch(String),
     GetBranch(String, String),
     DeleteBranch(String, String),
+    DiffBranch(String, String),
     Commit(String, String),
     GetCommit(String, String),
     LogCommits(String, String),
@@ -82,6 +83,10 @@ impl Route {
             ("DELETE", ["repositories", r, "branches", b]) => {
                 let (r, b) = o(r, b);
                 DeleteBranch(r, b)
+            }
+            ("GET", ["repositories", r, "branches", b, "diff"]) => {
+                let (r, b) = o(r, b);
+                DiffBranch(r, b)
             }
             ("POST", ["repositories", r, "branches", b, "commits"]) => {
                 let (r, b) = o(r, b);
@@ -311,6 +316,7 @@ async fn dispatch(s: &Arc<Embedded>, route: Route, user: String, req: Request<In
         CreateBranch(r) => repos::create_branch(s, r, req).await,
         GetBranch(r, b) => repos::get_branch(s, r, b).await,
         DeleteBranch(r, b) => repos::delete_branch(s, r, b).await,
+        DiffBranch(r, b) => repos::diff_branch(s, r, b, req).await,
         Commit(r, b) => repos::commit(s, r, b, user, req).await,
         GetCommit(r, c) => repos::get_commit(s, r, c).await,
         LogCommits(r, x) => repos::log_commits(s, r, x, req).await,

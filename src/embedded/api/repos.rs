@@ -8,7 +8,8 @@ use crate::embedded::catalog::{clamp_amount, now_unix, valid_branch_name, valid_
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, Query, full, json_response, read_json, status_response};
 use crate::lakefs::dto::{
-    BranchCreation, CommitCreation, CommitList, Pagination, RefList, Repository, RepositoryCreation, RepositoryList,
+    BranchCreation, CommitCreation, CommitList, Diff, DiffList, Pagination, PathType, RefList, Repository,
+    RepositoryCreation, RepositoryList,
 };
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
@@ -144,6 +145,31 @@ pub async fn get_branch(s: &Arc<Embedded>, repo: String, branch: String) -> ApiR
 pub async fn delete_branch(s: &Arc<Embedded>, repo: String, branch: String) -> ApiResult<Response<Body>> {
     s.db(move |m| m.delete_branch(&repo, &branch)).await?;
     Ok(status_response(StatusCode::NO_CONTENT))
+}
+
+/// `diffBranch`: uncommitted changes of a branch (no `prefix`/`delimiter` filtering).
+pub async fn diff_branch(
+    s: &Arc<Embedded>,
+    repo: String,
+    branch: String,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    let q = Query::parse(req.uri().query());
+    refuse_params(&q, &["prefix", "delimiter"])?;
+    let after = q.str_or_empty("after").to_string();
+    let amount = clamp_amount(q.amount()?);
+    let (changes, more) = s.db(move |m| m.list_changes(&repo, &branch, &after, amount)).await?;
+    let page = pagination(changes.len(), more, changes.last().map(|c| c.0.as_str()));
+    let results = changes
+        .into_iter()
+        .map(|(path, kind, size)| Diff {
+            diff_type: kind.to_string(),
+            path,
+            path_type: PathType::Object,
+            size_bytes: size,
+        })
+        .collect();
+    json_response(StatusCode::OK, &DiffList { pagination: page, results })
 }
 
 pub async fn commit(

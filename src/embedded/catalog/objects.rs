@@ -93,6 +93,42 @@ impl Meta {
         Ok((out, more))
     }
 
+    /// A page of `branch`'s uncommitted changes: `(path, kind, size)` with kind `added`, `changed`
+    /// or `removed`; `(page, has_more)`.
+    pub fn list_changes(
+        &self,
+        repo: &str,
+        branch: &str,
+        after: &str,
+        amount: usize,
+    ) -> ApiResult<(Vec<(String, &'static str, Option<i64>)>, bool)> {
+        let txn = self.db.begin_read()?;
+        let (_, resolved) = resolve(&txn, repo, branch)?;
+        if resolved.branch().is_none() {
+            return Err(ApiError::not_found("branch not found"));
+        }
+        let staged = txn.open_table(STAGED)?;
+        let trees = txn.open_table(TREES)?;
+        let prefix = key3(repo, branch, "");
+        let mut cursor = if after.is_empty() { Cursor::From(String::new()) } else { Cursor::After(after.to_string()) };
+        let mut out = Vec::new();
+        while out.len() <= amount {
+            let Some((path, value)) = first_under(&staged, &prefix, "", &cursor)? else { break };
+            let entry: Option<Entry> = from_json(&value)?;
+            let committed = trees.get(key3(repo, &resolved.commit().meta_range_id, &path).as_str())?.is_some();
+            let kind = match (&entry, committed) {
+                (None, _) => "removed",
+                (Some(_), true) => "changed",
+                (Some(_), false) => "added",
+            };
+            out.push((path.clone(), kind, entry.map(|e| e.size_bytes)));
+            cursor = Cursor::After(path);
+        }
+        let more = out.len() > amount;
+        out.truncate(amount);
+        Ok((out, more))
+    }
+
     /// Stages `entry` at `path` on `branch` (link, upload, copy).
     pub fn stage(
         &self,
@@ -274,6 +310,9 @@ mod tests {
         assert_eq!(meta.stat_entry("repo", "main", "a").unwrap().1.checksum, "a2");
         assert_eq!(meta.stat_entry("repo", &c1.id, "a").unwrap().1.checksum, "a");
         assert!(matches!(meta.stat_entry("repo", "main", "b/1"), Err(ApiError::NotFound(_))));
+        let (changes, more) = meta.list_changes("repo", "main", "", 10).unwrap();
+        let kinds: Vec<_> = changes.iter().map(|(p, k, _)| (p.as_str(), *k)).collect();
+        assert_eq!((kinds, more), (vec![("a", "changed"), ("b/1", "removed"), ("b/3", "added")], false));
         let err = meta.stage("repo", "main", "c", &entry("c2"), WriteCondition::IfAbsent, false);
         assert!(matches!(err, Err(ApiError::PreconditionFailed(_))));
     }

@@ -1,0 +1,81 @@
+//! What a bucket name addresses. `repo` is a lakeFS repository whose keys are `<ref>/<path>`;
+//! `repo.branch` (repository and branch names cannot contain dots) is a branch whose keys are plain
+//! paths, so tools that write at the bucket root work on a branch; with flat buckets enabled, a
+//! bare `repo` addresses its default branch the same way.
+
+use super::Ctx;
+use super::errors::{Missing, map_lakefs};
+use crate::s3::S3Result;
+use std::time::{Duration, Instant};
+
+/// How long a repository's default branch is remembered (flat buckets).
+pub const DEFAULT_BRANCH_TTL: Duration = Duration::from_secs(30);
+
+/// A bucket resolved to a repository and, for branch buckets, a branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub repo: String,
+    pub branch: Option<String>,
+}
+
+impl Target {
+    /// The `<ref>/<path>` key of a key as the client named it.
+    pub fn key(&self, key: &str) -> String {
+        match &self.branch {
+            Some(b) => format!("{b}/{key}"),
+            None => key.to_string(),
+        }
+    }
+
+    /// The prefix client-visible keys lack (`"<branch>/"`, or empty).
+    pub fn strip(&self) -> String {
+        self.branch.as_ref().map(|b| format!("{b}/")).unwrap_or_default()
+    }
+}
+
+/// Splits `repo.branch`; a name without a dot is a repository.
+pub fn parse(bucket: &str) -> Target {
+    match bucket.split_once('.') {
+        Some((repo, branch)) => Target { repo: repo.to_string(), branch: Some(branch.to_string()) },
+        None => Target { repo: bucket.to_string(), branch: None },
+    }
+}
+
+/// Resolves a bucket name, looking up the default branch for flat buckets.
+pub async fn resolve(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Target> {
+    let t = parse(bucket);
+    if t.branch.is_some() || !ctx.gw.flat_buckets {
+        return Ok(t);
+    }
+    let cached = ctx
+        .gw
+        .default_branches
+        .lock()
+        .ok()
+        .and_then(|m| m.get(&t.repo).filter(|(_, at)| at.elapsed() < DEFAULT_BRANCH_TTL).map(|(b, _)| b.clone()));
+    let branch = match cached {
+        Some(b) => b,
+        None => {
+            let repo = ctx.gw.lakefs.get_repository(&t.repo).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
+            if let Ok(mut m) = ctx.gw.default_branches.lock() {
+                m.insert(t.repo.clone(), (repo.default_branch.clone(), Instant::now()));
+            }
+            repo.default_branch
+        }
+    };
+    Ok(Target { repo: t.repo, branch: Some(branch) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_names_split_at_the_dot() {
+        let t = parse("repo.feature");
+        assert_eq!(t, Target { repo: "repo".into(), branch: Some("feature".into()) });
+        assert_eq!((t.key("a/b"), t.strip()), ("feature/a/b".to_string(), "feature/".to_string()));
+        let t = parse("repo");
+        assert_eq!((t.key("main/a"), t.strip()), ("main/a".to_string(), String::new()));
+    }
+}
