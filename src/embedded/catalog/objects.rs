@@ -32,6 +32,9 @@ pub struct ListQuery<'a> {
     pub amount: usize,
 }
 
+/// An uncommitted change: path, kind (`added`, `changed`, `removed`) and new size.
+pub type Change = (String, &'static str, Option<i64>);
+
 /// How a write to an existing path is conditioned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteCondition {
@@ -101,7 +104,7 @@ impl Meta {
         branch: &str,
         after: &str,
         amount: usize,
-    ) -> ApiResult<(Vec<(String, &'static str, Option<i64>)>, bool)> {
+    ) -> ApiResult<(Vec<Change>, bool)> {
         let txn = self.db.begin_read()?;
         let (_, resolved) = resolve(&txn, repo, branch)?;
         if resolved.branch().is_none() {
