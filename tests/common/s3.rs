@@ -33,6 +33,11 @@ pub struct Stack {
 
 impl Stack {
     pub async fn start(tls: bool) -> Stack {
+        Stack::start_with(tls, false).await
+    }
+
+    /// A stack whose bare repository buckets address the default branch (`--flat-buckets`).
+    pub async fn start_with(tls: bool, flat_buckets: bool) -> Stack {
         let dir = tempfile::tempdir().unwrap();
         let lakefs = Server::start(&dir.path().join("data")).await;
         let (ak, sk) = (lakefs.access_key_id.clone(), lakefs.secret_access_key.clone());
@@ -53,7 +58,7 @@ impl Stack {
             domains: vec!["s3.local.test".into()],
             region: "us-east-1".into(),
             allow_sigv2: true,
-            flat_buckets: false,
+            flat_buckets,
             namespace_template: Some("local://{repo}".into()),
         };
         let gw = GatewayServer::bind(&args, Arc::new(keys), lakefs.client()).await.unwrap();
