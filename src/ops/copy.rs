@@ -192,6 +192,6 @@ async fn stream_copy(
         .lakefs
         .link_physical_address(bucket, branch, path, &meta, false)
         .await
-        .map_err(|e| map_lakefs(e, Missing::Bucket))?;
+        .map_err(super::put::map_link_error)?;
     Ok((md5_hex, new.mtime))
 }

@@ -105,16 +105,24 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Inc
         mtime: None,
         force: None,
     };
-    lakefs
-        .link_physical_address(bucket, branch, path, &meta, if_absent)
-        .await
-        .map_err(|e| map_lakefs(e, Missing::Bucket))?;
+    lakefs.link_physical_address(bucket, branch, path, &meta, if_absent).await.map_err(map_link_error)?;
     let mut resp = Response::new(empty());
     resp.headers_mut().insert(http::header::ETAG, value(&format!("\"{}\"", digests.md5_hex))?);
     if let Some((alg, v)) = &digests.checksum {
         resp.headers_mut().insert(alg.header_name(), value(v)?);
     }
     Ok(resp)
+}
+
+/// Maps a failed `linkPhysicalAddress`: a 409 means the upload lost a race with a commit (lakeFS
+/// answers with a fresh staging location); the body cannot be re-sent from here, so the client is
+/// told to retry (`503 SlowDown`), which every S3 SDK does.
+pub fn map_link_error(err: crate::lakefs::LakeFsError) -> S3Error {
+    if err.status() == Some(http::StatusCode::CONFLICT) {
+        return s3_err!(SlowDown, "The upload raced with a commit on its branch; please retry.")
+            .with_header(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+    }
+    map_lakefs(err, Missing::Bucket)
 }
 
 /// Streams a verified body to a presigned URL; the length and digests once everything matched.
@@ -143,5 +151,46 @@ pub async fn upload(ctx: &Ctx<'_>, url: &str, body: VerifiedBody) -> S3Result<(u
         }
         (_, Err(store)) => Err(store),
         (None, Ok(_)) => Err(S3Error::internal("the object store answered before the body ended")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lakefs::LakeFsError;
+    use crate::s3::S3ErrorCode;
+
+    #[test]
+    fn link_conflicts_ask_the_client_to_retry() {
+        let api = |s: u16| LakeFsError::Api { status: http::StatusCode::from_u16(s).unwrap(), message: "x".into() };
+        let e = map_link_error(api(409));
+        assert_eq!(e.code, S3ErrorCode::SlowDown);
+        assert!(e.headers.iter().any(|(k, _)| k == http::header::RETRY_AFTER));
+        assert_eq!(map_link_error(api(412)).code, S3ErrorCode::PreconditionFailed);
+        assert_eq!(map_link_error(api(404)).code, S3ErrorCode::NoSuchBucket);
+    }
+
+    #[test]
+    fn aws_chunked_is_not_a_stored_content_encoding() {
+        assert_eq!(strip_aws_chunked("aws-chunked"), "");
+        assert_eq!(strip_aws_chunked("gzip, aws-chunked"), "gzip");
+        assert_eq!(strip_aws_chunked("aws-chunked,br"), "br");
+    }
+
+    #[test]
+    fn unsupported_features_are_refused() {
+        let refused = |k: &str, v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+            refuse_unsupported(&h).map_err(|e| e.code)
+        };
+        assert_eq!(refused("x-amz-server-side-encryption", "AES256"), Ok(()));
+        assert_eq!(refused("x-amz-server-side-encryption", "aws:kms"), Err(S3ErrorCode::NotImplemented));
+        assert_eq!(refused("x-amz-storage-class", "STANDARD"), Ok(()));
+        assert_eq!(refused("x-amz-storage-class", "GLACIER"), Err(S3ErrorCode::NotImplemented));
+        assert_eq!(refused("x-amz-acl", "public-read"), Err(S3ErrorCode::NotImplemented));
+        assert_eq!(refused("if-match", "\"x\""), Err(S3ErrorCode::NotImplemented));
+        assert_eq!(refused("if-none-match", "*"), Ok(()));
+        assert_eq!(refused("if-none-match", "\"x\""), Err(S3ErrorCode::NotImplemented));
     }
 }

@@ -98,13 +98,7 @@ impl Meta {
 
     /// A page of `branch`'s uncommitted changes: `(path, kind, size)` with kind `added`, `changed`
     /// or `removed`; `(page, has_more)`.
-    pub fn list_changes(
-        &self,
-        repo: &str,
-        branch: &str,
-        after: &str,
-        amount: usize,
-    ) -> ApiResult<(Vec<Change>, bool)> {
+    pub fn list_changes(&self, repo: &str, branch: &str, after: &str, amount: usize) -> ApiResult<(Vec<Change>, bool)> {
         let txn = self.db.begin_read()?;
         let (_, resolved) = resolve(&txn, repo, branch)?;
         if resolved.branch().is_none() {
