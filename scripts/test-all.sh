@@ -27,4 +27,7 @@ step "conformance: lakeFS REST API with lakefs-sdk against lakegate dev"
 export LAKEGATE_BIN="$PWD/target/debug/lakegate"
 .venv/bin/python -m pytest -q -p no:cacheprovider conformance/lakefs_api
 
+step "conformance: boto3 and the AWS CLI against the S3 endpoint (HTTP and HTTPS)"
+.venv/bin/python -m pytest -q -p no:cacheprovider conformance/s3_clients
+
 step "all tests passed"

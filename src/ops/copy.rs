@@ -150,7 +150,7 @@ async fn stream_copy(
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .unwrap_or("application/octet-stream");
+            .unwrap_or(super::put::DEFAULT_CONTENT_TYPE);
         (object_metadata(&ctx.parts.headers)?, ct.to_string())
     } else {
         let mut m = src.metadata.clone().unwrap_or_default();

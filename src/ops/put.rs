@@ -21,6 +21,9 @@ fn text<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// S3's Content-Type for objects uploaded without one.
+pub const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
+
 /// Refuses request features lakegate cannot honour (instead of silently dropping them).
 pub fn refuse_unsupported(h: &HeaderMap) -> S3Result<()> {
     let unsupported = |what: &str| Err(s3_err!(NotImplemented, "{what} is not supported by lakegate"));
@@ -84,8 +87,7 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Inc
     let h = &ctx.parts.headers;
     refuse_unsupported(h)?;
     let mut metadata = object_metadata(h)?;
-    let content_type =
-        text(h, "content-type").filter(|c| !c.is_empty()).unwrap_or("application/octet-stream").to_string();
+    let content_type = text(h, "content-type").filter(|c| !c.is_empty()).unwrap_or(DEFAULT_CONTENT_TYPE).to_string();
     let if_absent = h.contains_key("if-none-match");
     let body = prepare(ctx.parts, body, ctx.verified)?;
     let lakefs = &ctx.gw.lakefs;

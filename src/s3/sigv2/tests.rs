@@ -362,3 +362,18 @@ fn amz_header_values_are_trimmed_unfolded_and_joined() {
     );
     assert_eq!(canonical_amz_headers(&parts.headers), b"x-amz-meta-a:1,2\nx-amz-meta-b:spaced\n");
 }
+
+#[test]
+fn aws_example_presigned_url_verifies_and_expires() {
+    let uri = "/photos/puppy.jpg?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D&Expires=1175139620";
+    let parts = request("GET", uri, &[("host", "johnsmith.s3.amazonaws.com")]);
+    let before = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1175139000);
+    let v = verify_v2_presigned(&parts, &store(), before, Some("johnsmith")).unwrap();
+    assert_eq!(v.access_key_id, AK);
+    let after = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1175139621);
+    let err = verify_v2_presigned(&parts, &store(), after, Some("johnsmith")).unwrap_err();
+    assert_eq!((err.code, err.message.as_str()), (S3ErrorCode::AccessDenied, "Request has expired"));
+    assert_eq!(code(verify_v2_presigned(&parts, &store(), before, Some("other"))), S3ErrorCode::SignatureDoesNotMatch);
+    let no_sig = request("GET", "/photos/puppy.jpg?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=1", &[]);
+    assert_eq!(code(verify_v2_presigned(&no_sig, &store(), before, None)), S3ErrorCode::AccessDenied);
+}

@@ -136,6 +136,18 @@ pub fn verify_with(
     if presigned {
         return verify_presigned(parts, store, now);
     }
+    if query_param(query, "AWSAccessKeyId").is_some() && query_param(query, "Signature").is_some() {
+        if !opts.sigv2 {
+            return Err(s3_err!(
+                AccessDenied,
+                "Signature Version 2 presigned URLs are not enabled on this gateway; use SigV4"
+            ));
+        }
+        if authorization.is_some() {
+            return Err(s3_err!(InvalidArgument, "Only one auth mechanism allowed"));
+        }
+        return crate::s3::sigv2::verify_v2_presigned(parts, store, now, opts.virtual_bucket);
+    }
     match authorization {
         Some(a) if a.starts_with(ALGORITHM) => verify_header(parts, a, store, now),
         Some(a) if a.starts_with(ALGORITHM_V4A) => {
