@@ -32,6 +32,10 @@ pub struct DevArgs {
     #[arg(long, env = "LAKEGATE_DEV_PRESIGN_EXPIRY_SECS", default_value_t = 900,
           value_parser = clap::value_parser!(u64).range(1..=604_800))]
     pub presign_expiry_secs: u64,
+    /// Turn presigned URLs off, as lakeFS's own local blockstore has them (exercises lakegate's
+    /// fallback to lakeFS uploadObject/getObject streaming).
+    #[arg(long, env = "LAKEGATE_DEV_NO_PRESIGN")]
+    pub no_presign: bool,
     /// The S3 endpoint (listen address, TLS, domains, region).
     #[command(flatten)]
     pub gateway: crate::config::GatewayArgs,

@@ -43,7 +43,7 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
     let cfg = EmbeddedConfig {
         data_dir: args.data.clone(),
         listen: args.api_listen,
-        presign_expiry: std::time::Duration::from_secs(args.presign_expiry_secs),
+        presign_expiry: (!args.no_presign).then(|| std::time::Duration::from_secs(args.presign_expiry_secs)),
     };
     let running = Embedded::start(&cfg).await?;
     if running.admin.created {

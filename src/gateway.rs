@@ -56,6 +56,7 @@ impl GatewayServer {
             flat_buckets: args.flat_buckets,
             namespace_template: args.namespace_template.clone(),
             default_branches: Default::default(),
+            presign: Default::default(),
         };
         Ok(GatewayServer { addr, tls: acceptor.is_some(), listener, acceptor, state: Arc::new(state) })
     }

@@ -206,3 +206,101 @@ async fn empty_objects_and_directory_markers() {
     let a = signed(&stack, Req::new("GET", "/objs?list-type=2&prefix=main%2Ffolder%2F")).await;
     assert_eq!(tag_values(&a.text(), "Key"), ["main/folder/"]);
 }
+
+#[tokio::test]
+async fn without_presigning_bytes_stream_through_lakefs() {
+    let stack = Stack::start_opts(false, false, false).await;
+    stack.lakefs.client().create_repository(&repo_creation("nopre")).await.unwrap();
+    let cfg = stack.lakefs.client().get_config().await.unwrap();
+    assert!(!cfg.storage_config.unwrap().pre_sign_support, "the embedded blockstore behaves like lakeFS's local one");
+    let data = pattern(250_000, 11);
+    let crc = crc32_b64(&data);
+    let a = put_chunked(
+        &stack,
+        "/nopre/main/a.bin",
+        &data,
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        Some(("x-amz-checksum-crc32", crc.clone())),
+        &[("x-amz-meta-color", "green"), ("cache-control", "no-cache")],
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let back = signed(&stack, Req::new("GET", "/nopre/main/a.bin").header("x-amz-checksum-mode", "ENABLED")).await;
+    assert!(back.body == data);
+    assert_eq!(back.headers["etag"], format!("\"{}\"", md5_hex(&data)));
+    assert_eq!(
+        (back.headers["x-amz-meta-color"].to_str().unwrap(), back.headers["cache-control"].to_str().unwrap()),
+        ("green", "no-cache")
+    );
+    assert_eq!(back.headers["x-amz-checksum-crc32"], crc.as_str());
+    let ranged = signed(&stack, Req::new("GET", "/nopre/main/a.bin").header("range", "bytes=10-19")).await;
+    assert_eq!((ranged.status, &ranged.body[..]), (206, &data[10..20]));
+    // A bad checksum stores nothing here either.
+    let a = put_chunked(
+        &stack,
+        "/nopre/main/bad.bin",
+        &data,
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        Some(("x-amz-checksum-crc32", crc32_b64(b"no"))),
+        &[],
+    )
+    .await;
+    assert_eq!((a.status, a.code().as_str()), (400, "BadDigest"));
+    assert_eq!(signed(&stack, Req::new("HEAD", "/nopre/main/bad.bin")).await.status, 404);
+    // Streamed copy (REPLACE) and an empty object.
+    let a = signed(
+        &stack,
+        Req::new("PUT", "/nopre/main/b.bin")
+            .header("x-amz-copy-source", "nopre/main/a.bin")
+            .header("x-amz-metadata-directive", "REPLACE"),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert!(signed(&stack, Req::new("GET", "/nopre/main/b.bin")).await.body == data);
+    assert_eq!(signed(&stack, Req::new("PUT", "/nopre/main/empty").body(b"")).await.status, 200);
+    assert_eq!(signed(&stack, Req::new("GET", "/nopre/main/empty")).await.body.len(), 0);
+}
+
+#[tokio::test]
+async fn replace_onto_itself_updates_metadata_only() {
+    let stack = stack().await;
+    let a = signed(
+        &stack,
+        Req::new("PUT", "/objs/main/self")
+            .header("content-type", "text/plain")
+            .header("x-amz-meta-v", "1")
+            .body(b"same bytes"),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    let before = stack.lakefs.client().stat_object("objs", "main", "self", false).await.unwrap();
+    let a = signed(
+        &stack,
+        Req::new("PUT", "/objs/main/self")
+            .header("x-amz-copy-source", "objs/main/self")
+            .header("x-amz-metadata-directive", "REPLACE")
+            .header("content-type", "text/plain")
+            .header("x-amz-meta-v", "2"),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let after = stack.lakefs.client().stat_object("objs", "main", "self", false).await.unwrap();
+    assert_eq!(after.physical_address, before.physical_address, "no data copy");
+    let back = signed(&stack, Req::new("GET", "/objs/main/self")).await;
+    assert_eq!((back.body.as_slice(), back.headers["x-amz-meta-v"].to_str().unwrap()), (b"same bytes".as_slice(), "2"));
+    // A new content type needs a new object.
+    let a = signed(
+        &stack,
+        Req::new("PUT", "/objs/main/self")
+            .header("x-amz-copy-source", "objs/main/self")
+            .header("x-amz-metadata-directive", "REPLACE")
+            .header("content-type", "text/csv"),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    let back = signed(&stack, Req::new("GET", "/objs/main/self")).await;
+    assert_eq!(
+        (back.body.as_slice(), back.headers["content-type"].to_str().unwrap()),
+        (b"same bytes".as_slice(), "text/csv")
+    );
+}

@@ -33,8 +33,9 @@ pub struct EmbeddedConfig {
     pub data_dir: PathBuf,
     /// Address of the REST API and blob listener (port 0 picks a free port).
     pub listen: SocketAddr,
-    /// Lifetime of the URLs it presigns (lakeFS `blockstore.*.pre_signed_expiry`, default 15 min).
-    pub presign_expiry: Duration,
+    /// Lifetime of the URLs it presigns (lakeFS `blockstore.*.pre_signed_expiry`, default 15 min);
+    /// `None` turns presigning off, as on lakeFS's own local blockstore.
+    pub presign_expiry: Option<Duration>,
 }
 
 /// The state every request handler shares.
@@ -46,7 +47,7 @@ pub struct Embedded {
     pub(crate) jwt_key: Vec<u8>,
     /// `http://host:port` of this server, the base of the URLs it presigns.
     pub(crate) base_url: String,
-    pub(crate) presign_expiry: Duration,
+    pub(crate) presign_expiry: Option<Duration>,
 }
 
 /// Credentials of the admin user.
@@ -127,6 +128,9 @@ impl Embedded {
 
     /// A presigned URL for `method` on the blob at `address` (a `local://` address).
     pub(crate) fn presign_address(&self, method: &str, address: &str) -> ApiResult<(String, i64)> {
+        let expiry = self
+            .presign_expiry
+            .ok_or_else(|| ApiError::bad_request("presigned URLs are not supported by this blockstore"))?;
         let rel = address
             .strip_prefix(blob::SCHEME)
             .ok_or_else(|| ApiError::bad_request(format!("cannot presign {address:?}")))?;
@@ -135,8 +139,7 @@ impl Embedded {
             .map(|seg| percent_encoding::utf8_percent_encode(seg, http::QUERY_VALUE).to_string())
             .collect();
         let path = format!("/blob/{}", encoded.join("/"));
-        let url =
-            self.presigner.presign(method, &self.base_url, &path, self.presign_expiry).map_err(ApiError::Internal)?;
-        Ok((url, catalog::now_unix() + self.presign_expiry.as_secs() as i64))
+        let url = self.presigner.presign(method, &self.base_url, &path, expiry).map_err(ApiError::Internal)?;
+        Ok((url, catalog::now_unix() + expiry.as_secs() as i64))
     }
 }

@@ -88,6 +88,18 @@ pub struct ListObjectsParams<'a> {
     pub user_metadata: bool,
 }
 
+/// An `uploadObject` request: the body streams through lakeFS (used when the storage cannot presign).
+pub struct Upload {
+    pub body: ReqBody,
+    /// Exact body length (sent as `Content-Length`).
+    pub length: u64,
+    pub content_type: String,
+    /// User metadata, sent as `x-lakefs-meta-<key>` headers.
+    pub metadata: ObjectUserMetadata,
+    /// `If-None-Match: *`.
+    pub if_absent: bool,
+}
+
 /// The lakeFS client (cheap to clone; clones share the connection pool and token).
 #[derive(Clone)]
 pub struct LakeFsClient {
@@ -431,24 +443,43 @@ impl LakeFsClient {
     }
 
     /// `uploadObject` with an `application/octet-stream` body (bytes flow through lakeFS; not retried).
-    pub async fn upload_object(
+    pub async fn upload_object(&self, repo: &str, branch: &str, path: &str, upload: Upload) -> Result<ObjectStats> {
+        let q = query(&[("path", Some(path.into()))]);
+        let p = format!("{}/objects{q}", Self::branch_path(repo, branch));
+        let bad = |e: http::header::InvalidHeaderValue| LakeFsError::Request(e.to_string());
+        let mut headers = vec![
+            (header::CONTENT_TYPE, HeaderValue::from_str(&upload.content_type).map_err(bad)?),
+            (header::CONTENT_LENGTH, HeaderValue::from(upload.length)),
+        ];
+        for (k, v) in &upload.metadata {
+            let name = header::HeaderName::from_bytes(format!("x-lakefs-meta-{}", k.to_ascii_lowercase()).as_bytes())
+                .map_err(|e| LakeFsError::Request(e.to_string()))?;
+            headers.push((name, HeaderValue::from_str(v).map_err(bad)?));
+        }
+        if upload.if_absent {
+            headers.push((header::IF_NONE_MATCH, HeaderValue::from_static("*")));
+        }
+        let cell = std::sync::Mutex::new(Some(upload.body));
+        let take = || {
+            cell.lock().ok().and_then(|mut b| b.take()).ok_or_else(|| LakeFsError::Request("body already sent".into()))
+        };
+        let resp = self.send(Method::POST, &p, take, &headers, Idempotent::No, true).await?;
+        self.decode(resp).await
+    }
+
+    /// `updateObjectUserMetadata`: replaces an object's user metadata (no data copy).
+    pub async fn update_object_user_metadata(
         &self,
         repo: &str,
         branch: &str,
         path: &str,
-        body: ReqBody,
-        content_type: Option<&str>,
-    ) -> Result<ObjectStats> {
+        metadata: &ObjectUserMetadata,
+    ) -> Result<()> {
         let q = query(&[("path", Some(path.into()))]);
-        let p = format!("{}/objects{q}", Self::branch_path(repo, branch));
-        let ct = HeaderValue::from_str(content_type.unwrap_or("application/octet-stream"))
-            .map_err(|e| LakeFsError::Request(e.to_string()))?;
-        let cell = std::sync::Mutex::new(Some(body));
-        let take = || {
-            cell.lock().ok().and_then(|mut b| b.take()).ok_or_else(|| LakeFsError::Request("body already sent".into()))
-        };
-        let resp = self.send(Method::POST, &p, take, &[(header::CONTENT_TYPE, ct)], Idempotent::No, true).await?;
-        self.decode(resp).await
+        let p = format!("{}/objects/stat/user_metadata{q}", Self::branch_path(repo, branch));
+        let body = serde_json::json!({ "set": metadata });
+        let resp = self.send(Method::PUT, &p, || json_body(&body), &[json_header()], Idempotent::Yes, true).await?;
+        self.collect(resp).await.map(drop)
     }
 
     pub async fn delete_object(&self, repo: &str, branch: &str, path: &str) -> Result<()> {

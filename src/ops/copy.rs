@@ -7,12 +7,13 @@
 use super::errors::{Missing, map_lakefs};
 use super::headers::CHECKSUM_PREFIX;
 use super::put::{object_metadata, refuse_unsupported};
+use super::store;
 use super::{Ctx, split_key, split_write_key};
 use crate::body::{Body, full};
-use crate::lakefs::dto::{ObjectCopyCreation, ObjectStats, StagingMetadata};
+use crate::lakefs::dto::{ObjectCopyCreation, ObjectStats};
+use crate::s3::S3Result;
 use crate::s3::body::MAX_PUT_BYTES;
 use crate::s3::xml::{XMLNS, to_xml};
-use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use crate::util::format_iso8601;
 use futures_util::{StreamExt, TryStreamExt};
@@ -89,10 +90,11 @@ pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Res
     let src_target = super::target::resolve(ctx, &src_bucket).await?;
     let (src_bucket, src_key) = (src_target.repo.clone(), src_target.key(&src_key));
     let (src_ref, src_path) = split_key(&src_key)?;
+    let presign = store::presign_supported(ctx).await?;
     let src = ctx
         .gw
         .lakefs
-        .stat_object(&src_bucket, src_ref, src_path, true)
+        .stat_object(&src_bucket, src_ref, src_path, presign)
         .await
         .map_err(|e| map_lakefs(e, Missing::Key))?;
     source_conditions(h, &src)?;
@@ -102,13 +104,17 @@ pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Res
             "The specified copy source is larger than the maximum allowable size for a copy source: {MAX_PUT_BYTES}"
         ));
     }
-    if src_bucket == bucket && src_key == key && !replace {
+    let onto_itself = src_bucket == bucket && src_key == key;
+    if onto_itself && !replace {
         return Err(s3_err!(
             InvalidRequest,
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
         ));
     }
-    let (etag, mtime) = if src_bucket == bucket && !replace {
+    let new_type = replace.then(|| requested_content_type(h));
+    let (etag, mtime) = if onto_itself && new_type.as_deref() == src.content_type.as_deref() {
+        replace_metadata(ctx, bucket, (dst_branch, dst_path), &src).await?
+    } else if src_bucket == bucket && !replace {
         let creation = ObjectCopyCreation {
             src_path: src_path.to_string(),
             src_ref: Some(src_ref.to_string()),
@@ -122,7 +128,8 @@ pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Res
             .map_err(|e| map_lakefs(e, Missing::Bucket))?;
         (new.checksum, new.mtime)
     } else {
-        stream_copy(ctx, &src, bucket, dst_branch, dst_path, replace).await?
+        let source = Source { repo: &src_bucket, reference: src_ref, path: src_path, stats: &src, presign };
+        stream_copy(ctx, source, bucket, (dst_branch, dst_path), new_type).await?
     };
     let result = CopyObjectResult {
         xmlns: XMLNS,
@@ -135,39 +142,68 @@ pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Res
     Ok(resp)
 }
 
-/// Copies bytes source → destination through lakegate; `(md5 hex, mtime)` of the new object.
-async fn stream_copy(
+fn requested_content_type(h: &HeaderMap) -> String {
+    h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or(super::put::DEFAULT_CONTENT_TYPE).to_string()
+}
+
+/// REPLACE onto itself with the same content type: `updateObjectUserMetadata`, no data copy.
+/// The stored checksum stays (the bytes are the same).
+async fn replace_metadata(
     ctx: &Ctx<'_>,
+    repo: &str,
+    (branch, path): (&str, &str),
     src: &ObjectStats,
-    bucket: &str,
-    branch: &str,
-    path: &str,
-    replace: bool,
 ) -> S3Result<(String, i64)> {
-    let (metadata, content_type) = if replace {
-        let ct = ctx
-            .parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or(super::put::DEFAULT_CONTENT_TYPE);
-        (object_metadata(&ctx.parts.headers)?, ct.to_string())
-    } else {
-        let mut m = src.metadata.clone().unwrap_or_default();
-        m.retain(|k, _| !k.starts_with(CHECKSUM_PREFIX));
-        (m, src.content_type.clone().unwrap_or_else(|| "application/octet-stream".into()))
-    };
-    let size = src.size_bytes.unwrap_or(0).max(0) as u64;
-    let loc = ctx
-        .gw
-        .lakefs
-        .get_physical_address(bucket, branch, path, true)
+    let mut metadata = object_metadata(&ctx.parts.headers)?;
+    metadata.extend(
+        src.metadata
+            .iter()
+            .flatten()
+            .filter(|(k, _)| k.starts_with(CHECKSUM_PREFIX))
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    let lakefs = &ctx.gw.lakefs;
+    lakefs
+        .update_object_user_metadata(repo, branch, path, &metadata)
         .await
         .map_err(|e| map_lakefs(e, Missing::Bucket))?;
-    let url = loc.presigned_url.clone().ok_or_else(|| S3Error::internal("lakeFS did not return a presigned URL"))?;
+    let new = lakefs.stat_object(repo, branch, path, false).await.map_err(|e| map_lakefs(e, Missing::Key))?;
+    Ok((new.checksum, new.mtime))
+}
+
+/// A copy source, resolved.
+struct Source<'a> {
+    repo: &'a str,
+    reference: &'a str,
+    path: &'a str,
+    stats: &'a ObjectStats,
+    presign: bool,
+}
+
+/// Copies bytes source → destination through lakegate; `(md5 hex, mtime)` of the new object.
+/// `new_type` is the REPLACE directive's content type (`None`: keep the source's attributes).
+async fn stream_copy(
+    ctx: &Ctx<'_>,
+    src: Source<'_>,
+    repo: &str,
+    dest: (&str, &str),
+    new_type: Option<String>,
+) -> S3Result<(String, i64)> {
+    let (metadata, content_type) = match new_type {
+        Some(ct) => (object_metadata(&ctx.parts.headers)?, ct),
+        None => {
+            let mut m = src.stats.metadata.clone().unwrap_or_default();
+            m.retain(|k, _| !k.starts_with(CHECKSUM_PREFIX));
+            (m, src.stats.content_type.clone().unwrap_or_else(|| super::put::DEFAULT_CONTENT_TYPE.into()))
+        }
+    };
+    let size = src.stats.size_bytes.unwrap_or(0).max(0) as u64;
+    let source = match size {
+        0 => None,
+        _ => Some(store::read(ctx, src.repo, (src.reference, src.path), src.stats, src.presign, None).await?),
+    };
     let md5 = Arc::new(Mutex::new(Md5::new()));
     let hashing = md5.clone();
-    let source = if size > 0 { Some(ctx.gw.data.get(&src.physical_address, None).await?) } else { None };
     let stream =
         futures_util::stream::iter(source).flat_map(|r| r.into_body().into_data_stream()).map_ok(move |chunk| {
             hashing.lock().unwrap_or_else(PoisonError::into_inner).update(&chunk);
@@ -176,22 +212,11 @@ async fn stream_copy(
     let body =
         http_body_util::StreamBody::new(stream.map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>))
             .boxed_unsync();
-    ctx.gw.data.put(&url, body, size).await?;
-    let md5_hex = hex::encode(std::mem::take(&mut *md5.lock().unwrap_or_else(PoisonError::into_inner)).finalize());
-    let meta = StagingMetadata {
-        staging: loc,
-        checksum: md5_hex.clone(),
-        size_bytes: size as i64,
-        user_metadata: Some(metadata),
-        content_type: Some(content_type),
-        mtime: None,
-        force: None,
-    };
-    let new = ctx
-        .gw
-        .lakefs
-        .link_physical_address(bucket, branch, path, &meta, false)
-        .await
-        .map_err(super::put::map_link_error)?;
-    Ok((md5_hex, new.mtime))
+    let finish: store::Finish = Box::new(move || {
+        let digest = std::mem::take(&mut *md5.lock().unwrap_or_else(PoisonError::into_inner)).finalize();
+        Ok((hex::encode(digest), Default::default()))
+    });
+    let obj = store::NewObject { content_type, metadata, if_absent: false };
+    let new = store::write(ctx, repo, dest, body, size, obj, finish).await?;
+    Ok((new.checksum, new.mtime))
 }

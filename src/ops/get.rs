@@ -44,8 +44,9 @@ pub async fn handle_get_object(
 ) -> S3Result<Response<Body>> {
     check_version_and_part(version_id, part_number)?;
     let (reference, path) = split_key(key)?;
+    let presign = with_body && super::store::presign_supported(ctx).await?;
     let stats =
-        ctx.gw.lakefs.stat_object(bucket, reference, path, with_body).await.map_err(|e| map_lakefs(e, Missing::Key))?;
+        ctx.gw.lakefs.stat_object(bucket, reference, path, presign).await.map_err(|e| map_lakefs(e, Missing::Key))?;
     let etag = format!("\"{}\"", stats.checksum);
     let mut resp = Response::new(empty());
     let h = resp.headers_mut();
@@ -66,7 +67,7 @@ pub async fn handle_get_object(
         resp.headers_mut().insert(header::CONTENT_RANGE, value(&r.content_range(size))?);
     }
     if with_body && len > 0 {
-        let data = ctx.gw.data.get(&stats.physical_address, range).await?;
+        let data = super::store::read(ctx, bucket, (reference, path), &stats, presign, range).await?;
         let stream = data.into_body().into_data_stream().map_err(std::io::Error::other);
         *resp.body_mut() = http_body_util::StreamBody::new(stream.map_ok(http_body::Frame::data)).boxed_unsync();
     }

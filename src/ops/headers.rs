@@ -49,7 +49,8 @@ pub fn request_metadata(headers: &HeaderMap) -> S3Result<std::collections::BTree
 /// Writes the stored representation headers of an object.
 pub fn put_stored_headers(headers: &mut HeaderMap, stats: &ObjectStats) {
     for (k, v) in stats.metadata.iter().flatten() {
-        let Some(name) = k.strip_prefix(STORED_PREFIX) else {
+        let stored = k.get(..STORED_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(STORED_PREFIX));
+        let Some(name) = stored.then(|| &k[STORED_PREFIX.len()..]) else {
             continue;
         };
         if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(v)) {

@@ -12,6 +12,7 @@ pub mod headers;
 pub mod list;
 mod list_xml;
 pub mod put;
+pub mod store;
 pub mod target;
 
 use crate::body::Body;

@@ -5,10 +5,11 @@
 
 use super::errors::{Missing, map_lakefs};
 use super::headers::{CHECKSUM_PREFIX, STORED_HEADERS, STORED_PREFIX, request_metadata, value};
+use super::store::{self, Finish, NewObject, unfinished};
 use super::{Ctx, split_write_key};
 use crate::body::{Body, empty};
-use crate::lakefs::dto::StagingMetadata;
-use crate::s3::body::{VerifiedBody, prepare};
+use crate::lakefs::client::ReqBody;
+use crate::s3::body::{Outcome, VerifiedBody, prepare};
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use futures_util::TryStreamExt;
@@ -86,34 +87,42 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Inc
     let (branch, path) = split_write_key(key)?;
     let h = &ctx.parts.headers;
     refuse_unsupported(h)?;
-    let mut metadata = object_metadata(h)?;
-    let content_type = text(h, "content-type").filter(|c| !c.is_empty()).unwrap_or(DEFAULT_CONTENT_TYPE).to_string();
-    let if_absent = h.contains_key("if-none-match");
-    let body = prepare(ctx.parts, body, ctx.verified)?;
-    let lakefs = &ctx.gw.lakefs;
-    let loc =
-        lakefs.get_physical_address(bucket, branch, path, true).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
-    let url = loc.presigned_url.clone().ok_or_else(|| S3Error::internal("lakeFS did not return a presigned URL"))?;
-    let (length, digests) = upload(ctx, &url, body).await?;
-    if let Some((alg, v)) = &digests.checksum {
-        metadata.insert(format!("{CHECKSUM_PREFIX}{}", alg.sdk_name()), v.clone());
-    }
-    let meta = StagingMetadata {
-        staging: loc,
-        checksum: digests.md5_hex.clone(),
-        size_bytes: length as i64,
-        user_metadata: Some(metadata),
-        content_type: Some(content_type),
-        mtime: None,
-        force: None,
+    let obj = NewObject {
+        metadata: object_metadata(h)?,
+        content_type: text(h, "content-type").filter(|c| !c.is_empty()).unwrap_or(DEFAULT_CONTENT_TYPE).to_string(),
+        if_absent: h.contains_key("if-none-match"),
     };
-    lakefs.link_physical_address(bucket, branch, path, &meta, if_absent).await.map_err(map_link_error)?;
+    let (req_body, length, outcome) = into_request_body(prepare(ctx.parts, body, ctx.verified)?).await?;
+    let digests = outcome.clone();
+    let finish: Finish = Box::new(move || {
+        let d = digests.get().unwrap_or_else(|| Err(unfinished()))?;
+        let extra =
+            d.checksum.iter().map(|(alg, v)| (format!("{CHECKSUM_PREFIX}{}", alg.sdk_name()), v.clone())).collect();
+        Ok((d.md5_hex, extra))
+    });
+    store::write(ctx, bucket, (branch, path), req_body, length, obj, finish).await?;
+    let digests = outcome.get().unwrap_or_else(|| Err(unfinished()))?;
     let mut resp = Response::new(empty());
     resp.headers_mut().insert(http::header::ETAG, value(&format!("\"{}\"", digests.md5_hex))?);
     if let Some((alg, v)) = &digests.checksum {
         resp.headers_mut().insert(alg.header_name(), value(v)?);
     }
     Ok(resp)
+}
+
+/// The request body to send on: a stream of the verified body, or — for an empty body, which an
+/// HTTP client never polls — an empty body once the request's framing was drained and verified.
+async fn into_request_body(body: VerifiedBody) -> S3Result<(ReqBody, u64, Outcome)> {
+    let VerifiedBody { mut stream, length, outcome } = body;
+    if length == 0 {
+        while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+            chunk?;
+        }
+        return Ok((crate::lakefs::client::empty_body(), 0, outcome));
+    }
+    let frames =
+        stream.map_ok(http_body::Frame::data).map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>);
+    Ok((http_body_util::StreamBody::new(frames).boxed_unsync(), length, outcome))
 }
 
 /// Maps a failed `linkPhysicalAddress`: a 409 means the upload lost a race with a commit (lakeFS
@@ -125,35 +134,6 @@ pub fn map_link_error(err: crate::lakefs::LakeFsError) -> S3Error {
             .with_header(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
     }
     map_lakefs(err, Missing::Bucket)
-}
-
-/// Streams a verified body to a presigned URL; the length and digests once everything matched.
-pub async fn upload(ctx: &Ctx<'_>, url: &str, body: VerifiedBody) -> S3Result<(u64, crate::s3::checksum::Digests)> {
-    let VerifiedBody { mut stream, length, outcome } = body;
-    if length == 0 {
-        // An HTTP client never polls an empty body, so drain (and verify) the request's framing first.
-        while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
-            chunk?;
-        }
-        let digests = outcome.get().unwrap_or_else(|| Err(S3Error::internal("empty body did not finish")))?;
-        ctx.gw.data.put(url, crate::lakefs::client::empty_body(), 0).await?;
-        return Ok((0, digests));
-    }
-    let frames =
-        stream.map_ok(http_body::Frame::data).map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>);
-    let req_body = http_body_util::StreamBody::new(frames).boxed_unsync();
-    let stored = ctx.gw.data.put(url, req_body, length).await;
-    match (outcome.get(), stored) {
-        (Some(Err(client_side)), _) => Err(client_side),
-        (Some(Ok(digests)), Ok(etag)) => {
-            if !etag.is_empty() && etag != digests.md5_hex {
-                tracing::warn!(request_id = ctx.request_id, store_etag = %etag, md5 = %digests.md5_hex, "object store ETag differs from the body's MD5");
-            }
-            Ok((length, digests))
-        }
-        (_, Err(store)) => Err(store),
-        (None, Ok(_)) => Err(S3Error::internal("the object store answered before the body ended")),
-    }
 }
 
 #[cfg(test)]

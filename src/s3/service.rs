@@ -37,6 +37,8 @@ pub struct Gateway {
     /// Storage namespace for repositories created by CreateBucket (`{repo}` is replaced);
     /// `None`: CreateBucket of a repository answers NotImplemented.
     pub namespace_template: Option<String>,
+    /// Whether lakeFS's storage presigns (asked on first use).
+    pub presign: std::sync::OnceLock<bool>,
     /// Default branch per repository (flat buckets), with when it was read.
     pub default_branches: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::Instant)>>,
 }

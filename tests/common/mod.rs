@@ -26,10 +26,15 @@ pub struct Server {
 
 impl Server {
     pub async fn start(data_dir: &Path) -> Server {
+        Server::start_with(data_dir, true).await
+    }
+
+    /// A server whose blockstore presigns (`true`) or not, like lakeFS's local blockstore.
+    pub async fn start_with(data_dir: &Path, presign: bool) -> Server {
         let cfg = EmbeddedConfig {
             data_dir: data_dir.to_path_buf(),
             listen: "127.0.0.1:0".parse().unwrap(),
-            presign_expiry: lakegate::embedded::PRESIGN_EXPIRY,
+            presign_expiry: presign.then_some(lakegate::embedded::PRESIGN_EXPIRY),
         };
         let running = Embedded::start(&cfg).await.expect("embedded server starts");
         let (stop, stopped) = oneshot::channel::<()>();

@@ -38,8 +38,13 @@ impl Stack {
 
     /// A stack whose bare repository buckets address the default branch (`--flat-buckets`).
     pub async fn start_with(tls: bool, flat_buckets: bool) -> Stack {
+        Stack::start_opts(tls, flat_buckets, true).await
+    }
+
+    /// A stack whose lakeFS blockstore presigns or not (then bytes stream through lakeFS).
+    pub async fn start_opts(tls: bool, flat_buckets: bool, presign: bool) -> Stack {
         let dir = tempfile::tempdir().unwrap();
-        let lakefs = Server::start(&dir.path().join("data")).await;
+        let lakefs = Server::start_with(&dir.path().join("data"), presign).await;
         let (ak, sk) = (lakefs.access_key_id.clone(), lakefs.secret_access_key.clone());
         let keys = StaticKeys::new([(ak.clone(), sk.clone())]);
         let (mut tls_cert, mut tls_key, mut der) = (None, None, None);

@@ -14,18 +14,19 @@ use std::sync::Arc;
 /// The lakeFS version whose API the embedded server follows.
 pub const EMULATED_LAKEFS_VERSION: &str = "1.84.0";
 
-/// What the local blockstore offers (presigning included, unlike lakeFS's local blockstore).
-pub fn storage_config() -> StorageConfig {
+/// What the local blockstore offers: presigning included (unlike lakeFS's local blockstore)
+/// unless the server runs with presigning off, as lakeFS's local blockstore does.
+pub fn storage_config(presign: bool) -> StorageConfig {
     StorageConfig {
         blockstore_type: "local".into(),
         blockstore_namespace_example: "local://example-bucket/".into(),
         blockstore_namespace_validity_regex: "^local://".into(),
         default_namespace_prefix: None,
-        pre_sign_support: true,
-        pre_sign_support_ui: true,
+        pre_sign_support: presign,
+        pre_sign_support_ui: presign,
         import_support: false,
         import_validity_regex: "^local://".into(),
-        pre_sign_multipart_upload: Some(true),
+        pre_sign_multipart_upload: Some(presign),
         blockstore_id: None,
         blockstore_description: Some("lakegate embedded local blob store".into()),
     }
@@ -41,18 +42,18 @@ fn version_config() -> VersionConfig {
     }
 }
 
-pub fn get_config() -> ApiResult<Response<Body>> {
+pub fn get_config(presign: bool) -> ApiResult<Response<Body>> {
     let config = Config {
         version_config: Some(version_config()),
-        storage_config: Some(storage_config()),
+        storage_config: Some(storage_config(presign)),
         storage_config_list: None,
         capabilities_config: Some(Default::default()),
     };
     json_response(StatusCode::OK, &config)
 }
 
-pub fn get_storage_config() -> ApiResult<Response<Body>> {
-    json_response(StatusCode::OK, &storage_config())
+pub fn get_storage_config(presign: bool) -> ApiResult<Response<Body>> {
+    json_response(StatusCode::OK, &storage_config(presign))
 }
 
 pub fn get_version() -> ApiResult<Response<Body>> {

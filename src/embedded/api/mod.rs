@@ -47,6 +47,7 @@ pub enum Route {
     CopyObject(String, String),
     GetPhysicalAddress(String, String),
     LinkPhysicalAddress(String, String),
+    UpdateObjectUserMetadata(String, String),
 }
 
 impl Route {
@@ -135,6 +136,10 @@ impl Route {
             ("GET", ["repositories", r, "branches", b, "staging", "backing"]) => {
                 let (r, b) = o(r, b);
                 GetPhysicalAddress(r, b)
+            }
+            ("PUT", ["repositories", r, "branches", b, "objects", "stat", "user_metadata"]) => {
+                let (r, b) = o(r, b);
+                UpdateObjectUserMetadata(r, b)
             }
             ("PUT", ["repositories", r, "branches", b, "staging", "backing"]) => {
                 let (r, b) = o(r, b);
@@ -302,8 +307,8 @@ async fn dispatch(s: &Arc<Embedded>, route: Route, user: String, req: Request<In
     use Route::*;
     match route {
         HealthCheck => Ok(super::http::status_response(http::StatusCode::NO_CONTENT)),
-        GetConfig => config::get_config(),
-        GetStorageConfig => config::get_storage_config(),
+        GetConfig => config::get_config(s.presign_expiry.is_some()),
+        GetStorageConfig => config::get_storage_config(s.presign_expiry.is_some()),
         GetLakeFsVersion => config::get_version(),
         Login => config::login(s, req).await,
         GetAuthCapabilities => config::get_auth_capabilities(),
@@ -330,6 +335,7 @@ async fn dispatch(s: &Arc<Embedded>, route: Route, user: String, req: Request<In
         CopyObject(r, b) => objects::copy_object(s, r, b, req).await,
         GetPhysicalAddress(r, b) => staging::get_physical_address(s, r, b, req).await,
         LinkPhysicalAddress(r, b) => staging::link_physical_address(s, r, b, req).await,
+        UpdateObjectUserMetadata(r, b) => objects::update_object_user_metadata(s, r, b, req).await,
     }
 }
 

@@ -314,3 +314,28 @@ pub async fn copy_object(
     let entry = Entry { physical_address: address, mtime: now_unix(), ..src };
     stage_and_respond(s, repo, branch, dest_path, entry, WriteCondition::None, body.force.unwrap_or(false), dest).await
 }
+
+#[derive(serde::Deserialize)]
+struct UpdateObjectUserMetadata {
+    set: BTreeMap<String, String>,
+}
+
+/// `updateObjectUserMetadata`: replaces the user metadata of an object on a branch (same data);
+/// answers 204 as lakeFS's implementation does.
+pub async fn update_object_user_metadata(
+    s: &Arc<Embedded>,
+    repo: String,
+    branch: String,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    let q = Query::parse(req.uri().query());
+    let path = object_path(&q, "path")?;
+    let body: UpdateObjectUserMetadata = read_json(req.into_body()).await?;
+    s.db(move |m| {
+        let (_, entry) = m.stat_entry(&repo, &branch, &path)?;
+        let entry = Entry { metadata: body.set, ..entry };
+        m.stage(&repo, &branch, &path, &entry, WriteCondition::None, false)
+    })
+    .await?;
+    Ok(status_response(StatusCode::NO_CONTENT))
+}

@@ -27,6 +27,10 @@ pub async fn get_physical_address(
     let address = s.addresses.new_address(&repository.storage_namespace, &repo, &branch, &path);
     let mut location = StagingLocation { physical_address: Some(address.clone()), ..Default::default() };
     if presign {
+        if s.presign_expiry.is_none() {
+            // lakeFS answers 500 here when its blockstore cannot presign.
+            return Err(ApiError::Internal("presigned URLs are not supported by this blockstore".into()));
+        }
         let (url, expiry) = s.presign_address("PUT", &address)?;
         location.presigned_url = Some(url);
         location.presigned_url_expiry = Some(expiry);

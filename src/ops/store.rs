@@ -1,0 +1,134 @@
+//! Where object bytes go. When lakeFS's storage presigns (`storage_config.pre_sign_support`), bytes
+//! move between lakegate and the object store through presigned URLs (`getPhysicalAddress` + PUT
+//! + `linkPhysicalAddress`; `statObject(presign)` + GET). When it cannot (lakeFS's local or mem
+//! blockstores), lakegate falls back to streaming through lakeFS (`uploadObject`, `getObject`).
+//! Either way nothing is buffered, and an object is only created once its body checked out.
+
+use super::Ctx;
+use super::errors::{Missing, map_lakefs};
+use super::put::map_link_error;
+use crate::lakefs::client::{ReqBody, Upload};
+use crate::lakefs::dto::{ObjectStats, StagingMetadata};
+use crate::range::ByteRange;
+use crate::s3::{S3Error, S3Result};
+use crate::s3_err;
+use http::{Response, StatusCode};
+use hyper::body::Incoming;
+use std::collections::BTreeMap;
+
+/// Whether lakeFS presigns (asked once per gateway, then remembered).
+pub async fn presign_supported(ctx: &Ctx<'_>) -> S3Result<bool> {
+    if let Some(v) = ctx.gw.presign.get() {
+        return Ok(*v);
+    }
+    let config = ctx.gw.lakefs.get_config().await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
+    let supported = config.storage_config.is_some_and(|s| s.pre_sign_support);
+    if !supported {
+        tracing::info!("lakeFS storage cannot presign: object bytes will stream through lakeFS");
+    }
+    Ok(*ctx.gw.presign.get_or_init(|| supported))
+}
+
+/// Opens an object's bytes: `stats` came from `statObject` with `presign` as given.
+pub async fn read(
+    ctx: &Ctx<'_>,
+    repo: &str,
+    (reference, path): (&str, &str),
+    stats: &ObjectStats,
+    presign: bool,
+    range: Option<ByteRange>,
+) -> S3Result<Response<Incoming>> {
+    if presign {
+        return ctx.gw.data.get(&stats.physical_address, range).await;
+    }
+    let range = range.map(|r| format!("bytes={}-{}", r.start, r.end));
+    let resp = ctx
+        .gw
+        .lakefs
+        .get_object(repo, reference, path, range.as_deref(), false)
+        .await
+        .map_err(|e| map_lakefs(e, Missing::Key))?;
+    match resp.status() {
+        StatusCode::OK | StatusCode::PARTIAL_CONTENT => Ok(resp),
+        s => Err(S3Error::internal(format!("lakeFS getObject answered {s}"))),
+    }
+}
+
+/// A new object's attributes.
+pub struct NewObject {
+    pub content_type: String,
+    pub metadata: BTreeMap<String, String>,
+    pub if_absent: bool,
+}
+
+/// What the body turned out to be, known once it was sent: its MD5 hex and metadata to add
+/// (the additional checksum), or the error that ended it.
+pub type Finish = Box<dyn FnOnce() -> S3Result<(String, BTreeMap<String, String>)> + Send>;
+
+/// Writes exactly `length` bytes of `body` as `repo/branch/path`.
+pub async fn write(
+    ctx: &Ctx<'_>,
+    repo: &str,
+    (branch, path): (&str, &str),
+    body: ReqBody,
+    length: u64,
+    obj: NewObject,
+    finish: Finish,
+) -> S3Result<ObjectStats> {
+    let lakefs = &ctx.gw.lakefs;
+    if !presign_supported(ctx).await? {
+        let upload = Upload {
+            body,
+            length,
+            content_type: obj.content_type,
+            metadata: obj.metadata.clone(),
+            if_absent: obj.if_absent,
+        };
+        let uploaded = lakefs.upload_object(repo, branch, path, upload).await;
+        let (_, extra) = match (finish(), uploaded) {
+            (Err(client_side), _) => return Err(client_side),
+            (Ok(_), Err(e)) => return Err(map_link_error(e)),
+            (Ok(done), Ok(_)) => done,
+        };
+        if !extra.is_empty() {
+            let mut metadata = obj.metadata;
+            metadata.extend(extra);
+            lakefs
+                .update_object_user_metadata(repo, branch, path, &metadata)
+                .await
+                .map_err(|e| map_lakefs(e, Missing::Bucket))?;
+        }
+        return lakefs.stat_object(repo, branch, path, false).await.map_err(|e| map_lakefs(e, Missing::Bucket));
+    }
+    let loc =
+        lakefs.get_physical_address(repo, branch, path, true).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
+    let url = loc.presigned_url.clone().ok_or_else(|| S3Error::internal("lakeFS did not return a presigned URL"))?;
+    let stored = ctx.gw.data.put(&url, body, length).await;
+    let (md5_hex, extra) = match (finish(), stored) {
+        (Err(client_side), _) => return Err(client_side),
+        (Ok(_), Err(store)) => return Err(store),
+        (Ok(done), Ok(etag)) => {
+            if !etag.is_empty() && etag != done.0 {
+                tracing::warn!(request_id = ctx.request_id, store_etag = %etag, md5 = %done.0, "object store ETag differs from the body's MD5");
+            }
+            done
+        }
+    };
+    let mut metadata = obj.metadata;
+    metadata.extend(extra);
+    let meta = StagingMetadata {
+        staging: loc,
+        checksum: md5_hex,
+        size_bytes: length as i64,
+        user_metadata: Some(metadata),
+        content_type: Some(obj.content_type),
+        mtime: None,
+        force: None,
+    };
+    lakefs.link_physical_address(repo, branch, path, &meta, obj.if_absent).await.map_err(map_link_error)
+}
+
+/// `s3_err!` for a body whose outcome is missing (the stream was never driven to its end).
+pub fn unfinished() -> S3Error {
+    s3_err!(IncompleteBody, "The request body terminated unexpectedly")
+}
