@@ -1,8 +1,8 @@
 //! Where object bytes go. When lakeFS's storage presigns (`storage_config.pre_sign_support`), bytes
-//! move between lakegate and the object store through presigned URLs (`getPhysicalAddress` + PUT
-//! + `linkPhysicalAddress`; `statObject(presign)` + GET). When it cannot (lakeFS's local or mem
-//! blockstores), lakegate falls back to streaming through lakeFS (`uploadObject`, `getObject`).
-//! Either way nothing is buffered, and an object is only created once its body checked out.
+//! move between lakegate and the object store through presigned URLs: `getPhysicalAddress`, a PUT,
+//! then `linkPhysicalAddress` to write; `statObject(presign)` and a GET to read. When it cannot
+//! (lakeFS's local or mem blockstores), lakegate streams through lakeFS instead (`uploadObject`,
+//! `getObject`). Either way nothing is buffered, and an object exists only once its body checked out.
 
 use super::Ctx;
 use super::errors::{Missing, map_lakefs};
