@@ -5,14 +5,6 @@ mod common;
 
 use common::s3::*;
 
-fn tag_values(xml: &str, tag: &str) -> Vec<String> {
-    xml.split(&format!("<{tag}>"))
-        .skip(1)
-        .filter_map(|r| r.split(&format!("</{tag}>")).next())
-        .map(str::to_string)
-        .collect()
-}
-
 #[tokio::test]
 async fn create_and_delete_repositories_and_branches() {
     let stack = Stack::start(false).await;

@@ -21,14 +21,6 @@ async fn put(stack: &Stack, path: &str, data: &[u8]) {
     assert_eq!(a.status, 200, "{path}: {}", a.text());
 }
 
-fn tag_values(xml: &str, tag: &str) -> Vec<String> {
-    xml.split(&format!("<{tag}>"))
-        .skip(1)
-        .filter_map(|r| r.split(&format!("</{tag}>")).next())
-        .map(str::to_string)
-        .collect()
-}
-
 #[tokio::test]
 async fn list_v2_pages_with_tokens_and_delimiters() {
     let stack = stack().await;

@@ -5,22 +5,18 @@
 use super::Ctx;
 use super::errors::{Missing, map_lakefs};
 use super::target::{self, Target};
-use crate::body::{Body, empty, full};
+use crate::body::{Body, empty};
 use crate::lakefs::client::ListObjectsParams;
 use crate::lakefs::dto::{BranchCreation, RepositoryCreation};
 use crate::s3::S3Error;
 use crate::s3::S3Result;
-use crate::s3::xml::{BucketEntry, Buckets, ListAllMyBucketsResult, LocationConstraint, Owner, XMLNS, to_xml};
+use crate::s3::xml::{
+    BucketEntry, Buckets, ListAllMyBucketsResult, LocationConstraint, Owner, XMLNS, to_xml, xml_response,
+};
 use crate::s3_err;
 use crate::util::format_iso8601;
-use http::{HeaderValue, Response, StatusCode, header};
+use http::{Response, StatusCode, header};
 use std::time::{Duration, UNIX_EPOCH};
-
-fn xml_response(xml: String) -> Response<Body> {
-    let mut resp = Response::new(full(xml));
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
-    resp
-}
 
 /// ListBuckets: every repository, paging through lakeFS.
 pub async fn handle_list_buckets(ctx: &Ctx<'_>) -> S3Result<Response<Body>> {

@@ -9,15 +9,15 @@ use super::headers::CHECKSUM_PREFIX;
 use super::put::{object_metadata, refuse_unsupported};
 use super::store;
 use super::{Ctx, split_key, split_write_key};
-use crate::body::{Body, full};
+use crate::body::Body;
 use crate::lakefs::dto::{ObjectCopyCreation, ObjectStats};
 use crate::s3::S3Result;
 use crate::s3::body::MAX_PUT_BYTES;
-use crate::s3::xml::{XMLNS, to_xml};
+use crate::s3::xml::{XMLNS, to_xml, xml_response};
 use crate::s3_err;
 use crate::util::format_iso8601;
 use futures_util::{StreamExt, TryStreamExt};
-use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use http::{HeaderMap, Response, header};
 use http_body_util::BodyExt;
 use md5::{Digest, Md5};
 use percent_encoding::percent_decode_str;
@@ -136,10 +136,7 @@ pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Res
         last_modified: format_iso8601(UNIX_EPOCH + Duration::from_secs(mtime.max(0) as u64)),
         etag: format!("\"{etag}\""),
     };
-    let mut resp = Response::new(full(to_xml("CopyObjectResult", &result)?));
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
-    *resp.status_mut() = StatusCode::OK;
-    Ok(resp)
+    Ok(xml_response(to_xml("CopyObjectResult", &result)?))
 }
 
 fn requested_content_type(h: &HeaderMap) -> String {

@@ -5,14 +5,14 @@
 use super::errors::{Missing, map_lakefs};
 use super::target::Target;
 use super::{Ctx, split_write_key};
-use crate::body::{Body, empty, full};
+use crate::body::{Body, empty};
 use crate::lakefs::dto::PathList;
 use crate::s3::body::prepare;
-use crate::s3::xml::{MAX_XML_BODY, XMLNS, parse_xml, to_xml};
+use crate::s3::xml::{MAX_XML_BODY, XMLNS, parse_xml, to_xml, xml_response};
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use futures_util::StreamExt;
-use http::{HeaderValue, Response, StatusCode, header};
+use http::{Response, StatusCode};
 use hyper::body::Incoming;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -144,9 +144,7 @@ pub async fn handle_delete_objects(ctx: &Ctx<'_>, t: &Target, body: Incoming) ->
     if request.quiet == Some(true) {
         result.deleted.clear();
     }
-    let mut resp = Response::new(full(to_xml("DeleteResult", &result)?));
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
-    Ok(resp)
+    Ok(xml_response(to_xml("DeleteResult", &result)?))
 }
 
 async fn delete_branch_keys(ctx: &Ctx<'_>, bucket: &str, branch: &str, keys: Vec<String>, result: &mut DeleteResult) {

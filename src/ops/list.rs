@@ -7,16 +7,16 @@ use super::Ctx;
 use super::errors::{Missing, map_lakefs};
 use super::list_xml::{CommonPrefix, Contents, ListV1, ListV2};
 use super::target::Target;
-use crate::body::{Body, full};
+use crate::body::Body;
 use crate::lakefs::client::ListObjectsParams;
 use crate::lakefs::dto::PathType;
 use crate::s3::S3Result;
-use crate::s3::xml::{Owner, XMLNS, to_xml};
+use crate::s3::xml::{Owner, XMLNS, to_xml, xml_response};
 use crate::s3_err;
 use crate::util::format_iso8601;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use http::{HeaderValue, Response, header};
+use http::Response;
 use std::collections::HashMap;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -89,12 +89,6 @@ fn key_of_token(token: &str) -> S3Result<String> {
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(|| s3_err!(InvalidArgument, "The continuation token provided is incorrect"))
-}
-
-fn xml_response(xml: String) -> Response<Body> {
-    let mut resp = Response::new(full(xml));
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
-    resp
 }
 
 /// ListObjectsV2.

@@ -22,6 +22,13 @@ pub fn to_xml<T: Serialize>(root: &str, value: &T) -> S3Result<String> {
     Ok(out)
 }
 
+/// A 200 answer carrying an XML document.
+pub fn xml_response(xml: String) -> http::Response<crate::body::Body> {
+    let mut resp = http::Response::new(crate::body::full(xml));
+    resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/xml"));
+    resp
+}
+
 /// Reads an XML request body of at most [`MAX_XML_BODY`] bytes and parses it into `T`.
 pub async fn read_xml<B, T>(body: B) -> S3Result<T>
 where

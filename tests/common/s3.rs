@@ -393,3 +393,12 @@ pub async fn send_h2(
     let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
     (Answer { status, headers, body }, version)
 }
+
+/// The text of every `<tag>…</tag>` in an XML document, in order.
+pub fn tag_values(xml: &str, tag: &str) -> Vec<String> {
+    xml.split(&format!("<{tag}>"))
+        .skip(1)
+        .filter_map(|r| r.split(&format!("</{tag}>")).next())
+        .map(str::to_string)
+        .collect()
+}
