@@ -126,6 +126,7 @@ fn print_banner(info: &DevInfo, first_start: bool) {
          \n  data directory:         {dir}\
          \n  (also written to {dir}/dev.json)\
          \n\nTry it:\n  AWS_ACCESS_KEY_ID={ak} AWS_SECRET_ACCESS_KEY={sk} aws --endpoint-url {s3} s3 ls\
+         \n  python3 -c \"import boto3; s3 = boto3.client('s3', endpoint_url='{s3}', aws_access_key_id='{ak}', aws_secret_access_key='{sk}', region_name='{region}'); print(s3.list_buckets()['Buckets'])\"\
          \n  curl -u '{ak}:{sk}' {api}/repositories\n\
          \nKeys are <branch>/<path> inside a bucket (= repository). Press Ctrl-C to stop.",
         api = info.api_endpoint,

@@ -77,3 +77,19 @@ async fn flat_buckets_address_the_default_branch() {
     assert_eq!(tag_values(&a.text(), "Key"), ["a/b.txt", "top.txt"], "{}", a.text());
     assert_eq!(signed(&stack, Req::new("DELETE", "/flatrepo")).await.status, 204);
 }
+
+#[tokio::test]
+async fn writes_to_read_only_repositories_and_commit_ids_are_refused() {
+    let stack = Stack::start(false).await;
+    let c = stack.lakefs.client();
+    let mut creation = common::repo_creation("frozen");
+    creation.read_only = Some(true);
+    c.create_repository(&creation).await.unwrap();
+    let a = signed(&stack, Req::new("PUT", "/frozen/main/x").body(b"x")).await;
+    assert_eq!((a.status, a.code().as_str()), (403, "ErrReadOnlyRepository"), "{}", a.text());
+    assert_eq!(signed(&stack, Req::new("HEAD", "/frozen/main/x")).await.status, 404);
+    c.create_repository(&common::repo_creation("live")).await.unwrap();
+    let head = c.get_branch("live", "main").await.unwrap().commit_id;
+    let a = signed(&stack, Req::new("PUT", &format!("/live/{head}/x")).body(b"x")).await;
+    assert_eq!((a.status, a.code().as_str()), (404, "NoSuchBucket"), "a commit id is not a branch to write to");
+}

@@ -1,5 +1,6 @@
 //! Explicit mapping of lakeFS answers to S3 errors: 404 → `NoSuchBucket` when the repository is
-//! missing, else `NoSuchKey`; 401/403 → `AccessDenied`; 409 → conflict codes by context;
+//! missing, else `NoSuchKey`; 401/403 → `AccessDenied` (a read-only repository →
+//! `ErrReadOnlyRepository`, as lakeFS's gateway answers); 409 → conflict codes by context;
 //! 412 → `PreconditionFailed`; 410 → `NoSuchVersion` (data gone, as lakeFS's gateway answers);
 //! 429/503, other 5xx, timeouts and unreachable lakeFS → `503 SlowDown` with `Retry-After`.
 
@@ -39,6 +40,8 @@ fn map_status(status: StatusCode, message: &str, missing: Missing) -> S3Error {
         404 if missing == Missing::Bucket || message.contains("repository") => NoSuchBucket,
         404 => NoSuchKey,
         400 => InvalidRequest,
+        // lakeFS's own S3 gateway names this one; other denials are AccessDenied.
+        403 if message.contains("read-only") => ErrReadOnlyRepository,
         401 | 403 => AccessDenied,
         409 => InvalidRequest,
         410 => NoSuchVersion,
@@ -76,7 +79,8 @@ mod tests {
             (api(404, "branch not found"), Missing::Key, NoSuchKey),
             (api(404, "anything"), Missing::Bucket, NoSuchBucket),
             (api(401, "error authenticating request"), Missing::Key, AccessDenied),
-            (api(403, "read-only"), Missing::Key, AccessDenied),
+            (api(403, "cannot write to read-only repository"), Missing::Key, ErrReadOnlyRepository),
+            (api(403, "denied"), Missing::Key, AccessDenied),
             (api(412, "Precondition failed"), Missing::Key, PreconditionFailed),
             (api(410, "No data"), Missing::Key, NoSuchVersion),
             (api(429, "slow"), Missing::Key, SlowDown),

@@ -38,6 +38,7 @@ codes! {
     BucketNotEmpty => 409,
     EntityTooLarge => 400,
     EntityTooSmall => 400,
+    ErrReadOnlyRepository => 403,
     ExpiredToken => 400,
     IncompleteBody => 400,
     InternalError => 500,
@@ -194,7 +195,7 @@ mod tests {
         ] {
             assert_eq!(code.status(), status, "{code:?}");
         }
-        assert_eq!(S3ErrorCode::ALL.len(), 43);
+        assert_eq!(S3ErrorCode::ALL.len(), 44);
     }
 
     #[test]
