@@ -30,4 +30,7 @@ export LAKEGATE_BIN="$PWD/target/debug/lakegate"
 step "conformance: boto3 and the AWS CLI against the S3 endpoint (HTTP and HTTPS)"
 .venv/bin/python -m pytest -q -p no:cacheprovider conformance/s3_clients
 
+step "conformance: object operations with the AWS CLI and boto3 (both bucket forms, HTTP and HTTPS)"
+.venv/bin/python -m pytest -q -p no:cacheprovider conformance/s3_objects
+
 step "all tests passed"

@@ -116,7 +116,11 @@ pub async fn handle_delete_objects(ctx: &Ctx<'_>, t: &Target, body: Incoming) ->
     if request.objects.is_empty() || request.objects.len() > MAX_DELETE_KEYS {
         return Err(s3_err!(MalformedXML, "A Delete request names 1 to {MAX_DELETE_KEYS} keys."));
     }
-    ctx.gw.lakefs.get_repository(bucket).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
+    match &t.branch {
+        Some(b) => ctx.gw.lakefs.get_branch(bucket, b).await.map(drop),
+        None => ctx.gw.lakefs.get_repository(bucket).await.map(drop),
+    }
+    .map_err(|e| map_lakefs(e, Missing::Bucket))?;
     let mut result = DeleteResult { xmlns: XMLNS, deleted: vec![], errors: vec![] };
     let mut by_branch: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for o in request.objects {

@@ -78,7 +78,7 @@ pub fn put_user_metadata(headers: &mut HeaderMap, stats: &ObjectStats) -> usize 
             continue;
         };
         let header = HeaderName::from_bytes(format!("x-amz-meta-{}", name.to_ascii_lowercase()).as_bytes());
-        match (header, HeaderValue::from_str(v)) {
+        match (header, HeaderValue::from_str(&rfc2047(v))) {
             (Ok(h), Ok(v)) => {
                 headers.append(h, v);
             }
@@ -86,6 +86,16 @@ pub fn put_user_metadata(headers: &mut HeaderMap, stats: &ObjectStats) -> usize 
         }
     }
     missing
+}
+
+/// A metadata value as S3 returns it: printable ASCII as is, anything else RFC 2047-encoded
+/// (`=?UTF-8?B?…?=`), as the S3 User Guide documents for user-defined metadata.
+pub fn rfc2047(v: &str) -> std::borrow::Cow<'_, str> {
+    if v.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return std::borrow::Cow::Borrowed(v);
+    }
+    use base64::Engine;
+    std::borrow::Cow::Owned(format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(v.as_bytes())))
 }
 
 /// The stored additional checksum (`x-amz-checksum-<alg>`, value), if any.
@@ -165,10 +175,13 @@ mod tests {
         let mut h = HeaderMap::new();
         let s =
             stats(&[("X-Amz-Meta-color", "red"), ("x-amz-meta-Size", "L"), ("other", "x"), ("X-Amz-Meta-bad", "a\nb")]);
-        assert_eq!(put_user_metadata(&mut h, &s), 1);
+        assert_eq!(put_user_metadata(&mut h, &s), 0);
+        assert_eq!(h["x-amz-meta-bad"], "=?UTF-8?B?YQpi?=");
         assert_eq!(h["x-amz-meta-color"], "red");
         assert_eq!(h["x-amz-meta-size"], "L");
-        assert_eq!(h.len(), 2);
+        assert_eq!(h.len(), 3);
+        assert_eq!(rfc2047("Zürich"), "=?UTF-8?B?WsO8cmljaA==?=");
+        assert_eq!(rfc2047("plain ascii"), "plain ascii");
         assert_eq!(
             stored_checksum(&stats(&[("X-Amz-Checksum-Crc32", "AAAA")])),
             Some(("x-amz-checksum-crc32".into(), "AAAA".into()))

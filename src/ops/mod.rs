@@ -48,10 +48,12 @@ pub async fn dispatch(ctx: &Ctx<'_>, endpoint: Endpoint, body: Incoming) -> S3Re
         HeadBucket { .. } => bucket::handle_head_bucket(ctx, &t).await,
         GetBucketLocation { .. } => bucket::handle_get_bucket_location(ctx, &t).await,
         GetObject { key, version_id, part_number, .. } => {
-            get::handle_get_object(ctx, &t.repo, &t.key(&key), version_id.as_deref(), part_number, true).await
+            let r = get::handle_get_object(ctx, &t.repo, &t.key(&key), version_id.as_deref(), part_number, true).await;
+            missing_branch_bucket(ctx, &t, r).await
         }
         HeadObject { key, version_id, part_number, .. } => {
-            get::handle_get_object(ctx, &t.repo, &t.key(&key), version_id.as_deref(), part_number, false).await
+            let r = get::handle_get_object(ctx, &t.repo, &t.key(&key), version_id.as_deref(), part_number, false).await;
+            missing_branch_bucket(ctx, &t, r).await
         }
         ListObjectsV2 { .. } => list::handle_list_objects_v2(ctx, &t).await,
         ListObjects { .. } => list::handle_list_objects_v1(ctx, &t).await,
@@ -62,6 +64,23 @@ pub async fn dispatch(ctx: &Ctx<'_>, endpoint: Endpoint, body: Incoming) -> S3Re
         CopyObject { key, .. } => copy::handle_copy_object(ctx, &t.repo, &t.key(&key)).await,
         PutObject { key, .. } => put::handle_put_object(ctx, &t.repo, &t.key(&key), body).await,
         other => Err(S3Error::not_implemented(other.name())),
+    }
+}
+
+/// For a branch bucket, a `NoSuchKey` whose branch does not exist is `NoSuchBucket`.
+async fn missing_branch_bucket(
+    ctx: &Ctx<'_>,
+    t: &target::Target,
+    r: S3Result<Response<Body>>,
+) -> S3Result<Response<Body>> {
+    match (r, &t.branch) {
+        (Err(e), Some(branch)) if e.code == crate::s3::S3ErrorCode::NoSuchKey => {
+            match ctx.gw.lakefs.get_branch(&t.repo, branch).await {
+                Err(lake) if lake.is_not_found() => Err(s3_err!(NoSuchBucket, "The specified bucket does not exist")),
+                _ => Err(e),
+            }
+        }
+        (r, _) => r,
     }
 }
 

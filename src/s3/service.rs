@@ -63,7 +63,13 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>) -> Response<Body> 
                 tracing::debug!(request_id = %id, code = err.code.as_str(), message = %err.message, "S3 request refused");
             }
             let err = if err.resource.is_none() { err.with_resource(parts.uri.path()) } else { err };
-            error_response(&err, &id, is_head)
+            let mut resp = error_response(&err, &id, is_head);
+            if closes_connection(&parts) {
+                // The body may be unread: say the connection ends rather than leave the client
+                // writing into a socket we are about to close (RFC 9110 §10.1.1).
+                resp.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            resp
         }
     };
     let h = resp.headers_mut();
@@ -71,6 +77,18 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>) -> Response<Body> 
     h.insert(http::header::SERVER, HeaderValue::from_static("lakegate"));
     tracing::debug!(request_id = %id, method = %parts.method, path = %parts.uri.path(), status = resp.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "S3 request");
     resp
+}
+
+/// Whether an error answer must close an HTTP/1 connection: the request declared a body, which
+/// may not have been read.
+fn closes_connection(parts: &http::request::Parts) -> bool {
+    let declared = parts.headers.contains_key(http::header::TRANSFER_ENCODING)
+        || parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0");
+    declared && parts.version < http::Version::HTTP_2
 }
 
 fn check_header_size(parts: &http::request::Parts) -> S3Result<()> {

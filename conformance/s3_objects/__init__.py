@@ -1,0 +1,1 @@
+"""S3 object-operations conformance suite for lakegate (see conftest.py)."""
