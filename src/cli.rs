@@ -36,6 +36,19 @@ pub struct DevArgs {
     /// fallback to lakeFS uploadObject/getObject streaming).
     #[arg(long, env = "LAKEGATE_DEV_NO_PRESIGN")]
     pub no_presign: bool,
+    /// Where object bytes live: `local` (files under --data) or `s3` (a bucket on an S3 server,
+    /// as lakeFS's S3 blockstore; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY).
+    #[arg(long, env = "LAKEGATE_DEV_BLOCKSTORE", default_value = "local", value_parser = ["local", "s3"])]
+    pub blockstore: String,
+    /// S3 blockstore: the server's endpoint, e.g. http://127.0.0.1:8333.
+    #[arg(long, env = "LAKEGATE_DEV_S3_ENDPOINT", required_if_eq("blockstore", "s3"))]
+    pub s3_endpoint: Option<String>,
+    /// S3 blockstore: the bucket holding every repository's storage namespace.
+    #[arg(long, env = "LAKEGATE_DEV_S3_BUCKET", required_if_eq("blockstore", "s3"))]
+    pub s3_bucket: Option<String>,
+    /// S3 blockstore: the bucket's region.
+    #[arg(long, env = "LAKEGATE_DEV_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
     /// The S3 endpoint (listen address, TLS, domains, region).
     #[command(flatten)]
     pub gateway: crate::config::GatewayArgs,

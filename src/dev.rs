@@ -5,6 +5,7 @@
 use crate::auth::StaticKeys;
 use crate::cli::DevArgs;
 use crate::embedded::catalog::now_unix;
+use crate::embedded::s3store::S3Config;
 use crate::embedded::{Embedded, EmbeddedConfig, Running};
 use crate::gateway::GatewayServer;
 use crate::lakefs::LakeFsClient;
@@ -32,6 +33,8 @@ pub struct DevInfo {
 pub enum DevError {
     #[error("embedded server: {0}")]
     Embedded(#[from] crate::embedded::error::ApiError),
+    #[error("configuration: {0}")]
+    Config(String),
     #[error("S3 endpoint: {0}")]
     Gateway(#[from] crate::gateway::GatewayError),
     #[error("writing {path}: {source}")]
@@ -40,14 +43,20 @@ pub enum DevError {
 
 /// Runs until Ctrl-C or SIGTERM.
 pub async fn run(args: DevArgs) -> Result<(), DevError> {
+    let s3 = s3_config(&args)?;
+    let scheme_prefix = match &s3 {
+        Some(c) => format!("s3://{}/", c.bucket),
+        None => "local://".to_string(),
+    };
     let cfg = EmbeddedConfig {
         data_dir: args.data.clone(),
         listen: args.api_listen,
         presign_expiry: (!args.no_presign).then(|| std::time::Duration::from_secs(args.presign_expiry_secs)),
+        s3,
     };
     let running = Embedded::start(&cfg).await?;
     if running.admin.created {
-        create_demo(&running).await?;
+        create_demo(&running, &scheme_prefix).await?;
     }
     let keys = StaticKeys::new([(running.admin.access_key_id.clone(), running.admin.secret_access_key.clone())]);
     let creds = Credentials::Basic {
@@ -57,7 +66,7 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
     let lakefs = LakeFsClient::new(ClientConfig::new(running.api_endpoint(), creds))
         .map_err(|e| DevError::Embedded(crate::embedded::error::ApiError::internal(e)))?;
     let mut gateway_args = args.gateway.clone();
-    gateway_args.namespace_template.get_or_insert_with(|| "local://{repo}".to_string());
+    gateway_args.namespace_template.get_or_insert_with(|| format!("{scheme_prefix}{{repo}}"));
     let gateway = GatewayServer::bind(&gateway_args, Arc::new(keys), lakefs).await?;
     let data_dir = std::fs::canonicalize(&args.data).unwrap_or(args.data.clone());
     let info = DevInfo {
@@ -83,12 +92,32 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
     Ok(())
 }
 
-async fn create_demo(running: &Running) -> Result<(), DevError> {
+/// The S3 blockstore settings of `--blockstore s3` (keys from the standard AWS variables).
+fn s3_config(args: &DevArgs) -> Result<Option<S3Config>, DevError> {
+    if args.blockstore != "s3" {
+        return Ok(None);
+    }
+    // LAKEGATE_DEV_S3_* first, so the store's keys need not be the process's AWS identity.
+    let env = |own: &str, aws: &str| {
+        std::env::var(own)
+            .or_else(|_| std::env::var(aws))
+            .map_err(|_| DevError::Config(format!("--blockstore s3 needs {own} (or {aws}) in the environment")))
+    };
+    Ok(Some(S3Config {
+        endpoint: args.s3_endpoint.clone().unwrap_or_default(),
+        bucket: args.s3_bucket.clone().unwrap_or_default(),
+        region: args.s3_region.clone(),
+        access_key_id: env("LAKEGATE_DEV_S3_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID")?,
+        secret_access_key: env("LAKEGATE_DEV_S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY")?,
+    }))
+}
+
+async fn create_demo(running: &Running, scheme_prefix: &str) -> Result<(), DevError> {
     let repo = Repository {
         id: DEMO_REPOSITORY.into(),
         creation_date: now_unix(),
         default_branch: "main".into(),
-        storage_namespace: format!("local://{DEMO_REPOSITORY}"),
+        storage_namespace: format!("{scheme_prefix}{DEMO_REPOSITORY}"),
         storage_id: None,
         read_only: Some(false),
     };

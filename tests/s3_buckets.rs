@@ -11,7 +11,12 @@ async fn create_and_delete_repositories_and_branches() {
     let a = signed(&stack, Req::new("PUT", "/newrepo")).await;
     assert_eq!(a.status, 200, "{}", a.text());
     let repo = stack.lakefs.client().get_repository("newrepo").await.unwrap();
-    assert_eq!((repo.storage_namespace.as_str(), repo.default_branch.as_str()), ("local://newrepo", "main"));
+    let expected_ns = match common::test_s3() {
+        Some(s3) => format!("s3://{}/newrepo-", s3.bucket),
+        None => "local://newrepo".to_string(),
+    };
+    assert!(repo.storage_namespace.starts_with(&expected_ns), "{} from the namespace template", repo.storage_namespace);
+    assert_eq!(repo.default_branch, "main");
     let a = signed(&stack, Req::new("PUT", "/newrepo")).await;
     assert_eq!((a.status, a.code().as_str()), (409, "BucketAlreadyOwnedByYou"));
     let a = signed(&stack, Req::new("PUT", "/Bad_Name")).await;

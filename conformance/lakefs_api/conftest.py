@@ -32,6 +32,23 @@ LAKEGATE_BIN = os.environ.get("LAKEGATE_BIN", str(REPO_ROOT / "target" / "debug"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 
+# The suite runs on the embedded server's local blob store, or — when the test command sets
+# LAKEGATE_DEV_BLOCKSTORE=s3 — on its S3 blockstore (SeaweedFS): namespaces and presigned URLs differ.
+S3_BUCKET = os.environ.get("LAKEGATE_DEV_S3_BUCKET") if os.environ.get("LAKEGATE_DEV_BLOCKSTORE") == "s3" else None
+
+
+def ns(name: str) -> str:
+    """The storage namespace for a repository called ``name`` on the server's blockstore."""
+    return f"s3://{S3_BUCKET}/{name}" if S3_BUCKET else f"local://{name}"
+
+
+def data_url(server: "LakegateServer") -> str:
+    """Where presigned URLs point: the S3 bucket, or the embedded server's own blob endpoint."""
+    if S3_BUCKET:
+        return os.environ["LAKEGATE_DEV_S3_ENDPOINT"].rstrip("/") + f"/{S3_BUCKET}/"
+    return server.base_url + "/"
+
+
 _HTTP = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=5.0, read=30.0))
 
 
@@ -267,7 +284,7 @@ def unique_name(prefix: str = "t") -> str:
 def create_repo(client: lakefs_sdk.ApiClient, name: Optional[str] = None,
                 default_branch: Optional[str] = None) -> lakefs_sdk.Repository:
     name = name or unique_name()
-    kwargs: Dict[str, Any] = {"name": name, "storage_namespace": f"local://{name}"}
+    kwargs: Dict[str, Any] = {"name": name, "storage_namespace": ns(name)}
     if default_branch is not None:
         kwargs["default_branch"] = default_branch
     return lakefs_sdk.RepositoriesApi(client).create_repository(lakefs_sdk.RepositoryCreation(**kwargs))

@@ -8,7 +8,7 @@ import lakefs_sdk
 import pytest
 from lakefs_sdk.exceptions import UnauthorizedException
 
-from conftest import error_message
+from conftest import S3_BUCKET, error_message
 
 
 # ---------------------------------------------------------------------- healthCheck
@@ -30,8 +30,12 @@ def test_healthcheck_sdk(server):
 # ---------------------------------------------------------------------- config
 
 
+BLOCKSTORE = "s3" if S3_BUCKET else "local"
+
+
 def _assert_local_storage_config(sc):
-    assert sc.blockstore_type == "local"
+    assert sc.blockstore_type == BLOCKSTORE
+    assert sc.blockstore_namespace_example.startswith(f"{BLOCKSTORE}://")
     assert sc.pre_sign_support is True
     assert sc.pre_sign_multipart_upload is True
     assert isinstance(sc.blockstore_namespace_example, str)
@@ -58,7 +62,7 @@ def test_get_config_wire_field_names(raw):
     for key in ("blockstore_type", "blockstore_namespace_example", "blockstore_namespace_ValidityRegex",
                 "pre_sign_support", "pre_sign_support_ui", "import_support", "import_validity_regex"):
         assert key in sc, key
-    assert sc["blockstore_type"] == "local"
+    assert sc["blockstore_type"] == BLOCKSTORE
     assert sc["pre_sign_support"] is True
     assert sc["pre_sign_multipart_upload"] is True
 

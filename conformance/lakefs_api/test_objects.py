@@ -9,7 +9,7 @@ import lakefs_sdk
 import pytest
 from lakefs_sdk.exceptions import ApiException, NotFoundException
 
-from conftest import error_message, http, unique_name, upload_bytes
+from conftest import data_url, error_message, http, ns, unique_name, upload_bytes
 
 
 def md5(b: bytes) -> str:
@@ -39,7 +39,7 @@ def test_upload_octet_stream_201(server, api_client, repo):
     assert doc["content_type"] == "application/octet-stream"
     assert doc["metadata"] == {"color": "blue", "owner": "me"}
     assert before - 5 <= doc["mtime"] <= int(time.time()) + 5
-    assert isinstance(doc["physical_address"], str) and doc["physical_address"].startswith(f"local://{repo}/")
+    assert isinstance(doc["physical_address"], str) and doc["physical_address"].startswith(ns(repo) + "/")
     # round trip through the SDK
     st = _obj(api_client).stat_object(repo, "main", "dir/blob.bin")
     assert st.metadata == {"color": "blue", "owner": "me"}
@@ -166,7 +166,7 @@ def test_stat_object(server, api_client, repo):
     assert st.size_bytes == len(data)
     assert st.content_type == "text/plain"
     assert st.metadata == {"k1": "v1"}
-    assert st.physical_address.startswith(f"local://{repo}/")
+    assert st.physical_address.startswith(ns(repo) + "/")
     assert st.physical_address_expiry is None
     assert isinstance(st.mtime, int)
 
@@ -183,7 +183,7 @@ def test_stat_object_presign(server, api_client, repo):
     upload_bytes(server, repo, "main", "p/ps.bin", data)
     now = int(time.time())
     st = _obj(api_client).stat_object(repo, "main", "p/ps.bin", presign=True)
-    assert st.physical_address.startswith(server.base_url + "/"), st.physical_address
+    assert st.physical_address.startswith(data_url(server)), st.physical_address
     for q in ("X-Amz-Algorithm=", "X-Amz-Credential=", "X-Amz-Date=", "X-Amz-Expires=",
               "X-Amz-SignedHeaders=", "X-Amz-Signature="):
         assert q in st.physical_address, q
@@ -318,7 +318,7 @@ def test_list_objects_amount_over_1000_400(raw, listing_repo):
 def test_list_objects_presign(server, api_client, listing_repo):
     res = _obj(api_client).list_objects(listing_repo, "main", delimiter="/", presign=True)
     obj = [o for o in res.results if o.path == "c.txt"][0]
-    assert obj.physical_address.startswith(server.base_url + "/")
+    assert obj.physical_address.startswith(data_url(server))
     r = http("GET", obj.physical_address)
     assert r.status == 200
     assert r.data == b"c.txt"
@@ -399,7 +399,7 @@ def test_get_object_presign_302(server, repo):
                              query=[("path", "pre/sign.txt"), ("presign", True)])
     assert r.status == 302
     loc = r.headers["Location"]
-    assert loc.startswith(server.base_url + "/")
+    assert loc.startswith(data_url(server))
     assert "X-Amz-Signature=" in loc
     got = http("GET", loc)
     assert got.status == 200

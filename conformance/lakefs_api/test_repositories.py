@@ -7,7 +7,7 @@ import lakefs_sdk
 import pytest
 from lakefs_sdk.exceptions import ApiException, NotFoundException
 
-from conftest import create_repo, error_message, unique_name
+from conftest import create_repo, data_url, error_message, ns, unique_name
 
 
 def _repos(api_client):
@@ -18,7 +18,7 @@ def test_demo_repository_exists(api_client):
     r = _repos(api_client).get_repository("demo")
     assert r.id == "demo"
     assert r.default_branch == "main"
-    assert r.storage_namespace == "local://demo"
+    assert r.storage_namespace == ns("demo")
     b = lakefs_sdk.BranchesApi(api_client).get_branch("demo", "main")
     assert b.id == "main"
 
@@ -27,12 +27,12 @@ def test_create_repository_201(api_client):
     name = unique_name()
     before = int(time.time())
     resp = _repos(api_client).create_repository_with_http_info(
-        lakefs_sdk.RepositoryCreation(name=name, storage_namespace=f"local://{name}"))
+        lakefs_sdk.RepositoryCreation(name=name, storage_namespace=ns(name)))
     assert resp.status_code == 201
     repo = resp.data
     assert repo.id == name
     assert repo.default_branch == "main"
-    assert repo.storage_namespace == f"local://{name}"
+    assert repo.storage_namespace == ns(name)
     assert before - 5 <= repo.creation_date <= int(time.time()) + 5
     # the default branch exists and points at the initial commit
     branch = lakefs_sdk.BranchesApi(api_client).get_branch(name, "main")
@@ -44,13 +44,13 @@ def test_create_repository_201(api_client):
 
 def test_create_repository_raw_wire_shape(raw):
     name = unique_name()
-    r = raw.request("POST", "/repositories", json_body={"name": name, "storage_namespace": f"local://{name}"})
+    r = raw.request("POST", "/repositories", json_body={"name": name, "storage_namespace": ns(name)})
     assert r.status == 201
     assert "application/json" in r.headers.get("Content-Type", "")
     doc = json.loads(r.data)
     assert doc["id"] == name
     assert doc["default_branch"] == "main"
-    assert doc["storage_namespace"] == f"local://{name}"
+    assert doc["storage_namespace"] == ns(name)
     assert isinstance(doc["creation_date"], int)
 
 
@@ -104,7 +104,7 @@ def test_get_repository(api_client):
     resp = _repos(api_client).get_repository_with_http_info(name)
     assert resp.status_code == 200
     assert resp.data.id == name
-    assert resp.data.storage_namespace == f"local://{name}"
+    assert resp.data.storage_namespace == ns(name)
     assert resp.data.default_branch == "main"
 
 

@@ -5,7 +5,7 @@ import signal
 
 import lakefs_sdk
 
-from conftest import create_repo, http, upload_bytes
+from conftest import create_repo, data_url, http, ns, upload_bytes
 
 
 def test_restart_keeps_everything(server_factory):
@@ -66,7 +66,7 @@ def test_restart_keeps_everything(server_factory):
     assert bytes(objects.get_object(repo, "main", "linked.txt")) == b"linked bytes"
     # presigned reads work against the new instance
     pst = objects.stat_object(repo, "main", "data/committed.bin", presign=True)
-    assert pst.physical_address.startswith(srv2.base_url + "/")
+    assert pst.physical_address.startswith(data_url(srv2))
     got = http("GET", pst.physical_address)
     assert got.status == 200 and got.data == committed
     # the server is still writable after restart
@@ -86,4 +86,4 @@ def test_sigint_stops_server(server_factory):
     srv2 = server_factory(srv.data_dir)
     with srv2.client() as c:
         demo = lakefs_sdk.RepositoriesApi(c).get_repository("demo")
-        assert (demo.default_branch, demo.storage_namespace) == ("main", "local://demo")
+        assert (demo.default_branch, demo.storage_namespace) == ("main", ns("demo"))

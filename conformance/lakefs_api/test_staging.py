@@ -10,7 +10,7 @@ import lakefs_sdk
 import pytest
 from lakefs_sdk.exceptions import ApiException, BadRequestException, NotFoundException
 
-from conftest import error_message, http, unique_name, upload_bytes
+from conftest import data_url, error_message, http, ns, unique_name, upload_bytes
 
 
 def md5(b: bytes) -> str:
@@ -57,8 +57,8 @@ def test_get_physical_address_presign(server, api_client, repo):
     resp = _staging(api_client).get_physical_address_with_http_info(repo, "main", "up/a.bin", presign=True)
     assert resp.status_code == 200
     loc = resp.data
-    assert loc.physical_address.startswith(f"local://{repo}/data/"), loc.physical_address
-    assert loc.presigned_url.startswith(server.base_url + "/")
+    assert loc.physical_address.startswith(ns(repo) + "/data/"), loc.physical_address
+    assert loc.presigned_url.startswith(data_url(server))
     q = dict(parse_qsl(urlsplit(loc.presigned_url).query))
     assert q["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"
     for k in ("X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature"):
@@ -69,7 +69,7 @@ def test_get_physical_address_presign(server, api_client, repo):
 
 def test_get_physical_address_without_presign(api_client, repo):
     loc = _staging(api_client).get_physical_address(repo, "main", "up/b.bin")
-    assert loc.physical_address.startswith(f"local://{repo}/data/")
+    assert loc.physical_address.startswith(ns(repo) + "/data/")
     assert loc.presigned_url is None
 
 
@@ -308,7 +308,7 @@ def test_presigned_urls_expire_403(server_factory):
     srv = server_factory(extra_args=["--presign-expiry-secs", "1"])
     with srv.client() as c:
         repo = lakefs_sdk.RepositoriesApi(c).create_repository(
-            lakefs_sdk.RepositoryCreation(name=unique_name(), storage_namespace="local://exp-ns")).id
+            lakefs_sdk.RepositoryCreation(name=unique_name(), storage_namespace=ns("exp-ns"))).id
         upload_bytes(srv, repo, "main", "e", b"short lived")
         st = lakefs_sdk.ObjectsApi(c).stat_object(repo, "main", "e", presign=True)
         assert st.physical_address_expiry <= int(time.time()) + 2

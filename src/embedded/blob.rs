@@ -100,6 +100,17 @@ impl BlobStore {
         result
     }
 
+    /// Streams `body` into a temporary file (the caller moves or deletes it).
+    pub async fn write_temp<S, E>(&self, body: S, max_size: u64) -> ApiResult<(PathBuf, Written)>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let dest = self.tmp.join(format!("spool-{}", super::presign::new_object_id()));
+        let written = self.write(&dest, body, max_size).await?;
+        Ok((dest, written))
+    }
+
     /// Copies the blob at `src` to `dest` (atomically at `dest`).
     pub async fn copy(&self, src: &Path, dest: &Path) -> ApiResult<u64> {
         let tmp = self.tmp.join(super::presign::new_object_id());

@@ -9,9 +9,11 @@ pub mod api;
 pub mod auth;
 pub mod blob;
 pub mod catalog;
+mod data;
 pub mod error;
 pub mod http;
 pub mod presign;
+pub mod s3store;
 
 use blob::BlobStore;
 use catalog::Meta;
@@ -36,6 +38,8 @@ pub struct EmbeddedConfig {
     /// Lifetime of the URLs it presigns (lakeFS `blockstore.*.pre_signed_expiry`, default 15 min);
     /// `None` turns presigning off, as on lakeFS's own local blockstore.
     pub presign_expiry: Option<Duration>,
+    /// Keep object bytes in this S3 bucket instead of the local blob store.
+    pub s3: Option<s3store::S3Config>,
 }
 
 /// The state every request handler shares.
@@ -48,6 +52,8 @@ pub struct Embedded {
     /// `http://host:port` of this server, the base of the URLs it presigns.
     pub(crate) base_url: String,
     pub(crate) presign_expiry: Option<Duration>,
+    /// The S3 blockstore, when the server runs on one.
+    pub(crate) s3: Option<s3store::S3Store>,
 }
 
 /// Credentials of the admin user.
@@ -111,6 +117,7 @@ impl Embedded {
             jwt_key: jwt_key.into_bytes(),
             base_url: format!("http://{addr}"),
             presign_expiry: cfg.presign_expiry,
+            s3: cfg.s3.clone().map(s3store::S3Store::new).transpose()?,
         };
         let admin = AdminCredentials { access_key_id, secret_access_key, created };
         Ok(Running { addr, state: Arc::new(state), admin, listener })
@@ -124,22 +131,5 @@ impl Embedded {
     {
         let meta = self.meta.clone();
         tokio::task::spawn_blocking(move || f(&meta)).await.map_err(ApiError::from)?
-    }
-
-    /// A presigned URL for `method` on the blob at `address` (a `local://` address).
-    pub(crate) fn presign_address(&self, method: &str, address: &str) -> ApiResult<(String, i64)> {
-        let expiry = self
-            .presign_expiry
-            .ok_or_else(|| ApiError::bad_request("presigned URLs are not supported by this blockstore"))?;
-        let rel = address
-            .strip_prefix(blob::SCHEME)
-            .ok_or_else(|| ApiError::bad_request(format!("cannot presign {address:?}")))?;
-        let encoded: Vec<String> = rel
-            .split('/')
-            .map(|seg| percent_encoding::utf8_percent_encode(seg, http::QUERY_VALUE).to_string())
-            .collect();
-        let path = format!("/blob/{}", encoded.join("/"));
-        let url = self.presigner.presign(method, &self.base_url, &path, expiry).map_err(ApiError::Internal)?;
-        Ok((url, catalog::now_unix() + expiry.as_secs() as i64))
     }
 }

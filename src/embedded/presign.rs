@@ -57,11 +57,17 @@ pub enum PresignError {
 pub struct Presigner {
     access_key_id: String,
     secret: String,
+    region: String,
 }
 
 impl Presigner {
     pub fn new(access_key_id: String, secret: String) -> Presigner {
-        Presigner { access_key_id, secret }
+        Presigner::with_region(access_key_id, secret, REGION.to_string())
+    }
+
+    /// A presigner for another store (an S3 endpoint in `region`).
+    pub fn with_region(access_key_id: String, secret: String, region: String) -> Presigner {
+        Presigner { access_key_id, secret, region }
     }
 
     /// `X-Amz-*` query parameters (already encoded, `&`-joined) presigning `method host path?query`.
@@ -81,7 +87,7 @@ impl Presigner {
         settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
         let params = v4::SigningParams::builder()
             .identity(&identity)
-            .region(REGION)
+            .region(&self.region)
             .name(SERVICE)
             .time(time)
             .settings(settings)

@@ -31,10 +31,16 @@ impl Server {
 
     /// A server whose blockstore presigns (`true`) or not, like lakeFS's local blockstore.
     pub async fn start_with(data_dir: &Path, presign: bool) -> Server {
+        Server::start_opts(data_dir, presign.then_some(lakegate::embedded::PRESIGN_EXPIRY)).await
+    }
+
+    /// A server presigning URLs valid `expiry` (`None`: no presigning).
+    pub async fn start_opts(data_dir: &Path, expiry: Option<std::time::Duration>) -> Server {
         let cfg = EmbeddedConfig {
             data_dir: data_dir.to_path_buf(),
             listen: "127.0.0.1:0".parse().unwrap(),
-            presign_expiry: presign.then_some(lakegate::embedded::PRESIGN_EXPIRY),
+            presign_expiry: expiry,
+            s3: test_s3(),
         };
         let running = Embedded::start(&cfg).await.expect("embedded server starts");
         let (stop, stopped) = oneshot::channel::<()>();
@@ -77,11 +83,32 @@ impl Server {
     }
 }
 
+/// The S3 blockstore the tests run on when `LAKEGATE_TEST_S3_*` is set (SeaweedFS in the test
+/// command's second pass); the local blob store otherwise.
+pub fn test_s3() -> Option<lakegate::embedded::s3store::S3Config> {
+    let var = |n: &str| std::env::var(format!("LAKEGATE_TEST_S3_{n}")).ok();
+    Some(lakegate::embedded::s3store::S3Config {
+        endpoint: var("ENDPOINT")?,
+        bucket: var("BUCKET")?,
+        region: var("REGION").unwrap_or_else(|| "us-east-1".into()),
+        access_key_id: var("ACCESS_KEY_ID")?,
+        secret_access_key: var("SECRET_ACCESS_KEY")?,
+    })
+}
+
+/// The storage namespace for a repository `name` on the tests' blockstore.
+pub fn namespace(name: &str) -> String {
+    match test_s3() {
+        Some(s3) => format!("s3://{}/{name}-{}", s3.bucket, hex::encode(rand::random::<[u8; 4]>())),
+        None => format!("local://{name}"),
+    }
+}
+
 /// A repository creation for `name` in its own namespace.
 pub fn repo_creation(name: &str) -> lakegate::lakefs::dto::RepositoryCreation {
     lakegate::lakefs::dto::RepositoryCreation {
         name: name.into(),
-        storage_namespace: format!("local://{name}"),
+        storage_namespace: namespace(name),
         ..Default::default()
     }
 }

@@ -64,7 +64,10 @@ impl Stack {
             region: "us-east-1".into(),
             allow_sigv2: true,
             flat_buckets,
-            namespace_template: Some("local://{repo}".into()),
+            namespace_template: Some(match super::test_s3() {
+                Some(s3) => format!("s3://{}/{{repo}}-{}", s3.bucket, hex::encode(rand::random::<[u8; 4]>())),
+                None => "local://{repo}".into(),
+            }),
         };
         let gw = GatewayServer::bind(&args, Arc::new(keys), lakefs.client()).await.unwrap();
         let s3_addr = gw.addr;

@@ -25,10 +25,24 @@ pub async fn handle(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Resp
     s.presigner
         .verify(method.as_str(), host, raw_path, query, SystemTime::now())
         .map_err(|e| ApiError::Forbidden(e.to_string()))?;
+    refuse_unsigned_amz_headers(req.headers())?;
     let rel = raw_path.strip_prefix("/blob/").unwrap_or("");
     let rel = percent_decode_str(rel).decode_utf8().map_err(|_| ApiError::bad_request("invalid blob path"))?;
     let file = s.blobs.path_of_relative(&rel)?;
     if method == Method::PUT { put(s, req, &file).await } else { get(s, req, &file, method == Method::GET).await }
+}
+
+/// As S3: a presigned request may not carry `x-amz-*` headers its signature does not cover (ours
+/// sign `host` only), so metadata and checksums cannot ride along a presigned PUT.
+fn refuse_unsigned_amz_headers(headers: &http::HeaderMap) -> ApiResult<()> {
+    let unsigned: Vec<&str> = headers.keys().map(|k| k.as_str()).filter(|k| k.starts_with("x-amz-")).collect();
+    if unsigned.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden(format!(
+        "There were headers present in the request which were not signed: {}",
+        unsigned.join(", ")
+    )))
 }
 
 async fn put(s: &Arc<Embedded>, req: Request<Incoming>, file: &std::path::Path) -> ApiResult<Response<Body>> {

@@ -16,19 +16,23 @@ pub const EMULATED_LAKEFS_VERSION: &str = "1.84.0";
 
 /// What the local blockstore offers: presigning included (unlike lakeFS's local blockstore)
 /// unless the server runs with presigning off, as lakeFS's local blockstore does.
-pub fn storage_config(presign: bool) -> StorageConfig {
+pub fn storage_config(presign: bool, s3_bucket: Option<&str>) -> StorageConfig {
+    let (kind, example, regex, description) = match s3_bucket {
+        Some(b) => ("s3", format!("s3://{b}/"), "^s3://", "lakegate embedded server on an S3 bucket"),
+        None => ("local", "local://example-bucket/".to_string(), "^local://", "lakegate embedded local blob store"),
+    };
     StorageConfig {
-        blockstore_type: "local".into(),
-        blockstore_namespace_example: "local://example-bucket/".into(),
-        blockstore_namespace_validity_regex: "^local://".into(),
+        blockstore_type: kind.into(),
+        blockstore_namespace_example: example,
+        blockstore_namespace_validity_regex: regex.into(),
         default_namespace_prefix: None,
         pre_sign_support: presign,
         pre_sign_support_ui: presign,
         import_support: false,
-        import_validity_regex: "^local://".into(),
+        import_validity_regex: regex.into(),
         pre_sign_multipart_upload: Some(presign),
         blockstore_id: None,
-        blockstore_description: Some("lakegate embedded local blob store".into()),
+        blockstore_description: Some(description.into()),
     }
 }
 
@@ -42,18 +46,18 @@ fn version_config() -> VersionConfig {
     }
 }
 
-pub fn get_config(presign: bool) -> ApiResult<Response<Body>> {
+pub fn get_config(presign: bool, s3_bucket: Option<&str>) -> ApiResult<Response<Body>> {
     let config = Config {
         version_config: Some(version_config()),
-        storage_config: Some(storage_config(presign)),
+        storage_config: Some(storage_config(presign, s3_bucket)),
         storage_config_list: None,
         capabilities_config: Some(Default::default()),
     };
     json_response(StatusCode::OK, &config)
 }
 
-pub fn get_storage_config(presign: bool) -> ApiResult<Response<Body>> {
-    json_response(StatusCode::OK, &storage_config(presign))
+pub fn get_storage_config(presign: bool, s3_bucket: Option<&str>) -> ApiResult<Response<Body>> {
+    json_response(StatusCode::OK, &storage_config(presign, s3_bucket))
 }
 
 pub fn get_version() -> ApiResult<Response<Body>> {

@@ -3,7 +3,6 @@
 
 use super::repos::{pagination, refuse_params};
 use crate::embedded::Embedded;
-use crate::embedded::blob::{MAX_PUT_SIZE, data_gone, file_body};
 use crate::embedded::catalog::{Entry, ListQuery, Listed, WriteCondition, clamp_amount, now_unix};
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, Query, json_response, parse_range, read_json, status_response};
@@ -157,21 +156,22 @@ pub async fn get_object(
         *resp.status_mut() = StatusCode::NOT_MODIFIED;
         return Ok(resp);
     }
-    let (file, len) = s.blobs.open_read(&s.blobs.path_of(&entry.physical_address)?).await.map_err(data_gone)?;
+    s.check_data(&entry.physical_address).await?;
+    let len = entry.size_bytes.max(0) as u64;
     let range_header = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
     let range = parse_range(range_header, len)
         .map_err(|_| ApiError::RangeNotSatisfiable("requested range not satisfiable".into()))?;
-    let (start, count) = match range {
+    let count = match range {
         Some(r) => {
             *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
             resp.headers_mut().insert(header::CONTENT_RANGE, header_value(&r.content_range(len))?);
-            (r.start, r.len())
+            r.len()
         }
-        None => (0, len),
+        None => len,
     };
     resp.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(count));
-    if with_body {
-        *resp.body_mut() = file_body(file, start, count).await?;
+    if with_body && count > 0 {
+        *resp.body_mut() = s.read_data(&entry.physical_address, len, range).await?;
     }
     Ok(resp)
 }
@@ -203,7 +203,6 @@ pub async fn upload_object(
     let (r, b) = (repo.clone(), branch.clone());
     let repository = s.db(move |m| m.get_branch(&r, &b).and_then(|_| m.get_repository(&r))).await?;
     let address = format!("{}/data/{}", repository.storage_namespace.trim_end_matches('/'), new_object_id());
-    let dest = s.blobs.path_of(&address)?;
     let metadata = user_metadata(req.headers());
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let (written, content_type) = if content_type.starts_with("multipart/form-data") {
@@ -216,11 +215,11 @@ pub async fn upload_object(
             };
             if field.name() == Some("content") {
                 let ct = field.content_type().map(|m| m.to_string()).unwrap_or_default();
-                break (s.blobs.write(&dest, field.map_err(|e| e.to_string()), MAX_PUT_SIZE).await?, ct);
+                break (s.write_data(&address, field.map_err(|e| e.to_string())).await?, ct);
             }
         }
     } else {
-        (s.blobs.write(&dest, BodyDataStream::new(req.into_body()), MAX_PUT_SIZE).await?, content_type)
+        (s.write_data(&address, BodyDataStream::new(req.into_body())).await?, content_type)
     };
     let entry = Entry {
         physical_address: address,
@@ -230,11 +229,10 @@ pub async fn upload_object(
         content_type: if content_type.is_empty() { "application/octet-stream".into() } else { content_type },
         metadata,
     };
-    stage_and_respond(s, repo, branch, path, entry, cond, force, dest).await
+    stage_and_respond(s, repo, branch, path, entry, cond, force).await
 }
 
-/// Stages a freshly written blob; removes the blob again when staging fails.
-#[allow(clippy::too_many_arguments)]
+/// Stages a freshly written object; removes its data again when staging fails.
 async fn stage_and_respond(
     s: &Arc<Embedded>,
     repo: String,
@@ -243,11 +241,10 @@ async fn stage_and_respond(
     entry: Entry,
     cond: WriteCondition,
     force: bool,
-    blob: std::path::PathBuf,
 ) -> ApiResult<Response<Body>> {
     let (p, e) = (path.clone(), entry.clone());
     if let Err(err) = s.db(move |m| m.stage(&repo, &branch, &p, &e, cond, force)).await {
-        let _ = tokio::fs::remove_file(&blob).await;
+        s.remove_data(&entry.physical_address).await;
         return Err(err);
     }
     json_response(StatusCode::CREATED, &stats(path, entry, true, None))
@@ -309,10 +306,9 @@ pub async fn copy_object(
         })
         .await?;
     let address = format!("{}/data/{}", repository.storage_namespace.trim_end_matches('/'), new_object_id());
-    let dest = s.blobs.path_of(&address)?;
-    s.blobs.copy(&s.blobs.path_of(&src.physical_address)?, &dest).await.map_err(data_gone)?;
+    s.copy_data(&src.physical_address, &address).await?;
     let entry = Entry { physical_address: address, mtime: now_unix(), ..src };
-    stage_and_respond(s, repo, branch, dest_path, entry, WriteCondition::None, body.force.unwrap_or(false), dest).await
+    stage_and_respond(s, repo, branch, dest_path, entry, WriteCondition::None, body.force.unwrap_or(false)).await
 }
 
 #[derive(serde::Deserialize)]

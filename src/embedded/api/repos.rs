@@ -3,7 +3,6 @@
 //! `deleteBranch`, `commit`, `getCommit`, `logCommits`.
 
 use crate::embedded::Embedded;
-use crate::embedded::blob::SCHEME;
 use crate::embedded::catalog::{clamp_amount, now_unix, valid_branch_name, valid_repo_name};
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, Query, full, json_response, read_json, status_response};
@@ -53,18 +52,23 @@ pub async fn list_repositories(s: &Arc<Embedded>, req: Request<Incoming>) -> Api
     json_response(StatusCode::OK, &RepositoryList { pagination: page, results: repos })
 }
 
-fn validate_namespace(ns: &str) -> ApiResult<()> {
-    let rest = ns.strip_prefix(SCHEME).unwrap_or("");
+/// A storage namespace must be `<scheme><path>` on this server's blockstore (`local://…`, or
+/// `s3://<its bucket>/<prefix>`), with path segments that cannot escape it.
+fn validate_namespace(s: &Embedded, ns: &str) -> ApiResult<()> {
+    let scheme = s.scheme();
+    let rest = ns.strip_prefix(scheme).unwrap_or("");
+    let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
     let ok = !rest.trim_matches('/').is_empty()
-        && rest
-            .trim_end_matches('/')
-            .split('/')
-            .all(|p| !p.is_empty() && p != "." && p != ".." && !p.contains(['\\', '\0', ',']));
+        && segments.iter().all(|p| !p.is_empty() && *p != "." && *p != ".." && !p.contains(['\\', '\0', ',']))
+        && match &s.s3 {
+            Some(s3) => segments.len() >= 2 && segments[0] == s3.bucket(),
+            None => true,
+        };
     if ok {
         Ok(())
     } else {
         Err(ApiError::bad_request(format!(
-            "storage namespace {ns:?} is not valid for the local blockstore (expected local://<path>)"
+            "storage namespace {ns:?} is not valid for this blockstore (expected {scheme}…)"
         )))
     }
 }
@@ -76,7 +80,7 @@ pub async fn create_repository(s: &Arc<Embedded>, req: Request<Incoming>) -> Api
     if !valid_repo_name(&body.name) {
         return Err(ApiError::bad_request(format!("repository id: invalid value: {:?}", body.name)));
     }
-    validate_namespace(&body.storage_namespace)?;
+    validate_namespace(s, &body.storage_namespace)?;
     let default_branch = body.default_branch.clone().filter(|b| !b.is_empty()).unwrap_or_else(|| "main".into());
     if !valid_branch_name(&default_branch) {
         return Err(ApiError::bad_request(format!("branch id: invalid value: {default_branch:?}")));

@@ -3,7 +3,6 @@
 
 use super::objects::{object_path, stats, write_condition};
 use crate::embedded::Embedded;
-use crate::embedded::blob::SCHEME;
 use crate::embedded::catalog::{Entry, now_unix};
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, Query, json_response, read_json};
@@ -64,7 +63,7 @@ pub async fn link_physical_address(
         s.addresses
             .verify(&address, &repo, &branch, &path, SystemTime::now())
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    } else if !address.starts_with(SCHEME) {
+    } else if !address.starts_with(s.scheme()) {
         return Err(ApiError::bad_request(format!("invalid address {address:?}: not on the local blockstore")));
     }
     let entry = Entry {

@@ -1,0 +1,195 @@
+//! The embedded server's S3 blockstore, working the way lakeFS's S3 adapter does: storage
+//! namespaces are `s3://<bucket>/<prefix>`; bytes written through the staging API go to URLs
+//! presigned against the S3 server (SigV4 query presigning, only `host` signed); reads presign
+//! GETs; copies are S3 CopyObject; `uploadObject`/`getObject` stream through this server with
+//! header-signed requests. A small client on hyper and aws-sigv4 (Amazon S3 API Reference).
+
+use super::error::{ApiError, ApiResult};
+use super::presign::Presigner;
+use crate::lakefs::client::ReqBody;
+use crate::range::ByteRange;
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{
+    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings, UriPathNormalizationMode,
+    sign,
+};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::{Client, connect::HttpConnector};
+use hyper_util::rt::TokioExecutor;
+use percent_encoding::utf8_percent_encode;
+use std::time::{Duration, SystemTime};
+
+/// The scheme of S3 storage namespaces and physical addresses.
+pub const SCHEME: &str = "s3://";
+
+/// Where the S3 blockstore keeps objects.
+#[derive(Debug, Clone)]
+pub struct S3Config {
+    /// `http://host:port` of the S3 server (path-style addressing).
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+/// Client of one S3 bucket.
+pub struct S3Store {
+    cfg: S3Config,
+    presigner: Presigner,
+    http: Client<HttpConnector, ReqBody>,
+}
+
+fn store_error(what: &str, status: StatusCode, body: &[u8]) -> ApiError {
+    let text = String::from_utf8_lossy(body);
+    let code = text.split("<Code>").nth(1).and_then(|r| r.split("</Code>").next()).unwrap_or("");
+    match status {
+        StatusCode::NOT_FOUND => ApiError::not_found(format!("{what}: object data not found")),
+        _ => ApiError::Internal(format!("{what}: the S3 store answered {status} {code}")),
+    }
+}
+
+impl S3Store {
+    pub fn new(cfg: S3Config) -> ApiResult<S3Store> {
+        if !cfg.endpoint.starts_with("http://") {
+            return Err(ApiError::bad_request("the S3 blockstore endpoint must be http://"));
+        }
+        let presigner =
+            Presigner::with_region(cfg.access_key_id.clone(), cfg.secret_access_key.clone(), cfg.region.clone());
+        let http = Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+        let cfg = S3Config { endpoint: cfg.endpoint.trim_end_matches('/').to_string(), ..cfg };
+        Ok(S3Store { cfg, presigner, http })
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.cfg.bucket
+    }
+
+    /// The object key of an `s3://<bucket>/<key>` address in our bucket.
+    pub fn key_of<'a>(&self, address: &'a str) -> ApiResult<&'a str> {
+        let rest = address
+            .strip_prefix(SCHEME)
+            .ok_or_else(|| ApiError::bad_request(format!("{address:?} is not an s3:// address")))?;
+        match rest.split_once('/') {
+            Some((bucket, key)) if bucket == self.cfg.bucket && !key.is_empty() => Ok(key),
+            _ => Err(ApiError::bad_request(format!("{address:?} is not in bucket {}", self.cfg.bucket))),
+        }
+    }
+
+    /// `/<bucket>/<key>` with every key segment encoded once.
+    fn path_of(&self, key: &str) -> String {
+        let encoded: Vec<String> =
+            key.split('/').map(|seg| utf8_percent_encode(seg, super::http::QUERY_VALUE).to_string()).collect();
+        format!("/{}/{}", self.cfg.bucket, encoded.join("/"))
+    }
+
+    /// A presigned URL for `method` on `address`, valid `expires`.
+    pub fn presign(&self, method: &str, address: &str, expires: Duration) -> ApiResult<String> {
+        let path = self.path_of(self.key_of(address)?);
+        self.presigner.presign(method, &self.cfg.endpoint, &path, expires).map_err(ApiError::Internal)
+    }
+
+    /// Sends a header-signed request (`UNSIGNED-PAYLOAD`).
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: Vec<(String, String)>,
+        body: ReqBody,
+    ) -> ApiResult<Response<Incoming>> {
+        let identity: Identity =
+            Credentials::new(&self.cfg.access_key_id, &self.cfg.secret_access_key, None, None, "lakegate").into();
+        let mut settings = SigningSettings::default();
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.cfg.region)
+            .name("s3")
+            .time(SystemTime::now())
+            .settings(settings)
+            .build()
+            .map_err(ApiError::internal)?
+            .into();
+        let url = format!("{}{path}", self.cfg.endpoint);
+        let host = url.split("://").nth(1).and_then(|r| r.split('/').next()).unwrap_or("").to_string();
+        let mut all = vec![("host".to_string(), host)];
+        all.extend(headers);
+        let signable = SignableRequest::new(
+            method.as_str(),
+            url.clone(),
+            all.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            SignableBody::UnsignedPayload,
+        )
+        .map_err(ApiError::internal)?;
+        let (instructions, _) = sign(signable, &params).map_err(ApiError::internal)?.into_parts();
+        let mut req = Request::builder().method(method).uri(&url).body(body).map_err(ApiError::internal)?;
+        for (k, v) in all.iter().skip(1) {
+            req.headers_mut().insert(
+                header::HeaderName::from_bytes(k.as_bytes()).map_err(ApiError::internal)?,
+                HeaderValue::from_str(v).map_err(ApiError::internal)?,
+            );
+        }
+        for (name, value) in instructions.headers() {
+            req.headers_mut().insert(
+                header::HeaderName::from_bytes(name.as_bytes()).map_err(ApiError::internal)?,
+                HeaderValue::from_str(value).map_err(ApiError::internal)?,
+            );
+        }
+        self.http.request(req).await.map_err(|e| ApiError::Internal(format!("S3 store unreachable: {e}")))
+    }
+
+    async fn expect_ok(&self, what: &str, resp: Response<Incoming>) -> ApiResult<Response<Incoming>> {
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        let status = resp.status();
+        let body = resp.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+        Err(store_error(what, status, &body))
+    }
+
+    /// PUTs `len` bytes of `body` at `address`; the store's ETag (unquoted).
+    pub async fn put(&self, address: &str, body: ReqBody, len: u64) -> ApiResult<String> {
+        let path = self.path_of(self.key_of(address)?);
+        let resp = self.send(Method::PUT, &path, vec![("content-length".into(), len.to_string())], body).await?;
+        let resp = self.expect_ok("PUT", resp).await?;
+        Ok(resp.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).unwrap_or("").trim_matches('"').to_string())
+    }
+
+    /// GETs `address` (a byte range of it); the answer streams the bytes.
+    pub async fn get(&self, address: &str, range: Option<ByteRange>) -> ApiResult<Response<Incoming>> {
+        let path = self.path_of(self.key_of(address)?);
+        let headers =
+            range.map(|r| vec![("range".to_string(), format!("bytes={}-{}", r.start, r.end))]).unwrap_or_default();
+        let resp = self.send(Method::GET, &path, headers, crate::lakefs::client::empty_body()).await?;
+        self.expect_ok("GET", resp).await
+    }
+
+    /// DeleteObject.
+    pub async fn delete(&self, address: &str) -> ApiResult<()> {
+        let path = self.path_of(self.key_of(address)?);
+        let resp = self.send(Method::DELETE, &path, vec![], crate::lakefs::client::empty_body()).await?;
+        self.expect_ok("DELETE", resp).await.map(drop)
+    }
+
+    /// Server-side copy (S3 CopyObject).
+    pub async fn copy(&self, src: &str, dst: &str) -> ApiResult<()> {
+        let source = self.path_of(self.key_of(src)?);
+        let path = self.path_of(self.key_of(dst)?);
+        let resp = self
+            .send(Method::PUT, &path, vec![("x-amz-copy-source".into(), source)], crate::lakefs::client::empty_body())
+            .await?;
+        let resp = self.expect_ok("CopyObject", resp).await?;
+        // CopyObject can fail after a 200 status: the error is then in the body.
+        let body = resp.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+        if String::from_utf8_lossy(&body).contains("<Error>") {
+            return Err(store_error("CopyObject", StatusCode::INTERNAL_SERVER_ERROR, &body));
+        }
+        Ok(())
+    }
+}
