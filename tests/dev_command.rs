@@ -88,7 +88,12 @@ async fn dev_writes_dev_json_creates_demo_and_restarts() {
     let c = dev.client();
     c.health_check().await.unwrap();
     let demo = c.get_repository("demo").await.unwrap();
-    assert_eq!((demo.default_branch.as_str(), demo.storage_namespace.as_str()), ("main", "local://demo"));
+    // `lakegate dev` reads LAKEGATE_DEV_BLOCKSTORE=s3 in the test command's SeaweedFS pass.
+    let expected = match std::env::var("LAKEGATE_DEV_BLOCKSTORE").as_deref() {
+        Ok("s3") => format!("s3://{}/demo", std::env::var("LAKEGATE_DEV_S3_BUCKET").unwrap()),
+        _ => "local://demo".to_string(),
+    };
+    assert_eq!((demo.default_branch.as_str(), demo.storage_namespace.as_str()), ("main", expected.as_str()));
     c.delete_repository("demo").await.unwrap();
     let first = dev.info.clone();
     assert!(dev.terminate().success());
