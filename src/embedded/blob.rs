@@ -40,6 +40,11 @@ impl BlobStore {
         Ok(BlobStore { root, tmp })
     }
 
+    /// The directory of temporary files (same file system as the blobs, so renames are atomic).
+    pub fn tmp_dir(&self) -> &Path {
+        &self.tmp
+    }
+
     /// The file behind a `local://…` address; refuses anything that could escape the root.
     pub fn path_of(&self, address: &str) -> ApiResult<PathBuf> {
         let rel = address

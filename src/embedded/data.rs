@@ -32,17 +32,28 @@ impl Embedded {
             .ok_or_else(|| ApiError::bad_request("presigned URLs are not supported by this blockstore"))?;
         let url = match self.s3_for(address)? {
             Some(s3) => s3.presign(method, address, expiry)?,
-            None => {
-                let rel = address.strip_prefix(super::blob::SCHEME).unwrap_or(address);
-                let encoded: Vec<String> = rel
-                    .split('/')
-                    .map(|seg| percent_encoding::utf8_percent_encode(seg, super::http::QUERY_VALUE).to_string())
-                    .collect();
-                let path = format!("/blob/{}", encoded.join("/"));
-                self.presigner.presign(method, &self.base_url, &path, expiry).map_err(ApiError::Internal)?
-            }
+            None => self
+                .presigner
+                .presign(method, &self.base_url, &blob_path(address), expiry)
+                .map_err(ApiError::Internal)?,
         };
         Ok((url, super::catalog::now_unix() + expiry.as_secs() as i64))
+    }
+
+    /// A presigned PUT URL for part `part_number` of multipart upload `upload_id` to `address`
+    /// (local blob store; the part number and upload id are covered by the signature).
+    pub(crate) fn presign_part(&self, address: &str, upload_id: &str, part_number: i64) -> ApiResult<String> {
+        let expiry = self
+            .presign_expiry
+            .ok_or_else(|| ApiError::bad_request("presigned URLs are not supported by this blockstore"))?;
+        if self.s3_for(address)?.is_some() {
+            return Err(ApiError::NotImplemented(
+                "presigned multipart upload is not supported on the S3 blockstore".into(),
+            ));
+        }
+        let id = percent_encoding::utf8_percent_encode(upload_id, super::http::QUERY_VALUE);
+        let path = format!("{}?partNumber={part_number}&uploadId={id}", blob_path(address));
+        self.presigner.presign("PUT", &self.base_url, &path, expiry).map_err(ApiError::Internal)
     }
 
     /// Streams `body` into a new object at `address`.
@@ -114,4 +125,14 @@ impl Embedded {
             }
         }
     }
+}
+
+/// The `/blob/…` URL path of a `local://…` address (each segment encoded once).
+fn blob_path(address: &str) -> String {
+    let rel = address.strip_prefix(super::blob::SCHEME).unwrap_or(address);
+    let encoded: Vec<String> = rel
+        .split('/')
+        .map(|seg| percent_encoding::utf8_percent_encode(seg, super::http::QUERY_VALUE).to_string())
+        .collect();
+    format!("/blob/{}", encoded.join("/"))
 }

@@ -12,6 +12,7 @@ pub mod catalog;
 mod data;
 pub mod error;
 pub mod http;
+pub mod mpu;
 pub mod presign;
 pub mod s3store;
 

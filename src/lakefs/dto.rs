@@ -354,3 +354,63 @@ mod tests {
         assert!(err.unwrap_err().to_string().contains("checksum"));
     }
 }
+
+/// `PresignMultipartUpload`: answer of `createPresignMultipartUpload`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresignMultipartUpload {
+    pub upload_id: String,
+    pub physical_address: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presigned_urls: Option<Vec<String>>,
+}
+
+/// `UploadPart`: one part of `CompletePresignMultipartUpload`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadPart {
+    pub part_number: i64,
+    pub etag: String,
+}
+
+/// `CompletePresignMultipartUpload`: body of `completePresignMultipartUpload`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompletePresignMultipartUpload {
+    pub physical_address: String,
+    pub parts: Vec<UploadPart>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_metadata: Option<ObjectUserMetadata>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+}
+
+/// `AbortPresignMultipartUpload` and `UploadPartFrom`: the upload's physical address.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AbortPresignMultipartUpload {
+    pub physical_address: String,
+}
+
+/// `UploadPartFrom`: body of `uploadPart`.
+pub type UploadPartFrom = AbortPresignMultipartUpload;
+
+/// `CopyPartSource`: an object (in any repository) and optionally a `bytes=a-b` range of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyPartSource {
+    pub repository: String,
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<String>,
+}
+
+/// `UploadPartCopyFrom`: body of `uploadPartCopy`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadPartCopyFrom {
+    pub physical_address: String,
+    pub copy_source: CopyPartSource,
+}
+
+/// `UploadTo`: a presigned URL to PUT one part to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadTo {
+    pub presigned_url: String,
+}

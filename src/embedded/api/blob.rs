@@ -1,12 +1,14 @@
 //! The blob store's presigned-URL endpoint (`/blob/<namespace path>/…`): `PUT` stores a blob
-//! (answering `ETag: "<md5 hex>"` like S3), `GET`/`HEAD` read it with `Range` support. Each request
+//! (answering `ETag: "<md5 hex>"` like S3), or with `?partNumber=N&uploadId=U` one part of a presigned
+//! multipart upload; `GET`/`HEAD` read it with `Range` support. Each request
 //! must carry a valid, unexpired SigV4 query signature for its method, host and path; errors are S3
 //! XML bodies (AWS S3 API Reference, "Error responses").
 
 use crate::embedded::Embedded;
-use crate::embedded::blob::{MAX_PUT_SIZE, file_body};
+use crate::embedded::blob::{MAX_PUT_SIZE, SCHEME, file_body};
 use crate::embedded::error::{ApiError, ApiResult};
-use crate::embedded::http::{Body, full, parse_range, status_response};
+use crate::embedded::http::{Body, Query, full, parse_range, status_response};
+use crate::embedded::mpu::{MAX_PARTS, Uploads};
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::BodyDataStream;
 use hyper::body::Incoming;
@@ -27,8 +29,16 @@ pub async fn handle(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Resp
         .map_err(|e| ApiError::Forbidden(e.to_string()))?;
     refuse_unsigned_amz_headers(req.headers())?;
     let rel = raw_path.strip_prefix("/blob/").unwrap_or("");
-    let rel = percent_decode_str(rel).decode_utf8().map_err(|_| ApiError::bad_request("invalid blob path"))?;
+    let rel =
+        percent_decode_str(rel).decode_utf8().map_err(|_| ApiError::bad_request("invalid blob path"))?.into_owned();
     let file = s.blobs.path_of_relative(&rel)?;
+    let q = Query::parse(req.uri().query());
+    if q.get("uploadId").is_some() || q.get("partNumber").is_some() {
+        if method != Method::PUT {
+            return Err(ApiError::NotImplemented(format!("{method} is not supported on multipart part URLs")));
+        }
+        return put_part(s, req, &q, &rel).await;
+    }
     if method == Method::PUT { put(s, req, &file).await } else { get(s, req, &file, method == Method::GET).await }
 }
 
@@ -52,6 +62,30 @@ async fn put(s: &Arc<Embedded>, req: Request<Incoming>, file: &std::path::Path) 
         return Err(ApiError::PayloadTooLarge("Your proposed upload exceeds the maximum allowed size".into()));
     }
     let written = s.blobs.write(file, BodyDataStream::new(req.into_body()), MAX_PUT_SIZE).await?;
+    let mut resp = status_response(StatusCode::OK);
+    let etag = HeaderValue::from_str(&format!("\"{}\"", written.md5_hex)).map_err(ApiError::internal)?;
+    resp.headers_mut().insert(header::ETAG, etag);
+    Ok(resp)
+}
+
+/// A part of a presigned multipart upload (`?partNumber=N&uploadId=U`, both signed): stored
+/// atomically with the upload, answering `ETag: "<md5 hex>"` like S3's UploadPart.
+async fn put_part(s: &Arc<Embedded>, req: Request<Incoming>, q: &Query, rel: &str) -> ApiResult<Response<Body>> {
+    let upload_id = q.required("uploadId")?.to_string();
+    let n = q.int("partNumber")?.filter(|n| (1..=MAX_PARTS).contains(n));
+    let n = n.ok_or_else(|| ApiError::bad_request("partNumber must be an integer between 1 and 10000"))?;
+    let uploads = Uploads::new(&s.blobs);
+    let st = uploads.load(&upload_id).await?;
+    if st.physical_address != format!("{SCHEME}{rel}") {
+        return Err(ApiError::bad_request("the upload id does not belong to this object"));
+    }
+    let dest = uploads.part_path(&upload_id, n);
+    let written = s.blobs.write(&dest, BodyDataStream::new(req.into_body()), MAX_PUT_SIZE).await?;
+    // An abort racing this write may have removed the upload meanwhile: do not resurrect it.
+    if uploads.load(&upload_id).await.is_err() {
+        let _ = tokio::fs::remove_file(&dest).await;
+        return Err(ApiError::not_found("NoSuchUpload: the specified multipart upload does not exist"));
+    }
     let mut resp = status_response(StatusCode::OK);
     let etag = HeaderValue::from_str(&format!("\"{}\"", written.md5_hex)).map_err(ApiError::internal)?;
     resp.headers_mut().insert(header::ETAG, etag);
@@ -97,6 +131,7 @@ pub fn error_response(err: &ApiError) -> Response<Body> {
     let (status, code) = match err {
         ApiError::Forbidden(m) if m.contains("signature") => (StatusCode::FORBIDDEN, "SignatureDoesNotMatch"),
         ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "AccessDenied"),
+        ApiError::NotFound(m) if m.starts_with("NoSuchUpload") => (StatusCode::NOT_FOUND, "NoSuchUpload"),
         ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "NoSuchKey"),
         ApiError::RangeNotSatisfiable(_) => (StatusCode::RANGE_NOT_SATISFIABLE, "InvalidRange"),
         ApiError::PayloadTooLarge(_) => (StatusCode::BAD_REQUEST, "EntityTooLarge"),

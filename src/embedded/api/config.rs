@@ -30,7 +30,8 @@ pub fn storage_config(presign: bool, s3_bucket: Option<&str>) -> StorageConfig {
         pre_sign_support_ui: presign,
         import_support: false,
         import_validity_regex: regex.into(),
-        pre_sign_multipart_upload: Some(presign),
+        // Presigned multipart is implemented on the local blob store only, so far.
+        pre_sign_multipart_upload: Some(presign && s3_bucket.is_none()),
         blockstore_id: None,
         blockstore_description: Some(description.into()),
     }

@@ -3,7 +3,9 @@
 
 mod blob;
 mod config;
+mod multipart;
 mod objects;
+mod paths;
 mod repos;
 mod staging;
 
@@ -12,6 +14,7 @@ use super::error::{ApiError, ApiResult};
 use super::http::{Body, error_response};
 use http::{Method, Request, Response};
 use hyper::body::Incoming;
+use paths::is_lakefs_path;
 use percent_encoding::percent_decode_str;
 use std::sync::Arc;
 
@@ -48,6 +51,13 @@ pub enum Route {
     GetPhysicalAddress(String, String),
     LinkPhysicalAddress(String, String),
     UpdateObjectUserMetadata(String, String),
+    CreatePresignMultipartUpload(String, String),
+    /// Repository, branch, upload id.
+    CompletePresignMultipartUpload(String, String, String),
+    AbortPresignMultipartUpload(String, String, String),
+    /// Repository, branch, upload id, part number (as given).
+    UploadPart(String, String, String, String),
+    UploadPartCopy(String, String, String, String),
 }
 
 impl Route {
@@ -145,6 +155,22 @@ impl Route {
                 let (r, b) = o(r, b);
                 LinkPhysicalAddress(r, b)
             }
+            ("POST", ["repositories", r, "branches", b, "staging", "pmpu"]) => {
+                let (r, b) = o(r, b);
+                CreatePresignMultipartUpload(r, b)
+            }
+            ("PUT", ["repositories", r, "branches", b, "staging", "pmpu", u]) => {
+                CompletePresignMultipartUpload(r.to_string(), b.to_string(), u.to_string())
+            }
+            ("DELETE", ["repositories", r, "branches", b, "staging", "pmpu", u]) => {
+                AbortPresignMultipartUpload(r.to_string(), b.to_string(), u.to_string())
+            }
+            ("PUT", ["repositories", r, "branches", b, "staging", "pmpu", u, "parts", n]) => {
+                UploadPart(r.to_string(), b.to_string(), u.to_string(), n.to_string())
+            }
+            ("PUT", ["repositories", r, "branches", b, "staging", "pmpu", u, "parts", n, "copy"]) => {
+                UploadPartCopy(r.to_string(), b.to_string(), u.to_string(), n.to_string())
+            }
             _ => return None,
         })
     }
@@ -195,114 +221,6 @@ async fn api(state: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Respons
     dispatch(state, route, user, req).await
 }
 
-/// Path templates of lakeFS v1.84's REST API (`{}` is one path segment): a request on one of these
-/// that we do not serve is a lakeFS operation we have not implemented (501), anything else is 404.
-const LAKEFS_PATHS: &[&str] = &[
-    "setup_comm_prefs",
-    "setup_lakefs",
-    "user",
-    "auth/login",
-    "auth/external/principal/login",
-    "sts/login",
-    "auth/capabilities",
-    "auth/users",
-    "auth/users/{}",
-    "auth/groups",
-    "auth/groups/{}",
-    "auth/policies",
-    "auth/policies/{}",
-    "auth/groups/{}/members",
-    "auth/groups/{}/members/{}",
-    "auth/users/{}/credentials",
-    "auth/users/{}/credentials/{}",
-    "auth/users/{}/groups",
-    "auth/users/{}/policies",
-    "auth/users/{}/policies/{}",
-    "auth/users/{}/external/principals",
-    "auth/users/{}/external/principals/ls",
-    "auth/external/principals",
-    "auth/groups/{}/policies",
-    "auth/groups/{}/policies/{}",
-    "auth/groups/{}/acl",
-    "repositories",
-    "repositories/{}",
-    "repositories/{}/metadata",
-    "repositories/{}/settings/gc_rules",
-    "repositories/{}/settings/branch_protection",
-    "repositories/{}/refs/dump",
-    "repositories/{}/refs/restore",
-    "repositories/{}/dump",
-    "repositories/{}/restore",
-    "repositories/{}/tags",
-    "repositories/{}/tags/{}",
-    "repositories/{}/branches",
-    "repositories/{}/refs/{}/commits",
-    "repositories/{}/branches/{}/commits",
-    "repositories/{}/commits",
-    "repositories/{}/branches/{}",
-    "repositories/{}/branches/{}/hard_reset",
-    "repositories/{}/branches/{}/revert",
-    "repositories/{}/branches/{}/cherry-pick",
-    "repositories/{}/refs/{}/merge/{}",
-    "repositories/{}/branches/{}/diff",
-    "repositories/{}/refs/{}/diff/{}",
-    "repositories/{}/commits/{}",
-    "repositories/{}/refs/{}/objects",
-    "repositories/{}/branches/{}/staging/pmpu",
-    "repositories/{}/branches/{}/staging/pmpu/{}",
-    "repositories/{}/branches/{}/staging/pmpu/{}/parts/{}",
-    "repositories/{}/branches/{}/staging/pmpu/{}/parts/{}/copy",
-    "repositories/{}/branches/{}/staging/backing",
-    "repositories/{}/branches/{}/import",
-    "repositories/{}/branches/{}/objects/stage_allowed",
-    "repositories/{}/branches/{}/objects",
-    "repositories/{}/branches/{}/objects/delete",
-    "repositories/{}/branches/{}/objects/copy",
-    "repositories/{}/refs/{}/objects/stat",
-    "repositories/{}/branches/{}/objects/stat/user_metadata",
-    "repositories/{}/refs/{}/objects/underlyingProperties",
-    "repositories/{}/refs/{}/objects/ls",
-    "repositories/{}/refs/{}/symlink",
-    "repositories/{}/actions/runs",
-    "repositories/{}/actions/runs/{}",
-    "repositories/{}/actions/runs/{}/hooks",
-    "repositories/{}/actions/runs/{}/hooks/{}/output",
-    "repositories/{}/metadata/object/{}/{}",
-    "repositories/{}/metadata/meta_range/{}",
-    "repositories/{}/metadata/range/{}",
-    "repositories/{}/gc/rules/set_allowed",
-    "repositories/{}/gc/rules",
-    "repositories/{}/gc/prepare_commits",
-    "repositories/{}/gc/prepare_commits/async",
-    "repositories/{}/gc/prepare_commits/status",
-    "repositories/{}/gc/prepare_uncommited",
-    "repositories/{}/branch_protection/set_allowed",
-    "repositories/{}/branch_protection",
-    "repositories/{}/pulls",
-    "repositories/{}/pulls/{}",
-    "repositories/{}/pulls/{}/merge",
-    "healthcheck",
-    "config",
-    "config/version",
-    "config/storage",
-    "config/garbage-collection",
-    "statistics",
-    "usage-report/summary",
-    "oidc/callback",
-];
-
-/// Whether `path` is one of lakeFS's REST paths.
-fn is_lakefs_path(path: &str) -> bool {
-    let Some(rest) = path.strip_prefix("/api/v1/") else {
-        return false;
-    };
-    let segs: Vec<&str> = rest.split('/').collect();
-    LAKEFS_PATHS.iter().any(|t| {
-        let tsegs: Vec<&str> = t.split('/').collect();
-        tsegs.len() == segs.len() && tsegs.iter().zip(&segs).all(|(t, s)| (*t == "{}" && !s.is_empty()) || t == s)
-    })
-}
-
 async fn dispatch(s: &Arc<Embedded>, route: Route, user: String, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     use Route::*;
     match route {
@@ -336,6 +254,11 @@ async fn dispatch(s: &Arc<Embedded>, route: Route, user: String, req: Request<In
         GetPhysicalAddress(r, b) => staging::get_physical_address(s, r, b, req).await,
         LinkPhysicalAddress(r, b) => staging::link_physical_address(s, r, b, req).await,
         UpdateObjectUserMetadata(r, b) => objects::update_object_user_metadata(s, r, b, req).await,
+        CreatePresignMultipartUpload(r, b) => multipart::create(s, r, b, req).await,
+        CompletePresignMultipartUpload(r, b, u) => multipart::complete(s, (r, b, u), req).await,
+        AbortPresignMultipartUpload(r, b, u) => multipart::abort(s, (r, b, u), req).await,
+        UploadPart(r, b, u, n) => multipart::upload_part(s, (r, b, u, n), req).await,
+        UploadPartCopy(r, b, u, n) => multipart::upload_part_copy(s, (r, b, u, n), req).await,
     }
 }
 
@@ -364,6 +287,14 @@ mod tests {
             Some(Route::DeleteObjects("r".into(), "main".into()))
         );
         assert_eq!(p("GET", "/api/v1/repositories/r/commits/abc"), Some(Route::GetCommit("r".into(), "abc".into())));
+        assert_eq!(
+            p("PUT", "/api/v1/repositories/r/branches/main/staging/pmpu/u1/parts/3/copy"),
+            Some(Route::UploadPartCopy("r".into(), "main".into(), "u1".into(), "3".into()))
+        );
+        assert_eq!(
+            p("DELETE", "/api/v1/repositories/r/branches/main/staging/pmpu/u1"),
+            Some(Route::AbortPresignMultipartUpload("r".into(), "main".into(), "u1".into()))
+        );
         assert_eq!(p("PATCH", "/api/v1/repositories/r"), None);
         assert_eq!(p("GET", "/api/v2/repositories"), None);
         assert_eq!(p("GET", "/api/v1/repositories/%FF"), None);

@@ -1,0 +1,144 @@
+"""Presigned multipart upload (ExperimentalApi): createPresignMultipartUpload, uploadPart,
+uploadPartCopy, completePresignMultipartUpload, abortPresignMultipartUpload.
+
+lakegate's embedded server serves this API on its local blob store only; on the S3 blockstore
+(LAKEGATE_DEV_BLOCKSTORE=s3) it answers 501, so these tests are skipped there.
+"""
+
+import hashlib
+
+import lakefs_sdk
+import pytest
+from lakefs_sdk.exceptions import ApiException, BadRequestException, NotFoundException
+
+from conftest import S3_BUCKET, data_url, create_repo, http, ns
+
+pytestmark = pytest.mark.skipif(
+    bool(S3_BUCKET), reason="presigned multipart upload is served on the local blob store only")
+
+MIB = 1 << 20
+
+
+def _exp(api_client):
+    return lakefs_sdk.ExperimentalApi(api_client)
+
+
+def _put(url: str, data: bytes) -> str:
+    r = http("PUT", url, body=data, headers={"Content-Length": str(len(data))})
+    assert r.status == 200, (r.status, r.data)
+    return r.headers["ETag"]
+
+
+def _multipart_etag(parts) -> str:
+    return hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest() + f"-{len(parts)}"
+
+
+def _complete(api_client, repo, path, up, parts, **kw):
+    return _exp(api_client).complete_presign_multipart_upload(
+        repo, "main", up.upload_id, path,
+        complete_presign_multipart_upload=lakefs_sdk.CompletePresignMultipartUpload(
+            physical_address=up.physical_address,
+            parts=[lakefs_sdk.UploadPart(part_number=n, etag=e) for n, e in parts], **kw))
+
+
+def test_multipart_round_trip(server, api_client, repo):
+    exp = _exp(api_client)
+    resp = exp.create_presign_multipart_upload_with_http_info(repo, "main", "mp/obj.bin", parts=2)
+    assert resp.status_code == 201
+    up = resp.data
+    assert up.physical_address.startswith(ns(repo) + "/data/")
+    assert len(up.presigned_urls) == 2 and all(u.startswith(data_url(server)) for u in up.presigned_urls)
+    data = [bytes([1]) * (5 * MIB), bytes([2]) * (5 * MIB), b"tail"]
+    e1 = _put(up.presigned_urls[0], data[0])
+    e2 = _put(up.presigned_urls[1], data[1])
+    assert e1 == '"%s"' % hashlib.md5(data[0]).hexdigest()
+    to = exp.upload_part(repo, "main", up.upload_id, "mp/obj.bin", 3,
+                         lakefs_sdk.UploadPartFrom(physical_address=up.physical_address))
+    e3 = _put(to.presigned_url, data[2])
+    stats = _complete(api_client, repo, "mp/obj.bin", up, [(1, e1), (2, e2), (3, e3)],
+                      user_metadata={"a": "b"}, content_type="text/x-mp")
+    assert stats.checksum == _multipart_etag(data)
+    assert stats.size_bytes == 10 * MIB + 4
+    got = lakefs_sdk.ObjectsApi(api_client).get_object(repo, "main", "mp/obj.bin")
+    assert bytes(got) == b"".join(data)
+    st = lakefs_sdk.ObjectsApi(api_client).stat_object(repo, "main", "mp/obj.bin")
+    assert (st.content_type, st.metadata) == ("text/x-mp", {"a": "b"})
+
+
+def test_multipart_errors(api_client, repo):
+    exp = _exp(api_client)
+    with pytest.raises(NotFoundException):
+        exp.create_presign_multipart_upload(repo, "no-such-branch", "p")
+    with pytest.raises(BadRequestException):
+        exp.create_presign_multipart_upload(repo, "main", "p", parts=-1)
+    up = exp.create_presign_multipart_upload(repo, "main", "p")
+    assert up.presigned_urls is None
+    from_ = lakefs_sdk.UploadPartFrom(physical_address=up.physical_address)
+    small = _put(exp.upload_part(repo, "main", up.upload_id, "p", 1, from_).presigned_url, b"x" * 10)
+    big = _put(exp.upload_part(repo, "main", up.upload_id, "p", 2, from_).presigned_url, b"y" * (5 * MIB))
+    with pytest.raises(BadRequestException) as e:  # a non-last part under 5 MiB
+        _complete(api_client, repo, "p", up, [(1, small), (2, big)])
+    assert "EntityTooSmall" in e.value.body
+    with pytest.raises(BadRequestException):  # not ascending
+        _complete(api_client, repo, "p", up, [(2, big), (1, small)])
+    with pytest.raises(BadRequestException):  # wrong ETag
+        _complete(api_client, repo, "p", up, [(1, big)])
+    with pytest.raises(BadRequestException):  # no parts
+        _complete(api_client, repo, "p", up, [])
+    with pytest.raises(BadRequestException):  # forged address
+        exp.upload_part(repo, "main", up.upload_id, "p", 1,
+                        lakefs_sdk.UploadPartFrom(physical_address=up.physical_address + "x"))
+    with pytest.raises(NotFoundException):
+        exp.abort_presign_multipart_upload(
+            repo, "main", "0123abcd", "p",
+            abort_presign_multipart_upload=lakefs_sdk.AbortPresignMultipartUpload(physical_address=up.physical_address))
+    stats = _complete(api_client, repo, "p", up, [(2, big)])
+    assert stats.checksum == _multipart_etag([b"y" * (5 * MIB)])
+
+
+def test_abort(api_client, repo):
+    exp = _exp(api_client)
+    up = exp.create_presign_multipart_upload(repo, "main", "ab", parts=1)
+    etag = _put(up.presigned_urls[0], b"data")
+    resp = exp.abort_presign_multipart_upload_with_http_info(
+        repo, "main", up.upload_id, "ab",
+        abort_presign_multipart_upload=lakefs_sdk.AbortPresignMultipartUpload(physical_address=up.physical_address))
+    assert resp.status_code == 204
+    with pytest.raises(NotFoundException):
+        _complete(api_client, repo, "ab", up, [(1, etag)])
+    r = http("PUT", up.presigned_urls[0], body=b"late")
+    assert r.status == 404 and b"NoSuchUpload" in r.data
+
+
+def test_upload_part_copy_from_another_repository(server, api_client, repo):
+    exp = _exp(api_client)
+    src = create_repo(api_client).id
+    src_data = bytes(range(256)) * (24 * 1024)  # 6 MiB
+    sup = exp.create_presign_multipart_upload(src, "main", "s", parts=1)
+    _complete(api_client, src, "s", sup, [(1, _put(sup.presigned_urls[0], src_data))])
+
+    up = exp.create_presign_multipart_upload(repo, "main", "c")
+
+    def copy(n, rng=None):
+        source = lakefs_sdk.CopyPartSource(repository=src, ref="main", path="s", range=rng)
+        body = lakefs_sdk.UploadPartCopyFrom(physical_address=up.physical_address, copy_source=source)
+        return exp.upload_part_copy_with_http_info(repo, "main", up.upload_id, "c", n, body)
+
+    r1 = copy(1, f"bytes=0-{5 * MIB - 1}")
+    assert r1.status_code == 204
+    r2 = copy(2, "bytes=100-199")
+    with pytest.raises(BadRequestException):
+        copy(3, "bytes=0-999999999")
+    stats = _complete(api_client, repo, "c", up, [(1, r1.headers["ETag"]), (2, r2.headers["ETag"])])
+    expected = src_data[:5 * MIB] + src_data[100:200]
+    assert stats.checksum == _multipart_etag([src_data[:5 * MIB], src_data[100:200]])
+    assert bytes(lakefs_sdk.ObjectsApi(api_client).get_object(repo, "main", "c")) == expected
+
+
+def test_not_supported_without_presign(server_factory):
+    srv = server_factory(extra_args=["--no-presign"])
+    with srv.client() as client:
+        repo = create_repo(client).id
+        with pytest.raises(ApiException) as e:
+            _exp(client).create_presign_multipart_upload(repo, "main", "p")
+        assert e.value.status == 501

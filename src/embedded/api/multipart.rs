@@ -1,0 +1,192 @@
+//! Presigned multipart upload (lakeFS `experimental` API): `createPresignMultipartUpload`,
+//! `uploadPart`, `uploadPartCopy`, `completePresignMultipartUpload`, `abortPresignMultipartUpload`.
+//!
+//! Served on the local blob store only (upload state and parts in [`crate::embedded::mpu`]); with
+//! presigning off create/complete/abort answer 501 as lakeFS does, and on the S3 blockstore they
+//! answer 501 too (not implemented yet). The physical address is a signed staging address, as
+//! `getPhysicalAddress`'s, and must be presented (unchanged, within 24 h) on every later call.
+
+use super::objects::{object_path, stats};
+use crate::embedded::Embedded;
+use crate::embedded::catalog::{Entry, WriteCondition, now_unix};
+use crate::embedded::error::{ApiError, ApiResult};
+use crate::embedded::http::{Body, Query, json_response, read_json, status_response};
+use crate::embedded::mpu::{MAX_PARTS, UploadState, Uploads, parse_copy_range};
+use crate::embedded::presign::new_object_id;
+use crate::lakefs::dto::{
+    AbortPresignMultipartUpload, CompletePresignMultipartUpload, PresignMultipartUpload, UploadPartCopyFrom,
+    UploadPartFrom, UploadTo,
+};
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use hyper::body::Incoming;
+use std::sync::Arc;
+use std::time::SystemTime;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+/// lakeFS's answer when the blockstore cannot do presigned multipart uploads.
+fn unsupported(s: &Embedded) -> ApiResult<()> {
+    if s.presign_expiry.is_none() {
+        return Err(ApiError::NotImplemented("presign multipart upload API is not supported".into()));
+    }
+    if s.s3.is_some() {
+        return Err(ApiError::NotImplemented(
+            "presign multipart upload API is not supported by lakegate's embedded server on the S3 blockstore".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn part_number(raw: &str) -> ApiResult<i64> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| (1..=MAX_PARTS).contains(n))
+        .ok_or_else(|| ApiError::bad_request(format!("partNumber {raw:?}: must be an integer between 1 and 10000")))
+}
+
+/// The upload `upload_id` of `repo/branch/path`, checked against the address the caller presents.
+async fn open_upload(
+    s: &Embedded,
+    repo: &str,
+    branch: &str,
+    upload_id: &str,
+    path: &str,
+    address: &str,
+) -> ApiResult<UploadState> {
+    if address.is_empty() {
+        return Err(ApiError::bad_request("physical_address: required"));
+    }
+    let st = Uploads::new(&s.blobs).load(upload_id).await?;
+    if st.repo != repo || st.branch != branch {
+        return Err(ApiError::not_found("NoSuchUpload: the specified multipart upload does not exist"));
+    }
+    s.addresses
+        .verify(address, repo, branch, path, SystemTime::now())
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if st.physical_address != address || st.path != path {
+        return Err(ApiError::bad_request("physical_address does not belong to this upload"));
+    }
+    Ok(st)
+}
+
+pub async fn create(
+    s: &Arc<Embedded>,
+    repo: String,
+    branch: String,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    let q = Query::parse(req.uri().query());
+    let (r, b) = (repo.clone(), branch.clone());
+    let repository = s.db(move |m| m.get_branch(&r, &b).and_then(|_| m.get_repository(&r))).await?;
+    unsupported(s)?;
+    let path = object_path(&q, "path")?;
+    let parts = q.int("parts")?.unwrap_or(0);
+    if !(0..=MAX_PARTS).contains(&parts) {
+        return Err(ApiError::bad_request(format!("parts: must be between 0 and {MAX_PARTS}")));
+    }
+    let address = s.addresses.new_address(&repository.storage_namespace, &repo, &branch, &path);
+    let upload_id = new_object_id();
+    let presigned_urls = if parts > 0 {
+        Some((1..=parts).map(|n| s.presign_part(&address, &upload_id, n)).collect::<ApiResult<Vec<_>>>()?)
+    } else {
+        None
+    };
+    let st = UploadState {
+        upload_id: upload_id.clone(),
+        repo,
+        branch,
+        path,
+        physical_address: address.clone(),
+        created: now_unix(),
+    };
+    Uploads::new(&s.blobs).save(&st).await?;
+    json_response(StatusCode::CREATED, &PresignMultipartUpload { upload_id, physical_address: address, presigned_urls })
+}
+
+pub async fn upload_part(
+    s: &Arc<Embedded>,
+    (repo, branch, upload_id, part): (String, String, String, String),
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    let q = Query::parse(req.uri().query());
+    let path = object_path(&q, "path")?;
+    let n = part_number(&part)?;
+    let body: UploadPartFrom = read_json(req.into_body()).await?;
+    let st = open_upload(s, &repo, &branch, &upload_id, &path, &body.physical_address).await?;
+    let presigned_url = s.presign_part(&st.physical_address, &upload_id, n)?;
+    json_response(StatusCode::OK, &UploadTo { presigned_url })
+}
+
+pub async fn upload_part_copy(
+    s: &Arc<Embedded>,
+    (repo, branch, upload_id, part): (String, String, String, String),
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    let q = Query::parse(req.uri().query());
+    let path = object_path(&q, "path")?;
+    let n = part_number(&part)?;
+    let body: UploadPartCopyFrom = read_json(req.into_body()).await?;
+    open_upload(s, &repo, &branch, &upload_id, &path, &body.physical_address).await?;
+    let src = body.copy_source;
+    if src.repository.is_empty() || src.reference.is_empty() || src.path.is_empty() {
+        return Err(ApiError::bad_request("copy_source: repository, ref and path are required"));
+    }
+    let (sr, sref, sp) = (src.repository.clone(), src.reference.clone(), src.path.clone());
+    let (_, entry) = s.db(move |m| m.stat_entry(&sr, &sref, &sp)).await?;
+    let size = u64::try_from(entry.size_bytes).unwrap_or(0);
+    let (start, len) = parse_copy_range(src.range.as_deref(), size)?;
+    let file = s.blobs.path_of(&entry.physical_address)?;
+    let (mut f, _) = s.blobs.open_read(&file).await.map_err(crate::embedded::blob::data_gone)?;
+    f.seek(std::io::SeekFrom::Start(start)).await?;
+    let stream = tokio_util::io::ReaderStream::with_capacity(f.take(len), 256 * 1024);
+    let uploads = Uploads::new(&s.blobs);
+    let written = s.blobs.write(&uploads.part_path(&upload_id, n), stream, crate::embedded::blob::MAX_PUT_SIZE).await?;
+    let mut resp = status_response(StatusCode::NO_CONTENT);
+    let etag = HeaderValue::from_str(&format!("\"{}\"", written.md5_hex)).map_err(ApiError::internal)?;
+    resp.headers_mut().insert(header::ETAG, etag);
+    Ok(resp)
+}
+
+pub async fn complete(
+    s: &Arc<Embedded>,
+    (repo, branch, upload_id): (String, String, String),
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    unsupported(s)?;
+    let q = Query::parse(req.uri().query());
+    let path = object_path(&q, "path")?;
+    let body: CompletePresignMultipartUpload = read_json(req.into_body()).await?;
+    let st = open_upload(s, &repo, &branch, &upload_id, &path, &body.physical_address).await?;
+    let uploads = Uploads::new(&s.blobs);
+    let dest = s.blobs.path_of(&st.physical_address)?;
+    let assembled = uploads.assemble(&s.blobs, &upload_id, &body.parts, &dest).await?;
+    let entry = Entry {
+        physical_address: st.physical_address.clone(),
+        checksum: assembled.checksum,
+        size_bytes: assembled.size as i64,
+        mtime: now_unix(),
+        content_type: body.content_type.filter(|c| !c.is_empty()).unwrap_or_else(|| "application/octet-stream".into()),
+        metadata: body.user_metadata.unwrap_or_default(),
+    };
+    let (p, e) = (path.clone(), entry.clone());
+    let staged = s.db(move |m| m.stage(&repo, &branch, &p, &e, WriteCondition::None, false)).await;
+    if let Err(err) = staged {
+        s.remove_data(&st.physical_address).await;
+        return Err(err);
+    }
+    uploads.remove(&upload_id).await?;
+    json_response(StatusCode::OK, &stats(path, entry, true, None))
+}
+
+pub async fn abort(
+    s: &Arc<Embedded>,
+    (repo, branch, upload_id): (String, String, String),
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    unsupported(s)?;
+    let q = Query::parse(req.uri().query());
+    let path = object_path(&q, "path")?;
+    let body: AbortPresignMultipartUpload = read_json(req.into_body()).await?;
+    open_upload(s, &repo, &branch, &upload_id, &path, &body.physical_address).await?;
+    Uploads::new(&s.blobs).remove(&upload_id).await?;
+    Ok(status_response(StatusCode::NO_CONTENT))
+}

@@ -1,0 +1,238 @@
+//! Presigned multipart uploads on the local blob store (lakeFS `createPresignMultipartUpload` &c.,
+//! answered the way S3's multipart upload API would answer them).
+//!
+//! Each upload lives in its own directory under `<data>/blobs-tmp/mpu/`: `upload.json` (which
+//! repository, branch, path and physical address it belongs to) and one file per part, written
+//! atomically by the blob endpoint. Everything is on disk, so an upload survives a restart.
+//! Completing streams the parts in order into a temporary file, checking each part's MD5 against
+//! the ETag the client names, then renames it into place: the object is absent or complete.
+
+use super::blob::BlobStore;
+use super::error::{ApiError, ApiResult};
+use crate::lakefs::dto::UploadPart;
+use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// S3's smallest part size (every part but the last).
+pub const MIN_PART_SIZE: u64 = 5 << 20;
+/// S3's largest part number (and part count).
+pub const MAX_PARTS: i64 = 10_000;
+const STATE_FILE: &str = "upload.json";
+
+/// What an upload is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadState {
+    pub upload_id: String,
+    pub repo: String,
+    pub branch: String,
+    pub path: String,
+    pub physical_address: String,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+/// The in-progress uploads of one blob store.
+pub struct Uploads {
+    root: PathBuf,
+}
+
+/// The assembled object: S3-style multipart ETag (`hex(md5(part md5s))-N`) and size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assembled {
+    pub checksum: String,
+    pub size: u64,
+}
+
+fn no_such_upload() -> ApiError {
+    ApiError::not_found("NoSuchUpload: the specified multipart upload does not exist")
+}
+
+impl Uploads {
+    pub fn new(blobs: &BlobStore) -> Uploads {
+        Uploads { root: blobs.tmp_dir().join("mpu") }
+    }
+
+    /// The upload's directory (named by a hash, so any upload id is a safe file name).
+    fn dir(&self, upload_id: &str) -> PathBuf {
+        self.root.join(&hex::encode(Sha256::digest(upload_id.as_bytes()))[..32])
+    }
+
+    /// The file holding part `n`.
+    pub fn part_path(&self, upload_id: &str, n: i64) -> PathBuf {
+        self.dir(upload_id).join(format!("part-{n:05}"))
+    }
+
+    /// Records a new upload (atomically, durably).
+    pub async fn save(&self, st: &UploadState) -> ApiResult<()> {
+        let dir = self.dir(&st.upload_id);
+        tokio::fs::create_dir_all(&dir).await?;
+        let tmp = dir.join(format!("{STATE_FILE}.tmp"));
+        let mut file = tokio::fs::File::create(&tmp).await?;
+        tokio::io::AsyncWriteExt::write_all(&mut file, &serde_json::to_vec(st)?).await?;
+        file.sync_all().await?;
+        tokio::fs::rename(&tmp, dir.join(STATE_FILE)).await?;
+        Ok(())
+    }
+
+    /// The upload `upload_id`; 404 (S3 `NoSuchUpload`) when unknown.
+    pub async fn load(&self, upload_id: &str) -> ApiResult<UploadState> {
+        let bytes = match tokio::fs::read(self.dir(upload_id).join(STATE_FILE)).await {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(no_such_upload()),
+            Err(e) => return Err(e.into()),
+        };
+        let st: UploadState = serde_json::from_slice(&bytes)?;
+        if st.upload_id != upload_id {
+            return Err(no_such_upload());
+        }
+        Ok(st)
+    }
+
+    /// Drops the upload and its parts.
+    pub async fn remove(&self, upload_id: &str) -> ApiResult<()> {
+        match tokio::fs::remove_dir_all(self.dir(upload_id)).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks `parts` (1..=10000 of them, ascending, existing, all but the last ≥ 5 MiB) and streams
+    /// them into `dest` atomically, verifying each part's ETag.
+    pub async fn assemble(
+        &self,
+        blobs: &BlobStore,
+        upload_id: &str,
+        parts: &[UploadPart],
+        dest: &Path,
+    ) -> ApiResult<Assembled> {
+        check_part_list(parts)?;
+        let mut files = Vec::with_capacity(parts.len());
+        for (i, part) in parts.iter().enumerate() {
+            let path = self.part_path(upload_id, part.part_number);
+            let len = match tokio::fs::metadata(&path).await {
+                Ok(m) => m.len(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(ApiError::bad_request(format!(
+                        "InvalidPart: part {} has not been uploaded",
+                        part.part_number
+                    )));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if i + 1 < parts.len() && len < MIN_PART_SIZE {
+                return Err(ApiError::bad_request(format!(
+                    "EntityTooSmall: part {} is {len} bytes, smaller than the minimum allowed size {MIN_PART_SIZE}",
+                    part.part_number
+                )));
+            }
+            files.push((path, part.clone()));
+        }
+        let tmp = blobs.tmp_dir().join(format!("mpu-{}", super::presign::new_object_id()));
+        let dest = dest.to_path_buf();
+        let tmp2 = tmp.clone();
+        let result = tokio::task::spawn_blocking(move || concat_parts(&files, &tmp2, &dest)).await?;
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&tmp).await;
+        }
+        result
+    }
+}
+
+/// 1..=10000 parts, numbered 1..=10000 in strictly ascending order.
+fn check_part_list(parts: &[UploadPart]) -> ApiResult<()> {
+    if parts.is_empty() || parts.len() as i64 > MAX_PARTS {
+        return Err(ApiError::bad_request(format!("parts: between 1 and {MAX_PARTS} parts required")));
+    }
+    let mut prev = 0;
+    for p in parts {
+        if !(1..=MAX_PARTS).contains(&p.part_number) {
+            return Err(ApiError::bad_request(format!("InvalidArgument: part number {} out of range", p.part_number)));
+        }
+        if p.part_number <= prev {
+            return Err(ApiError::bad_request("InvalidPartOrder: the list of parts was not in ascending order"));
+        }
+        prev = p.part_number;
+    }
+    Ok(())
+}
+
+/// Blocking: writes the parts one after another into `tmp`, fsyncs, renames to `dest`.
+fn concat_parts(files: &[(PathBuf, UploadPart)], tmp: &Path, dest: &Path) -> ApiResult<Assembled> {
+    let mut out = std::fs::File::create(tmp)?;
+    let mut digests = Md5::new();
+    let mut size = 0u64;
+    let mut buf = vec![0u8; 1 << 20];
+    for (path, part) in files {
+        let mut input = std::fs::File::open(path)?;
+        let mut md5 = Md5::new();
+        loop {
+            let n = input.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            md5.update(&buf[..n]);
+            out.write_all(&buf[..n])?;
+            size += n as u64;
+        }
+        let digest = md5.finalize();
+        if hex::encode(digest) != part.etag.trim().trim_matches('"') {
+            return Err(ApiError::bad_request(format!(
+                "InvalidPart: part {} does not have ETag {}",
+                part.part_number, part.etag
+            )));
+        }
+        digests.update(digest);
+    }
+    out.sync_all()?;
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::rename(tmp, dest)?;
+    Ok(Assembled { checksum: format!("{}-{}", hex::encode(digests.finalize()), files.len()), size })
+}
+
+/// Parses `bytes=a-b` (both ends given, inclusive) against an object of `size` bytes.
+pub fn parse_copy_range(range: Option<&str>, size: u64) -> ApiResult<(u64, u64)> {
+    let Some(range) = range.filter(|r| !r.is_empty()) else {
+        return Ok((0, size));
+    };
+    let bad = || ApiError::bad_request(format!("InvalidArgument: invalid copy source range {range:?}"));
+    let (a, b) = range.strip_prefix("bytes=").and_then(|r| r.split_once('-')).ok_or_else(bad)?;
+    let (a, b): (u64, u64) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+    if a > b || b >= size {
+        return Err(bad());
+    }
+    Ok((a, b - a + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(n: i64) -> UploadPart {
+        UploadPart { part_number: n, etag: String::new() }
+    }
+
+    #[test]
+    fn part_lists_must_be_ascending_and_bounded() {
+        assert!(check_part_list(&[part(1), part(2), part(5)]).is_ok());
+        assert!(check_part_list(&[]).is_err());
+        assert!(check_part_list(&[part(2), part(1)]).is_err());
+        assert!(check_part_list(&[part(1), part(1)]).is_err());
+        assert!(check_part_list(&[part(0)]).is_err());
+        assert!(check_part_list(&[part(10_001)]).is_err());
+    }
+
+    #[test]
+    fn copy_ranges_parse() {
+        assert_eq!(parse_copy_range(None, 10).unwrap(), (0, 10));
+        assert_eq!(parse_copy_range(Some("bytes=2-4"), 10).unwrap(), (2, 3));
+        assert!(parse_copy_range(Some("bytes=2-10"), 10).is_err());
+        assert!(parse_copy_range(Some("bytes=5-2"), 10).is_err());
+        assert!(parse_copy_range(Some("bytes=-2"), 10).is_err());
+        assert!(parse_copy_range(Some("2-4"), 10).is_err());
+    }
+}

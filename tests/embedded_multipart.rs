@@ -1,0 +1,261 @@
+//! lakeFS's presigned multipart upload API on the embedded server (local blob store): parts PUT to
+//! presigned part URLs or copied from other objects, completed into a byte-exact object with an
+//! S3-style `-N` checksum; the S3 error cases (order, ETag, size, unknown upload, forged address);
+//! abort; and an upload surviving a restart.
+//!
+//! The embedded server serves this API on its local blob store only: on the S3 blockstore (the
+//! `LAKEGATE_TEST_S3_*` pass) these tests are skipped.
+
+mod common;
+
+use common::*;
+use http_body_util::BodyExt;
+use lakegate::lakefs::LakeFsClient;
+use lakegate::lakefs::dto::*;
+use md5::Digest;
+use std::collections::BTreeMap;
+
+const MIB: usize = 1 << 20;
+
+fn on_s3() -> bool {
+    if test_s3().is_some() {
+        eprintln!("skipped: presigned multipart upload is served on the local blob store only");
+        return true;
+    }
+    false
+}
+
+async fn put_part(url: &str, data: &[u8]) -> String {
+    let (status, headers, body) = raw(&raw_client(), "PUT", url, &[], data.to_vec()).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    headers["etag"].to_str().unwrap().to_string()
+}
+
+/// The S3 multipart ETag of parts: `hex(md5(concat(md5(part))))-N`.
+fn multipart_etag(parts: &[&[u8]]) -> String {
+    let mut all = md5::Md5::new();
+    for p in parts {
+        all.update(md5::Md5::digest(p));
+    }
+    format!("{}-{}", hex::encode(all.finalize()), parts.len())
+}
+
+async fn read_object(c: &LakeFsClient, repo: &str, path: &str) -> Vec<u8> {
+    let resp = c.get_object(repo, "main", path, None, false).await.unwrap();
+    resp.into_body().collect().await.unwrap().to_bytes().to_vec()
+}
+
+/// The HTTP status of a failed call.
+fn status<T>(r: Result<T, lakegate::lakefs::LakeFsError>) -> u16 {
+    r.map(drop).unwrap_err().status().unwrap().as_u16()
+}
+
+fn part(n: i64, etag: &str) -> UploadPart {
+    UploadPart { part_number: n, etag: etag.into() }
+}
+
+fn complete(address: &str, parts: Vec<UploadPart>) -> CompletePresignMultipartUpload {
+    CompletePresignMultipartUpload { physical_address: address.into(), parts, ..Default::default() }
+}
+
+#[tokio::test]
+async fn parts_round_trip_into_a_byte_exact_object() {
+    if on_s3() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let c = server.client();
+    c.create_repository(&repo_creation("mpu")).await.unwrap();
+    let up = c.create_presign_multipart_upload("mpu", "main", "big/file.bin", Some(3)).await.unwrap();
+    let urls = up.presigned_urls.clone().unwrap();
+    assert_eq!(urls.len(), 3);
+    assert!(urls[1].contains("partNumber=2") && urls[1].contains(&format!("uploadId={}", up.upload_id)));
+    let data: Vec<Vec<u8>> = vec![pattern(5 * MIB, 1), pattern(5 * MIB, 2), pattern(5 * MIB, 3), pattern(1234, 4)];
+    // Parts may arrive out of order; part 4 gets its URL from uploadPart.
+    let e3 = put_part(&urls[2], &data[2]).await;
+    let e1 = put_part(&urls[0], &data[0]).await;
+    let e2 = put_part(&urls[1], &data[1]).await;
+    let from = UploadPartFrom { physical_address: up.physical_address.clone() };
+    let to = c.upload_part("mpu", "main", "big/file.bin", &up.upload_id, 4, &from).await.unwrap();
+    let e4 = put_part(&to.presigned_url, &data[3]).await;
+    assert_eq!(e1, format!("\"{}\"", md5_hex(&data[0])));
+    // A tampered part URL is refused.
+    let (status, _, _) =
+        raw(&raw_client(), "PUT", &urls[0].replace("partNumber=1", "partNumber=9"), &[], vec![1]).await;
+    assert_eq!(status, 403);
+
+    let mut req = complete(&up.physical_address, vec![part(1, &e1), part(2, &e2), part(3, &e3), part(4, &e4)]);
+    req.user_metadata = Some(BTreeMap::from([("k".to_string(), "v".to_string())]));
+    req.content_type = Some("application/x-test".into());
+    let stats = c.complete_presign_multipart_upload("mpu", "main", "big/file.bin", &up.upload_id, &req).await.unwrap();
+    let refs: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
+    assert_eq!(stats.checksum, multipart_etag(&refs));
+    assert!(stats.checksum.ends_with("-4"));
+    assert_eq!(stats.size_bytes, Some((15 * MIB + 1234) as i64));
+    let stat = c.stat_object("mpu", "main", "big/file.bin", false).await.unwrap();
+    assert_eq!(
+        (stat.checksum.as_str(), stat.content_type.as_deref()),
+        (stats.checksum.as_str(), Some("application/x-test"))
+    );
+    assert_eq!(stat.metadata.unwrap()["k"], "v");
+    assert!(read_object(&c, "mpu", "big/file.bin").await == data.concat(), "object bytes differ");
+    // The upload is gone once completed; no part files are left behind.
+    let again = c.complete_presign_multipart_upload("mpu", "main", "big/file.bin", &up.upload_id, &req).await;
+    assert!(again.unwrap_err().is_not_found());
+    assert_eq!(std::fs::read_dir(dir.path().join("blobs-tmp/mpu")).unwrap().count(), 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn invalid_requests_are_refused_like_lakefs() {
+    if on_s3() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let c = server.client();
+    c.create_repository(&repo_creation("errs")).await.unwrap();
+    assert_eq!(status(c.create_presign_multipart_upload("errs", "nope", "p", None).await), 404);
+    assert_eq!(status(c.create_presign_multipart_upload("nope", "main", "p", None).await), 404);
+    assert_eq!(status(c.create_presign_multipart_upload("errs", "main", "", None).await), 400);
+    assert_eq!(status(c.create_presign_multipart_upload("errs", "main", "p", Some(10_001)).await), 400);
+
+    let up = c.create_presign_multipart_upload("errs", "main", "p", None).await.unwrap();
+    assert!(up.presigned_urls.is_none());
+    let from = UploadPartFrom { physical_address: up.physical_address.clone() };
+    let url = |n| c.upload_part("errs", "main", "p", &up.upload_id, n, &from);
+    let (small, big) = (pattern(100, 1), pattern(5 * MIB, 2));
+    let e1 = put_part(&url(1).await.unwrap().presigned_url, &small).await;
+    let e2 = put_part(&url(2).await.unwrap().presigned_url, &big).await;
+    let done = |parts: Vec<UploadPart>| {
+        let req = complete(&up.physical_address, parts);
+        let c = c.clone();
+        let id = up.upload_id.clone();
+        async move { c.complete_presign_multipart_upload("errs", "main", "p", &id, &req).await }
+    };
+    // Descending order, a missing part, a wrong ETag, a too-small non-last part, no parts.
+    assert_eq!(status(done(vec![part(2, &e2), part(1, &e1)]).await), 400);
+    assert_eq!(status(done(vec![part(1, &e1), part(3, &e2)]).await), 400);
+    assert_eq!(status(done(vec![part(1, &e2)]).await), 400);
+    let too_small = done(vec![part(1, &e1), part(2, &e2)]).await.unwrap_err();
+    assert!(too_small.to_string().contains("EntityTooSmall"), "{too_small}");
+    assert_eq!(status(done(vec![]).await), 400);
+    // Unknown upload id: 404; forged or foreign address: 400; bad part number: 400.
+    let abort = AbortPresignMultipartUpload { physical_address: up.physical_address.clone() };
+    assert_eq!(status(c.abort_presign_multipart_upload("errs", "main", "p", "00ff", &abort).await), 404);
+    let forged = UploadPartFrom { physical_address: format!("{}x", up.physical_address) };
+    assert_eq!(status(c.upload_part("errs", "main", "p", &up.upload_id, 1, &forged).await), 400);
+    let other = c.create_presign_multipart_upload("errs", "main", "p", None).await.unwrap();
+    let foreign = UploadPartFrom { physical_address: other.physical_address.clone() };
+    assert_eq!(status(c.upload_part("errs", "main", "p", &up.upload_id, 1, &foreign).await), 400);
+    assert_eq!(status(c.upload_part("errs", "main", "other/path", &up.upload_id, 1, &from).await), 400);
+    assert_eq!(status(url(0).await), 400);
+    assert_eq!(status(url(10_001).await), 400);
+    // Still completes after all that, with any subset of the parts.
+    let stats = done(vec![part(2, &e2)]).await.unwrap();
+    assert_eq!(stats.checksum, multipart_etag(&[&big]));
+    server.stop().await;
+
+    // Without presigning the API is not supported (lakeFS: 501).
+    let dir2 = tempfile::tempdir().unwrap();
+    let server = Server::start_with(dir2.path(), false).await;
+    let c = server.client();
+    c.create_repository(&repo_creation("nopre")).await.unwrap();
+    assert_eq!(status(c.create_presign_multipart_upload("nopre", "main", "p", None).await), 501);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn abort_removes_the_parts() {
+    if on_s3() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let c = server.client();
+    c.create_repository(&repo_creation("abrt")).await.unwrap();
+    let up = c.create_presign_multipart_upload("abrt", "main", "x", Some(1)).await.unwrap();
+    let url = up.presigned_urls.clone().unwrap().remove(0);
+    let e1 = put_part(&url, b"some bytes").await;
+    let mpu_dir = dir.path().join("blobs-tmp/mpu");
+    assert_eq!(std::fs::read_dir(&mpu_dir).unwrap().count(), 1);
+    let abort = AbortPresignMultipartUpload { physical_address: up.physical_address.clone() };
+    c.abort_presign_multipart_upload("abrt", "main", "x", &up.upload_id, &abort).await.unwrap();
+    assert_eq!(std::fs::read_dir(&mpu_dir).unwrap().count(), 0);
+    let req = complete(&up.physical_address, vec![part(1, &e1)]);
+    assert!(
+        c.complete_presign_multipart_upload("abrt", "main", "x", &up.upload_id, &req).await.unwrap_err().is_not_found()
+    );
+    let (status, _, body) = raw(&raw_client(), "PUT", &url, &[], b"late".to_vec()).await;
+    assert_eq!(status, 404);
+    assert!(String::from_utf8_lossy(&body).contains("NoSuchUpload"));
+    assert_eq!(std::fs::read_dir(&mpu_dir).unwrap().count(), 0);
+    assert!(c.stat_object("abrt", "main", "x", false).await.unwrap_err().is_not_found());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn upload_part_copy_takes_a_range_of_another_repositorys_object() {
+    if on_s3() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let c = server.client();
+    c.create_repository(&repo_creation("src")).await.unwrap();
+    c.create_repository(&repo_creation("dst")).await.unwrap();
+    let source = pattern(6 * MIB, 9);
+    let up = c.create_presign_multipart_upload("src", "main", "s", Some(1)).await.unwrap();
+    let e = put_part(&up.presigned_urls.unwrap()[0], &source).await;
+    let req = complete(&up.physical_address, vec![part(1, &e)]);
+    c.complete_presign_multipart_upload("src", "main", "s", &up.upload_id, &req).await.unwrap();
+
+    let up = c.create_presign_multipart_upload("dst", "main", "d", None).await.unwrap();
+    let copy = |range: Option<&str>| UploadPartCopyFrom {
+        physical_address: up.physical_address.clone(),
+        copy_source: CopyPartSource {
+            repository: "src".into(),
+            reference: "main".into(),
+            path: "s".into(),
+            range: range.map(Into::into),
+        },
+    };
+    let range = format!("bytes={}-{}", MIB, 6 * MIB - 1);
+    let e1 = c.upload_part_copy("dst", "main", "d", &up.upload_id, 1, &copy(Some(&range))).await.unwrap();
+    let e2 = c.upload_part_copy("dst", "main", "d", &up.upload_id, 2, &copy(Some("bytes=0-9"))).await.unwrap();
+    assert_eq!(e1, format!("\"{}\"", md5_hex(&source[MIB..])));
+    let bad = c.upload_part_copy("dst", "main", "d", &up.upload_id, 3, &copy(Some("bytes=0-99999999"))).await;
+    assert_eq!(bad.unwrap_err().status().unwrap(), 400);
+    let mut missing = copy(None);
+    missing.copy_source.path = "nope".into();
+    assert!(c.upload_part_copy("dst", "main", "d", &up.upload_id, 3, &missing).await.unwrap_err().is_not_found());
+    let req = complete(&up.physical_address, vec![part(1, &e1), part(2, &e2)]);
+    let stats = c.complete_presign_multipart_upload("dst", "main", "d", &up.upload_id, &req).await.unwrap();
+    assert_eq!(stats.checksum, multipart_etag(&[&source[MIB..], &source[..10]]));
+    assert!(read_object(&c, "dst", "d").await == [&source[MIB..], &source[..10]].concat());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_upload_survives_a_restart() {
+    if on_s3() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let c = server.client();
+    c.create_repository(&repo_creation("rst")).await.unwrap();
+    let up = c.create_presign_multipart_upload("rst", "main", "r", Some(1)).await.unwrap();
+    let data = pattern(3000, 5);
+    let e1 = put_part(&up.presigned_urls.clone().unwrap()[0], &data).await;
+    server.stop().await;
+
+    let server = Server::start(dir.path()).await;
+    let c = server.client();
+    let req = complete(&up.physical_address, vec![part(1, &e1)]);
+    let stats = c.complete_presign_multipart_upload("rst", "main", "r", &up.upload_id, &req).await.unwrap();
+    assert_eq!(stats.checksum, multipart_etag(&[&data]));
+    assert_eq!(read_object(&c, "rst", "r").await, data);
+    server.stop().await;
+}
