@@ -36,6 +36,10 @@ pub struct DevArgs {
     /// fallback to lakeFS uploadObject/getObject streaming).
     #[arg(long, env = "LAKEGATE_DEV_NO_PRESIGN")]
     pub no_presign: bool,
+    /// Report no presigned multipart upload support, as lakeFS on GCS or Azure does (exercises
+    /// lakegate's spooling of multipart uploads).
+    #[arg(long, env = "LAKEGATE_DEV_NO_PRESIGN_MULTIPART")]
+    pub no_presign_multipart: bool,
     /// Where object bytes live: `local` (files under --data) or `s3` (a bucket on an S3 server,
     /// as lakeFS's S3 blockstore; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY).
     #[arg(long, env = "LAKEGATE_DEV_BLOCKSTORE", default_value = "local", value_parser = ["local", "s3"])]

@@ -52,6 +52,7 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
         data_dir: args.data.clone(),
         listen: args.api_listen,
         presign_expiry: (!args.no_presign).then(|| std::time::Duration::from_secs(args.presign_expiry_secs)),
+        presign_multipart: !args.no_presign_multipart,
         s3,
     };
     let running = Embedded::start(&cfg).await?;

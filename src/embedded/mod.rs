@@ -39,6 +39,9 @@ pub struct EmbeddedConfig {
     /// Lifetime of the URLs it presigns (lakeFS `blockstore.*.pre_signed_expiry`, default 15 min);
     /// `None` turns presigning off, as on lakeFS's own local blockstore.
     pub presign_expiry: Option<Duration>,
+    /// Offer lakeFS's presigned multipart upload API (`pre_sign_multipart_upload`); off, the
+    /// server behaves like lakeFS on GCS or Azure (presigned single PUTs only).
+    pub presign_multipart: bool,
     /// Keep object bytes in this S3 bucket instead of the local blob store.
     pub s3: Option<s3store::S3Config>,
 }
@@ -53,6 +56,7 @@ pub struct Embedded {
     /// `http://host:port` of this server, the base of the URLs it presigns.
     pub(crate) base_url: String,
     pub(crate) presign_expiry: Option<Duration>,
+    pub(crate) presign_multipart: bool,
     /// The S3 blockstore, when the server runs on one.
     pub(crate) s3: Option<s3store::S3Store>,
 }
@@ -118,6 +122,7 @@ impl Embedded {
             jwt_key: jwt_key.into_bytes(),
             base_url: format!("http://{addr}"),
             presign_expiry: cfg.presign_expiry,
+            presign_multipart: cfg.presign_multipart,
             s3: cfg.s3.clone().map(s3store::S3Store::new).transpose()?,
         };
         let admin = AdminCredentials { access_key_id, secret_access_key, created };

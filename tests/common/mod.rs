@@ -40,6 +40,7 @@ impl Server {
             data_dir: data_dir.to_path_buf(),
             listen: "127.0.0.1:0".parse().unwrap(),
             presign_expiry: expiry,
+            presign_multipart: true,
             s3: test_s3(),
         };
         let running = Embedded::start(&cfg).await.expect("embedded server starts");

@@ -16,7 +16,7 @@ pub const EMULATED_LAKEFS_VERSION: &str = "1.84.0";
 
 /// What the local blockstore offers: presigning included (unlike lakeFS's local blockstore)
 /// unless the server runs with presigning off, as lakeFS's local blockstore does.
-pub fn storage_config(presign: bool, s3_bucket: Option<&str>) -> StorageConfig {
+pub fn storage_config(presign: bool, multipart: bool, s3_bucket: Option<&str>) -> StorageConfig {
     let (kind, example, regex, description) = match s3_bucket {
         Some(b) => ("s3", format!("s3://{b}/"), "^s3://", "lakegate embedded server on an S3 bucket"),
         None => ("local", "local://example-bucket/".to_string(), "^local://", "lakegate embedded local blob store"),
@@ -31,7 +31,7 @@ pub fn storage_config(presign: bool, s3_bucket: Option<&str>) -> StorageConfig {
         import_support: false,
         import_validity_regex: regex.into(),
         // Presigned multipart is implemented on the local blob store only, so far.
-        pre_sign_multipart_upload: Some(presign && s3_bucket.is_none()),
+        pre_sign_multipart_upload: Some(presign && multipart && s3_bucket.is_none()),
         blockstore_id: None,
         blockstore_description: Some(description.into()),
     }
@@ -47,18 +47,18 @@ fn version_config() -> VersionConfig {
     }
 }
 
-pub fn get_config(presign: bool, s3_bucket: Option<&str>) -> ApiResult<Response<Body>> {
+pub fn get_config(presign: bool, multipart: bool, s3_bucket: Option<&str>) -> ApiResult<Response<Body>> {
     let config = Config {
         version_config: Some(version_config()),
-        storage_config: Some(storage_config(presign, s3_bucket)),
+        storage_config: Some(storage_config(presign, multipart, s3_bucket)),
         storage_config_list: None,
         capabilities_config: Some(Default::default()),
     };
     json_response(StatusCode::OK, &config)
 }
 
-pub fn get_storage_config(presign: bool, s3_bucket: Option<&str>) -> ApiResult<Response<Body>> {
-    json_response(StatusCode::OK, &storage_config(presign, s3_bucket))
+pub fn get_storage_config(presign: bool, multipart: bool, s3_bucket: Option<&str>) -> ApiResult<Response<Body>> {
+    json_response(StatusCode::OK, &storage_config(presign, multipart, s3_bucket))
 }
 
 pub fn get_version() -> ApiResult<Response<Body>> {

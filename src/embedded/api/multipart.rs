@@ -25,7 +25,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// lakeFS's answer when the blockstore cannot do presigned multipart uploads.
 fn unsupported(s: &Embedded) -> ApiResult<()> {
-    if s.presign_expiry.is_none() {
+    if s.presign_expiry.is_none() || !s.presign_multipart {
         return Err(ApiError::NotImplemented("presign multipart upload API is not supported".into()));
     }
     if s.s3.is_some() {
