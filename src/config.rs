@@ -32,6 +32,18 @@ pub struct GatewayArgs {
     /// (e.g. `s3://my-bucket/lakefs/{repo}`); without it CreateBucket of a repository is refused.
     #[arg(long, env = "LAKEGATE_NAMESPACE_TEMPLATE")]
     pub namespace_template: Option<String>,
+    /// Directory for lakegate's own state: the multipart upload registry and spool
+    /// (default: `lakegate-state`, or `<data>/gateway` under `lakegate dev`).
+    #[arg(long, env = "LAKEGATE_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// File holding the key that signs multipart upload ids (at least 32 characters); replicas
+    /// that share it serve each other's uploads. Default: `<state dir>/upload-id.key`, created
+    /// on first start.
+    #[arg(long, env = "LAKEGATE_UPLOAD_ID_KEY_FILE")]
+    pub upload_id_key_file: Option<PathBuf>,
+    /// Most bytes of multipart parts spooled at once on storage without presigned multipart.
+    #[arg(long, env = "LAKEGATE_SPOOL_MAX_BYTES", default_value_t = 10 << 30)]
+    pub spool_max_bytes: u64,
 }
 
 /// `lakegate serve`: the gateway in front of an existing lakeFS.

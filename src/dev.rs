@@ -68,6 +68,7 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
         .map_err(|e| DevError::Embedded(crate::embedded::error::ApiError::internal(e)))?;
     let mut gateway_args = args.gateway.clone();
     gateway_args.namespace_template.get_or_insert_with(|| format!("{scheme_prefix}{{repo}}"));
+    gateway_args.state_dir.get_or_insert_with(|| args.data.join("gateway"));
     let gateway = GatewayServer::bind(&gateway_args, Arc::new(keys), lakefs).await?;
     let data_dir = std::fs::canonicalize(&args.data).unwrap_or(args.data.clone());
     let info = DevInfo {

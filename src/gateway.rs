@@ -5,6 +5,7 @@ use crate::auth::SecretStore;
 use crate::config::GatewayArgs;
 use crate::lakefs::LakeFsClient;
 use crate::ops::data::DataClient;
+use crate::ops::multipart::Multipart;
 use crate::s3::service::{Gateway, handle};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,6 +18,8 @@ pub enum GatewayError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
     Tls(#[from] crate::server::tls::TlsError),
+    #[error(transparent)]
+    State(#[from] crate::ops::multipart::StateError),
 }
 
 /// A bound, not yet serving, S3 endpoint.
@@ -38,6 +41,8 @@ impl GatewayServer {
             (Some(cert), Some(key)) => Some(crate::server::tls::acceptor(cert, key)?),
             _ => None,
         };
+        let state_dir = args.state_dir.clone().unwrap_or_else(|| "lakegate-state".into());
+        let multipart = Multipart::open(&state_dir, args.upload_id_key_file.as_deref(), args.spool_max_bytes)?;
         let listener =
             TcpListener::bind(args.listen).await.map_err(|source| GatewayError::Bind { addr: args.listen, source })?;
         let addr = listener.local_addr().map_err(|source| GatewayError::Bind { addr: args.listen, source })?;
@@ -56,7 +61,8 @@ impl GatewayServer {
             flat_buckets: args.flat_buckets,
             namespace_template: args.namespace_template.clone(),
             default_branches: Default::default(),
-            presign: Default::default(),
+            storage: Default::default(),
+            multipart,
         };
         Ok(GatewayServer { addr, tls: acceptor.is_some(), listener, acceptor, state: Arc::new(state) })
     }

@@ -53,7 +53,7 @@ pub fn parse_copy_source(h: &HeaderMap) -> S3Result<(String, String)> {
 }
 
 /// Evaluates `x-amz-copy-source-if-*` against the source (412 when one fails).
-fn source_conditions(h: &HeaderMap, src: &ObjectStats) -> S3Result<()> {
+pub(crate) fn source_conditions(h: &HeaderMap, src: &ObjectStats) -> S3Result<()> {
     let mut renamed = HeaderMap::new();
     for (from, to) in [
         ("x-amz-copy-source-if-match", "if-match"),

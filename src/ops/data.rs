@@ -68,6 +68,15 @@ impl DataClient {
 
     /// PUTs `len` bytes of `body` to `url`; the object store's ETag (quotes removed).
     pub async fn put(&self, url: &str, body: ReqBody, len: u64) -> S3Result<String> {
+        self.put_to(url, body, len, false).await
+    }
+
+    /// PUTs one part of a multipart upload to its presigned URL; a 404 means the upload is gone.
+    pub async fn put_part(&self, url: &str, body: ReqBody, len: u64) -> S3Result<String> {
+        self.put_to(url, body, len, true).await
+    }
+
+    async fn put_to(&self, url: &str, body: ReqBody, len: u64, part: bool) -> S3Result<String> {
         let req = Request::builder()
             .method(Method::PUT)
             .uri(url)
@@ -75,8 +84,12 @@ impl DataClient {
             .body(body)
             .map_err(S3Error::internal)?;
         let resp = self.send(req).await?;
-        if !resp.status().is_success() {
-            return Err(store_unavailable(format!("PUT answered {}", resp.status())));
+        match resp.status() {
+            s if s.is_success() => {}
+            StatusCode::NOT_FOUND if part => {
+                return Err(s3_err!(NoSuchUpload, "The specified multipart upload does not exist."));
+            }
+            s => return Err(store_unavailable(format!("PUT answered {s}"))),
         }
         let etag = resp.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).unwrap_or("");
         Ok(etag.trim_matches('"').to_string())

@@ -45,7 +45,7 @@ struct Page {
     truncated: bool,
 }
 
-fn query(ctx: &Ctx<'_>) -> HashMap<String, String> {
+pub(crate) fn query(ctx: &Ctx<'_>) -> HashMap<String, String> {
     form_urlencoded::parse(ctx.parts.uri.query().unwrap_or("").as_bytes()).into_owned().collect()
 }
 
@@ -61,7 +61,7 @@ fn max_keys(q: &HashMap<String, String>) -> S3Result<usize> {
     }
 }
 
-fn url_encoding(q: &HashMap<String, String>) -> S3Result<bool> {
+pub(crate) fn url_encoding(q: &HashMap<String, String>) -> S3Result<bool> {
     match q.get("encoding-type").map(String::as_str) {
         None => Ok(false),
         Some("url") => Ok(true),
@@ -69,7 +69,7 @@ fn url_encoding(q: &HashMap<String, String>) -> S3Result<bool> {
     }
 }
 
-fn encode(s: &str, on: bool) -> String {
+pub(crate) fn encode(s: &str, on: bool) -> String {
     if on {
         const SET: &percent_encoding::AsciiSet =
             &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');

@@ -10,7 +10,8 @@ pub mod errors;
 pub mod get;
 pub mod headers;
 pub mod list;
-mod list_xml;
+pub(crate) mod list_xml;
+pub mod multipart;
 pub mod put;
 pub mod store;
 pub mod target;
@@ -26,10 +27,35 @@ use hyper::body::Incoming;
 
 /// What every operation handler gets.
 pub struct Ctx<'a> {
-    pub gw: &'a Gateway,
+    pub gw: &'a std::sync::Arc<Gateway>,
     pub parts: &'a http::request::Parts,
     pub verified: &'a Verified,
     pub request_id: &'a str,
+}
+
+/// An owned copy of a [`Ctx`], for work that outlives the handler (a spawned task).
+pub struct OwnedCtx {
+    gw: std::sync::Arc<Gateway>,
+    parts: http::request::Parts,
+    verified: Verified,
+    request_id: String,
+}
+
+impl OwnedCtx {
+    pub fn of(ctx: &Ctx<'_>) -> OwnedCtx {
+        let p = ctx.parts;
+        let mut req = http::Request::new(());
+        *req.method_mut() = p.method.clone();
+        *req.uri_mut() = p.uri.clone();
+        *req.version_mut() = p.version;
+        *req.headers_mut() = p.headers.clone();
+        let parts = req.into_parts().0;
+        OwnedCtx { gw: ctx.gw.clone(), parts, verified: ctx.verified.clone(), request_id: ctx.request_id.to_string() }
+    }
+
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx { gw: &self.gw, parts: &self.parts, verified: &self.verified, request_id: &self.request_id }
+    }
 }
 
 /// Runs the operation `endpoint` names. Bucket names are resolved first (`repo` or `repo.branch`,
@@ -63,6 +89,25 @@ pub async fn dispatch(ctx: &Ctx<'_>, endpoint: Endpoint, body: Incoming) -> S3Re
         DeleteObjects { .. } => delete::handle_delete_objects(ctx, &t, body).await,
         CopyObject { key, .. } => copy::handle_copy_object(ctx, &t.repo, &t.key(&key)).await,
         PutObject { key, .. } => put::handle_put_object(ctx, &t.repo, &t.key(&key), body).await,
+        CreateMultipartUpload { bucket, key } => {
+            multipart::handle_create_multipart_upload(ctx, &t, (&bucket, &key)).await
+        }
+        UploadPart { key, upload_id, part_number, .. } => {
+            multipart::part::handle_upload_part(ctx, &t, &key, (&upload_id, part_number), body).await
+        }
+        UploadPartCopy { key, upload_id, part_number, .. } => {
+            multipart::part::handle_upload_part_copy(ctx, &t, &key, (&upload_id, part_number)).await
+        }
+        CompleteMultipartUpload { bucket, key, upload_id } => {
+            multipart::complete::handle_complete_multipart_upload(ctx, &t, (&bucket, &key), &upload_id, body).await
+        }
+        AbortMultipartUpload { key, upload_id, .. } => {
+            multipart::handle_abort_multipart_upload(ctx, &t, &key, &upload_id).await
+        }
+        ListParts { bucket, key, upload_id } => {
+            multipart::listing::handle_list_parts(ctx, &t, (&bucket, &key), &upload_id).await
+        }
+        ListMultipartUploads { bucket } => multipart::listing::handle_list_multipart_uploads(ctx, &t, &bucket).await,
         other => Err(S3Error::not_implemented(other.name())),
     }
 }

@@ -112,7 +112,7 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Inc
 
 /// The request body to send on: a stream of the verified body, or — for an empty body, which an
 /// HTTP client never polls — an empty body once the request's framing was drained and verified.
-async fn into_request_body(body: VerifiedBody) -> S3Result<(ReqBody, u64, Outcome)> {
+pub(crate) async fn into_request_body(body: VerifiedBody) -> S3Result<(ReqBody, u64, Outcome)> {
     let VerifiedBody { mut stream, length, outcome } = body;
     if length == 0 {
         while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {

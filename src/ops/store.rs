@@ -16,17 +16,39 @@ use http::{Response, StatusCode};
 use hyper::body::Incoming;
 use std::collections::BTreeMap;
 
-/// Whether lakeFS presigns (asked once per gateway, then remembered).
-pub async fn presign_supported(ctx: &Ctx<'_>) -> S3Result<bool> {
-    if let Some(v) = ctx.gw.presign.get() {
+/// What lakeFS's storage can do: presigned URLs, presigned multipart uploads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    pub presign: bool,
+    pub multipart: bool,
+}
+
+/// lakeFS's storage capabilities (asked once per gateway, then remembered).
+pub async fn capabilities(ctx: &Ctx<'_>) -> S3Result<Capabilities> {
+    if let Some(v) = ctx.gw.storage.get() {
         return Ok(*v);
     }
     let config = ctx.gw.lakefs.get_config().await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
-    let supported = config.storage_config.is_some_and(|s| s.pre_sign_support);
-    if !supported {
+    let storage = config.storage_config.as_ref();
+    let presign = storage.is_some_and(|s| s.pre_sign_support);
+    let multipart = presign && storage.is_some_and(|s| s.pre_sign_multipart_upload == Some(true));
+    if !presign {
         tracing::info!("lakeFS storage cannot presign: object bytes will stream through lakeFS");
     }
-    Ok(*ctx.gw.presign.get_or_init(|| supported))
+    if !multipart {
+        tracing::info!("lakeFS storage has no presigned multipart upload: multipart parts are spooled by lakegate");
+    }
+    Ok(*ctx.gw.storage.get_or_init(|| Capabilities { presign, multipart }))
+}
+
+/// Whether lakeFS presigns.
+pub async fn presign_supported(ctx: &Ctx<'_>) -> S3Result<bool> {
+    Ok(capabilities(ctx).await?.presign)
+}
+
+/// Whether lakeFS offers presigned multipart uploads.
+pub async fn multipart_supported(ctx: &Ctx<'_>) -> S3Result<bool> {
+    Ok(capabilities(ctx).await?.multipart)
 }
 
 /// Opens an object's bytes: `stats` came from `statObject` with `presign` as given.

@@ -4,7 +4,9 @@
 //! **holds back the last chunk until everything matches**, so a store behind a presigned URL
 //! never receives a complete object whose checksum failed. The outcome is readable afterwards.
 
-use super::checksum::{Digests, Expected, PayloadVerifier, parse_checksum_request, parse_content_md5};
+use super::checksum::{
+    ChecksumAlgorithm, Digests, Expected, PayloadVerifier, parse_checksum_request, parse_content_md5,
+};
 use super::chunked::{ChunkSigner, ChunkedConfig, TrailerSlot, decode};
 use super::error::{S3Error, S3Result};
 use super::sigv4::{PayloadMode, Verified};
@@ -62,6 +64,17 @@ fn declared_length(parts: &http::request::Parts, name: &str) -> S3Result<u64> {
 
 /// Sets up decoding and verification of `body` as the signature `verified` declared it.
 pub fn prepare(parts: &http::request::Parts, body: Incoming, verified: &Verified) -> S3Result<VerifiedBody> {
+    prepare_with(parts, body, verified, None)
+}
+
+/// [`prepare`], also computing `default_checksum` when the request declares no checksum (a part
+/// of a multipart upload created with `x-amz-checksum-algorithm`).
+pub fn prepare_with(
+    parts: &http::request::Parts,
+    body: Incoming,
+    verified: &Verified,
+    default_checksum: Option<ChecksumAlgorithm>,
+) -> S3Result<VerifiedBody> {
     let checksums = parse_checksum_request(&parts.headers)?;
     let content_md5 = header(parts, "content-md5").map(str::to_string);
     if let Some(md5) = &content_md5 {
@@ -104,7 +117,7 @@ pub fn prepare(parts: &http::request::Parts, body: Incoming, verified: &Verified
         PayloadMode::Sha256(h) => Some(h.clone()),
         _ => None,
     };
-    let verifier = PayloadVerifier::new(sha.is_some(), checksums.algorithm());
+    let verifier = PayloadVerifier::new(sha.is_some(), checksums.algorithm().or(default_checksum));
     let expected = Expected { content_sha256: sha, content_md5, checksum: checksums.header.map(|(_, v)| v) };
     let outcome = Outcome::default();
     let stream = Verifying {
@@ -118,6 +131,25 @@ pub fn prepare(parts: &http::request::Parts, body: Incoming, verified: &Verified
         outcome: outcome.clone(),
     };
     Ok(VerifiedBody { stream, length, outcome })
+}
+
+/// A verifying stream over bytes lakegate reads itself (an object it copies): exactly `length`
+/// bytes expected, MD5 and `checksum` computed, nothing to compare against.
+pub fn verify_stream(body: Incoming, length: u64, checksum: Option<ChecksumAlgorithm>) -> (Verifying, Outcome) {
+    let raw = BodyDataStream::new(body)
+        .map(|r| r.map_err(|e| s3_err!(ServiceUnavailable, "reading from the object store failed: {e}")));
+    let outcome = Outcome::default();
+    let stream = Verifying {
+        inner: Box::pin(raw),
+        verifier: Some(PayloadVerifier::new(false, checksum)),
+        expected: Expected::default(),
+        trailer: None,
+        held: None,
+        length,
+        seen: 0,
+        outcome: outcome.clone(),
+    };
+    (stream, outcome)
 }
 
 fn chunk_signer(verified: &Verified) -> S3Result<ChunkSigner> {

@@ -37,8 +37,10 @@ pub struct Gateway {
     /// Storage namespace for repositories created by CreateBucket (`{repo}` is replaced);
     /// `None`: CreateBucket of a repository answers NotImplemented.
     pub namespace_template: Option<String>,
-    /// Whether lakeFS's storage presigns (asked on first use).
-    pub presign: std::sync::OnceLock<bool>,
+    /// What lakeFS's storage can do (asked on first use).
+    pub storage: std::sync::OnceLock<crate::ops::store::Capabilities>,
+    /// Multipart upload ids, registry and spool.
+    pub multipart: crate::ops::multipart::Multipart,
     /// Default branch per repository (flat buckets), with when it was read.
     pub default_branches: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::Instant)>>,
 }
@@ -115,7 +117,7 @@ fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
 }
 
 async fn serve(
-    gw: &Gateway,
+    gw: &Arc<Gateway>,
     parts: &http::request::Parts,
     body: Incoming,
     request_id: &str,

@@ -68,6 +68,9 @@ impl Stack {
                 Some(s3) => format!("s3://{}/{{repo}}-{}", s3.bucket, hex::encode(rand::random::<[u8; 4]>())),
                 None => "local://{repo}".into(),
             }),
+            state_dir: Some(lakefs.data_dir.join("gateway")),
+            upload_id_key_file: None,
+            spool_max_bytes: 1 << 30,
         };
         let gw = GatewayServer::bind(&args, Arc::new(keys), lakefs.client()).await.unwrap();
         let s3_addr = gw.addr;
