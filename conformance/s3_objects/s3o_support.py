@@ -2,9 +2,10 @@
 
 Reuses the server/TLS/client machinery of the s3_clients suite (``s3c_support``) and adds:
 
-* ``ObjCli``: the AWS CLI adapter with its own config file (multipart_threshold /
-  multipart_chunksize = 200MB, because lakegate answers multipart uploads with 501), plus
-  ``s3()`` for the high-level commands and ``s3_bytes()`` for binary stdout (``cp s3://… -``).
+* ``ObjCli``: the AWS CLI adapter with its own config file (the CLI's default transfer settings,
+  multipart_threshold / multipart_chunksize = 8MB, so larger transfers are multipart uploads and
+  ranged downloads), plus ``s3()`` for the high-level commands and ``s3_bytes()`` for binary
+  stdout (``cp s3://… -``).
 * ``signed()``: a raw SigV4-signed request (botocore's signer, urllib3 transport) for the few
   things no SDK will send or show as-is (raw UTF-8 header values, un-encoded listings, bare
   HEAD bodies).
@@ -83,12 +84,13 @@ def new_branch_name(tag: str = "br") -> str:
 
 
 # --------------------------------------------------------------------------------------
-# the AWS CLI with a single-part configuration
+# the AWS CLI with its default transfer configuration
 # --------------------------------------------------------------------------------------
 
 
 class ObjCli(CliClient):
-    """``CliClient`` whose config keeps every transfer of this suite (≤ 64 MiB) single part."""
+    """``CliClient`` with the CLI's default multipart settings (threshold and chunk size 8MB): files
+    above 8 MiB go up as multipart uploads and come down as ranged GETs."""
 
     def __init__(self, server: LakegateServer, home: Path):
         super().__init__(server, home)
@@ -101,8 +103,6 @@ class ObjCli(CliClient):
             "s3 =\n"
             "    addressing_style = path\n"
             "    signature_version = s3v4\n"
-            "    multipart_threshold = 200MB\n"
-            "    multipart_chunksize = 200MB\n"
         )
         # keys with non-ASCII characters appear in `aws s3 ls` output
         self.env["PYTHONIOENCODING"] = "utf-8"

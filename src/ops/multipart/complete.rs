@@ -121,7 +121,7 @@ fn choose(
 ) -> S3Result<Vec<Chosen>> {
     let count = listed.len();
     let mut out = Vec::with_capacity(count);
-    for (i, (n, p)) in listed.into_iter().enumerate() {
+    for (n, p) in listed {
         let etag = p.etag.trim().trim_matches('"').to_string();
         let rec = known.get(&n).cloned();
         let requested = alg.and_then(|a| p.checksum(a)).map(str::to_string);
@@ -134,17 +134,20 @@ fn choose(
                     "The checksum of part {n} does not match the checksum S3 computed for it."
                 ));
             }
-            Some(r) if i + 1 < count && r.size < MIN_PART_SIZE => {
-                return Err(s3_err!(
-                    EntityTooSmall,
-                    "Your proposed upload is smaller than the minimum allowed size (part {n} is {} bytes; parts but the last must be at least 5 MiB)",
-                    r.size
-                ));
-            }
             _ => {}
         }
         let checksum = rec.as_ref().and_then(|r| r.checksum.clone()).or(requested);
         out.push(Chosen { number: n, etag, checksum, known: rec });
+    }
+    for p in out.iter().take(count - 1) {
+        if let Some(r) = p.known.as_ref().filter(|r| r.size < MIN_PART_SIZE) {
+            return Err(s3_err!(
+                EntityTooSmall,
+                "Your proposed upload is smaller than the minimum allowed size (part {} is {} bytes; parts but the last must be at least 5 MiB)",
+                p.number,
+                r.size
+            ));
+        }
     }
     Ok(out)
 }

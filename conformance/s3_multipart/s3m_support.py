@@ -1,0 +1,227 @@
+"""Helpers for the S3 multipart-upload conformance suite.
+
+Reuses the server and client machinery of the s3_clients suite (``s3c_support``) and the AWS CLI
+adapter of the s3_objects suite (``s3o_support.ObjCli``, default 8 MiB multipart settings), and adds:
+
+* fresh keys (``new_rel``), and the expected multipart ETag (``mpu_etag``: MD5 of the
+  concatenated binary part MD5s, ``-N``);
+* checksums: composite (``composite``: the algorithm over the concatenated binary part
+  checksums, ``-N``) and whole-object values, including a table-driven CRC-64/NVME (botocore only
+  has one with awscrt, which the venv does not install);
+* ``fail()``: run a boto3 call that must be refused → ``(HTTP status, S3 error code)``;
+* ``upload_parts()`` / ``complete()``: the plain UploadPart / CompleteMultipartUpload loop.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+import zlib
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import boto3
+import pytest
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+try:  # the layout pytest sets up (rootdir-relative packages: conformance/ is on sys.path)
+    from s3_objects.s3o_support import (  # noqa: F401  (re-exported)
+        BRANCH,
+        BUCKET,
+        MiB,
+        POLICIES,
+        Boto3Client,
+        LakegateServer,
+        ObjCli,
+        boto3_client,
+        make_self_signed_cert,
+        md5_etag,
+        new_repo_name,
+        random_bytes,
+        sha256,
+    )
+except ImportError:  # imported as conformance.s3_multipart.* from the repository root
+    from conformance.s3_objects.s3o_support import (  # noqa: F401
+        BRANCH,
+        BUCKET,
+        MiB,
+        POLICIES,
+        Boto3Client,
+        LakegateServer,
+        ObjCli,
+        boto3_client,
+        make_self_signed_cert,
+        md5_etag,
+        new_repo_name,
+        random_bytes,
+        sha256,
+    )
+
+BRANCH_BUCKET = f"{BUCKET}.{BRANCH}"
+PART = 5 * MiB  # S3's minimum size of every part but the last
+
+
+# --------------------------------------------------------------------------------------
+# names
+# --------------------------------------------------------------------------------------
+
+
+def new_rel(name: str = "obj.bin", tag: str = "mpu") -> str:
+    """A fresh path on the default branch, without the branch: ``mpu-<hex>/<name>``."""
+    return f"{tag}-{uuid.uuid4().hex}/{name}"
+
+
+def new_key(name: str = "obj.bin", tag: str = "mpu") -> str:
+    """A fresh key of bucket ``demo``: ``main/mpu-<hex>/<name>``."""
+    return f"{BRANCH}/{new_rel(name, tag)}"
+
+
+# --------------------------------------------------------------------------------------
+# ETags and checksums
+# --------------------------------------------------------------------------------------
+
+
+def mpu_etag(parts: Sequence[bytes]) -> str:
+    """The ETag S3 gives a multipart object: ``"<md5 of the concatenated part MD5s>-<N>"``."""
+    joined = b"".join(hashlib.md5(p).digest() for p in parts)
+    return f'"{hashlib.md5(joined).hexdigest()}-{len(parts)}"'
+
+
+def _crc64nvme_table() -> List[int]:
+    poly = 0x9A6C9329AC4BC9B5  # CRC-64/NVME, reflected
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ poly if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_CRC64_TABLE = _crc64nvme_table()
+_M64 = 0xFFFFFFFFFFFFFFFF
+
+
+def crc64nvme_update(data: bytes, state: int = _M64) -> int:
+    """Feed ``data`` into a CRC-64/NVME register (initial register: all ones)."""
+    t, c = _CRC64_TABLE, state
+    for b in data:
+        c = t[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c
+
+
+def crc64nvme_bytes(state: int) -> bytes:
+    return (state ^ _M64).to_bytes(8, "big")
+
+
+assert crc64nvme_bytes(crc64nvme_update(b"123456789")) == bytes.fromhex("ae8b14860a799888")  # check value
+
+
+def raw_checksum(algorithm: str, data: bytes) -> bytes:
+    a = algorithm.upper()
+    if a == "CRC32":
+        return (zlib.crc32(data) & 0xFFFFFFFF).to_bytes(4, "big")
+    if a == "CRC64NVME":
+        return crc64nvme_bytes(crc64nvme_update(data))
+    if a in ("SHA1", "SHA256"):
+        return hashlib.new(a.lower(), data).digest()
+    raise ValueError(algorithm)
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def checksum(algorithm: str, data: bytes) -> str:
+    """The base64 ``x-amz-checksum-<algorithm>`` value of ``data``."""
+    return b64(raw_checksum(algorithm, data))
+
+
+def composite(algorithm: str, parts: Sequence[bytes]) -> str:
+    """S3's COMPOSITE checksum of a multipart object: the checksum of the concatenated binary
+    part checksums, base64, ``-<N>``."""
+    joined = b"".join(raw_checksum(algorithm, p) for p in parts)
+    return f"{checksum(algorithm, joined)}-{len(parts)}"
+
+
+# --------------------------------------------------------------------------------------
+# clients and calls
+# --------------------------------------------------------------------------------------
+
+
+def s3(server: LakegateServer, policy: str = "when_required"):
+    """The (cached) boto3 S3 client of ``server`` with ``policy``: no retries."""
+    return boto3_client(server, policy).s3
+
+
+def fresh_s3(server: LakegateServer, policy: str = "when_required", **config: Any):
+    """An uncached boto3 S3 client (a restarted server listens on a new port) with the suite's
+    settings (path style, SigV4, no retries), ``config`` overriding them."""
+    settings: Dict[str, Any] = dict(
+        signature_version="s3v4", s3={"addressing_style": "path"}, request_checksum_calculation=policy,
+        response_checksum_validation="when_supported", retries={"total_max_attempts": 1, "mode": "standard"},
+        connect_timeout=5, read_timeout=60)
+    settings.update(config)
+    session = boto3.session.Session(aws_access_key_id=server.access_key_id,
+                                    aws_secret_access_key=server.secret_access_key, region_name=server.region)
+    return session.client("s3", endpoint_url=server.s3_endpoint,
+                          verify=str(server.ca_bundle) if server.ca_bundle is not None else True,
+                          config=Config(**settings))
+
+
+def fail(call, *args: Any, **kw: Any) -> Tuple[Optional[int], Optional[str]]:
+    """Run a boto3 call that must be refused: ``(HTTP status, S3 error code)``."""
+    try:
+        r = call(*args, **kw)
+    except ClientError as e:
+        return (e.response.get("ResponseMetadata", {}).get("HTTPStatusCode"),
+                e.response.get("Error", {}).get("Code"))
+    pytest.fail(f"{getattr(call, '__name__', call)}({kw}) unexpectedly succeeded: {r.get('ResponseMetadata')}")
+
+
+def status(r: Dict[str, Any]) -> int:
+    return r["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def create(client, bucket: str, key: str, **kw: Any) -> str:
+    r = client.create_multipart_upload(Bucket=bucket, Key=key, **kw)
+    assert (r["Bucket"], r["Key"]) == (bucket, key), r
+    return r["UploadId"]
+
+
+def upload_parts(client, bucket: str, key: str, upload_id: str, parts: Sequence[bytes],
+                 first: int = 1, **kw: Any) -> List[Dict[str, Any]]:
+    """UploadPart each of ``parts`` (numbers from ``first``) → CompletedPart dicts (with checksums)."""
+    done = []
+    for i, data in enumerate(parts, start=first):
+        r = client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=i, Body=data, **kw)
+        assert r["ETag"] == md5_etag(data), (i, r)
+        part = {"PartNumber": i, "ETag": r["ETag"]}
+        for k in ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumSHA1", "ChecksumSHA256"):
+            if k in r:
+                part[k] = r[k]
+        done.append(part)
+    return done
+
+
+def complete(client, bucket: str, key: str, upload_id: str, parts: List[Dict[str, Any]], **kw: Any) -> Dict[str, Any]:
+    return client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id,
+                                            MultipartUpload={"Parts": parts}, **kw)
+
+
+def read(client, bucket: str, key: str) -> bytes:
+    return client.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def listed_etag(client, bucket: str, key: str) -> Optional[str]:
+    """The ETag ListObjectsV2 shows for ``key`` (None when it is not listed)."""
+    for o in client.list_objects_v2(Bucket=bucket, Prefix=key).get("Contents", []):
+        if o["Key"] == key:
+            return o["ETag"]
+    return None
+
+
+def transfer_config(chunk: int = PART, concurrency: int = 8) -> TransferConfig:
+    return TransferConfig(multipart_threshold=chunk, multipart_chunksize=chunk, max_concurrency=concurrency)
