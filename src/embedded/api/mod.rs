@@ -186,6 +186,8 @@ pub async fn handle(state: Arc<Embedded>, req: Request<Incoming>) -> Response<Bo
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let result = if path.starts_with("/blob/") { blob::handle(&state, req).await } else { api(&state, req).await };
+    let status = result.as_ref().map_or_else(|e| e.status(), |r| r.status());
+    tracing::debug!(%method, %path, status = status.as_u16(), "embedded lakeFS request");
     match result {
         Ok(resp) => resp,
         Err(err) => {
