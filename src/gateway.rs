@@ -75,6 +75,7 @@ impl GatewayServer {
     /// Serves until `shutdown` resolves, then drains in-flight requests.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()>) {
         let state = self.state;
+        tokio::spawn(crate::ops::multipart::sweep::run(Arc::downgrade(&state)));
         let handler = move |req| {
             let state = state.clone();
             async move { handle(state, req).await }

@@ -14,6 +14,7 @@ pub mod listing;
 pub mod part;
 pub mod registry;
 pub mod spool;
+pub mod sweep;
 pub mod token;
 
 use super::errors::{Missing, map_lakefs};

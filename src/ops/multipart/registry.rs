@@ -141,6 +141,23 @@ impl Registry {
         Ok(())
     }
 
+    /// Upload ids initiated before `before_ms`, at most `limit` of them (any repository).
+    pub fn initiated_before(&self, before_ms: i64, limit: usize) -> Result<Vec<String>> {
+        let txn = self.db.begin_read()?;
+        let mut out = Vec::new();
+        for row in txn.open_table(UPLOADS)?.iter()? {
+            let (_, v) = row?;
+            let rec: UploadRecord = serde_json::from_slice(v.value())?;
+            if rec.initiated_ms < before_ms {
+                out.push(rec.upload_id);
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Calls `visit` with the uploads of `repo` whose key is ≥ `from_key`, in key then initiation
     /// order, until it returns `false`.
     pub fn scan(&self, repo: &str, from_key: &str, mut visit: impl FnMut(Listed) -> bool) -> Result<()> {
@@ -201,5 +218,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(n, 1);
+        assert_eq!(reg.initiated_before(25, 10).unwrap(), ["u4", "u3"]);
+        assert_eq!(reg.initiated_before(25, 1).unwrap().len(), 1);
     }
 }
