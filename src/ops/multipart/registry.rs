@@ -218,7 +218,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(n, 1);
-        assert_eq!(reg.initiated_before(25, 10).unwrap(), ["u4", "u3"]);
+        assert_eq!(reg.initiated_before(25, 10).unwrap(), ["u3", "u4"]);
         assert_eq!(reg.initiated_before(25, 1).unwrap().len(), 1);
     }
 }
