@@ -27,10 +27,12 @@ sleep 1
 head -c $((size << 20)) /dev/urandom >"$work/data.bin"
 export AWS_ACCESS_KEY_ID=$ak AWS_SECRET_ACCESS_KEY=$sk AWS_DEFAULT_REGION=us-east-1
 start=$(date +%s.%N)
+uploads=()
 for i in $(seq "$count"); do
   "$aws" --endpoint-url "http://127.0.0.1:$port" --only-show-errors s3 cp "$work/data.bin" "s3://demo/main/m$i.bin" &
+  uploads+=($!)
 done
-wait $(jobs -p | grep -v "^$pid$" | tail -n "$count")
+wait "${uploads[@]}" || true
 end=$(date +%s.%N)
 for i in $(seq "$count"); do
   "$aws" --endpoint-url "http://127.0.0.1:$port" s3api head-object --bucket demo --key "main/m$i.bin" --query ETag --output text

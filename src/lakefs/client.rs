@@ -141,7 +141,12 @@ fn nonempty(s: &str) -> Option<String> {
 enum Idempotent {
     Yes,
     No,
+    /// Not idempotent, and lakeFS may take long to answer (assembling a multipart object).
+    Slow,
 }
+
+/// How long lakeFS may take to answer a [`Idempotent::Slow`] call.
+pub const SLOW_CALL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 impl LakeFsClient {
     pub fn new(cfg: ClientConfig) -> Result<LakeFsClient> {
@@ -192,7 +197,8 @@ impl LakeFsClient {
         let mut attempt = 0;
         loop {
             let auth = if authenticated { self.authorization().await? } else { None };
-            let result = self.send_once(method.clone(), path_and_query, body()?, headers, auth).await;
+            let timeout = if idempotent == Idempotent::Slow { SLOW_CALL_TIMEOUT } else { self.cfg.timeout };
+            let result = self.send_once(method.clone(), path_and_query, body()?, headers, auth, timeout).await;
             match result {
                 Err(e) if idempotent == Idempotent::Yes && attempt < self.cfg.retries && e.is_retryable() => {
                     tokio::time::sleep(self.cfg.backoff * 2u32.pow(attempt)).await;
@@ -210,8 +216,12 @@ impl LakeFsClient {
         body: ReqBody,
         headers: &[(header::HeaderName, HeaderValue)],
         auth: Option<HeaderValue>,
+        timeout: Duration,
     ) -> Result<Response<Incoming>> {
         let uri = format!("{}{path_and_query}", self.cfg.endpoint);
+        // The answer is timed from the end of the body: an upload may stream for any time.
+        let (body, ended) = crate::body::EndSignal::new(body);
+        let body = body.boxed_unsync();
         let mut req =
             Request::builder().method(method).uri(&uri).body(body).map_err(|e| LakeFsError::Request(e.to_string()))?;
         if let Some(auth) = auth {
@@ -220,10 +230,10 @@ impl LakeFsClient {
         for (k, v) in headers {
             req.headers_mut().insert(k.clone(), v.clone());
         }
-        let resp = match tokio::time::timeout(self.cfg.timeout, self.http.request(req)).await {
-            Err(_) => return Err(LakeFsError::Timeout(self.cfg.timeout)),
-            Ok(Err(e)) => return Err(LakeFsError::Connect(format!("{e:?}"))),
-            Ok(Ok(resp)) => resp,
+        let resp = match crate::body::answer_within(self.http.request(req), ended, timeout).await {
+            None => return Err(LakeFsError::Timeout(timeout)),
+            Some(Err(e)) => return Err(LakeFsError::Connect(format!("{e:?}"))),
+            Some(Ok(resp)) => resp,
         };
         let status = resp.status();
         if status.is_success() || status.is_redirection() {

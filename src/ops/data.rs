@@ -11,7 +11,7 @@ use hyper_util::client::legacy::{Client, connect::HttpConnector};
 use hyper_util::rt::TokioExecutor;
 use std::time::Duration;
 
-/// Time allowed for the object store to start answering.
+/// Time allowed for the object store to start answering once the request was sent.
 pub const DATA_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// HTTP client for presigned object-store URLs.
@@ -43,10 +43,14 @@ impl DataClient {
                 req.uri().scheme_str()
             )));
         }
-        match tokio::time::timeout(DATA_TIMEOUT, self.http.request(req)).await {
-            Err(_) => Err(store_unavailable("timed out")),
-            Ok(Err(e)) => Err(store_unavailable(e)),
-            Ok(Ok(resp)) => Ok(resp),
+        // The answer is timed from the end of the body: an upload may stream for any time.
+        let (parts, body) = req.into_parts();
+        let (body, ended) = crate::body::EndSignal::new(body);
+        let req = Request::from_parts(parts, http_body_util::BodyExt::boxed_unsync(body));
+        match crate::body::answer_within(self.http.request(req), ended, DATA_TIMEOUT).await {
+            None => Err(store_unavailable("timed out")),
+            Some(Err(e)) => Err(store_unavailable(e)),
+            Some(Ok(resp)) => Ok(resp),
         }
     }
 

@@ -102,6 +102,9 @@ fn object_headers(
         && let Some((name, v)) = stored_checksum(stats)
     {
         h.insert(http::HeaderName::from_bytes(name.as_bytes()).map_err(crate::s3::S3Error::internal)?, value(&v)?);
+        // A multipart object's composite checksum is `<base64>-<parts>`.
+        let kind = if v.contains('-') { "COMPOSITE" } else { "FULL_OBJECT" };
+        h.insert("x-amz-checksum-type", HeaderValue::from_static(kind));
     }
     Ok(())
 }

@@ -23,7 +23,9 @@ impl LakeFsClient {
     pub async fn login(&self, access_key_id: &str, secret_access_key: &str) -> Result<AuthenticationToken> {
         let info =
             LoginInformation { access_key_id: access_key_id.into(), secret_access_key: secret_access_key.into() };
-        let resp = self.send_once(Method::POST, "/auth/login", json_body(&info)?, &[json_header()], None).await?;
+        let resp = self
+            .send_once(Method::POST, "/auth/login", json_body(&info)?, &[json_header()], None, self.cfg.timeout)
+            .await?;
         self.decode(resp).await
     }
 
@@ -178,7 +180,7 @@ impl LakeFsClient {
         let take = || {
             cell.lock().ok().and_then(|mut b| b.take()).ok_or_else(|| LakeFsError::Request("body already sent".into()))
         };
-        let resp = self.send(Method::POST, &p, take, &headers, Idempotent::No, true).await?;
+        let resp = self.send(Method::POST, &p, take, &headers, Idempotent::Slow, true).await?;
         self.decode(resp).await
     }
 
@@ -315,7 +317,7 @@ impl LakeFsClient {
         complete: &CompletePresignMultipartUpload,
     ) -> Result<ObjectStats> {
         let p = Self::pmpu_path(repo, branch, upload_id, "", path);
-        self.send_json(Method::PUT, &p, complete, Idempotent::No).await
+        self.send_json(Method::PUT, &p, complete, Idempotent::Slow).await
     }
 
     /// `abortPresignMultipartUpload`: drops the upload and its parts.
