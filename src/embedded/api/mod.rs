@@ -225,8 +225,14 @@ async fn dispatch(s: &Arc<Embedded>, route: Route, user: String, req: Request<In
     use Route::*;
     match route {
         HealthCheck => Ok(super::http::status_response(http::StatusCode::NO_CONTENT)),
-        GetConfig => config::get_config(s.presign_expiry.is_some(), s.presign_multipart, s.s3.as_ref().map(|s3| s3.bucket())),
-        GetStorageConfig => config::get_storage_config(s.presign_expiry.is_some(), s.presign_multipart, s.s3.as_ref().map(|s3| s3.bucket())),
+        GetConfig => {
+            config::get_config(s.presign_expiry.is_some(), s.presign_multipart, s.s3.as_ref().map(|s3| s3.bucket()))
+        }
+        GetStorageConfig => config::get_storage_config(
+            s.presign_expiry.is_some(),
+            s.presign_multipart,
+            s.s3.as_ref().map(|s3| s3.bucket()),
+        ),
         GetLakeFsVersion => config::get_version(),
         Login => config::login(s, req).await,
         GetAuthCapabilities => config::get_auth_capabilities(),
