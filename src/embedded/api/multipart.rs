@@ -67,6 +67,23 @@ async fn open_upload(
     Ok(st)
 }
 
+/// Starts the upload `st` (S3 `CreateMultipartUpload` on the S3 blockstore, whose `UploadId` is the
+/// upload id) and records it.
+async fn start_upload(s: &Embedded, mut st: UploadState) -> ApiResult<UploadState> {
+    let store = s.s3_for(&st.physical_address)?;
+    st.upload_id = match store {
+        Some(s3) => s3.create_multipart(&st.physical_address).await?,
+        None => new_object_id(),
+    };
+    if let Err(e) = Uploads::new(&s.blobs).save(&st).await {
+        if let Some(s3) = store {
+            let _ = s3.abort_multipart(&st.physical_address, &st.upload_id).await;
+        }
+        return Err(e);
+    }
+    Ok(st)
+}
+
 pub async fn create(
     s: &Arc<Embedded>,
     repo: String,
@@ -83,25 +100,9 @@ pub async fn create(
         return Err(ApiError::bad_request(format!("parts: must be between 0 and {MAX_PARTS}")));
     }
     let address = s.addresses.new_address(&repository.storage_namespace, &repo, &branch, &path);
-    let store = s.s3_for(&address)?;
-    let upload_id = match store {
-        Some(s3) => s3.create_multipart(&address).await?,
-        None => new_object_id(),
-    };
-    let st = UploadState {
-        upload_id: upload_id.clone(),
-        repo,
-        branch,
-        path,
-        physical_address: address.clone(),
-        created: now_unix(),
-    };
-    if let Err(e) = Uploads::new(&s.blobs).save(&st).await {
-        if let Some(s3) = store {
-            let _ = s3.abort_multipart(&address, &upload_id).await;
-        }
-        return Err(e);
-    }
+    let st =
+        UploadState { upload_id: String::new(), repo, branch, path, physical_address: address, created: now_unix() };
+    let UploadState { upload_id, physical_address: address, .. } = start_upload(s, st).await?;
     let presigned_urls = if parts > 0 {
         Some((1..=parts).map(|n| s.presign_part(&address, &upload_id, n)).collect::<ApiResult<Vec<_>>>()?)
     } else {
@@ -180,9 +181,12 @@ async fn assemble(s: &Embedded, st: &UploadState, parts: &[UploadPart]) -> ApiRe
     };
     // S3 rules some S3 servers do not enforce (SeaweedFS accepts repeated part numbers).
     check_part_list(parts)?;
-    let etag = s3.complete_multipart(&st.physical_address, &st.upload_id, parts).await?;
-    // The S3 upload is gone now, whatever happens next.
-    uploads.remove(&st.upload_id).await?;
+    let completed = s3.complete_multipart(&st.physical_address, &st.upload_id, parts).await;
+    // Once completed (or unknown to the S3 store) the S3 upload is gone, whatever happens next.
+    if matches!(completed, Ok(_) | Err(ApiError::NotFound(_))) {
+        uploads.remove(&st.upload_id).await?;
+    }
+    let etag = completed?;
     let head = s3.head(&st.physical_address).await?;
     let checksum = if etag.is_empty() { head.etag } else { etag };
     Ok((Assembled { checksum, size: head.size }, head.mtime.unwrap_or_else(now_unix)))
