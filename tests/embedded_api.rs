@@ -197,7 +197,7 @@ async fn auth_basic_login_and_refusals() {
     assert_eq!(
         (storage.blockstore_type.as_str(), storage.pre_sign_support, storage.pre_sign_multipart_upload),
         match test_s3() {
-            Some(_) => ("s3", true, Some(false)), // presigned multipart on S3: not yet
+            Some(_) => ("s3", true, Some(true)),
             None => ("local", true, Some(true)),
         }
     );

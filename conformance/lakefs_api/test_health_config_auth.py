@@ -37,7 +37,7 @@ def _assert_local_storage_config(sc):
     assert sc.blockstore_type == BLOCKSTORE
     assert sc.blockstore_namespace_example.startswith(f"{BLOCKSTORE}://")
     assert sc.pre_sign_support is True
-    assert sc.pre_sign_multipart_upload is (not S3_BUCKET)  # multipart on S3: not yet
+    assert sc.pre_sign_multipart_upload is True
     assert isinstance(sc.blockstore_namespace_example, str)
     assert isinstance(sc.blockstore_namespace_validity_regex, str)
     assert isinstance(sc.pre_sign_support_ui, bool)
@@ -64,7 +64,7 @@ def test_get_config_wire_field_names(raw):
         assert key in sc, key
     assert sc["blockstore_type"] == BLOCKSTORE
     assert sc["pre_sign_support"] is True
-    assert sc["pre_sign_multipart_upload"] is (not S3_BUCKET)
+    assert sc["pre_sign_multipart_upload"] is True
 
 
 def test_get_config_requires_auth(raw):

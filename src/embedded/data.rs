@@ -17,7 +17,9 @@ impl Embedded {
         if self.s3.is_some() { super::s3store::SCHEME } else { super::blob::SCHEME }
     }
 
-    fn s3_for(&self, address: &str) -> ApiResult<Option<&super::s3store::S3Store>> {
+    /// The S3 store when `address` is an `s3://` address of this server's S3 blockstore; `None` for
+    /// the local blob store; an error for an address on neither.
+    pub(crate) fn s3_for(&self, address: &str) -> ApiResult<Option<&super::s3store::S3Store>> {
         match (&self.s3, address.starts_with(super::s3store::SCHEME)) {
             (Some(s3), true) => Ok(Some(s3)),
             (None, false) => Ok(None),
@@ -41,15 +43,13 @@ impl Embedded {
     }
 
     /// A presigned PUT URL for part `part_number` of multipart upload `upload_id` to `address`
-    /// (local blob store; the part number and upload id are covered by the signature).
+    /// (S3 `UploadPart` on the S3 blockstore; the part number and upload id are signed).
     pub(crate) fn presign_part(&self, address: &str, upload_id: &str, part_number: i64) -> ApiResult<String> {
         let expiry = self
             .presign_expiry
             .ok_or_else(|| ApiError::bad_request("presigned URLs are not supported by this blockstore"))?;
-        if self.s3_for(address)?.is_some() {
-            return Err(ApiError::NotImplemented(
-                "presigned multipart upload is not supported on the S3 blockstore".into(),
-            ));
+        if let Some(s3) = self.s3_for(address)? {
+            return s3.presign_part(address, upload_id, part_number, expiry);
         }
         let id = percent_encoding::utf8_percent_encode(upload_id, super::http::QUERY_VALUE);
         let path = format!("{}?partNumber={part_number}&uploadId={id}", blob_path(address));

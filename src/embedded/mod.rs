@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod mpu;
 pub mod presign;
+pub mod s3mpu;
 pub mod s3store;
 
 use blob::BlobStore;

@@ -1,9 +1,11 @@
 //! Presigned multipart uploads on the local blob store (lakeFS `createPresignMultipartUpload` &c.,
-//! answered the way S3's multipart upload API would answer them).
+//! answered the way S3's multipart upload API would answer them: Amazon S3 API Reference,
+//! `UploadPart`/`CompleteMultipartUpload`), and the upload records of both blockstores.
 //!
 //! Each upload lives in its own directory under `<data>/blobs-tmp/mpu/`: `upload.json` (which
-//! repository, branch, path and physical address it belongs to) and one file per part, written
-//! atomically by the blob endpoint. Everything is on disk, so an upload survives a restart.
+//! repository, branch, path and physical address it belongs to) and, on the local blob store, one
+//! file per part, written atomically by the blob endpoint (on the S3 blockstore the S3 server keeps
+//! the parts: see [`super::s3mpu`]). Everything is on disk, so an upload survives a restart.
 //! Completing streams the parts in order into a temporary file, checking each part's MD5 against
 //! the ETag the client names, then renames it into place: the object is absent or complete.
 
@@ -142,7 +144,7 @@ impl Uploads {
 }
 
 /// 1..=10000 parts, numbered 1..=10000 in strictly ascending order.
-fn check_part_list(parts: &[UploadPart]) -> ApiResult<()> {
+pub fn check_part_list(parts: &[UploadPart]) -> ApiResult<()> {
     if parts.is_empty() || parts.len() as i64 > MAX_PARTS {
         return Err(ApiError::bad_request(format!("parts: between 1 and {MAX_PARTS} parts required")));
     }

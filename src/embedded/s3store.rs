@@ -44,7 +44,7 @@ pub struct S3Store {
     http: Client<HttpConnector, ReqBody>,
 }
 
-fn store_error(what: &str, status: StatusCode, body: &[u8]) -> ApiError {
+pub(super) fn store_error(what: &str, status: StatusCode, body: &[u8]) -> ApiError {
     let text = String::from_utf8_lossy(body);
     let code = text.split("<Code>").nth(1).and_then(|r| r.split("</Code>").next()).unwrap_or("");
     match status {
@@ -81,7 +81,7 @@ impl S3Store {
     }
 
     /// `/<bucket>/<key>` with every key segment encoded once.
-    fn path_of(&self, key: &str) -> String {
+    pub(super) fn path_of(&self, key: &str) -> String {
         let encoded: Vec<String> =
             key.split('/').map(|seg| utf8_percent_encode(seg, super::http::QUERY_VALUE).to_string()).collect();
         format!("/{}/{}", self.cfg.bucket, encoded.join("/"))
@@ -89,12 +89,16 @@ impl S3Store {
 
     /// A presigned URL for `method` on `address`, valid `expires`.
     pub fn presign(&self, method: &str, address: &str, expires: Duration) -> ApiResult<String> {
-        let path = self.path_of(self.key_of(address)?);
-        self.presigner.presign(method, &self.cfg.endpoint, &path, expires).map_err(ApiError::Internal)
+        self.presign_path(method, &self.path_of(self.key_of(address)?), expires)
+    }
+
+    /// A presigned URL for `method` on `path_and_query` (query values already encoded).
+    pub(super) fn presign_path(&self, method: &str, path_and_query: &str, expires: Duration) -> ApiResult<String> {
+        self.presigner.presign(method, &self.cfg.endpoint, path_and_query, expires).map_err(ApiError::Internal)
     }
 
     /// Sends a header-signed request (`UNSIGNED-PAYLOAD`).
-    async fn send(
+    pub(super) async fn send(
         &self,
         method: Method,
         path: &str,
@@ -144,7 +148,7 @@ impl S3Store {
         self.http.request(req).await.map_err(|e| ApiError::Internal(format!("S3 store unreachable: {e}")))
     }
 
-    async fn expect_ok(&self, what: &str, resp: Response<Incoming>) -> ApiResult<Response<Incoming>> {
+    pub(super) async fn expect_ok(&self, what: &str, resp: Response<Incoming>) -> ApiResult<Response<Incoming>> {
         if resp.status().is_success() {
             return Ok(resp);
         }

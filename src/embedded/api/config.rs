@@ -14,8 +14,9 @@ use std::sync::Arc;
 /// The lakeFS version whose API the embedded server follows.
 pub const EMULATED_LAKEFS_VERSION: &str = "1.84.0";
 
-/// What the local blockstore offers: presigning included (unlike lakeFS's local blockstore)
-/// unless the server runs with presigning off, as lakeFS's local blockstore does.
+/// What the blockstore offers: presigning included (unlike lakeFS's local blockstore) unless the
+/// server runs with presigning off, as lakeFS's local blockstore does; presigned multipart upload
+/// when presigning is on and `multipart` (lakeFS `pre_sign_multipart_upload`, S3 adapter).
 pub fn storage_config(presign: bool, multipart: bool, s3_bucket: Option<&str>) -> StorageConfig {
     let (kind, example, regex, description) = match s3_bucket {
         Some(b) => ("s3", format!("s3://{b}/"), "^s3://", "lakegate embedded server on an S3 bucket"),
@@ -30,8 +31,8 @@ pub fn storage_config(presign: bool, multipart: bool, s3_bucket: Option<&str>) -
         pre_sign_support_ui: presign,
         import_support: false,
         import_validity_regex: regex.into(),
-        // Presigned multipart is implemented on the local blob store only, so far.
-        pre_sign_multipart_upload: Some(presign && multipart && s3_bucket.is_none()),
+        // On both blockstores (the S3 one maps it onto the S3 server's multipart API, like lakeFS).
+        pre_sign_multipart_upload: Some(presign && multipart),
         blockstore_id: None,
         blockstore_description: Some(description.into()),
     }

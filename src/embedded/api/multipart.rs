@@ -1,21 +1,25 @@
 //! Presigned multipart upload (lakeFS `experimental` API): `createPresignMultipartUpload`,
-//! `uploadPart`, `uploadPartCopy`, `completePresignMultipartUpload`, `abortPresignMultipartUpload`.
+//! `uploadPart`, `uploadPartCopy`, `completePresignMultipartUpload`, `abortPresignMultipartUpload`
+//! (lakeFS `api/swagger.yml`, `pkg/api/controller.go`).
 //!
-//! Served on the local blob store only (upload state and parts in [`crate::embedded::mpu`]); with
-//! presigning off create/complete/abort answer 501 as lakeFS does, and on the S3 blockstore they
-//! answer 501 too (not implemented yet). The physical address is a signed staging address, as
-//! `getPhysicalAddress`'s, and must be presented (unchanged, within 24 h) on every later call.
+//! On the local blob store parts are kept by [`crate::embedded::mpu`]; on the S3 blockstore every
+//! call maps onto the S3 server's multipart API ([`crate::embedded::s3mpu`]), as lakeFS's S3
+//! adapter does, the S3 `UploadId` being the lakeFS upload id. On both, an `upload.json` binds the
+//! upload id to its repository, branch, path and physical address. With presigning (or presigned
+//! multipart) off, create/complete/abort answer 501 as lakeFS does. The physical address is a
+//! signed staging address, as `getPhysicalAddress`'s, and must be presented (unchanged, within
+//! 24 h) on every later call.
 
 use super::objects::{object_path, stats};
 use crate::embedded::Embedded;
 use crate::embedded::catalog::{Entry, WriteCondition, now_unix};
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, Query, json_response, read_json, status_response};
-use crate::embedded::mpu::{MAX_PARTS, UploadState, Uploads, parse_copy_range};
+use crate::embedded::mpu::{Assembled, MAX_PARTS, UploadState, Uploads, check_part_list, parse_copy_range};
 use crate::embedded::presign::new_object_id;
 use crate::lakefs::dto::{
-    AbortPresignMultipartUpload, CompletePresignMultipartUpload, PresignMultipartUpload, UploadPartCopyFrom,
-    UploadPartFrom, UploadTo,
+    AbortPresignMultipartUpload, CompletePresignMultipartUpload, PresignMultipartUpload, UploadPart,
+    UploadPartCopyFrom, UploadPartFrom, UploadTo,
 };
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
@@ -27,11 +31,6 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 fn unsupported(s: &Embedded) -> ApiResult<()> {
     if s.presign_expiry.is_none() || !s.presign_multipart {
         return Err(ApiError::NotImplemented("presign multipart upload API is not supported".into()));
-    }
-    if s.s3.is_some() {
-        return Err(ApiError::NotImplemented(
-            "presign multipart upload API is not supported by lakegate's embedded server on the S3 blockstore".into(),
-        ));
     }
     Ok(())
 }
@@ -68,6 +67,23 @@ async fn open_upload(
     Ok(st)
 }
 
+/// Starts the upload `st` (S3 `CreateMultipartUpload` on the S3 blockstore, whose `UploadId` is the
+/// upload id) and records it.
+async fn start_upload(s: &Embedded, mut st: UploadState) -> ApiResult<UploadState> {
+    let store = s.s3_for(&st.physical_address)?;
+    st.upload_id = match store {
+        Some(s3) => s3.create_multipart(&st.physical_address).await?,
+        None => new_object_id(),
+    };
+    if let Err(e) = Uploads::new(&s.blobs).save(&st).await {
+        if let Some(s3) = store {
+            let _ = s3.abort_multipart(&st.physical_address, &st.upload_id).await;
+        }
+        return Err(e);
+    }
+    Ok(st)
+}
+
 pub async fn create(
     s: &Arc<Embedded>,
     repo: String,
@@ -84,21 +100,14 @@ pub async fn create(
         return Err(ApiError::bad_request(format!("parts: must be between 0 and {MAX_PARTS}")));
     }
     let address = s.addresses.new_address(&repository.storage_namespace, &repo, &branch, &path);
-    let upload_id = new_object_id();
+    let st =
+        UploadState { upload_id: String::new(), repo, branch, path, physical_address: address, created: now_unix() };
+    let UploadState { upload_id, physical_address: address, .. } = start_upload(s, st).await?;
     let presigned_urls = if parts > 0 {
         Some((1..=parts).map(|n| s.presign_part(&address, &upload_id, n)).collect::<ApiResult<Vec<_>>>()?)
     } else {
         None
     };
-    let st = UploadState {
-        upload_id: upload_id.clone(),
-        repo,
-        branch,
-        path,
-        physical_address: address.clone(),
-        created: now_unix(),
-    };
-    Uploads::new(&s.blobs).save(&st).await?;
     json_response(StatusCode::CREATED, &PresignMultipartUpload { upload_id, physical_address: address, presigned_urls })
 }
 
@@ -125,7 +134,7 @@ pub async fn upload_part_copy(
     let path = object_path(&q, "path")?;
     let n = part_number(&part)?;
     let body: UploadPartCopyFrom = read_json(req.into_body()).await?;
-    open_upload(s, &repo, &branch, &upload_id, &path, &body.physical_address).await?;
+    let st = open_upload(s, &repo, &branch, &upload_id, &path, &body.physical_address).await?;
     let src = body.copy_source;
     if src.repository.is_empty() || src.reference.is_empty() || src.path.is_empty() {
         return Err(ApiError::bad_request("copy_source: repository, ref and path are required"));
@@ -134,16 +143,53 @@ pub async fn upload_part_copy(
     let (_, entry) = s.db(move |m| m.stat_entry(&sr, &sref, &sp)).await?;
     let size = u64::try_from(entry.size_bytes).unwrap_or(0);
     let (start, len) = parse_copy_range(src.range.as_deref(), size)?;
-    let file = s.blobs.path_of(&entry.physical_address)?;
+    let etag = match s.s3_for(&st.physical_address)? {
+        Some(s3) => {
+            let range = src.range.as_deref().filter(|r| !r.is_empty()).map(|_| (start, start + len - 1));
+            s3.upload_part_copy(&st.physical_address, &upload_id, n, &entry.physical_address, range).await?
+        }
+        None => copy_part_local(s, &upload_id, n, &entry.physical_address, (start, len)).await?,
+    };
+    let mut resp = status_response(StatusCode::NO_CONTENT);
+    resp.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).map_err(ApiError::internal)?);
+    Ok(resp)
+}
+
+/// Copies bytes `[start, start + len)` of the local object at `src` into part `n`; its ETag, quoted.
+async fn copy_part_local(
+    s: &Embedded,
+    upload_id: &str,
+    n: i64,
+    src: &str,
+    (start, len): (u64, u64),
+) -> ApiResult<String> {
+    let file = s.blobs.path_of(src)?;
     let (mut f, _) = s.blobs.open_read(&file).await.map_err(crate::embedded::blob::data_gone)?;
     f.seek(std::io::SeekFrom::Start(start)).await?;
     let stream = tokio_util::io::ReaderStream::with_capacity(f.take(len), 256 * 1024);
     let uploads = Uploads::new(&s.blobs);
-    let written = s.blobs.write(&uploads.part_path(&upload_id, n), stream, crate::embedded::blob::MAX_PUT_SIZE).await?;
-    let mut resp = status_response(StatusCode::NO_CONTENT);
-    let etag = HeaderValue::from_str(&format!("\"{}\"", written.md5_hex)).map_err(ApiError::internal)?;
-    resp.headers_mut().insert(header::ETAG, etag);
-    Ok(resp)
+    let written = s.blobs.write(&uploads.part_path(upload_id, n), stream, crate::embedded::blob::MAX_PUT_SIZE).await?;
+    Ok(format!("\"{}\"", written.md5_hex))
+}
+
+/// Assembles the object from `parts`: S3-style checksum, size and mtime.
+async fn assemble(s: &Embedded, st: &UploadState, parts: &[UploadPart]) -> ApiResult<(Assembled, i64)> {
+    let uploads = Uploads::new(&s.blobs);
+    let Some(s3) = s.s3_for(&st.physical_address)? else {
+        let dest = s.blobs.path_of(&st.physical_address)?;
+        return Ok((uploads.assemble(&s.blobs, &st.upload_id, parts, &dest).await?, now_unix()));
+    };
+    // S3 rules some S3 servers do not enforce (SeaweedFS accepts repeated part numbers).
+    check_part_list(parts)?;
+    let completed = s3.complete_multipart(&st.physical_address, &st.upload_id, parts).await;
+    // Once completed (or unknown to the S3 store) the S3 upload is gone, whatever happens next.
+    if matches!(completed, Ok(_) | Err(ApiError::NotFound(_))) {
+        uploads.remove(&st.upload_id).await?;
+    }
+    let etag = completed?;
+    let head = s3.head(&st.physical_address).await?;
+    let checksum = if etag.is_empty() { head.etag } else { etag };
+    Ok((Assembled { checksum, size: head.size }, head.mtime.unwrap_or_else(now_unix)))
 }
 
 pub async fn complete(
@@ -156,14 +202,12 @@ pub async fn complete(
     let path = object_path(&q, "path")?;
     let body: CompletePresignMultipartUpload = read_json(req.into_body()).await?;
     let st = open_upload(s, &repo, &branch, &upload_id, &path, &body.physical_address).await?;
-    let uploads = Uploads::new(&s.blobs);
-    let dest = s.blobs.path_of(&st.physical_address)?;
-    let assembled = uploads.assemble(&s.blobs, &upload_id, &body.parts, &dest).await?;
+    let (assembled, mtime) = assemble(s, &st, &body.parts).await?;
     let entry = Entry {
         physical_address: st.physical_address.clone(),
         checksum: assembled.checksum,
         size_bytes: assembled.size as i64,
-        mtime: now_unix(),
+        mtime,
         content_type: body.content_type.filter(|c| !c.is_empty()).unwrap_or_else(|| "application/octet-stream".into()),
         metadata: body.user_metadata.unwrap_or_default(),
     };
@@ -173,7 +217,7 @@ pub async fn complete(
         s.remove_data(&st.physical_address).await;
         return Err(err);
     }
-    uploads.remove(&upload_id).await?;
+    Uploads::new(&s.blobs).remove(&upload_id).await?;
     json_response(StatusCode::OK, &stats(path, entry, true, None))
 }
 
@@ -186,7 +230,15 @@ pub async fn abort(
     let q = Query::parse(req.uri().query());
     let path = object_path(&q, "path")?;
     let body: AbortPresignMultipartUpload = read_json(req.into_body()).await?;
-    open_upload(s, &repo, &branch, &upload_id, &path, &body.physical_address).await?;
-    Uploads::new(&s.blobs).remove(&upload_id).await?;
+    let st = open_upload(s, &repo, &branch, &upload_id, &path, &body.physical_address).await?;
+    let aborted = match s.s3_for(&st.physical_address)? {
+        Some(s3) => s3.abort_multipart(&st.physical_address, &upload_id).await,
+        None => Ok(()),
+    };
+    // An upload the S3 store no longer knows is gone here too.
+    if matches!(aborted, Ok(()) | Err(ApiError::NotFound(_))) {
+        Uploads::new(&s.blobs).remove(&upload_id).await?;
+    }
+    aborted?;
     Ok(status_response(StatusCode::NO_CONTENT))
 }
