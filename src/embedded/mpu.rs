@@ -15,7 +15,6 @@ use crate::lakefs::dto::UploadPart;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// S3's smallest part size (every part but the last).
@@ -62,9 +61,26 @@ impl Uploads {
         self.root.join(&hex::encode(Sha256::digest(upload_id.as_bytes()))[..32])
     }
 
-    /// The file holding part `n`.
-    pub fn part_path(&self, upload_id: &str, n: i64) -> PathBuf {
-        self.dir(upload_id).join(format!("part-{n:05}"))
+    /// The file holding part `n` whose MD5 is `md5_hex`: parts are named by content, so completing
+    /// finds the part an ETag names without hashing it again.
+    pub fn part_path(&self, upload_id: &str, n: i64, md5_hex: &str) -> PathBuf {
+        self.dir(upload_id).join(format!("part-{n:05}.{md5_hex}"))
+    }
+
+    /// Writes part `n` from `body`; its ETag (quoted MD5).
+    pub async fn write_part<S, E>(&self, blobs: &BlobStore, upload_id: &str, n: i64, body: S) -> ApiResult<String>
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let (tmp, written) = blobs.write_temp(body, super::blob::MAX_PUT_SIZE).await?;
+        let dest = self.part_path(upload_id, n, &written.md5_hex);
+        if let Err(e) = tokio::fs::rename(&tmp, &dest).await {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            // The upload's directory is gone: it was aborted or completed meanwhile.
+            return Err(if e.kind() == std::io::ErrorKind::NotFound { no_such_upload() } else { e.into() });
+        }
+        Ok(format!("\"{}\"", written.md5_hex))
     }
 
     /// Records a new upload (atomically, durably).
@@ -113,16 +129,18 @@ impl Uploads {
         check_part_list(parts)?;
         let mut files = Vec::with_capacity(parts.len());
         for (i, part) in parts.iter().enumerate() {
-            let path = self.part_path(upload_id, part.part_number);
+            let etag = part.etag.trim().trim_matches('"').to_ascii_lowercase();
+            let valid = etag.len() == 32 && etag.bytes().all(|b| b.is_ascii_hexdigit());
+            let path = self.part_path(upload_id, part.part_number, &etag);
             let len = match tokio::fs::metadata(&path).await {
-                Ok(m) => m.len(),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(m) if valid => m.len(),
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {
                     return Err(ApiError::bad_request(format!(
-                        "InvalidPart: part {} has not been uploaded",
-                        part.part_number
+                        "InvalidPart: part {} with ETag {} has not been uploaded",
+                        part.part_number, part.etag
                     )));
                 }
-                Err(e) => return Err(e.into()),
             };
             if i + 1 < parts.len() && len < MIN_PART_SIZE {
                 return Err(ApiError::bad_request(format!(
@@ -130,7 +148,7 @@ impl Uploads {
                     part.part_number
                 )));
             }
-            files.push((path, part.clone()));
+            files.push((path, etag));
         }
         let tmp = blobs.tmp_dir().join(format!("mpu-{}", super::presign::new_object_id()));
         let dest = dest.to_path_buf();
@@ -161,32 +179,16 @@ pub fn check_part_list(parts: &[UploadPart]) -> ApiResult<()> {
     Ok(())
 }
 
-/// Blocking: writes the parts one after another into `tmp`, fsyncs, renames to `dest`.
-fn concat_parts(files: &[(PathBuf, UploadPart)], tmp: &Path, dest: &Path) -> ApiResult<Assembled> {
+/// Blocking: copies the parts one after another into `tmp` (in the kernel where it can), fsyncs,
+/// renames to `dest`. Each part's MD5 is its file name's, recorded when it was written.
+fn concat_parts(files: &[(PathBuf, String)], tmp: &Path, dest: &Path) -> ApiResult<Assembled> {
     let mut out = std::fs::File::create(tmp)?;
     let mut digests = Md5::new();
     let mut size = 0u64;
-    let mut buf = vec![0u8; 1 << 20];
-    for (path, part) in files {
+    for (path, md5_hex) in files {
         let mut input = std::fs::File::open(path)?;
-        let mut md5 = Md5::new();
-        loop {
-            let n = input.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            md5.update(&buf[..n]);
-            out.write_all(&buf[..n])?;
-            size += n as u64;
-        }
-        let digest = md5.finalize();
-        if hex::encode(digest) != part.etag.trim().trim_matches('"') {
-            return Err(ApiError::bad_request(format!(
-                "InvalidPart: part {} does not have ETag {}",
-                part.part_number, part.etag
-            )));
-        }
-        digests.update(digest);
+        size += std::io::copy(&mut input, &mut out)?;
+        digests.update(hex::decode(md5_hex).map_err(ApiError::internal)?);
     }
     out.sync_all()?;
     if let Some(parent) = dest.parent() {

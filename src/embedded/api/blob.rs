@@ -79,15 +79,14 @@ async fn put_part(s: &Arc<Embedded>, req: Request<Incoming>, q: &Query, rel: &st
     if st.physical_address != format!("{SCHEME}{rel}") {
         return Err(ApiError::bad_request("the upload id does not belong to this object"));
     }
-    let dest = uploads.part_path(&upload_id, n);
-    let written = s.blobs.write(&dest, BodyDataStream::new(req.into_body()), MAX_PUT_SIZE).await?;
+    let etag = uploads.write_part(&s.blobs, &upload_id, n, BodyDataStream::new(req.into_body())).await?;
     // An abort racing this write may have removed the upload meanwhile: do not resurrect it.
     if uploads.load(&upload_id).await.is_err() {
-        let _ = tokio::fs::remove_file(&dest).await;
+        let _ = uploads.remove(&upload_id).await;
         return Err(ApiError::not_found("NoSuchUpload: the specified multipart upload does not exist"));
     }
     let mut resp = status_response(StatusCode::OK);
-    let etag = HeaderValue::from_str(&format!("\"{}\"", written.md5_hex)).map_err(ApiError::internal)?;
+    let etag = HeaderValue::from_str(&etag).map_err(ApiError::internal)?;
     resp.headers_mut().insert(header::ETAG, etag);
     Ok(resp)
 }

@@ -167,9 +167,7 @@ async fn copy_part_local(
     let (mut f, _) = s.blobs.open_read(&file).await.map_err(crate::embedded::blob::data_gone)?;
     f.seek(std::io::SeekFrom::Start(start)).await?;
     let stream = tokio_util::io::ReaderStream::with_capacity(f.take(len), 256 * 1024);
-    let uploads = Uploads::new(&s.blobs);
-    let written = s.blobs.write(&uploads.part_path(upload_id, n), stream, crate::embedded::blob::MAX_PUT_SIZE).await?;
-    Ok(format!("\"{}\"", written.md5_hex))
+    Uploads::new(&s.blobs).write_part(&s.blobs, upload_id, n, stream).await
 }
 
 /// Assembles the object from `parts`: S3-style checksum, size and mtime.
