@@ -4,10 +4,11 @@
 //!
 //! Each upload lives in its own directory under `<data>/blobs-tmp/mpu/`: `upload.json` (which
 //! repository, branch, path and physical address it belongs to) and, on the local blob store, one
-//! file per part, written atomically by the blob endpoint (on the S3 blockstore the S3 server keeps
-//! the parts: see [`super::s3mpu`]). Everything is on disk, so an upload survives a restart.
-//! Completing streams the parts in order into a temporary file, checking each part's MD5 against
-//! the ETag the client names, then renames it into place: the object is absent or complete.
+//! file per part version, `part-NNNNN.<md5 hex>`, written atomically by the blob endpoint (on the
+//! S3 blockstore the S3 server keeps the parts: see [`super::s3mpu`]). Everything is on disk, so an
+//! upload survives a restart. Completing picks the part file each listed ETag names (so a wrong ETag
+//! is `InvalidPart`), copies them in order into a temporary file, then renames it into place: the
+//! object is absent or complete.
 
 use super::blob::BlobStore;
 use super::error::{ApiError, ApiResult};
