@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod authz;
 pub mod blob;
 pub mod catalog;
 mod data;
