@@ -139,8 +139,8 @@ impl Caller {
         let mut verdict = Verdict::Neutral;
         for st in &self.statements {
             let resource = st.resource.replace("${user}", &self.user);
-            let hit = wildcard_match(&resource, &perm.resource)
-                && st.action.iter().any(|a| wildcard_match(a, perm.action));
+            let hit =
+                wildcard_match(&resource, &perm.resource) && st.action.iter().any(|a| wildcard_match(a, perm.action));
             match (hit, st.effect.as_str()) {
                 (true, "deny") => return Verdict::Deny,
                 (true, "allow") => verdict = Verdict::Allow,

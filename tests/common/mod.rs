@@ -42,6 +42,8 @@ impl Server {
             presign_expiry: expiry,
             presign_multipart: true,
             s3: test_s3(),
+            sts_allowed_hosts: Vec::new(),
+            server_id: None,
         };
         let running = Embedded::start(&cfg).await.expect("embedded server starts");
         let (stop, stopped) = oneshot::channel::<()>();

@@ -231,7 +231,8 @@ mod tests {
         let meta = Meta::open(&dir.path().join("m.redb")).unwrap();
         meta.ensure_admin().unwrap();
         meta.ensure_builtin_policies().unwrap();
-        let ids: Vec<String> = meta.list_user_policies(ADMIN_USER, "", "", 10).unwrap().0.into_iter().map(|p| p.id).collect();
+        let ids: Vec<String> =
+            meta.list_user_policies(ADMIN_USER, "", "", 10).unwrap().0.into_iter().map(|p| p.id).collect();
         assert_eq!(ids, vec!["AuthFullAccess", "FSFullAccess"]);
         meta.detach_policy(ADMIN_USER, "AuthFullAccess").unwrap();
         meta.ensure_builtin_policies().unwrap();

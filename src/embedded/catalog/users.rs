@@ -151,7 +151,8 @@ impl Meta {
                     break pair;
                 }
             };
-            let rec = CredentialRecord { secret_access_key: sk.clone(), user_id: user.into(), creation_date: now_unix() };
+            let rec =
+                CredentialRecord { secret_access_key: sk.clone(), user_id: user.into(), creation_date: now_unix() };
             creds.insert(ak.as_str(), to_json(&rec)?.as_slice())?;
             CredentialsWithSecret { access_key_id: ak, secret_access_key: sk, creation_date: rec.creation_date }
         };
@@ -183,10 +184,8 @@ impl Meta {
         }
         let table = txn.open_table(CREDENTIALS)?;
         let (rows, more) = json_page(&table, prefix, after, amount, |r: &CredentialRecord| r.user_id == user)?;
-        let creds = rows
-            .into_iter()
-            .map(|(ak, r)| Credentials { access_key_id: ak, creation_date: r.creation_date })
-            .collect();
+        let creds =
+            rows.into_iter().map(|(ak, r)| Credentials { access_key_id: ak, creation_date: r.creation_date }).collect();
         Ok((creds, more))
     }
 
