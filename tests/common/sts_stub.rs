@@ -113,40 +113,55 @@ fn answer(status: u16, body: String) -> http::Response<Full<Bytes>> {
     resp
 }
 
+/// What the stub answers and checks.
+#[derive(Clone)]
+struct Config {
+    host: String,
+    arn: String,
+    key: Option<(String, String)>,
+    log: Arc<Mutex<Vec<Seen>>>,
+}
+
+/// Records `req` and answers it: the ARN, or 403 when a key is set and the signature fails.
+fn respond(cfg: &Config, req: &http::Request<hyper::body::Incoming>) -> http::Response<Full<Bytes>> {
+    let raw_query = req.uri().query().unwrap_or("");
+    let query: HashMap<String, String> = form_urlencoded::parse(raw_query.as_bytes()).into_owned().collect();
+    let server_id = req.headers().get("x-lakefs-server-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let seen = Seen { method: req.method().to_string(), query: raw_query.to_string(), server_id: server_id.clone() };
+    cfg.log.lock().unwrap().push(seen);
+    let verified = |(a, s): &(String, String)| signature_matches(&cfg.host, &query, server_id.as_deref(), (a, s));
+    if !cfg.key.as_ref().is_none_or(verified) {
+        let body =
+            "<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code></Error></ErrorResponse>";
+        return answer(403, body.into());
+    }
+    let result = format!("<Arn>{}</Arn><UserId>AROA:s</UserId><Account>1</Account>", cfg.arn);
+    let ns = "https://sts.amazonaws.com/doc/2011-06-15/";
+    answer(
+        200,
+        format!(
+            "<GetCallerIdentityResponse xmlns=\"{ns}\"><GetCallerIdentityResult>{result}</GetCallerIdentityResult></GetCallerIdentityResponse>"
+        ),
+    )
+}
+
 impl StsStub {
     /// Starts the stub answering `arn`; with `key`, only for requests it can verify.
     pub async fn start(arn: &str, key: Option<(&str, &str)>) -> StsStub {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let host = listener.local_addr().unwrap().to_string();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let (arn, key) = (arn.to_string(), key.map(|(a, s)| (a.to_string(), s.to_string())));
-        let (log, stub_host) = (seen.clone(), host.clone());
+        let cfg = Config {
+            host: host.clone(),
+            arn: arn.to_string(),
+            key: key.map(|(a, s)| (a.to_string(), s.to_string())),
+            log: seen.clone(),
+        };
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (log, arn, key, host) = (log.clone(), arn.clone(), key.clone(), stub_host.clone());
-                let service = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                    let query: HashMap<String, String> =
-                        form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes()).into_owned().collect();
-                    let server_id =
-                        req.headers().get("x-lakefs-server-id").and_then(|v| v.to_str().ok()).map(str::to_string);
-                    log.lock().unwrap().push(Seen {
-                        method: req.method().to_string(),
-                        query: req.uri().query().unwrap_or("").to_string(),
-                        server_id: server_id.clone(),
-                    });
-                    let ok = key
-                        .as_ref()
-                        .is_none_or(|(a, s)| signature_matches(&host, &query, server_id.as_deref(), (a, s)));
-                    let resp = if ok {
-                        answer(
-                            200,
-                            format!(
-                                "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>{arn}</Arn><UserId>AROA:s</UserId><Account>1</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"
-                            ),
-                        )
-                    } else {
-                        answer(403, "<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code></Error></ErrorResponse>".into())
-                    };
+                let cfg = cfg.clone();
+                let service = hyper::service::service_fn(move |req| {
+                    let resp = respond(&cfg, &req);
                     async move { Ok::<_, std::convert::Infallible>(resp) }
                 });
                 tokio::spawn(
