@@ -53,6 +53,15 @@ pub struct DevArgs {
     /// S3 blockstore: the bucket's region.
     #[arg(long, env = "LAKEGATE_DEV_S3_REGION", default_value = "us-east-1")]
     pub s3_region: String,
+    /// STS host (`host:port`, reached over http://) that the embedded server's
+    /// externalPrincipalLogin may verify identity tokens with; repeatable. None: external logins
+    /// are refused.
+    #[arg(long = "sts-allowed-host", env = "LAKEGATE_DEV_STS_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub sts_allowed_hosts: Vec<String>,
+    /// The X-LakeFS-Server-ID value identity tokens must be signed with (default: the embedded
+    /// API's host:port).
+    #[arg(long, env = "LAKEGATE_DEV_SERVER_ID")]
+    pub server_id: Option<String>,
     /// The S3 endpoint (listen address, TLS, domains, region).
     #[command(flatten)]
     pub gateway: crate::config::GatewayArgs,

@@ -54,6 +54,8 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
         presign_expiry: (!args.no_presign).then(|| std::time::Duration::from_secs(args.presign_expiry_secs)),
         presign_multipart: !args.no_presign_multipart,
         s3,
+        sts_allowed_hosts: args.sts_allowed_hosts.clone(),
+        server_id: args.server_id.clone(),
     };
     let running = Embedded::start(&cfg).await?;
     if running.admin.created {

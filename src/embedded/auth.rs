@@ -13,6 +13,8 @@ use sha2::Sha256;
 
 /// lakeFS's default `auth.login_duration`: 168 hours.
 pub const LOGIN_DURATION_SECS: i64 = 168 * 3600;
+/// lakeFS's default `auth.login_max_duration`: 336 hours, the longest token an external login gets.
+pub const LOGIN_MAX_DURATION_SECS: i64 = 336 * 3600;
 /// The cookie lakeFS's login sets.
 pub const SESSION_COOKIE: &str = "internal_auth_session";
 

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod authz;
 pub mod blob;
 pub mod catalog;
 mod data;
@@ -16,6 +17,7 @@ pub mod mpu;
 pub mod presign;
 pub mod s3mpu;
 pub mod s3store;
+pub mod sts;
 
 use blob::BlobStore;
 use catalog::Meta;
@@ -24,6 +26,7 @@ use presign::{AddressSigner, Presigner};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::net::TcpListener;
 
@@ -45,6 +48,12 @@ pub struct EmbeddedConfig {
     pub presign_multipart: bool,
     /// Keep object bytes in this S3 bucket instead of the local blob store.
     pub s3: Option<s3store::S3Config>,
+    /// STS hosts (`host[:port]`, reached over `http://`) that `externalPrincipalLogin` may send
+    /// identity tokens to; empty refuses every external login.
+    pub sts_allowed_hosts: Vec<String>,
+    /// The `X-LakeFS-Server-ID` value identity tokens must be signed with; `None` means this
+    /// server's `host:port`, as lakeFS clients send by default.
+    pub server_id: Option<String>,
 }
 
 /// The state every request handler shares.
@@ -60,6 +69,12 @@ pub struct Embedded {
     pub(crate) presign_multipart: bool,
     /// The S3 blockstore, when the server runs on one.
     pub(crate) s3: Option<s3store::S3Store>,
+    /// Verifies `externalPrincipalLogin`'s identity tokens.
+    pub(crate) sts: sts::StsVerifier,
+    /// Successful `login`s and `externalPrincipalLogin`s since start.
+    pub(crate) logins: AtomicU64,
+    /// Successful `externalPrincipalLogin`s since start.
+    pub(crate) external_logins: AtomicU64,
 }
 
 /// Credentials of the admin user.
@@ -113,8 +128,10 @@ impl Embedded {
             meta.setting_or_init("blob_access_key_id", || format!("LGBLOB{}", random_hex(7).to_uppercase()))?;
         let blob_secret = meta.setting_or_init("blob_secret_access_key", || random_hex(20))?;
         let (access_key_id, secret_access_key, created) = meta.ensure_admin()?;
+        meta.ensure_builtin_policies()?;
         let listener = TcpListener::bind(cfg.listen).await?;
         let addr = listener.local_addr()?;
+        let server_id = cfg.server_id.clone().unwrap_or_else(|| addr.to_string());
         let state = Embedded {
             meta: Arc::new(meta),
             blobs: BlobStore::open(&cfg.data_dir)?,
@@ -125,9 +142,36 @@ impl Embedded {
             presign_expiry: cfg.presign_expiry,
             presign_multipart: cfg.presign_multipart,
             s3: cfg.s3.clone().map(s3store::S3Store::new).transpose()?,
+            sts: sts::StsVerifier::new(cfg.sts_allowed_hosts.clone(), server_id),
+            logins: AtomicU64::new(0),
+            external_logins: AtomicU64::new(0),
         };
         let admin = AdminCredentials { access_key_id, secret_access_key, created };
         Ok(Running { addr, state: Arc::new(state), admin, listener })
+    }
+
+    /// Successful logins (`login` and `externalPrincipalLogin`) since start: each one mints a token.
+    pub fn login_count(&self) -> u64 {
+        self.logins.load(Ordering::Relaxed)
+    }
+
+    /// Successful `externalPrincipalLogin`s since start.
+    pub fn external_login_count(&self) -> u64 {
+        self.external_logins.load(Ordering::Relaxed)
+    }
+
+    /// The `X-LakeFS-Server-ID` value identity tokens must be signed with.
+    pub fn server_id(&self) -> &str {
+        self.sts.server_id()
+    }
+
+    /// Counts a successful login.
+    pub(crate) fn count_login(&self, external: bool) {
+        let n = self.logins.fetch_add(1, Ordering::Relaxed) + 1;
+        if external {
+            self.external_logins.fetch_add(1, Ordering::Relaxed);
+        }
+        tracing::debug!(logins = n, external, "embedded lakeFS login");
     }
 
     /// Runs `f` on the metadata store on a blocking thread.

@@ -1,5 +1,6 @@
 //! lakeFS REST API (`/api/v1`): wire types and a typed async client.
 
+pub mod auth_dto;
 pub mod client;
 pub mod dto;
 pub mod error;

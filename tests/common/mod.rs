@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod s3;
+pub mod sts_stub;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -20,6 +21,8 @@ pub struct Server {
     pub access_key_id: String,
     pub secret_access_key: String,
     pub data_dir: PathBuf,
+    /// The server's shared state (login counters, server id).
+    pub state: std::sync::Arc<Embedded>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -36,18 +39,17 @@ impl Server {
 
     /// A server presigning URLs valid `expiry` (`None`: no presigning).
     pub async fn start_opts(data_dir: &Path, expiry: Option<std::time::Duration>) -> Server {
-        let cfg = EmbeddedConfig {
-            data_dir: data_dir.to_path_buf(),
-            listen: "127.0.0.1:0".parse().unwrap(),
-            presign_expiry: expiry,
-            presign_multipart: true,
-            s3: test_s3(),
-        };
+        Server::start_config(config(data_dir, expiry)).await
+    }
+
+    /// A server started with `cfg` (see [`config`] for the tests' defaults).
+    pub async fn start_config(cfg: EmbeddedConfig) -> Server {
         let running = Embedded::start(&cfg).await.expect("embedded server starts");
         let (stop, stopped) = oneshot::channel::<()>();
         let api_endpoint = running.api_endpoint();
         let (access_key_id, secret_access_key) =
             (running.admin.access_key_id.clone(), running.admin.secret_access_key.clone());
+        let state = running.state.clone();
         let task = tokio::spawn(running.serve(async move {
             let _ = stopped.await;
         }));
@@ -55,7 +57,8 @@ impl Server {
             api_endpoint,
             access_key_id,
             secret_access_key,
-            data_dir: data_dir.to_path_buf(),
+            data_dir: cfg.data_dir.clone(),
+            state,
             stop: Some(stop),
             task: Some(task),
         }
@@ -81,6 +84,19 @@ impl Server {
         if let Some(t) = self.task.take() {
             t.await.unwrap();
         }
+    }
+}
+
+/// The tests' server settings: `127.0.0.1:0`, presigned multipart on, no STS host allowed.
+pub fn config(data_dir: &Path, expiry: Option<std::time::Duration>) -> EmbeddedConfig {
+    EmbeddedConfig {
+        data_dir: data_dir.to_path_buf(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        presign_expiry: expiry,
+        presign_multipart: true,
+        s3: test_s3(),
+        sts_allowed_hosts: Vec::new(),
+        server_id: None,
     }
 }
 

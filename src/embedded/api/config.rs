@@ -73,6 +73,7 @@ pub fn get_auth_capabilities() -> ApiResult<Response<Body>> {
 pub async fn login(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     let info: LoginInformation = read_json(req.into_body()).await?;
     let user = s.db(move |m| check_key_pair(m, &info.access_key_id, &info.secret_access_key)).await?;
+    s.count_login(false);
     let now = now_unix();
     let exp = now + LOGIN_DURATION_SECS;
     let token = issue_token(&s.jwt_key, &user, now, exp);

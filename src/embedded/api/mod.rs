@@ -1,17 +1,24 @@
 //! Routing of the embedded server: the lakeFS REST API under `/api/v1` (operation names as in
 //! lakeFS's `api/swagger.yml`) and the blob store's presigned URLs under `/blob/`.
 
+mod auth_routes;
 mod blob;
 mod config;
 mod multipart;
 mod objects;
 mod paths;
+mod permissions;
+mod policies;
+mod principals;
 mod repos;
 mod staging;
+mod users;
 
 use super::Embedded;
+use super::authz::Caller;
 use super::error::{ApiError, ApiResult};
-use super::http::{Body, error_response};
+use super::http::{Body, Query, error_response};
+pub use auth_routes::AuthRoute;
 use http::{Method, Request, Response};
 use hyper::body::Incoming;
 use paths::is_lakefs_path;
@@ -58,6 +65,8 @@ pub enum Route {
     /// Repository, branch, upload id, part number (as given).
     UploadPart(String, String, String, String),
     UploadPartCopy(String, String, String, String),
+    /// Users, credentials, policies and external principals (`/auth/…`).
+    Auth(AuthRoute),
 }
 
 impl Route {
@@ -171,13 +180,17 @@ impl Route {
             ("PUT", ["repositories", r, "branches", b, "staging", "pmpu", u, "parts", n, "copy"]) => {
                 UploadPartCopy(r.to_string(), b.to_string(), u.to_string(), n.to_string())
             }
-            _ => return None,
+            _ => return AuthRoute::parse(m, s.as_slice()).map(Auth),
         })
     }
 
     /// Operations lakeFS serves without credentials (`security: []`).
     pub fn is_public(&self) -> bool {
-        matches!(self, Route::HealthCheck | Route::Login | Route::GetAuthCapabilities)
+        match self {
+            Route::HealthCheck | Route::Login | Route::GetAuthCapabilities => true,
+            Route::Auth(a) => a.is_public(),
+            _ => false,
+        }
     }
 }
 
@@ -199,16 +212,27 @@ pub async fn handle(state: Arc<Embedded>, req: Request<Incoming>) -> Response<Bo
     }
 }
 
+/// The authenticated caller of a request and its policies' statements (401 when it carries no
+/// valid credentials or its user is gone).
+async fn caller(state: &Arc<Embedded>, req: &Request<Incoming>) -> ApiResult<Caller> {
+    let headers = req.headers().clone();
+    let now = super::catalog::now_unix();
+    let key = state.jwt_key.clone();
+    state
+        .db(move |meta| {
+            let user = super::auth::authenticate(meta, &key, &headers, now)?;
+            let statements =
+                meta.user_statements(&user)?.ok_or_else(|| ApiError::Unauthorized("user not found".into()))?;
+            Ok(Caller::new(user, statements))
+        })
+        .await
+}
+
 async fn api(state: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     let route = Route::parse(req.method(), req.uri().path());
-    let user = match &route {
-        Some(r) if r.is_public() => String::new(),
-        _ => {
-            let headers = req.headers().clone();
-            let now = super::catalog::now_unix();
-            let key = state.jwt_key.clone();
-            state.db(move |meta| super::auth::authenticate(meta, &key, &headers, now)).await?
-        }
+    let caller = match &route {
+        Some(r) if r.is_public() => Caller::default(),
+        _ => caller(state, &req).await?,
     };
     let Some(route) = route else {
         if !is_lakefs_path(req.uri().path()) {
@@ -220,10 +244,11 @@ async fn api(state: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Respons
             req.uri().path()
         )));
     };
-    dispatch(state, route, user, req).await
+    caller.require(&permissions::required(&route, &Query::parse(req.uri().query())))?;
+    dispatch(state, route, &caller, req).await
 }
 
-async fn dispatch(s: &Arc<Embedded>, route: Route, user: String, req: Request<Incoming>) -> ApiResult<Response<Body>> {
+async fn dispatch(s: &Arc<Embedded>, route: Route, c: &Caller, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     use Route::*;
     match route {
         HealthCheck => Ok(super::http::status_response(http::StatusCode::NO_CONTENT)),
@@ -238,17 +263,17 @@ async fn dispatch(s: &Arc<Embedded>, route: Route, user: String, req: Request<In
         GetLakeFsVersion => config::get_version(),
         Login => config::login(s, req).await,
         GetAuthCapabilities => config::get_auth_capabilities(),
-        GetCurrentUser => config::get_current_user(s, user).await,
+        GetCurrentUser => config::get_current_user(s, c.user.clone()).await,
         ListRepositories => repos::list_repositories(s, req).await,
-        CreateRepository => repos::create_repository(s, req).await,
+        CreateRepository => repos::create_repository(s, c, req).await,
         GetRepository(r) => repos::get_repository(s, r).await,
         DeleteRepository(r) => repos::delete_repository(s, r, req).await,
         ListBranches(r) => repos::list_branches(s, r, req).await,
-        CreateBranch(r) => repos::create_branch(s, r, req).await,
+        CreateBranch(r) => repos::create_branch(s, r, c, req).await,
         GetBranch(r, b) => repos::get_branch(s, r, b).await,
         DeleteBranch(r, b) => repos::delete_branch(s, r, b).await,
         DiffBranch(r, b) => repos::diff_branch(s, r, b, req).await,
-        Commit(r, b) => repos::commit(s, r, b, user, req).await,
+        Commit(r, b) => repos::commit(s, r, b, c.user.clone(), req).await,
         GetCommit(r, c) => repos::get_commit(s, r, c).await,
         LogCommits(r, x) => repos::log_commits(s, r, x, req).await,
         GetObject(r, x) => objects::get_object(s, r, x, req, true).await,
@@ -257,8 +282,8 @@ async fn dispatch(s: &Arc<Embedded>, route: Route, user: String, req: Request<In
         ListObjects(r, x) => objects::list_objects(s, r, x, req).await,
         UploadObject(r, b) => objects::upload_object(s, r, b, req).await,
         DeleteObject(r, b) => objects::delete_object(s, r, b, req).await,
-        DeleteObjects(r, b) => objects::delete_objects(s, r, b, req).await,
-        CopyObject(r, b) => objects::copy_object(s, r, b, req).await,
+        DeleteObjects(r, b) => objects::delete_objects(s, r, b, c, req).await,
+        CopyObject(r, b) => objects::copy_object(s, r, b, c, req).await,
         GetPhysicalAddress(r, b) => staging::get_physical_address(s, r, b, req).await,
         LinkPhysicalAddress(r, b) => staging::link_physical_address(s, r, b, req).await,
         UpdateObjectUserMetadata(r, b) => objects::update_object_user_metadata(s, r, b, req).await,
@@ -266,7 +291,8 @@ async fn dispatch(s: &Arc<Embedded>, route: Route, user: String, req: Request<In
         CompletePresignMultipartUpload(r, b, u) => multipart::complete(s, (r, b, u), req).await,
         AbortPresignMultipartUpload(r, b, u) => multipart::abort(s, (r, b, u), req).await,
         UploadPart(r, b, u, n) => multipart::upload_part(s, (r, b, u, n), req).await,
-        UploadPartCopy(r, b, u, n) => multipart::upload_part_copy(s, (r, b, u, n), req).await,
+        UploadPartCopy(r, b, u, n) => multipart::upload_part_copy(s, (r, b, u, n), c, req).await,
+        Auth(a) => auth_routes::dispatch(s, a, c, req).await,
     }
 }
 

@@ -12,6 +12,7 @@
 
 use super::objects::{object_path, stats};
 use crate::embedded::Embedded;
+use crate::embedded::authz::{Caller, Permission, action, arn};
 use crate::embedded::catalog::{Entry, WriteCondition, now_unix};
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, Query, json_response, read_json, status_response};
@@ -128,6 +129,7 @@ pub async fn upload_part(
 pub async fn upload_part_copy(
     s: &Arc<Embedded>,
     (repo, branch, upload_id, part): (String, String, String, String),
+    caller: &Caller,
     req: Request<Incoming>,
 ) -> ApiResult<Response<Body>> {
     let q = Query::parse(req.uri().query());
@@ -139,6 +141,7 @@ pub async fn upload_part_copy(
     if src.repository.is_empty() || src.reference.is_empty() || src.path.is_empty() {
         return Err(ApiError::bad_request("copy_source: repository, ref and path are required"));
     }
+    caller.require(&[Permission::new(action::READ_OBJECT, arn::object(&src.repository, &src.path))])?;
     let (sr, sref, sp) = (src.repository.clone(), src.reference.clone(), src.path.clone());
     let (_, entry) = s.db(move |m| m.stat_entry(&sr, &sref, &sp)).await?;
     let size = u64::try_from(entry.size_bytes).unwrap_or(0);

@@ -3,11 +3,14 @@
 
 use super::repos::{pagination, refuse_params};
 use crate::embedded::Embedded;
+use crate::embedded::authz::{Caller, Permission, action, arn};
 use crate::embedded::catalog::{Entry, ListQuery, Listed, WriteCondition, clamp_amount, now_unix};
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, Query, json_response, parse_range, read_json, status_response};
 use crate::embedded::presign::new_object_id;
-use crate::lakefs::dto::{ObjectCopyCreation, ObjectErrorList, ObjectStats, ObjectStatsList, PathList, PathType};
+use crate::lakefs::dto::{
+    ObjectCopyCreation, ObjectError, ObjectErrorList, ObjectStats, ObjectStatsList, PathList, PathType,
+};
 use futures_util::TryStreamExt;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::BodyDataStream;
@@ -264,10 +267,13 @@ pub async fn delete_object(
     Ok(status_response(StatusCode::NO_CONTENT))
 }
 
+/// `deleteObjects`: each path needs `fs:DeleteObject`; a denied one is reported as a 401 entry
+/// and left alone, as lakeFS does.
 pub async fn delete_objects(
     s: &Arc<Embedded>,
     repo: String,
     branch: String,
+    caller: &Caller,
     req: Request<Incoming>,
 ) -> ApiResult<Response<Body>> {
     let q = Query::parse(req.uri().query());
@@ -277,15 +283,25 @@ pub async fn delete_objects(
     if body.paths.len() > MAX_DELETE_OBJECTS {
         return Err(ApiError::bad_request(format!("too many paths: at most {MAX_DELETE_OBJECTS} per request")));
     }
-    let paths: Vec<String> = body.paths.into_iter().filter(|p| !p.is_empty() && !p.contains('\0')).collect();
+    let (paths, denied): (Vec<String>, Vec<String>) = body
+        .paths
+        .into_iter()
+        .filter(|p| !p.is_empty() && !p.contains('\0'))
+        .partition(|p| caller.allowed(&[Permission::new(action::DELETE_OBJECT, arn::object(&repo, p))]));
     s.db(move |m| m.delete_entries(&repo, &branch, &paths, force)).await?;
-    json_response(StatusCode::OK, &ObjectErrorList { errors: vec![] })
+    let errors = denied
+        .into_iter()
+        .map(|p| ObjectError { status_code: 401, message: "Unauthorized".into(), path: Some(p) })
+        .collect();
+    json_response(StatusCode::OK, &ObjectErrorList { errors })
 }
 
+/// `copyObject`: needs `fs:ReadObject` on the source besides `fs:WriteObject` on the destination.
 pub async fn copy_object(
     s: &Arc<Embedded>,
     repo: String,
     branch: String,
+    caller: &Caller,
     req: Request<Incoming>,
 ) -> ApiResult<Response<Body>> {
     let q = Query::parse(req.uri().query());
@@ -297,6 +313,7 @@ pub async fn copy_object(
     if body.src_path.is_empty() || body.src_path.contains('\0') {
         return Err(ApiError::bad_request("src_path: invalid value"));
     }
+    caller.require(&[Permission::new(action::READ_OBJECT, arn::object(&repo, &body.src_path))])?;
     let src_ref = body.src_ref.clone().filter(|r| !r.is_empty()).unwrap_or_else(|| branch.clone());
     let (r, b, sp) = (repo.clone(), branch.clone(), body.src_path.clone());
     let (repository, src) = s

@@ -3,6 +3,7 @@
 //! `deleteBranch`, `commit`, `getCommit`, `logCommits`.
 
 use crate::embedded::Embedded;
+use crate::embedded::authz::{Caller, Permission, action, arn};
 use crate::embedded::catalog::{clamp_amount, now_unix, valid_branch_name, valid_repo_name};
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, Query, full, json_response, read_json, status_response};
@@ -73,13 +74,23 @@ fn validate_namespace(s: &Embedded, ns: &str) -> ApiResult<()> {
     }
 }
 
-pub async fn create_repository(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Response<Body>> {
+/// `createRepository`: needs `fs:CreateRepository` on the repository and
+/// `fs:AttachStorageNamespace` on its storage namespace, as lakeFS.
+pub async fn create_repository(
+    s: &Arc<Embedded>,
+    caller: &Caller,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
     let q = Query::parse(req.uri().query());
     refuse_params(&q, &["bare"])?;
     let body: RepositoryCreation = read_json(req.into_body()).await?;
     if !valid_repo_name(&body.name) {
         return Err(ApiError::bad_request(format!("repository id: invalid value: {:?}", body.name)));
     }
+    caller.require(&[
+        Permission::new(action::CREATE_REPOSITORY, arn::repo(&body.name)),
+        Permission::new(action::ATTACH_STORAGE_NAMESPACE, arn::namespace(&body.storage_namespace)),
+    ])?;
     validate_namespace(s, &body.storage_namespace)?;
     let default_branch = body.default_branch.clone().filter(|b| !b.is_empty()).unwrap_or_else(|| "main".into());
     if !valid_branch_name(&default_branch) {
@@ -123,11 +134,17 @@ pub async fn list_branches(s: &Arc<Embedded>, repo: String, req: Request<Incomin
     json_response(StatusCode::OK, &RefList { pagination: page, results: refs })
 }
 
-pub async fn create_branch(s: &Arc<Embedded>, repo: String, req: Request<Incoming>) -> ApiResult<Response<Body>> {
+pub async fn create_branch(
+    s: &Arc<Embedded>,
+    repo: String,
+    caller: &Caller,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
     let body: BranchCreation = read_json(req.into_body()).await?;
     if !valid_branch_name(&body.name) {
         return Err(ApiError::bad_request(format!("branch id: invalid value: {:?}", body.name)));
     }
+    caller.require(&[Permission::new(action::CREATE_BRANCH, arn::branch(&repo, &body.name))])?;
     if body.hidden == Some(true) {
         return Err(ApiError::NotImplemented("hidden branches are not supported by the embedded server".into()));
     }

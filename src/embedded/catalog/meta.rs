@@ -21,6 +21,12 @@ pub(crate) const SETTINGS: TableDefinition<&str, &str> = TableDefinition::new("s
 pub(crate) const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
 /// Access key id → `CredentialRecord` JSON.
 pub(crate) const CREDENTIALS: TableDefinition<&str, &[u8]> = TableDefinition::new("credentials");
+/// Policy id → `Policy` JSON.
+pub(crate) const POLICIES: TableDefinition<&str, &[u8]> = TableDefinition::new("policies");
+/// `user\0policy id` → "": the policies attached to a user.
+pub(crate) const USER_POLICIES: TableDefinition<&str, &str> = TableDefinition::new("user_policies");
+/// External principal id (e.g. an AWS role ARN) → `ExternalPrincipal` JSON.
+pub(crate) const PRINCIPALS: TableDefinition<&str, &[u8]> = TableDefinition::new("external_principals");
 /// Repository id → `Repository` JSON.
 pub(crate) const REPOS: TableDefinition<&str, &[u8]> = TableDefinition::new("repositories");
 /// `repo\0branch` → head commit id.
@@ -65,6 +71,9 @@ impl Meta {
         txn.open_table(SETTINGS)?;
         txn.open_table(USERS)?;
         txn.open_table(CREDENTIALS)?;
+        txn.open_table(POLICIES)?;
+        txn.open_table(USER_POLICIES)?;
+        txn.open_table(PRINCIPALS)?;
         txn.open_table(REPOS)?;
         txn.open_table(BRANCHES)?;
         txn.open_table(COMMITS)?;
@@ -157,6 +166,40 @@ where
         return Ok(None);
     }
     Ok(Some((suffix.to_string(), v.value().to_vec())))
+}
+
+/// One page of a JSON table: the `(key, value)` rows whose key starts with `prefix` and lies after
+/// `after` (lakeFS's `prefix`/`after` pagination) and that `keep` accepts, at most `amount` of them,
+/// and whether more follow.
+pub(crate) fn json_page<T, V>(
+    table: &T,
+    prefix: &str,
+    after: &str,
+    amount: usize,
+    mut keep: impl FnMut(&V) -> bool,
+) -> ApiResult<(Vec<(String, V)>, bool)>
+where
+    T: ReadableTable<&'static str, &'static [u8]>,
+    V: for<'de> Deserialize<'de>,
+{
+    let lower = if !after.is_empty() && after >= prefix { Bound::Excluded(after) } else { Bound::Included(prefix) };
+    let mut rows = Vec::new();
+    for item in table.range::<&str>((lower, Bound::Unbounded))? {
+        let (k, v) = item?;
+        let key = k.value();
+        if !key.starts_with(prefix) {
+            break;
+        }
+        let value: V = from_json(v.value())?;
+        if !keep(&value) {
+            continue;
+        }
+        if rows.len() == amount {
+            return Ok((rows, true));
+        }
+        rows.push((key.to_string(), value));
+    }
+    Ok((rows, false))
 }
 
 /// All keys starting with `prefix` (collected, so the caller may then mutate the table).

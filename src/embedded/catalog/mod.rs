@@ -4,6 +4,8 @@
 pub mod commits;
 pub mod meta;
 pub mod objects;
+pub mod policies;
+pub mod principals;
 pub mod repos;
 pub mod users;
 

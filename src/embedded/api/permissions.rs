@@ -1,0 +1,73 @@
+//! What each lakeFS operation needs the caller to be allowed to do: the action and resource ARN
+//! lakeFS's controller (`pkg/api/controller.go`, `c.authorize(…)` at the top of each operation)
+//! checks, known from the path and query.
+//!
+//! Operations whose resource comes from the body are checked by their handlers:
+//! `createRepository` (repository and storage namespace), `createBranch` (the new branch),
+//! `copyObject` and `uploadPartCopy` (reading the source), `deleteObjects` (each path; denied
+//! paths are reported as 401 entries, as lakeFS does), `createUser` and `createPolicy`.
+
+use super::Route;
+use crate::embedded::authz::{Permission, action as a, arn};
+use crate::embedded::http::Query;
+
+/// The permissions `route` needs before it runs.
+pub fn required(route: &Route, q: &Query) -> Vec<Permission> {
+    use Route::*;
+    let one = |action, resource: String| vec![Permission::new(action, resource)];
+    let object = |r: &str, param: &str| arn::object(r, q.str_or_empty(param));
+    match route {
+        HealthCheck | Login | GetAuthCapabilities | GetCurrentUser | GetConfig | GetLakeFsVersion => vec![],
+        CreateRepository | CreateBranch(_) | DeleteObjects(..) => vec![],
+        GetStorageConfig => one(a::READ_CONFIG, arn::ALL.into()),
+        ListRepositories => one(a::LIST_REPOSITORIES, arn::ALL.into()),
+        GetRepository(r) => one(a::READ_REPOSITORY, arn::repo(r)),
+        DeleteRepository(r) => one(a::DELETE_REPOSITORY, arn::repo(r)),
+        ListBranches(r) => one(a::LIST_BRANCHES, arn::repo(r)),
+        GetBranch(r, b) | LogCommits(r, b) => one(a::READ_BRANCH, arn::branch(r, b)),
+        DeleteBranch(r, b) => one(a::DELETE_BRANCH, arn::branch(r, b)),
+        DiffBranch(r, _) | ListObjects(r, _) => one(a::LIST_OBJECTS, arn::repo(r)),
+        Commit(r, b) => one(a::CREATE_COMMIT, arn::branch(r, b)),
+        GetCommit(r, _) => one(a::READ_COMMIT, arn::repo(r)),
+        GetObject(r, _) | HeadObject(r, _) | StatObject(r, _) => one(a::READ_OBJECT, object(r, "path")),
+        UploadObject(r, _)
+        | GetPhysicalAddress(r, _)
+        | LinkPhysicalAddress(r, _)
+        | UpdateObjectUserMetadata(r, _)
+        | CreatePresignMultipartUpload(r, _)
+        | CompletePresignMultipartUpload(r, ..)
+        | AbortPresignMultipartUpload(r, ..)
+        | UploadPart(r, ..)
+        | UploadPartCopy(r, ..) => one(a::WRITE_OBJECT, object(r, "path")),
+        CopyObject(r, _) => one(a::WRITE_OBJECT, object(r, "dest_path")),
+        DeleteObject(r, _) => one(a::DELETE_OBJECT, object(r, "path")),
+        Auth(route) => route.permissions(q),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_operations_name_the_object() {
+        let q = Query::parse(Some("path=a%2Fb.txt&dest_path=c"));
+        let need = |r: Route| required(&r, &q);
+        assert_eq!(
+            need(Route::StatObject("r".into(), "main".into())),
+            vec![Permission::new(a::READ_OBJECT, "arn:lakefs:fs:::repository/r/object/a/b.txt")]
+        );
+        assert_eq!(need(Route::UploadObject("r".into(), "main".into()))[0].action, a::WRITE_OBJECT);
+        assert_eq!(
+            need(Route::CopyObject("r".into(), "main".into()))[0].resource,
+            "arn:lakefs:fs:::repository/r/object/c"
+        );
+        assert_eq!(need(Route::DeleteObject("r".into(), "main".into()))[0].action, a::DELETE_OBJECT);
+        assert_eq!(
+            need(Route::Commit("r".into(), "main".into())),
+            vec![Permission::new(a::CREATE_COMMIT, "arn:lakefs:fs:::repository/r/branch/main")]
+        );
+        assert_eq!(need(Route::ListObjects("r".into(), "main".into()))[0].resource, "arn:lakefs:fs:::repository/r");
+        assert!(need(Route::HealthCheck).is_empty() && need(Route::GetCurrentUser).is_empty());
+    }
+}

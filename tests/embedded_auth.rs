@@ -1,0 +1,332 @@
+//! The embedded server's identity API over real sockets: users and credentials (which then
+//! authenticate as their user), policies and their enforcement (lakeFS answers a denied call with
+//! 401), external principals, and `externalPrincipalLogin` against an STS stand-in (`sts_stub`).
+
+mod common;
+
+use base64::Engine;
+use common::sts_stub::{self, StsStub, identity_request};
+use common::*;
+use lakegate::lakefs::LakeFsError;
+use lakegate::lakefs::client::{Credentials, ListObjectsParams, Upload};
+use lakegate::lakefs::dto::CommitCreation;
+use serde_json::{Value, json};
+
+fn basic(ak: &str, sk: &str) -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{ak}:{sk}")))
+}
+
+fn admin(srv: &Server) -> String {
+    basic(&srv.access_key_id, &srv.secret_access_key)
+}
+
+/// A JSON API call: `(status, body as JSON or Null)`.
+async fn call(srv: &Server, method: &str, path: &str, auth: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    let mut headers = vec![("content-type", "application/json")];
+    if let Some(a) = auth {
+        headers.push(("authorization", a));
+    }
+    let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+    let url = format!("{}{path}", srv.api_endpoint);
+    let (status, _, out) = raw(&raw_client(), method, &url, &headers, bytes).await;
+    (status, serde_json::from_slice(&out).unwrap_or(Value::Null))
+}
+
+/// A user with one access key: `(basic auth value, access key id, secret)`.
+async fn user_with_key(srv: &Server, id: &str) -> (String, String, String) {
+    let (st, _) = call(srv, "POST", "/auth/users", Some(&admin(srv)), Some(json!({ "id": id }))).await;
+    assert_eq!(st, 201);
+    let (st, creds) = call(srv, "POST", &format!("/auth/users/{id}/credentials"), Some(&admin(srv)), None).await;
+    assert_eq!(st, 201);
+    let (ak, sk) = (creds["access_key_id"].as_str().unwrap(), creds["secret_access_key"].as_str().unwrap());
+    (basic(ak, sk), ak.to_string(), sk.to_string())
+}
+
+/// An `uploadObject` of `data`.
+fn upload_of(data: Vec<u8>) -> Upload {
+    use http_body_util::BodyExt;
+    let length = data.len() as u64;
+    let body = http_body_util::Full::new(bytes::Bytes::from(data)).map_err(|never| match never {}).boxed_unsync();
+    Upload { body, length, content_type: "text/plain".into(), metadata: Default::default(), if_absent: false }
+}
+
+fn status(r: Result<impl Sized, LakeFsError>) -> u16 {
+    r.err().and_then(|e| e.status()).map_or(0, |s| s.as_u16())
+}
+
+#[tokio::test]
+async fn users_and_credentials_lifecycle() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = Server::start(dir.path()).await;
+    let a = admin(&srv);
+    let (st, bob) = call(&srv, "POST", "/auth/users", Some(&a), Some(json!({"id": "bob"}))).await;
+    assert_eq!((st, bob["id"].as_str()), (201, Some("bob")));
+    assert!(bob["creation_date"].as_i64().unwrap() > 0);
+    let (st, err) = call(&srv, "POST", "/auth/users", Some(&a), Some(json!({"id": "bob"}))).await;
+    assert_eq!(st, 409);
+    assert!(err["message"].as_str().unwrap().contains("already exists"));
+    assert_eq!(call(&srv, "POST", "/auth/users", Some(&a), Some(json!({"id": ""}))).await.0, 400);
+    assert_eq!(call(&srv, "GET", "/auth/users/bob", Some(&a), None).await.1["id"], "bob");
+    assert_eq!(call(&srv, "GET", "/auth/users/nobody", Some(&a), None).await.0, 404);
+    for id in ["carol", "dave"] {
+        call(&srv, "POST", "/auth/users", Some(&a), Some(json!({ "id": id }))).await;
+    }
+    let (_, page) = call(&srv, "GET", "/auth/users?amount=2", Some(&a), None).await;
+    let ids: Vec<&str> = page["results"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec!["admin", "bob"]);
+    assert_eq!(page["pagination"]["has_more"], true);
+    assert_eq!(page["pagination"]["next_offset"], "bob");
+    let (_, page) = call(&srv, "GET", "/auth/users?after=bob&amount=2", Some(&a), None).await;
+    assert_eq!(page["pagination"]["results"], 2);
+    assert_eq!(page["pagination"]["has_more"], false);
+
+    let (st, creds) = call(&srv, "POST", "/auth/users/bob/credentials", Some(&a), None).await;
+    assert_eq!(st, 201);
+    let (ak, sk) = (creds["access_key_id"].as_str().unwrap(), creds["secret_access_key"].as_str().unwrap());
+    assert_eq!(call(&srv, "POST", "/auth/users/nobody/credentials", Some(&a), None).await.0, 404);
+    let (_, list) = call(&srv, "GET", "/auth/users/bob/credentials", Some(&a), None).await;
+    assert_eq!(list["results"], json!([{ "access_key_id": ak, "creation_date": creds["creation_date"] }]));
+    let (st, one) = call(&srv, "GET", &format!("/auth/users/bob/credentials/{ak}"), Some(&a), None).await;
+    assert_eq!((st, one.get("secret_access_key")), (200, None));
+    assert_eq!(call(&srv, "GET", &format!("/auth/users/carol/credentials/{ak}"), Some(&a), None).await.0, 404);
+
+    // The key authenticates as bob, by basic auth and through login.
+    let (st, me) = call(&srv, "GET", "/user", Some(&basic(ak, sk)), None).await;
+    assert_eq!((st, me["user"]["id"].as_str()), (200, Some("bob")));
+    let logins = srv.state.login_count();
+    let token = srv.client().login(ak, sk).await.unwrap();
+    assert_eq!(srv.state.login_count(), logins + 1);
+    let bearer = format!("Bearer {}", token.token);
+    assert_eq!(call(&srv, "GET", "/user", Some(&bearer), None).await.1["user"]["id"], "bob");
+
+    assert_eq!(call(&srv, "DELETE", &format!("/auth/users/bob/credentials/{ak}"), Some(&a), None).await.0, 204);
+    assert_eq!(call(&srv, "GET", "/user", Some(&basic(ak, sk)), None).await.0, 401);
+    assert_eq!(call(&srv, "DELETE", "/auth/users/bob", Some(&a), None).await.0, 204);
+    assert_eq!(call(&srv, "GET", "/auth/users/bob", Some(&a), None).await.0, 404);
+    assert_eq!(call(&srv, "GET", "/user", Some(&bearer), None).await.0, 401, "a deleted user's token is void");
+    assert_eq!(call(&srv, "DELETE", "/auth/users/bob", Some(&a), None).await.0, 404);
+    assert_eq!(call(&srv, "DELETE", "/auth/users/admin", Some(&a), None).await.0, 400);
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn read_only_user_reads_but_is_denied_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = Server::start(dir.path()).await;
+    let (a, c) = (admin(&srv), srv.client());
+    c.create_repository(&repo_creation("ro-repo")).await.unwrap();
+    c.create_repository(&repo_creation("other-repo")).await.unwrap();
+    for repo in ["ro-repo", "other-repo"] {
+        c.upload_object(repo, "main", "a.txt", upload_of(b"hello".to_vec())).await.unwrap();
+    }
+    let policy = json!({"id": "ReadRo", "statement": [
+        {"effect": "allow", "action": ["fs:ReadObject"], "resource": "arn:lakefs:fs:::repository/ro-repo/object/*"},
+        {"effect": "allow", "action": ["fs:ListObjects", "fs:ReadRepository"], "resource": "arn:lakefs:fs:::repository/ro-repo"},
+    ]});
+    let (st, created) = call(&srv, "POST", "/auth/policies", Some(&a), Some(policy.clone())).await;
+    assert_eq!(st, 201);
+    assert!(created["creation_date"].as_i64().is_some());
+    assert_eq!(call(&srv, "POST", "/auth/policies", Some(&a), Some(policy)).await.0, 409);
+    let (_, reader_ak, reader_sk) = user_with_key(&srv, "reader").await;
+    assert_eq!(call(&srv, "PUT", "/auth/users/reader/policies/ReadRo", Some(&a), None).await.0, 201);
+    let (_, listed) = call(&srv, "GET", "/auth/users/reader/policies", Some(&a), None).await;
+    assert_eq!(listed["results"][0]["id"], "ReadRo");
+
+    let r = srv.client_with(Credentials::Basic { access_key_id: reader_ak, secret_access_key: reader_sk });
+    let listing = r.list_objects("ro-repo", "main", &ListObjectsParams::default()).await.unwrap();
+    assert_eq!(listing.results.len(), 1);
+    let stat = r.stat_object("ro-repo", "main", "a.txt", true).await.unwrap();
+    let (st, _, data) = raw(&raw_client(), "GET", &stat.physical_address, &[], vec![]).await;
+    assert_eq!((st, data), (200, b"hello".to_vec()), "presigned URLs need no user");
+    let got = r.get_object("ro-repo", "main", "a.txt", None, false).await.unwrap();
+    assert_eq!(got.status(), 200);
+    let denied = r.upload_object("ro-repo", "main", "b.txt", upload_of(b"x".to_vec())).await;
+    assert_eq!(status(denied), 401);
+    assert_eq!(status(r.delete_object("ro-repo", "main", "a.txt").await), 401);
+    assert_eq!(
+        status(r.commit("ro-repo", "main", &CommitCreation { message: "m".into(), ..Default::default() }).await),
+        401
+    );
+    assert_eq!(status(r.get_physical_address("ro-repo", "main", "b.txt", true).await), 401);
+    assert_eq!(status(r.stat_object("other-repo", "main", "a.txt", false).await), 401);
+    assert_eq!(status(r.list_repositories("", "", None).await), 401);
+    let paths = lakegate::lakefs::dto::PathList { paths: vec!["a.txt".into()] };
+    let errors = r.delete_objects("ro-repo", "main", &paths).await.unwrap().errors;
+    assert_eq!((errors.len(), errors[0].status_code), (1, 401));
+    let (st, err) = call(&srv, "GET", "/auth/users", Some(&basic(&srv.access_key_id, "wrong")), None).await;
+    assert_eq!((st, err["message"].is_string()), (401, true));
+
+    // Deny wins over allow.
+    let deny = json!({"id": "NoSecrets", "statement": [
+        {"effect": "deny", "action": ["fs:*"], "resource": "arn:lakefs:fs:::repository/ro-repo/object/secret*"}]});
+    call(&srv, "POST", "/auth/policies", Some(&a), Some(deny)).await;
+    call(&srv, "PUT", "/auth/users/reader/policies/NoSecrets", Some(&a), None).await;
+    c.upload_object("ro-repo", "main", "secret.txt", upload_of(b"s".to_vec())).await.unwrap();
+    assert_eq!(status(r.stat_object("ro-repo", "main", "secret.txt", false).await), 401);
+    assert!(r.stat_object("ro-repo", "main", "a.txt", false).await.is_ok());
+
+    // The admin keeps full access; detaching takes the grant away.
+    c.upload_object("ro-repo", "main", "b.txt", upload_of(b"x".to_vec())).await.unwrap();
+    c.commit("ro-repo", "main", &CommitCreation { message: "m".into(), ..Default::default() }).await.unwrap();
+    assert_eq!(call(&srv, "DELETE", "/auth/users/reader/policies/ReadRo", Some(&a), None).await.0, 204);
+    assert_eq!(status(r.stat_object("ro-repo", "main", "a.txt", false).await), 401);
+    assert_eq!(call(&srv, "DELETE", "/auth/users/reader/policies/ReadRo", Some(&a), None).await.0, 404);
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn policies_and_user_without_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = Server::start(dir.path()).await;
+    let a = admin(&srv);
+    let (_, builtin) = call(&srv, "GET", "/auth/policies?prefix=FS", Some(&a), None).await;
+    let ids: Vec<&str> = builtin["results"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec!["FSFullAccess", "FSReadAll", "FSReadWriteAll"]);
+    let (_, admin_policies) = call(&srv, "GET", "/auth/users/admin/policies?effective=true", Some(&a), None).await;
+    assert_eq!(admin_policies["pagination"]["results"], 2);
+    let bad = json!({"id": "bad", "statement": [{"effect": "perhaps", "action": ["fs:ReadObject"], "resource": "*"}]});
+    assert_eq!(call(&srv, "POST", "/auth/policies", Some(&a), Some(bad)).await.0, 400);
+    assert_eq!(call(&srv, "POST", "/auth/policies", Some(&a), Some(json!({"id": "e", "statement": []}))).await.0, 400);
+    assert_eq!(call(&srv, "GET", "/auth/policies/FSReadAll", Some(&a), None).await.1["statement"][0]["resource"], "*");
+    assert_eq!(call(&srv, "GET", "/auth/policies/nope", Some(&a), None).await.0, 404);
+    assert_eq!(call(&srv, "PUT", "/auth/users/admin/policies/nope", Some(&a), None).await.0, 404);
+
+    let (nobody, _, _) = user_with_key(&srv, "nobody").await;
+    assert_eq!(call(&srv, "GET", "/user", Some(&nobody), None).await.0, 200, "authentication needs no policy");
+    assert_eq!(call(&srv, "GET", "/repositories", Some(&nobody), None).await.0, 401);
+    let (st, err) = call(&srv, "GET", "/auth/users", Some(&nobody), None).await;
+    assert_eq!((st, err["message"].as_str()), (401, Some("insufficient permissions")));
+    let own = "/auth/users/nobody/credentials";
+    assert_eq!(call(&srv, "GET", own, Some(&nobody), None).await.0, 401);
+    call(&srv, "PUT", "/auth/users/nobody/policies/AuthManageOwnCredentials", Some(&a), None).await;
+    assert_eq!(call(&srv, "GET", own, Some(&nobody), None).await.0, 200, "the ${{user}} variable names the caller");
+    assert_eq!(call(&srv, "GET", "/auth/users/admin/credentials", Some(&nobody), None).await.0, 401);
+    assert_eq!(call(&srv, "DELETE", "/auth/policies/AuthManageOwnCredentials", Some(&a), None).await.0, 204);
+    assert_eq!(call(&srv, "GET", own, Some(&nobody), None).await.0, 401);
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn external_principals_crud() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = Server::start(dir.path()).await;
+    let a = admin(&srv);
+    call(&srv, "POST", "/auth/users", Some(&a), Some(json!({"id": "dev"}))).await;
+    let arn = "arn:aws:sts::123456789012:assumed-role/Dev";
+    let enc = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let path = format!("/auth/users/dev/external/principals?principalId={}", enc(arn));
+    assert_eq!(call(&srv, "POST", &path, Some(&a), None).await.0, 201);
+    assert_eq!(call(&srv, "POST", &path, Some(&a), None).await.0, 409);
+    let with_body = format!("/auth/users/dev/external/principals?principalId={}", enc("arn:aws:iam::1:user/x"));
+    let body = json!({"settings": [{"k": "v"}]});
+    assert_eq!(call(&srv, "POST", &with_body, Some(&a), Some(body)).await.0, 201);
+    let unknown_user = format!("/auth/users/ghost/external/principals?principalId={}", enc("arn:x"));
+    assert_eq!(call(&srv, "POST", &unknown_user, Some(&a), None).await.0, 404);
+    assert_eq!(call(&srv, "POST", "/auth/users/dev/external/principals", Some(&a), None).await.0, 400);
+
+    let (st, got) =
+        call(&srv, "GET", &format!("/auth/external/principals?principalId={}", enc(arn)), Some(&a), None).await;
+    assert_eq!((st, got), (200, json!({"id": arn, "user_id": "dev"})));
+    assert_eq!(call(&srv, "GET", "/auth/external/principals?principalId=arn%3Anope", Some(&a), None).await.0, 404);
+    let (_, list) = call(&srv, "GET", "/auth/users/dev/external/principals/ls?amount=1", Some(&a), None).await;
+    assert_eq!(list["results"], json!([{"id": "arn:aws:iam::1:user/x", "user_id": "dev"}]));
+    assert_eq!(list["pagination"]["has_more"], true);
+    let (_, list) =
+        call(&srv, "GET", "/auth/users/dev/external/principals/ls?after=arn%3Aaws%3Aiam", Some(&a), None).await;
+    assert_eq!(list["results"].as_array().unwrap().len(), 2);
+    assert_eq!(call(&srv, "DELETE", &path, Some(&a), None).await.0, 204);
+    assert_eq!(call(&srv, "DELETE", &path, Some(&a), None).await.0, 404);
+    let (_, list) = call(&srv, "GET", "/auth/users/dev/external/principals/ls", Some(&a), None).await;
+    assert_eq!(list["pagination"]["results"], 1);
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn external_principal_login_refusals() {
+    let stub = StsStub::start("arn:aws:sts::1:assumed-role/Dev/s", Some(("AKIASTUB", "stub-secret"))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), Some(lakegate::embedded::PRESIGN_EXPIRY));
+    cfg.sts_allowed_hosts = vec![stub.host.clone()];
+    cfg.server_id = Some("lakefs.test".into());
+    let srv = Server::start_config(cfg).await;
+    let a = admin(&srv);
+    call(&srv, "POST", "/auth/users", Some(&a), Some(json!({"id": "dev"}))).await;
+    let enc =
+        percent_encoding::utf8_percent_encode("arn:aws:sts::1:assumed-role/Dev", percent_encoding::NON_ALPHANUMERIC);
+    call(&srv, "POST", &format!("/auth/users/dev/external/principals?principalId={enc}"), Some(&a), None).await;
+    let login = |body: Value| call(&srv, "POST", "/auth/external/principal/login", None, Some(body));
+
+    let good = identity_request(&stub.host, Some("lakefs.test"), ("AKIASTUB", "stub-secret"));
+    let (st, token) = login(json!({"identityRequest": good, "token_expiration_duration": 120})).await;
+    assert_eq!(st, 200, "{token}");
+    let other_host = identity_request("127.0.0.1:1", Some("lakefs.test"), ("AKIASTUB", "stub-secret"));
+    let (st, err) = login(json!({ "identityRequest": other_host })).await;
+    assert_eq!((st, err["message"].as_str().unwrap().contains("not allowed")), (401, true));
+    let unsigned = identity_request(&stub.host, None, ("AKIASTUB", "stub-secret"));
+    assert_eq!(login(json!({ "identityRequest": unsigned })).await.0, 401);
+    let wrong_id = identity_request(&stub.host, Some("other-lakefs"), ("AKIASTUB", "stub-secret"));
+    let (st, err) = login(json!({ "identityRequest": wrong_id })).await;
+    assert_eq!((st, err["message"].as_str().unwrap().contains("STS refused")), (401, true));
+    assert_eq!(login(json!({"identityRequest": {"identity_token": "%%%"}})).await.0, 401);
+    assert_eq!(login(json!({"identityRequest": {}})).await.0, 400);
+    assert_eq!(srv.state.external_login_count(), 1);
+    assert_eq!(stub.requests().len(), 2, "refusals before STS never reach it");
+    srv.stop().await;
+
+    // With no STS host allowed every external login is refused.
+    let dir = tempfile::tempdir().unwrap();
+    let srv = Server::start(dir.path()).await;
+    let good = identity_request(&stub.host, Some(srv.state.server_id()), ("AKIASTUB", "stub-secret"));
+    let (st, _) =
+        call(&srv, "POST", "/auth/external/principal/login", None, Some(json!({ "identityRequest": good }))).await;
+    assert_eq!(st, 401);
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn external_principal_login_issues_a_token_for_the_bound_user() {
+    // An STS stand-in that checks no signature: the embedded server must not check it either.
+    let stub = StsStub::start("arn:aws:sts::1:assumed-role/Dev/john", None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), Some(lakegate::embedded::PRESIGN_EXPIRY));
+    cfg.sts_allowed_hosts = vec!["sts.example".into(), stub.host.to_uppercase()];
+    let srv = Server::start_config(cfg).await;
+    let a = admin(&srv);
+    for (user, arn) in [("foo", "arn:aws:sts::1:assumed-role/Dev"), ("john", "arn:aws:sts::1:assumed-role/Dev/john")] {
+        call(&srv, "POST", "/auth/users", Some(&a), Some(json!({ "id": user }))).await;
+        let enc = percent_encoding::utf8_percent_encode(arn, percent_encoding::NON_ALPHANUMERIC);
+        call(&srv, "POST", &format!("/auth/users/{user}/external/principals?principalId={enc}"), Some(&a), None).await;
+    }
+    let mut req = identity_request(&stub.host, Some(srv.state.server_id()), ("AKIAX", "whatever"));
+    req = sts_stub::with_signature(req, "00badc0ffee0");
+    let before = srv.state.login_count();
+    let (st, token) =
+        call(&srv, "POST", "/auth/external/principal/login", None, Some(json!({"identityRequest": req}))).await;
+    assert_eq!(st, 200, "{token}");
+    let exp = token["token_expiration"].as_i64().unwrap();
+    let now = lakegate::embedded::catalog::now_unix();
+    assert!((exp - now - 168 * 3600).abs() < 60, "default lifetime is lakeFS's login duration");
+    let bearer = format!("Bearer {}", token["token"].as_str().unwrap());
+    assert_eq!(call(&srv, "GET", "/user", Some(&bearer), None).await.1["user"]["id"], "john");
+    assert_eq!((srv.state.login_count(), srv.state.external_login_count()), (before + 1, 1));
+
+    let seen = stub.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].server_id.as_deref(), Some(srv.state.server_id()));
+    assert_eq!(seen[0].method, "POST");
+    assert!(seen[0].query.contains("Action=GetCallerIdentity"));
+    assert!(seen[0].query.contains("X-Amz-Signature=00badc0ffee0"), "the signature is forwarded as given");
+
+    // A principal bound to no user is refused.
+    let stub2 = StsStub::start("arn:aws:iam::1:user/stranger", None).await;
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir2.path(), None);
+    cfg.sts_allowed_hosts = vec![stub2.host.clone()];
+    let srv2 = Server::start_config(cfg).await;
+    let req = identity_request(&stub2.host, Some(srv2.state.server_id()), ("AKIAX", "k"));
+    let (st, _) =
+        call(&srv2, "POST", "/auth/external/principal/login", None, Some(json!({"identityRequest": req}))).await;
+    assert_eq!(st, 401);
+    srv2.stop().await;
+    srv.stop().await;
+}
