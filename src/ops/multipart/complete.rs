@@ -395,34 +395,24 @@ struct CompleteMultipartUploadResult<'a> {
     key: &'a str,
     #[serde(rename = "ETag")]
     etag: String,
-    #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
-    crc32: Option<&'a str>,
-    #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
-    crc32c: Option<&'a str>,
-    #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
-    crc64nvme: Option<&'a str>,
-    #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
-    sha1: Option<&'a str>,
-    #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
-    sha256: Option<&'a str>,
+    #[serde(flatten)]
+    checksums: super::listing::Checksums,
     #[serde(rename = "ChecksumType", skip_serializing_if = "Option::is_none")]
     checksum_type: Option<&'a str>,
 }
 
 impl Done {
     fn xml(&self, etag: &str) -> S3Result<String> {
-        let value = |a: ChecksumAlgorithm| self.checksum.as_ref().filter(|(x, _)| *x == a).map(|(_, v)| v.as_str());
         let result = CompleteMultipartUploadResult {
             xmlns: XMLNS,
             location: &self.location,
             bucket: &self.bucket,
             key: &self.key,
             etag: format!("\"{etag}\""),
-            crc32: value(ChecksumAlgorithm::Crc32),
-            crc32c: value(ChecksumAlgorithm::Crc32c),
-            crc64nvme: value(ChecksumAlgorithm::Crc64Nvme),
-            sha1: value(ChecksumAlgorithm::Sha1),
-            sha256: value(ChecksumAlgorithm::Sha256),
+            checksums: super::listing::Checksums::of(
+                self.checksum.as_ref().map(|(a, _)| *a),
+                self.checksum.as_ref().map(|(_, v)| v.clone()),
+            ),
             checksum_type: self.checksum.as_ref().and(self.checksum_type.as_deref()),
         };
         to_xml("CompleteMultipartUploadResult", &result)
@@ -463,6 +453,30 @@ mod tests {
         assert_eq!(code(&two(1, 1)), S3ErrorCode::InvalidPartOrder);
         assert_eq!(code(&two(0, 1)), S3ErrorCode::InvalidArgument);
         assert_eq!(code(&two(1, 10_001)), S3ErrorCode::InvalidArgument);
+    }
+
+    #[test]
+    fn complete_answers_carry_the_checksum_once() {
+        let done = Done {
+            location: "http://h/b/k".into(),
+            bucket: "b".into(),
+            key: "k".into(),
+            checksum_type: Some("COMPOSITE".into()),
+            checksum: Some((ChecksumAlgorithm::Crc32, "AAAAAA==-2".into())),
+        };
+        let xml = done.xml("e-2").unwrap();
+        assert!(
+            xml.contains(r#"<CompleteMultipartUploadResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">"#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(
+                "<ETag>\"e-2\"</ETag><ChecksumCRC32>AAAAAA==-2</ChecksumCRC32><ChecksumType>COMPOSITE</ChecksumType>"
+            ),
+            "{xml}"
+        );
+        let plain = Done { checksum: None, ..done };
+        assert!(!plain.xml("e").unwrap().contains("Checksum"));
     }
 
     #[test]

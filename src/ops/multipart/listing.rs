@@ -45,7 +45,7 @@ fn owner(ctx: &Ctx<'_>) -> Owner {
 
 /// The five `Checksum*` elements, of which at most one is set.
 #[derive(Debug, Default, Serialize)]
-struct Checksums {
+pub(crate) struct Checksums {
     #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
     crc32: Option<String>,
     #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
@@ -59,7 +59,7 @@ struct Checksums {
 }
 
 impl Checksums {
-    fn of(alg: Option<ChecksumAlgorithm>, value: Option<String>) -> Checksums {
+    pub(crate) fn of(alg: Option<ChecksumAlgorithm>, value: Option<String>) -> Checksums {
         let mut c = Checksums::default();
         let slot = match alg {
             Some(ChecksumAlgorithm::Crc32) => &mut c.crc32,
