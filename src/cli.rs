@@ -18,6 +18,9 @@ pub enum Command {
     Dev(DevArgs),
     /// Run the S3 gateway in front of an existing lakeFS.
     Serve(crate::config::ServeArgs),
+    /// Manage gateway keys: create (bound to a lakeFS user), list, show, delete.
+    #[command(subcommand)]
+    Keys(crate::keys::KeysCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -82,6 +85,7 @@ pub fn main() {
         match cli.command {
             Command::Dev(args) => crate::dev::run(args).await.map_err(|e| e.to_string()),
             Command::Serve(args) => crate::serve::run(args).await.map_err(|e| e.to_string()),
+            Command::Keys(cmd) => crate::keys::run(cmd).await.map_err(|e| e.to_string()),
         }
     });
     if let Err(err) = result {
@@ -120,7 +124,7 @@ mod tests {
             "a",
             "--lakefs-secret-access-key",
             "s",
-            "--credentials-file",
+            "--keys-file",
             "/c",
             "--domain",
             "s3.a,s3.b",

@@ -44,6 +44,74 @@ pub struct GatewayArgs {
     /// Most bytes of multipart parts spooled at once on storage without presigned multipart.
     #[arg(long, env = "LAKEGATE_SPOOL_MAX_BYTES", default_value_t = 10 << 30)]
     pub spool_max_bytes: u64,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+}
+
+/// Gateway keys and how their requests reach lakeFS (shared by `serve`, `dev` and `keys`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct IdentityArgs {
+    /// The gateway key file (TOML, mode 0600; reloaded on change). Default under `lakegate dev`:
+    /// `<data>/keys.toml`.
+    #[arg(long, env = "LAKEGATE_KEYS_FILE")]
+    pub keys_file: Option<PathBuf>,
+    /// Mode of keys that name none: `principal` (lakeFS external principal login), `lakefs-key`
+    /// (the key's own lakeFS key pair) or `service` (the gateway's lakeFS identity).
+    #[arg(long, env = "LAKEGATE_IDENTITY_MODE", value_enum, default_value = "principal")]
+    pub identity_mode: crate::auth::keystore::ModeName,
+    /// `host[:port]` at which lakeFS reaches this gateway's STS endpoint (identity tokens name it;
+    /// lakeFS must list it among its allowed STS hosts). Default: the S3 listen address.
+    #[arg(long, env = "LAKEGATE_STS_HOST")]
+    pub sts_host: Option<String>,
+    /// Region identity tokens are signed for.
+    #[arg(long, env = "LAKEGATE_STS_REGION", default_value = "us-east-1")]
+    pub sts_region: String,
+    /// The `X-LakeFS-Server-ID` lakeFS requires in identity tokens. Default: the host of the
+    /// lakeFS endpoint.
+    #[arg(long, env = "LAKEGATE_LAKEFS_SERVER_ID")]
+    pub lakefs_server_id: Option<String>,
+    /// Seconds a principal → lakeFS user mapping is cached (unattached principals: at most 5).
+    #[arg(long, env = "LAKEGATE_PRINCIPAL_CACHE_SECS", default_value_t = 30)]
+    pub principal_cache_secs: u64,
+}
+
+impl Default for IdentityArgs {
+    /// The flags' defaults.
+    fn default() -> IdentityArgs {
+        IdentityArgs {
+            keys_file: None,
+            identity_mode: crate::auth::keystore::ModeName::Principal,
+            sts_host: None,
+            sts_region: "us-east-1".into(),
+            lakefs_server_id: None,
+            principal_cache_secs: 30,
+        }
+    }
+}
+
+/// How the gateway itself authenticates to lakeFS (`serve`, `keys`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LakeFsArgs {
+    /// lakeFS API endpoint, e.g. http://lakefs:8000/api/v1.
+    #[arg(long, env = "LAKEGATE_LAKEFS_ENDPOINT")]
+    pub lakefs_endpoint: Option<String>,
+    /// lakeFS access key id the gateway calls lakeFS with.
+    #[arg(long, env = "LAKEGATE_LAKEFS_ACCESS_KEY_ID")]
+    pub lakefs_access_key_id: Option<String>,
+    /// lakeFS secret access key (prefer the environment variable).
+    #[arg(long, env = "LAKEGATE_LAKEFS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub lakefs_secret_access_key: Option<String>,
+    /// Log in to lakeFS with `externalPrincipalLogin`, signed with the AWS credentials in the
+    /// environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), instead
+    /// of a lakeFS key pair.
+    #[arg(long, env = "LAKEGATE_LAKEFS_AWS_IAM", conflicts_with_all = ["lakefs_access_key_id", "lakefs_secret_access_key"])]
+    pub lakefs_aws_iam: bool,
+    /// STS host lakeFS verifies the gateway's AWS identity with (`--lakefs-aws-iam`).
+    #[arg(long, env = "LAKEGATE_LAKEFS_AWS_STS_HOST", default_value = "sts.amazonaws.com")]
+    pub lakefs_aws_sts_host: String,
+    /// Region of the gateway's AWS identity token (`--lakefs-aws-iam`).
+    #[arg(long, env = "LAKEGATE_LAKEFS_AWS_REGION", default_value = "us-east-1")]
+    pub lakefs_aws_region: String,
 }
 
 /// `lakegate serve`: the gateway in front of an existing lakeFS.
@@ -51,16 +119,46 @@ pub struct GatewayArgs {
 pub struct ServeArgs {
     #[command(flatten)]
     pub gateway: GatewayArgs,
-    /// lakeFS API endpoint, e.g. http://lakefs:8000/api/v1.
-    #[arg(long, env = "LAKEGATE_LAKEFS_ENDPOINT")]
-    pub lakefs_endpoint: String,
-    /// lakeFS access key id the gateway calls lakeFS with.
-    #[arg(long, env = "LAKEGATE_LAKEFS_ACCESS_KEY_ID")]
-    pub lakefs_access_key_id: String,
-    /// lakeFS secret access key (prefer the environment variable).
-    #[arg(long, env = "LAKEGATE_LAKEFS_SECRET_ACCESS_KEY", hide_env_values = true)]
-    pub lakefs_secret_access_key: String,
-    /// File of S3 keys clients sign with: one `<access key id> <secret access key>` per line.
-    #[arg(long, env = "LAKEGATE_CREDENTIALS_FILE")]
-    pub credentials_file: PathBuf,
+    #[command(flatten)]
+    pub lakefs: LakeFsArgs,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Missing(String),
+    #[error("lakeFS client: {0}")]
+    LakeFs(#[from] crate::lakefs::LakeFsError),
+}
+
+impl LakeFsArgs {
+    /// The gateway's own lakeFS client.
+    pub fn client(&self, server_id: Option<&str>) -> Result<crate::lakefs::LakeFsClient, ConfigError> {
+        use crate::lakefs::client::{AwsIamLogin, ClientConfig, Credentials};
+        let endpoint = self
+            .lakefs_endpoint
+            .clone()
+            .ok_or_else(|| ConfigError::Missing("--lakefs-endpoint (LAKEGATE_LAKEFS_ENDPOINT) is required".into()))?;
+        let creds = match (self.lakefs_aws_iam, &self.lakefs_access_key_id, &self.lakefs_secret_access_key) {
+            (true, _, _) => {
+                let host = endpoint.split_once("://").map_or(endpoint.as_str(), |(_, r)| r);
+                Credentials::AwsIam(AwsIamLogin {
+                    sts_host: self.lakefs_aws_sts_host.clone(),
+                    region: self.lakefs_aws_region.clone(),
+                    server_id: server_id
+                        .map_or_else(|| host.split('/').next().unwrap_or("").to_string(), str::to_string),
+                    keys: None,
+                })
+            }
+            (false, Some(ak), Some(sk)) => {
+                Credentials::Basic { access_key_id: ak.clone(), secret_access_key: sk.clone() }
+            }
+            _ => {
+                return Err(ConfigError::Missing(
+                    "the gateway's lakeFS identity: --lakefs-access-key-id and --lakefs-secret-access-key, or --lakefs-aws-iam".into(),
+                ));
+            }
+        };
+        Ok(crate::lakefs::LakeFsClient::new(ClientConfig::new(endpoint, creds))?)
+    }
 }

@@ -2,7 +2,7 @@
 //! demo repository on first start, prints how to connect, and writes the same facts to
 //! `<data>/dev.json` for scripts and tests.
 
-use crate::auth::StaticKeys;
+use crate::auth::keystore::{self, KeyRecord, KeyStore, ModeName};
 use crate::cli::DevArgs;
 use crate::embedded::catalog::now_unix;
 use crate::embedded::s3store::S3Config;
@@ -24,8 +24,17 @@ pub struct DevInfo {
     pub api_endpoint: String,
     pub s3_endpoint: String,
     pub region: String,
+    /// The gateway key S3 clients sign with (created like `lakegate keys create --user admin`).
     pub access_key_id: String,
     pub secret_access_key: String,
+    /// The external principal the key stands for, and its lakeFS user.
+    pub principal_id: String,
+    pub user_id: String,
+    /// The admin's lakeFS key pair, for the lakeFS API (lakefs-sdk, lakectl, curl).
+    pub lakefs_access_key_id: String,
+    pub lakefs_secret_access_key: String,
+    /// The gateway key file (`lakegate keys --dev DIR` edits it; the gateway reloads it).
+    pub keys_file: String,
     pub data_dir: String,
 }
 
@@ -37,9 +46,14 @@ pub enum DevError {
     Config(String),
     #[error("S3 endpoint: {0}")]
     Gateway(#[from] crate::gateway::GatewayError),
+    #[error("gateway keys: {0}")]
+    Keys(String),
     #[error("writing {path}: {source}")]
     Write { path: String, source: std::io::Error },
 }
+
+/// The lakeFS user `lakegate dev`'s own gateway key acts as.
+pub const DEV_USER: &str = "admin";
 
 /// Runs until Ctrl-C or SIGTERM.
 pub async fn run(args: DevArgs) -> Result<(), DevError> {
@@ -61,39 +75,82 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
     if running.admin.created {
         create_demo(&running, &scheme_prefix).await?;
     }
-    let keys = StaticKeys::new([(running.admin.access_key_id.clone(), running.admin.secret_access_key.clone())]);
-    let creds = Credentials::Basic {
-        access_key_id: running.admin.access_key_id.clone(),
-        secret_access_key: running.admin.secret_access_key.clone(),
-    };
-    let lakefs = LakeFsClient::new(ClientConfig::new(running.api_endpoint(), creds))
-        .map_err(|e| DevError::Embedded(crate::embedded::error::ApiError::internal(e)))?;
-    let mut gateway_args = args.gateway.clone();
-    gateway_args.namespace_template.get_or_insert_with(|| format!("{scheme_prefix}{{repo}}"));
-    gateway_args.state_dir.get_or_insert_with(|| args.data.join("gateway"));
-    let gateway = GatewayServer::bind(&gateway_args, Arc::new(keys), lakefs).await?;
-    let data_dir = std::fs::canonicalize(&args.data).unwrap_or(args.data.clone());
-    let info = DevInfo {
-        api_endpoint: running.api_endpoint(),
-        s3_endpoint: gateway.endpoint(),
-        region: args.gateway.region.clone(),
-        access_key_id: running.admin.access_key_id.clone(),
-        secret_access_key: running.admin.secret_access_key.clone(),
-        data_dir: data_dir.display().to_string(),
-    };
-    write_dev_json(&args.data, &info)?;
-    print_banner(&info, running.admin.created);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
+    let (api_endpoint, embedded, admin) = (running.api_endpoint(), running.state.clone(), running.admin.clone());
     let api = tokio::spawn(running.serve(wait(stop_rx.clone())));
+    let creds = Credentials::Basic {
+        access_key_id: admin.access_key_id.clone(),
+        secret_access_key: admin.secret_access_key.clone(),
+    };
+    let lakefs = LakeFsClient::new(ClientConfig::new(&api_endpoint, creds))
+        .map_err(|e| DevError::Embedded(crate::embedded::error::ApiError::internal(e)))?;
+    let mut gateway_args = args.gateway.clone();
+    gateway_args.namespace_template.get_or_insert_with(|| format!("{scheme_prefix}{{repo}}"));
+    gateway_args.state_dir.get_or_insert_with(|| args.data.join("gateway"));
+    let keys_file = gateway_args.identity.keys_file.get_or_insert_with(|| args.data.join("keys.toml")).clone();
+    let mode = gateway_args.identity.identity_mode;
+    let key = dev_key(&lakefs, &keys_file, mode).await?;
+    // Over TLS, the embedded server (an http:// STS client) reaches the STS endpoint on a
+    // loopback clear-text listener that answers nothing else.
+    let sts_listener = match (&gateway_args.tls_cert, &gateway_args.identity.sts_host) {
+        (Some(_), None) => {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .map_err(|e| DevError::Config(format!("binding the STS listener: {e}")))?;
+            gateway_args.identity.sts_host = l.local_addr().ok().map(|a| a.to_string());
+            Some(l)
+        }
+        _ => None,
+    };
+    let store = KeyStore::open(&keys_file, mode).map_err(|e| DevError::Keys(e.to_string()))?;
+    let gateway = GatewayServer::bind(&gateway_args, Arc::new(store), lakefs).await?;
+    embedded.allow_sts_host(gateway.sts_host());
+    let sts = sts_listener.map(|l| tokio::spawn(gateway.serve_sts_only(l, wait(stop_rx.clone()))));
+    let data_dir = std::fs::canonicalize(&args.data).unwrap_or(args.data.clone());
+    let info = DevInfo {
+        api_endpoint,
+        s3_endpoint: gateway.endpoint(),
+        region: args.gateway.region.clone(),
+        access_key_id: key.access_key_id.clone(),
+        secret_access_key: key.secret_access_key.clone(),
+        principal_id: key.principal(),
+        user_id: key.user_id.clone().unwrap_or_else(|| DEV_USER.to_string()),
+        lakefs_access_key_id: admin.access_key_id.clone(),
+        lakefs_secret_access_key: admin.secret_access_key.clone(),
+        keys_file: std::fs::canonicalize(&keys_file).unwrap_or(keys_file).display().to_string(),
+        data_dir: data_dir.display().to_string(),
+    };
+    write_dev_json(&args.data, &info)?;
+    print_banner(&info, admin.created, key.mode_name(mode));
     let s3 = tokio::spawn(gateway.serve(wait(stop_rx)));
     shutdown_signal().await;
     let _ = stop_tx.send(true);
     let _ = tokio::join!(api, s3);
+    if let Some(sts) = sts {
+        let _ = sts.await;
+    }
     tracing::info!("lakegate dev stopped");
     Ok(())
+}
+
+/// The gateway key `lakegate dev` advertises: the first key of the admin user in the key file,
+/// created (as `lakegate keys create --user admin` does) when there is none.
+async fn dev_key(lakefs: &LakeFsClient, keys_file: &Path, mode: ModeName) -> Result<KeyRecord, DevError> {
+    let err = |e: String| DevError::Keys(e);
+    if keys_file.exists() {
+        let file = keystore::read(keys_file, mode).map_err(|e| err(e.to_string()))?;
+        if let Some(k) = file.keys.iter().find(|k| k.user_id.as_deref() == Some(DEV_USER)).or(file.keys.first()) {
+            return Ok(k.clone());
+        }
+    }
+    let created =
+        crate::keys::create(lakefs, keys_file, mode, DEV_USER, None, None).await.map_err(|e| err(e.to_string()))?;
+    tracing::info!(access_key = %created.access_key_id, principal = %created.principal_id, "created the dev gateway key");
+    let file = keystore::read(keys_file, mode).map_err(|e| err(e.to_string()))?;
+    file.keys.into_iter().find(|k| k.access_key_id == created.access_key_id).ok_or_else(|| err("key vanished".into()))
 }
 
 /// The S3 blockstore settings of `--blockstore s3` (keys from the standard AWS variables).
@@ -148,25 +205,33 @@ fn write_dev_json(dir: &Path, info: &DevInfo) -> Result<(), DevError> {
     std::fs::rename(&tmp, &path).map_err(err)
 }
 
-fn print_banner(info: &DevInfo, first_start: bool) {
+fn print_banner(info: &DevInfo, first_start: bool, mode: ModeName) {
     let first = if first_start { " (created on this first start; keep them)" } else { "" };
+    let mode = serde_json::to_value(mode).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
     println!(
         "lakegate dev is running\n\
          \n  S3 endpoint:            {s3}   (region {region})\
-         \n  lakeFS API (embedded):  {api}\
          \n  access key id:          {ak}\
-         \n  secret access key:      {sk}{first}\
-         \n  data directory:         {dir}\
-         \n  (also written to {dir}/dev.json)\
+         \n  secret access key:      {sk}\
+         \n    (a gateway key, mode {mode}: principal {principal} of lakeFS user {user}; key file {keys})\
+         \n  lakeFS API (embedded):  {api}\
+         \n  lakeFS admin key:       {lak} / {lsk}{first}\
+         \n  data directory:         {dir}   (all of this is in {dir}/dev.json)\
          \n\nTry it:\n  AWS_ACCESS_KEY_ID={ak} AWS_SECRET_ACCESS_KEY={sk} aws --endpoint-url {s3} s3 ls\
          \n  python3 -c \"import boto3; s3 = boto3.client('s3', endpoint_url='{s3}', aws_access_key_id='{ak}', aws_secret_access_key='{sk}', region_name='{region}'); print(s3.list_buckets()['Buckets'])\"\
-         \n  curl -u '{ak}:{sk}' {api}/repositories\n\
+         \n  curl -u '{lak}:{lsk}' {api}/repositories\
+         \n  lakegate keys create --dev {dir} --user admin     (another key; see `lakegate keys --help`)\n\
          \nKeys are <branch>/<path> inside a bucket (= repository). Press Ctrl-C to stop.",
         api = info.api_endpoint,
         s3 = info.s3_endpoint,
         region = info.region,
         ak = info.access_key_id,
         sk = info.secret_access_key,
+        principal = info.principal_id,
+        user = info.user_id,
+        keys = info.keys_file,
+        lak = info.lakefs_access_key_id,
+        lsk = info.lakefs_secret_access_key,
         dir = info.data_dir,
     );
 }

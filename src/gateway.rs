@@ -2,7 +2,9 @@
 //! [`Gateway`] state and serves it until shutdown.
 
 use crate::auth::SecretStore;
+use crate::auth::sessions::{SessionConfig, Sessions};
 use crate::config::GatewayArgs;
+use crate::config::IdentityArgs;
 use crate::lakefs::LakeFsClient;
 use crate::ops::data::DataClient;
 use crate::ops::multipart::Multipart;
@@ -20,6 +22,20 @@ pub enum GatewayError {
     Tls(#[from] crate::server::tls::TlsError),
     #[error(transparent)]
     State(#[from] crate::ops::multipart::StateError),
+}
+
+/// Where identity tokens point (lakegate's STS endpoint) and which lakeFS they are for.
+fn session_config(args: &IdentityArgs, addr: SocketAddr, lakefs: &LakeFsClient) -> SessionConfig {
+    let sts_host = args.sts_host.clone().unwrap_or_else(|| {
+        let ip = if addr.ip().is_unspecified() { std::net::Ipv4Addr::LOCALHOST.into() } else { addr.ip() };
+        SocketAddr::new(ip, addr.port()).to_string()
+    });
+    SessionConfig {
+        sts_host,
+        sts_region: args.sts_region.clone(),
+        server_id: args.lakefs_server_id.clone().unwrap_or_else(|| lakefs.endpoint_host()),
+        principal_ttl: std::time::Duration::from_secs(args.principal_cache_secs),
+    }
 }
 
 /// A bound, not yet serving, S3 endpoint.
@@ -46,7 +62,9 @@ impl GatewayServer {
         let listener =
             TcpListener::bind(args.listen).await.map_err(|source| GatewayError::Bind { addr: args.listen, source })?;
         let addr = listener.local_addr().map_err(|source| GatewayError::Bind { addr: args.listen, source })?;
+        let sessions = Sessions::new(lakefs.clone(), session_config(&args.identity, addr, &lakefs));
         let state = Gateway {
+            sessions,
             keys,
             lakefs,
             data: DataClient::default(),
@@ -67,9 +85,34 @@ impl GatewayServer {
         Ok(GatewayServer { addr, tls: acceptor.is_some(), listener, acceptor, state: Arc::new(state) })
     }
 
+    /// The STS host identity tokens name (lakeFS must allow it).
+    pub fn sts_host(&self) -> &str {
+        &self.state.sessions.config().sts_host
+    }
+
+    /// The shared state (for tests and `lakegate dev`).
+    pub fn state(&self) -> &Arc<Gateway> {
+        &self.state
+    }
+
     /// `http(s)://addr` of the endpoint.
     pub fn endpoint(&self) -> String {
         format!("{}://{}", if self.tls { "https" } else { "http" }, self.addr)
+    }
+
+    /// Serves lakegate's STS endpoint alone, in clear text, on `listener` (`lakegate dev` over
+    /// TLS: the embedded server reaches STS hosts over `http://`). Every other request gets 404.
+    pub fn serve_sts_only(
+        &self,
+        listener: TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let state = self.state.clone();
+        let handler = move |req| {
+            let state = state.clone();
+            async move { crate::s3::service::handle_sts_only(state, req).await }
+        };
+        crate::server::serve(listener, None, handler, shutdown)
     }
 
     /// Serves until `shutdown` resolves, then drains in-flight requests.

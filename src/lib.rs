@@ -7,8 +7,8 @@
 //! - `server`: the HTTP accept loop with graceful shutdown.
 //! - `ops`: S3 operations on lakeFS, one file per group.
 //! - `gateway`, `config`: running the S3 endpoint.
-//! - `auth`: the secret store behind SigV4.
-//! - `cli`: the `lakegate` command line (`dev`, `serve`).
+//! - `auth`: gateway keys (the key file behind SigV4), per-key lakeFS sessions, lakegate's STS endpoint.
+//! - `cli`, `keys`: the `lakegate` command line (`dev`, `serve`, `keys`).
 
 pub mod auth;
 pub mod body;
@@ -17,6 +17,7 @@ pub mod config;
 pub mod dev;
 pub mod embedded;
 pub mod gateway;
+pub mod keys;
 pub mod lakefs;
 pub mod ops;
 pub mod range;

@@ -1,32 +1,35 @@
 //! `lakegate serve`: the S3 gateway in front of an existing lakeFS.
 
-use crate::auth::StaticKeys;
+use crate::auth::keystore::KeyStore;
 use crate::config::ServeArgs;
 use crate::gateway::GatewayServer;
-use crate::lakefs::LakeFsClient;
-use crate::lakefs::client::{ClientConfig, Credentials};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error(transparent)]
-    Credentials(#[from] crate::auth::CredentialsFileError),
-    #[error("lakeFS client: {0}")]
-    LakeFs(#[from] crate::lakefs::LakeFsError),
+    Keys(#[from] crate::auth::keystore::KeyFileError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("--keys-file (LAKEGATE_KEYS_FILE) is required: the gateway keys clients sign with")]
+    NoKeysFile,
     #[error(transparent)]
     Gateway(#[from] crate::gateway::GatewayError),
 }
 
 /// Runs until Ctrl-C or SIGTERM.
 pub async fn run(args: ServeArgs) -> Result<(), ServeError> {
-    let keys = StaticKeys::from_file(&args.credentials_file)?;
-    let creds = Credentials::Basic {
-        access_key_id: args.lakefs_access_key_id.clone(),
-        secret_access_key: args.lakefs_secret_access_key.clone(),
-    };
-    let lakefs = LakeFsClient::new(ClientConfig::new(&args.lakefs_endpoint, creds))?;
+    let identity = &args.gateway.identity;
+    let path = identity.keys_file.as_ref().ok_or(ServeError::NoKeysFile)?;
+    let keys = KeyStore::open(path, identity.identity_mode)?;
+    let lakefs = args.lakefs.client(identity.lakefs_server_id.as_deref())?;
     let gateway = GatewayServer::bind(&args.gateway, Arc::new(keys), lakefs).await?;
-    tracing::info!(endpoint = %gateway.endpoint(), lakefs = %args.lakefs_endpoint, "lakegate serving S3");
+    tracing::info!(
+        endpoint = %gateway.endpoint(),
+        lakefs = %args.lakefs.lakefs_endpoint.as_deref().unwrap_or_default(),
+        sts_host = %gateway.sts_host(),
+        "lakegate serving S3"
+    );
     gateway.serve(crate::dev::shutdown_signal()).await;
     Ok(())
 }

@@ -1,22 +1,83 @@
-//! Who may sign S3 requests: the secret store behind SigV4 verification.
+//! Who may sign S3 requests, and as whom lakegate then calls lakeFS.
 //!
-//! lakegate verifies signatures itself (lakeFS never reveals secrets), so it needs the secret of
-//! each access key. For now keys come from a static credentials file; the identity model (keys as
-//! lakeFS external principals) plugs in behind the same [`SecretStore`] trait later.
+//! lakegate verifies signatures itself (lakeFS never reveals secrets), so it holds the secret of
+//! each gateway key ([`keystore`], a TOML file reloaded on change). Each key names how its
+//! requests reach lakeFS ([`KeyMode`]): as the lakeFS user its **external principal** is attached
+//! to (lakeFS `externalPrincipalLogin`, see [`sessions`]), with a lakeFS access key pair of its
+//! own, or as the gateway's service identity. [`sts`] is lakegate's own STS `GetCallerIdentity`
+//! endpoint that lakeFS verifies the principal logins with.
+
+pub mod keystore;
+pub mod sessions;
+pub mod sts;
 
 use std::collections::HashMap;
-use std::path::Path;
+
+/// The principal id of a key that names none: `arn:lakegate:iam::key/<access key id>`.
+pub fn default_principal_id(access_key_id: &str) -> String {
+    format!("arn:lakegate:iam::key/{access_key_id}")
+}
+
+/// How requests signed with a key reach lakeFS.
+#[derive(Clone, PartialEq, Eq)]
+pub enum KeyMode {
+    /// As the lakeFS user the key's principal id is attached to (`externalPrincipalLogin`).
+    Principal,
+    /// With the key's own lakeFS access key pair (`login` → JWT).
+    LakeFsKey { access_key_id: String, secret_access_key: String },
+    /// With the gateway's own lakeFS identity.
+    Service,
+}
+
+impl KeyMode {
+    /// The mode's name, as the key file and `lakegate keys show` spell it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            KeyMode::Principal => "principal",
+            KeyMode::LakeFsKey { .. } => "lakefs-key",
+            KeyMode::Service => "service",
+        }
+    }
+}
+
+impl std::fmt::Debug for KeyMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyMode::LakeFsKey { access_key_id, .. } => write!(f, "LakeFsKey({access_key_id})"),
+            other => f.write_str(other.name()),
+        }
+    }
+}
 
 /// A signing identity found for an access key id.
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeyEntry {
     pub access_key_id: String,
     pub secret_access_key: String,
+    /// The external principal id the key stands for in lakeFS.
+    pub principal_id: String,
+    pub mode: KeyMode,
+}
+
+impl KeyEntry {
+    /// A key of the gateway's service identity (the dev admin key, tests' static keys).
+    pub fn service(access_key_id: &str, secret_access_key: &str) -> KeyEntry {
+        KeyEntry {
+            access_key_id: access_key_id.to_string(),
+            secret_access_key: secret_access_key.to_string(),
+            principal_id: default_principal_id(access_key_id),
+            mode: KeyMode::Service,
+        }
+    }
 }
 
 impl std::fmt::Debug for KeyEntry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyEntry").field("access_key_id", &self.access_key_id).finish_non_exhaustive()
+        f.debug_struct("KeyEntry")
+            .field("access_key_id", &self.access_key_id)
+            .field("principal_id", &self.principal_id)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
     }
 }
 
@@ -25,59 +86,26 @@ pub trait SecretStore: Send + Sync {
     fn lookup(&self, access_key_id: &str) -> Option<KeyEntry>;
 }
 
-/// Keys held in memory, typically read from a credentials file.
+/// Keys held in memory, all calling lakeFS as the gateway's service identity.
 #[derive(Default, Clone)]
 pub struct StaticKeys {
-    keys: HashMap<String, String>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum CredentialsFileError {
-    #[error("reading {path}: {source}")]
-    Io { path: String, source: std::io::Error },
-    #[error("{path}:{line}: expected `<access key id> <secret access key>`")]
-    Syntax { path: String, line: usize },
-    #[error("{path}: no keys")]
-    Empty { path: String },
+    keys: HashMap<String, KeyEntry>,
 }
 
 impl StaticKeys {
     pub fn new(pairs: impl IntoIterator<Item = (String, String)>) -> StaticKeys {
-        StaticKeys { keys: pairs.into_iter().collect() }
+        StaticKeys { keys: pairs.into_iter().map(|(ak, sk)| (ak.clone(), KeyEntry::service(&ak, &sk))).collect() }
     }
 
-    /// Parses a credentials file: one `<access key id> <secret access key>` per line; blank lines
-    /// and lines starting with `#` are ignored.
-    pub fn from_file(path: &Path) -> Result<StaticKeys, CredentialsFileError> {
-        let name = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).map_err(|source| CredentialsFileError::Io { path: name.clone(), source })?;
-        let mut keys = HashMap::new();
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let mut parts = line.split_whitespace();
-            match (parts.next(), parts.next(), parts.next()) {
-                (Some(ak), Some(sk), None) => keys.insert(ak.to_string(), sk.to_string()),
-                _ => {
-                    return Err(CredentialsFileError::Syntax { path: name, line: i + 1 });
-                }
-            };
-        }
-        if keys.is_empty() {
-            return Err(CredentialsFileError::Empty { path: name });
-        }
-        Ok(StaticKeys { keys })
+    /// Keys with their own modes and principals.
+    pub fn of(entries: impl IntoIterator<Item = KeyEntry>) -> StaticKeys {
+        StaticKeys { keys: entries.into_iter().map(|e| (e.access_key_id.clone(), e)).collect() }
     }
 }
 
 impl SecretStore for StaticKeys {
     fn lookup(&self, access_key_id: &str) -> Option<KeyEntry> {
-        self.keys
-            .get(access_key_id)
-            .map(|s| KeyEntry { access_key_id: access_key_id.to_string(), secret_access_key: s.clone() })
+        self.keys.get(access_key_id).cloned()
     }
 }
 
@@ -86,17 +114,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn credentials_file_parses_and_rejects_garbage() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("creds");
-        std::fs::write(&p, "# keys\nAKID1 secret1\n\n  AKID2   secret2  \n").unwrap();
-        let keys = StaticKeys::from_file(&p).unwrap();
-        assert_eq!(keys.lookup("AKID2").unwrap().secret_access_key, "secret2");
+    fn entries_never_print_secrets() {
+        let keys = StaticKeys::new([("AKID1".to_string(), "secret1".to_string())]);
+        let e = keys.lookup("AKID1").unwrap();
+        assert_eq!(e.principal_id, "arn:lakegate:iam::key/AKID1");
+        assert_eq!(e.mode, KeyMode::Service);
+        assert!(!format!("{e:?}").contains("secret1"));
+        let m = KeyMode::LakeFsKey { access_key_id: "LK".into(), secret_access_key: "lsecret".into() };
+        assert!(!format!("{m:?}").contains("lsecret"));
         assert!(keys.lookup("nope").is_none());
-        assert!(!format!("{:?}", keys.lookup("AKID1").unwrap()).contains("secret1"));
-        std::fs::write(&p, "AKID1 secret1 extra\n").unwrap();
-        assert!(matches!(StaticKeys::from_file(&p), Err(CredentialsFileError::Syntax { line: 1, .. })));
-        std::fs::write(&p, "# nothing\n").unwrap();
-        assert!(matches!(StaticKeys::from_file(&p), Err(CredentialsFileError::Empty { .. })));
     }
 }

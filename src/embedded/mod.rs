@@ -160,6 +160,11 @@ impl Embedded {
         self.external_logins.load(Ordering::Relaxed)
     }
 
+    /// Lets `externalPrincipalLogin` verify identity tokens with the STS endpoint at `host`.
+    pub fn allow_sts_host(&self, host: &str) {
+        self.sts.allow_host(host);
+    }
+
     /// The `X-LakeFS-Server-ID` value identity tokens must be signed with.
     pub fn server_id(&self) -> &str {
         self.sts.server_id()

@@ -39,7 +39,7 @@ fn refused(msg: impl Into<String>) -> ApiError {
 /// Checks identity tokens against an STS host.
 pub struct StsVerifier {
     /// STS hosts (`host[:port]`) tokens may name; empty refuses every token.
-    allowed_hosts: Vec<String>,
+    allowed_hosts: std::sync::RwLock<Vec<String>>,
     /// The `X-LakeFS-Server-ID` value tokens must have been signed with.
     server_id: String,
     http: Client<HttpConnector, Full<Bytes>>,
@@ -99,7 +99,15 @@ pub fn parse_caller_arn(xml: &[u8]) -> ApiResult<String> {
 impl StsVerifier {
     pub fn new(allowed_hosts: Vec<String>, server_id: String) -> StsVerifier {
         let http = Client::builder(TokioExecutor::new()).build(HttpConnector::new());
-        StsVerifier { allowed_hosts, server_id, http }
+        StsVerifier { allowed_hosts: std::sync::RwLock::new(allowed_hosts), server_id, http }
+    }
+
+    /// Adds an STS host to the allow-list (`lakegate dev` trusts its own gateway's STS endpoint).
+    pub fn allow_host(&self, host: &str) {
+        let mut hosts = self.allowed_hosts.write().unwrap_or_else(|p| p.into_inner());
+        if !hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+            hosts.push(host.to_string());
+        }
     }
 
     /// The `X-LakeFS-Server-ID` value tokens must be signed with.
@@ -147,7 +155,13 @@ impl StsVerifier {
         {
             return Err(refused(format!("identity token signs unsupported header {h:?}")));
         }
-        if !self.allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(&t.host)) {
+        let allowed = self
+            .allowed_hosts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(&t.host));
+        if !allowed {
             return Err(refused(format!("STS host {:?} is not allowed", t.host)));
         }
         check_age(t, now)

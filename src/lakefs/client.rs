@@ -39,6 +39,53 @@ pub enum Credentials {
     Login { access_key_id: String, secret_access_key: String },
     /// A fixed bearer token.
     Token(String),
+    /// A JWT from `externalPrincipalLogin` with an identity token signed by AWS credentials
+    /// (lakeFS's AWS IAM login), renewed before it expires.
+    AwsIam(AwsIamLogin),
+}
+
+/// Where [`Credentials::AwsIam`] signs its identity tokens.
+#[derive(Clone)]
+pub struct AwsIamLogin {
+    /// The STS `host[:port]` lakeFS verifies the token with (e.g. `sts.amazonaws.com`).
+    pub sts_host: String,
+    pub region: String,
+    /// The `X-LakeFS-Server-ID` lakeFS requires (by default the host of its endpoint).
+    pub server_id: String,
+    /// `(access key id, secret, session token)`; `None`: the standard AWS environment variables
+    /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), read at each login.
+    pub keys: Option<(String, String, Option<String>)>,
+}
+
+impl AwsIamLogin {
+    fn keys(&self) -> Result<(String, String, Option<String>)> {
+        if let Some(k) = &self.keys {
+            return Ok(k.clone());
+        }
+        let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+        match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+            (Some(ak), Some(sk)) => Ok((ak, sk, var("AWS_SESSION_TOKEN"))),
+            _ => Err(LakeFsError::Request(
+                "AWS IAM login needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment".into(),
+            )),
+        }
+    }
+
+    /// The `externalPrincipalLogin` body, signed now.
+    fn login_information(&self) -> Result<super::auth_dto::ExternalLoginInformation> {
+        let (ak, sk, token) = self.keys()?;
+        let signer = super::aws_iam::IdentitySigner {
+            sts_host: &self.sts_host,
+            region: &self.region,
+            server_id: &self.server_id,
+            access_key_id: &ak,
+            secret_access_key: &sk,
+            session_token: token.as_deref(),
+        };
+        let request =
+            signer.identity_request(std::time::SystemTime::now()).map_err(|e| LakeFsError::Request(e.to_string()))?;
+        Ok(super::auth_dto::ExternalLoginInformation { identity_request: request, token_expiration_duration: None })
+    }
 }
 
 impl std::fmt::Debug for Credentials {
@@ -47,6 +94,7 @@ impl std::fmt::Debug for Credentials {
             Credentials::Basic { access_key_id, .. } => write!(f, "Basic({access_key_id})"),
             Credentials::Login { access_key_id, .. } => write!(f, "Login({access_key_id})"),
             Credentials::Token(_) => write!(f, "Token(…)"),
+            Credentials::AwsIam(l) => write!(f, "AwsIam(sts {}, server id {})", l.sts_host, l.server_id),
         }
     }
 }
@@ -171,17 +219,40 @@ impl LakeFsClient {
                 format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
             }
             Credentials::Token(t) => format!("Bearer {t}"),
-            Credentials::Login { access_key_id, secret_access_key } => {
+            Credentials::Login { .. } | Credentials::AwsIam(_) => {
                 let mut guard = self.token.lock().await;
                 let fresh = guard.as_ref().is_some_and(|(_, exp)| *exp - TOKEN_RENEW_MARGIN > now_unix());
                 if !fresh {
-                    let t = self.login(access_key_id, secret_access_key).await?;
+                    let t = self.log_in().await?;
                     *guard = Some((t.token, t.token_expiration.unwrap_or(i64::MAX)));
                 }
                 format!("Bearer {}", guard.as_ref().map(|(t, _)| t.as_str()).unwrap_or_default())
             }
         };
         HeaderValue::from_str(&value).map(Some).map_err(|e| LakeFsError::Request(e.to_string()))
+    }
+
+    /// A fresh token for the login credentials.
+    async fn log_in(&self) -> Result<AuthenticationToken> {
+        match &self.cfg.credentials {
+            Credentials::Login { access_key_id, secret_access_key } => {
+                self.login(access_key_id, secret_access_key).await
+            }
+            Credentials::AwsIam(l) => self.external_principal_login(&l.login_information()?).await,
+            _ => Err(LakeFsError::Request("these credentials do not log in".into())),
+        }
+    }
+
+    /// A client calling the same lakeFS over the same connection pool with other credentials.
+    pub fn with_credentials(&self, credentials: Credentials) -> LakeFsClient {
+        let cfg = ClientConfig { credentials, ..(*self.cfg).clone() };
+        LakeFsClient { http: self.http.clone(), cfg: Arc::new(cfg), token: Arc::new(Mutex::new(None)) }
+    }
+
+    /// The host (`host[:port]`) of the lakeFS endpoint: lakeFS's default server id.
+    pub fn endpoint_host(&self) -> String {
+        let rest = self.cfg.endpoint.split_once("://").map_or(self.cfg.endpoint.as_str(), |(_, r)| r);
+        rest.split('/').next().unwrap_or_default().to_string()
     }
 
     /// Sends one request (with retries when idempotent) and returns the raw answer, 2xx or 3xx.

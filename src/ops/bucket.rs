@@ -45,7 +45,7 @@ pub async fn handle_list_buckets(ctx: &Ctx<'_>) -> S3Result<Response<Body>> {
 
 /// 404 `NoSuchBucket` unless the repository (and, for branch buckets, the branch) exists.
 async fn ensure_exists(ctx: &Ctx<'_>, t: &Target) -> S3Result<()> {
-    let lakefs = &ctx.gw.lakefs;
+    let lakefs = &ctx.lakefs;
     match &t.branch {
         Some(b) => lakefs.get_branch(&t.repo, b).await.map(drop),
         None => lakefs.get_repository(&t.repo).await.map(drop),
@@ -88,7 +88,7 @@ pub async fn handle_create_bucket(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Respo
     if h.get("x-amz-acl").is_some_and(|a| a != "private") || h.contains_key("x-amz-bucket-object-lock-enabled") {
         return Err(s3_err!(NotImplemented, "Bucket ACLs and object lock are not supported by lakegate"));
     }
-    let lakefs = &ctx.gw.lakefs;
+    let lakefs = &ctx.lakefs;
     match target::parse(bucket) {
         Target { repo, branch: Some(branch) } => {
             let repository = lakefs.get_repository(&repo).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
@@ -123,7 +123,7 @@ pub async fn handle_create_bucket(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Respo
 /// bucket deletes the repository only when its default branch is its only branch and is empty
 /// (`BucketNotEmpty` otherwise, as S3).
 pub async fn handle_delete_bucket(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
-    let lakefs = &ctx.gw.lakefs;
+    let lakefs = &ctx.lakefs;
     let not_empty = || s3_err!(BucketNotEmpty, "The bucket you tried to delete is not empty");
     let lake = |e| map_lakefs(e, Missing::Bucket);
     match target::parse(bucket) {

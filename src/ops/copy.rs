@@ -159,7 +159,7 @@ async fn replace_metadata(
             .filter(|(k, _)| k.starts_with(CHECKSUM_PREFIX))
             .map(|(k, v)| (k.clone(), v.clone())),
     );
-    let lakefs = &ctx.gw.lakefs;
+    let lakefs = &ctx.lakefs;
     lakefs
         .update_object_user_metadata(repo, branch, path, &metadata)
         .await

@@ -31,7 +31,7 @@ pub async fn handle_delete_object(
         return Err(s3_err!(InvalidArgument, "Invalid version id specified (versioning is not enabled)"));
     }
     let (branch, path) = split_write_key(key)?;
-    ctx.gw.lakefs.delete_object(bucket, branch, path).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
+    ctx.lakefs.delete_object(bucket, branch, path).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
     let mut resp = Response::new(empty());
     *resp.status_mut() = StatusCode::NO_CONTENT;
     Ok(resp)
@@ -117,8 +117,8 @@ pub async fn handle_delete_objects(ctx: &Ctx<'_>, t: &Target, body: Incoming) ->
         return Err(s3_err!(MalformedXML, "A Delete request names 1 to {MAX_DELETE_KEYS} keys."));
     }
     match &t.branch {
-        Some(b) => ctx.gw.lakefs.get_branch(bucket, b).await.map(drop),
-        None => ctx.gw.lakefs.get_repository(bucket).await.map(drop),
+        Some(b) => ctx.lakefs.get_branch(bucket, b).await.map(drop),
+        None => ctx.lakefs.get_repository(bucket).await.map(drop),
     }
     .map_err(|e| map_lakefs(e, Missing::Bucket))?;
     let mut result = DeleteResult { xmlns: XMLNS, deleted: vec![], errors: vec![] };
@@ -154,7 +154,7 @@ pub async fn handle_delete_objects(ctx: &Ctx<'_>, t: &Target, body: Incoming) ->
 async fn delete_branch_keys(ctx: &Ctx<'_>, bucket: &str, branch: &str, keys: Vec<String>, result: &mut DeleteResult) {
     let prefix = format!("{branch}/");
     let paths = PathList { paths: keys.iter().map(|k| k[prefix.len()..].to_string()).collect() };
-    match ctx.gw.lakefs.delete_objects(bucket, branch, &paths).await {
+    match ctx.lakefs.delete_objects(bucket, branch, &paths).await {
         Ok(list) => {
             let failed: BTreeMap<String, (u16, String)> = list
                 .errors

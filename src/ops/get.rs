@@ -46,7 +46,7 @@ pub async fn handle_get_object(
     let (reference, path) = split_key(key)?;
     let presign = with_body && super::store::presign_supported(ctx).await?;
     let stats =
-        ctx.gw.lakefs.stat_object(bucket, reference, path, presign).await.map_err(|e| map_lakefs(e, Missing::Key))?;
+        ctx.lakefs.stat_object(bucket, reference, path, presign).await.map_err(|e| map_lakefs(e, Missing::Key))?;
     let etag = format!("\"{}\"", stats.checksum);
     let mut resp = Response::new(empty());
     let h = resp.headers_mut();

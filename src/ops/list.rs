@@ -176,7 +176,7 @@ pub async fn handle_list_objects_v1(ctx: &Ctx<'_>, t: &Target) -> S3Result<Respo
 }
 
 async fn list(ctx: &Ctx<'_>, t: &Target, l: &Listing) -> S3Result<Page> {
-    let lakefs = &ctx.gw.lakefs;
+    let lakefs = &ctx.lakefs;
     match &t.branch {
         Some(b) => lakefs.get_branch(&t.repo, b).await.map(drop),
         None => lakefs.get_repository(&t.repo).await.map(drop),
@@ -223,7 +223,7 @@ async fn list_ref(ctx: &Ctx<'_>, bucket: &str, reference: &str, path_prefix: &st
         presign: false,
         user_metadata: false,
     };
-    let listed = match ctx.gw.lakefs.list_objects(bucket, reference, &params).await {
+    let listed = match ctx.lakefs.list_objects(bucket, reference, &params).await {
         Ok(listed) => listed,
         Err(e) if e.is_not_found() => {
             return Ok(Page { contents: vec![], prefixes: vec![], last_key: None, truncated: false });

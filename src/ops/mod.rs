@@ -28,6 +28,8 @@ use hyper::body::Incoming;
 /// What every operation handler gets.
 pub struct Ctx<'a> {
     pub gw: &'a std::sync::Arc<Gateway>,
+    /// lakeFS as the identity of the key that signed the request.
+    pub lakefs: crate::lakefs::LakeFsClient,
     pub parts: &'a http::request::Parts,
     pub verified: &'a Verified,
     pub request_id: &'a str,
@@ -36,6 +38,7 @@ pub struct Ctx<'a> {
 /// An owned copy of a [`Ctx`], for work that outlives the handler (a spawned task).
 pub struct OwnedCtx {
     gw: std::sync::Arc<Gateway>,
+    lakefs: crate::lakefs::LakeFsClient,
     parts: http::request::Parts,
     verified: Verified,
     request_id: String,
@@ -50,11 +53,23 @@ impl OwnedCtx {
         *req.version_mut() = p.version;
         *req.headers_mut() = p.headers.clone();
         let parts = req.into_parts().0;
-        OwnedCtx { gw: ctx.gw.clone(), parts, verified: ctx.verified.clone(), request_id: ctx.request_id.to_string() }
+        OwnedCtx {
+            gw: ctx.gw.clone(),
+            lakefs: ctx.lakefs.clone(),
+            parts,
+            verified: ctx.verified.clone(),
+            request_id: ctx.request_id.to_string(),
+        }
     }
 
     pub fn ctx(&self) -> Ctx<'_> {
-        Ctx { gw: &self.gw, parts: &self.parts, verified: &self.verified, request_id: &self.request_id }
+        Ctx {
+            gw: &self.gw,
+            lakefs: self.lakefs.clone(),
+            parts: &self.parts,
+            verified: &self.verified,
+            request_id: &self.request_id,
+        }
     }
 }
 
@@ -120,7 +135,7 @@ async fn missing_branch_bucket(
 ) -> S3Result<Response<Body>> {
     match (r, &t.branch) {
         (Err(e), Some(branch)) if e.code == crate::s3::S3ErrorCode::NoSuchKey => {
-            match ctx.gw.lakefs.get_branch(&t.repo, branch).await {
+            match ctx.lakefs.get_branch(&t.repo, branch).await {
                 Err(lake) if lake.is_not_found() => Err(s3_err!(NoSuchBucket, "The specified bucket does not exist")),
                 _ => Err(e),
             }

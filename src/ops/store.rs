@@ -28,7 +28,7 @@ pub async fn capabilities(ctx: &Ctx<'_>) -> S3Result<Capabilities> {
     if let Some(v) = ctx.gw.storage.get() {
         return Ok(*v);
     }
-    let config = ctx.gw.lakefs.get_config().await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
+    let config = ctx.lakefs.get_config().await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
     let storage = config.storage_config.as_ref();
     let presign = storage.is_some_and(|s| s.pre_sign_support);
     let multipart = presign && storage.is_some_and(|s| s.pre_sign_multipart_upload == Some(true));
@@ -97,7 +97,7 @@ pub async fn write(
     obj: NewObject,
     finish: Finish,
 ) -> S3Result<ObjectStats> {
-    let lakefs = &ctx.gw.lakefs;
+    let lakefs = &ctx.lakefs;
     if !presign_supported(ctx).await? {
         let upload = Upload {
             body,

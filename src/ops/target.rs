@@ -56,7 +56,7 @@ pub async fn resolve(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Target> {
     let branch = match cached {
         Some(b) => b,
         None => {
-            let repo = ctx.gw.lakefs.get_repository(&t.repo).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
+            let repo = ctx.lakefs.get_repository(&t.repo).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
             if let Ok(mut m) = ctx.gw.default_branches.lock() {
                 m.insert(t.repo.clone(), (repo.default_branch.clone(), Instant::now()));
             }

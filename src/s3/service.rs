@@ -24,7 +24,10 @@ pub const MAX_HEADER_BYTES: usize = 8 * 1024;
 /// Shared state of the S3 front door.
 pub struct Gateway {
     pub keys: Arc<dyn SecretStore>,
+    /// The gateway's own lakeFS identity.
     pub lakefs: LakeFsClient,
+    /// The lakeFS client of each verified key.
+    pub sessions: crate::auth::sessions::Sessions,
     pub data: DataClient,
     /// Base domains for virtual-host addressing (`<bucket>.<domain>`).
     pub base_domains: Vec<String>,
@@ -81,6 +84,20 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>) -> Response<Body> 
     resp
 }
 
+/// Entry point of the STS-only listener: `GetCallerIdentity`, and 404 for anything else.
+pub async fn handle_sts_only(gw: Arc<Gateway>, req: Request<Incoming>) -> Response<Body> {
+    let id = request_id();
+    let (parts, _body) = req.into_parts();
+    if crate::auth::sts::is_get_caller_identity(&parts) {
+        return crate::auth::sts::handle_get_caller_identity(gw.keys.as_ref(), &parts, &id, SystemTime::now());
+    }
+    let err =
+        s3_err!(InvalidRequest, "this listener answers STS GetCallerIdentity only").with_resource(parts.uri.path());
+    let mut resp = error_response(&err, &id, parts.method == Method::HEAD);
+    *resp.status_mut() = http::StatusCode::NOT_FOUND;
+    resp
+}
+
 /// Whether an error answer must close an HTTP/1 connection: the request declared a body, which
 /// may not have been read.
 fn closes_connection(parts: &http::request::Parts) -> bool {
@@ -123,6 +140,14 @@ async fn serve(
     request_id: &str,
 ) -> S3Result<Response<Body>> {
     check_header_size(parts)?;
+    if crate::auth::sts::is_get_caller_identity(parts) {
+        return Ok(crate::auth::sts::handle_get_caller_identity(
+            gw.keys.as_ref(),
+            parts,
+            request_id,
+            SystemTime::now(),
+        ));
+    }
     let host = parts
         .headers
         .get(http::header::HOST)
@@ -136,7 +161,8 @@ async fn serve(
     let verified = sigv4::verify_with(parts, gw.keys.as_ref(), SystemTime::now(), opts)?;
     let endpoint = route(&parts.method, &addressed, &query_pairs(parts.uri.query()), &parts.headers)?;
     tracing::debug!(request_id, operation = endpoint.name(), access_key = %verified.access_key_id, "S3 operation");
-    let ctx = Ctx { gw, parts, verified: &verified, request_id };
+    let lakefs = gw.sessions.client_for(&verified.key).await?;
+    let ctx = Ctx { gw, lakefs, parts, verified: &verified, request_id };
     ops::dispatch(&ctx, endpoint, body).await
 }
 

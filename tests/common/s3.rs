@@ -71,6 +71,7 @@ impl Stack {
             state_dir: Some(lakefs.data_dir.join("gateway")),
             upload_id_key_file: None,
             spool_max_bytes: 1 << 30,
+            identity: Default::default(),
         };
         let gw = GatewayServer::bind(&args, Arc::new(keys), lakefs.client()).await.unwrap();
         let s3_addr = gw.addr;

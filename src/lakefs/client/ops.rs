@@ -334,3 +334,67 @@ impl LakeFsClient {
         self.collect(resp).await.map(drop)
     }
 }
+
+/// External principals (tags `auth`, `external`): gateway keys as lakeFS identities.
+impl LakeFsClient {
+    fn principals_path(user: &str, principal_id: &str) -> String {
+        format!("/auth/users/{}/external/principals?principalId={}", seg(user), seg(principal_id))
+    }
+
+    /// `createUserExternalPrincipal` (201).
+    pub async fn create_user_external_principal(&self, user: &str, principal_id: &str) -> Result<()> {
+        let path = Self::principals_path(user, principal_id);
+        let body = || json_body(&crate::lakefs::auth_dto::ExternalPrincipalCreation::default());
+        let resp = self.send(Method::POST, &path, body, &[json_header()], Idempotent::No, true).await?;
+        self.collect(resp).await.map(drop)
+    }
+
+    /// `deleteUserExternalPrincipal` (204).
+    pub async fn delete_user_external_principal(&self, user: &str, principal_id: &str) -> Result<()> {
+        self.send_empty(Method::DELETE, &Self::principals_path(user, principal_id)).await
+    }
+
+    /// `listUserExternalPrincipals`.
+    pub async fn list_user_external_principals(
+        &self,
+        user: &str,
+        after: &str,
+        amount: Option<u32>,
+    ) -> Result<crate::lakefs::auth_dto::ExternalPrincipalList> {
+        let q = query(&[("after", nonempty(after)), ("amount", amount.map(|a| a.to_string()))]);
+        self.get_json(&format!("/auth/users/{}/external/principals/ls{q}", seg(user))).await
+    }
+
+    /// `getExternalPrincipal`: the user a principal is attached to.
+    pub async fn get_external_principal(
+        &self,
+        principal_id: &str,
+    ) -> Result<crate::lakefs::auth_dto::ExternalPrincipal> {
+        self.get_json(&format!("/auth/external/principals?principalId={}", seg(principal_id))).await
+    }
+
+    /// `externalPrincipalLogin` (unauthenticated): a JWT for the user the identity maps to.
+    pub async fn external_principal_login(
+        &self,
+        info: &crate::lakefs::auth_dto::ExternalLoginInformation,
+    ) -> Result<AuthenticationToken> {
+        let path = "/auth/external/principal/login";
+        let resp =
+            self.send_once(Method::POST, path, json_body(info)?, &[json_header()], None, self.cfg.timeout).await?;
+        self.decode(resp).await
+    }
+}
+
+/// Users and credentials (tag `auth`).
+impl LakeFsClient {
+    /// `createCredentials`: a new access key pair for `user` (the only time lakeFS shows the secret).
+    pub async fn create_credentials(&self, user: &str) -> Result<crate::lakefs::auth_dto::CredentialsWithSecret> {
+        let path = format!("/auth/users/{}/credentials", seg(user));
+        self.send_json(Method::POST, &path, &serde_json::json!({}), Idempotent::No).await
+    }
+
+    /// `deleteCredentials`.
+    pub async fn delete_credentials(&self, user: &str, access_key_id: &str) -> Result<()> {
+        self.send_empty(Method::DELETE, &format!("/auth/users/{}/credentials/{}", seg(user), seg(access_key_id))).await
+    }
+}

@@ -236,7 +236,7 @@ pub async fn handle_complete_multipart_upload(
     let parts = choose(listed, &known, upload_algorithm(&token), token.spool)?;
     let checksum = object_checksum(ctx, &token, &parts)?;
     if if_absent {
-        match ctx.gw.lakefs.stat_object(&token.repo, &token.branch, &token.path, false).await {
+        match ctx.lakefs.stat_object(&token.repo, &token.branch, &token.path, false).await {
             Ok(_) => {
                 return Err(s3_err!(
                     PreconditionFailed,

@@ -188,7 +188,7 @@ pub async fn handle_create_multipart_upload(
         initiated_ms: now_ms(),
         nonce: hex::encode(rand::random::<[u8; 8]>()),
     };
-    let lakefs = &ctx.gw.lakefs;
+    let lakefs = &ctx.lakefs;
     if token.spool {
         lakefs.get_branch(&t.repo, branch).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
     } else {

@@ -89,7 +89,7 @@ pub fn verify_v2(
         tracing::debug!(string_to_sign = %String::from_utf8_lossy(&sts), "SigV2 signature mismatch");
         return Err(signature_mismatch());
     }
-    Ok(unsigned(access_key_id))
+    Ok(unsigned(key))
 }
 
 /// Verifies a SigV2 presigned URL (`AWSAccessKeyId`, `Signature`, `Expires` query parameters):
@@ -127,13 +127,14 @@ pub fn verify_v2_presigned(
         tracing::debug!(string_to_sign = %String::from_utf8_lossy(&sts), "SigV2 presigned signature mismatch");
         return Err(signature_mismatch());
     }
-    Ok(unsigned(&access_key_id))
+    Ok(unsigned(key))
 }
 
 /// What a good SigV2 signature establishes: who signed, and nothing about the body.
-fn unsigned(access_key_id: &str) -> Verified {
+fn unsigned(key: crate::auth::KeyEntry) -> Verified {
     Verified {
-        access_key_id: access_key_id.to_string(),
+        access_key_id: key.access_key_id.clone(),
+        key,
         payload: PayloadMode::Unsigned,
         // SigV2 has no chunk-signature chain (signed aws-chunked bodies exist only in SigV4), and
         // with an unsigned payload the body layer never builds a chunk signer from the seed; the

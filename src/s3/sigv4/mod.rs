@@ -52,6 +52,8 @@ impl std::fmt::Debug for ChunkSeed {
 #[derive(Debug, Clone)]
 pub struct Verified {
     pub access_key_id: String,
+    /// The key that signed (its principal and mode say how to call lakeFS).
+    pub key: crate::auth::KeyEntry,
     pub payload: PayloadMode,
     pub seed: ChunkSeed,
     pub presigned: bool,
@@ -193,13 +195,39 @@ fn verify_header(
     let sha = header(parts, "x-amz-content-sha256")
         .ok_or_else(|| s3_err!(InvalidRequest, "Missing required header for this request: x-amz-content-sha256"))?;
     let payload = payload_mode(sha)?;
-    let seed = check_signature(parts, &auth, &amz_date, sha, None, store)?;
-    Ok(Verified { access_key_id: auth.credential.access_key_id, payload, seed, presigned: false })
+    let (seed, key) = check_signature(parts, &auth, &amz_date, &[sha], None, store)?;
+    Ok(Verified { access_key_id: auth.credential.access_key_id, key, payload, seed, presigned: false })
 }
 
 fn verify_presigned(parts: &http::request::Parts, store: &dyn SecretStore, now: SystemTime) -> S3Result<Verified> {
     let query = parts.uri.query();
     let auth = parse_presigned(|name| query_param(query, name))?;
+    let amz_date = check_presigned_time(&auth, now)?;
+    let sha = query_param(query, "X-Amz-Content-Sha256").unwrap_or_else(|| "UNSIGNED-PAYLOAD".to_string());
+    let payload = payload_mode(&sha)?;
+    if matches!(payload, PayloadMode::Streaming { .. }) {
+        return Err(s3_err!(InvalidRequest, "aws-chunked payloads cannot be sent with presigned URLs"));
+    }
+    let (seed, key) = check_signature(parts, &auth, &amz_date, &[&sha], Some("X-Amz-Signature"), store)?;
+    Ok(Verified { access_key_id: auth.credential.access_key_id, key, payload, seed, presigned: true })
+}
+
+/// Verifies a presigned STS request (service `sts`, empty body: its payload hash is that of no
+/// bytes, or `UNSIGNED-PAYLOAD`); the key that signed it.
+pub fn verify_sts_presigned(
+    parts: &http::request::Parts,
+    store: &dyn SecretStore,
+    now: SystemTime,
+) -> S3Result<crate::auth::KeyEntry> {
+    let query = parts.uri.query();
+    let auth = parse::parse_presigned_for(|name| query_param(query, name), "sts")?;
+    let amz_date = check_presigned_time(&auth, now)?;
+    let hashes = ["e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "UNSIGNED-PAYLOAD"];
+    check_signature(parts, &auth, &amz_date, &hashes, Some("X-Amz-Signature"), store).map(|(_, key)| key)
+}
+
+/// Checks a presigned request's date and expiry; its `X-Amz-Date`.
+fn check_presigned_time(auth: &AuthParams, now: SystemTime) -> S3Result<String> {
     let (amz_date, expires) = auth.presigned.clone().expect("presigned params");
     let time = parse_amz_date(&amz_date).ok_or_else(|| {
         s3_err!(
@@ -220,13 +248,7 @@ fn verify_presigned(parts: &http::request::Parts, store: &dyn SecretStore, now: 
     if now > time + Duration::from_secs(expires) {
         return Err(s3_err!(AccessDenied, "Request has expired"));
     }
-    let sha = query_param(query, "X-Amz-Content-Sha256").unwrap_or_else(|| "UNSIGNED-PAYLOAD".to_string());
-    let payload = payload_mode(&sha)?;
-    if matches!(payload, PayloadMode::Streaming { .. }) {
-        return Err(s3_err!(InvalidRequest, "aws-chunked payloads cannot be sent with presigned URLs"));
-    }
-    let seed = check_signature(parts, &auth, &amz_date, &sha, Some("X-Amz-Signature"), store)?;
-    Ok(Verified { access_key_id: auth.credential.access_key_id, payload, seed, presigned: true })
+    Ok(amz_date)
 }
 
 fn check_skew(time: SystemTime, now: SystemTime) -> S3Result<()> {
@@ -240,22 +262,23 @@ fn check_skew(time: SystemTime, now: SystemTime) -> S3Result<()> {
     Ok(())
 }
 
-/// Recomputes the signature; the seed for chunk signatures when it matches.
+/// Recomputes the signature (with any of `payload_hashes`); the seed for chunk signatures and
+/// the signing key when it matches.
 fn check_signature(
     parts: &http::request::Parts,
     auth: &AuthParams,
     amz_date: &str,
-    payload_hash: &str,
+    payload_hashes: &[&str],
     skip_query: Option<&str>,
     store: &dyn SecretStore,
-) -> S3Result<ChunkSeed> {
+) -> S3Result<(ChunkSeed, crate::auth::KeyEntry)> {
     if !auth.signed_headers.iter().any(|h| h == "host") {
         return Err(s3_err!(AccessDenied, "SignedHeaders must include host"));
     }
     let key = store.lookup(&auth.credential.access_key_id).ok_or_else(|| {
         s3_err!(InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records.")
     })?;
-    let request = |verbatim_path| {
+    let request = |verbatim_path, payload_hash| {
         CanonicalRequest {
             method: parts.method.as_str(),
             raw_path: parts.uri.path(),
@@ -272,26 +295,35 @@ fn check_signature(
     let scope = auth.credential.scope();
     let day = parse_scope_date(&auth.credential.date)
         .ok_or_else(|| s3_err!(AuthorizationHeaderMalformed, "invalid credential date"))?;
-    let signing_key =
-        aws_sigv4::sign::v4::generate_signing_key(&key.secret_access_key, day, &auth.credential.region, "s3");
+    let signing_key = aws_sigv4::sign::v4::generate_signing_key(
+        &key.secret_access_key,
+        day,
+        &auth.credential.region,
+        &auth.credential.service,
+    );
     let matches = |canonical: &str| {
         let sts = string_to_sign(amz_date, &scope, canonical);
         let expected = aws_sigv4::sign::v4::calculate_signature(signing_key.as_ref(), sts.as_bytes());
         constant_time_eq(expected.as_bytes(), auth.signature.as_bytes())
     };
-    let canonical = request(false);
+    let canonical = request(false, payload_hashes[0]);
     let reencoded = canonical::canonical_uri(parts.uri.path()) != parts.uri.path();
-    let accepted = matches(&canonical) || (reencoded && matches(&request(true)));
+    let accepted = payload_hashes.iter().any(|h| {
+        (*h == payload_hashes[0] && matches(&canonical))
+            || (*h != payload_hashes[0] && matches(&request(false, h)))
+            || (reencoded && matches(&request(true, h)))
+    });
     if !accepted {
         tracing::debug!(canonical_request = %canonical, "SigV4 signature mismatch");
         return Err(signature_mismatch());
     }
-    Ok(ChunkSeed {
+    let seed = ChunkSeed {
         signing_key: signing_key.as_ref().to_vec(),
         amz_date: amz_date.to_string(),
         scope,
         seed_signature: auth.signature.clone(),
-    })
+    };
+    Ok((seed, key))
 }
 
 pub fn signature_mismatch() -> S3Error {

@@ -26,15 +26,20 @@ impl CredentialScope {
         format!("{}/{}/{}/aws4_request", self.date, self.region, self.service)
     }
 
+    /// The scope, when it is for `service`.
+    fn expect(self, service: &str, malformed: impl Fn(String) -> crate::s3::S3Error) -> S3Result<CredentialScope> {
+        if self.service != service {
+            return Err(malformed(format!("the credential is for service {:?}, expected {service:?}", self.service)));
+        }
+        Ok(self)
+    }
+
     fn parse(value: &str, malformed: impl Fn(String) -> crate::s3::S3Error) -> S3Result<CredentialScope> {
         let parts: Vec<&str> = value.rsplitn(5, '/').collect();
         if parts.len() != 5 || parts[0] != "aws4_request" || parts[4].is_empty() {
             return Err(malformed(format!(
                 "the credential {value:?} is malformed; expected \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\""
             )));
-        }
-        if parts[1] != "s3" {
-            return Err(malformed(format!("the credential is for service {:?}, expected \"s3\"", parts[1])));
         }
         if parts[3].len() != 8 || !parts[3].bytes().all(|b| b.is_ascii_digit()) {
             return Err(malformed(format!("invalid credential date {:?}", parts[3])));
@@ -68,6 +73,11 @@ fn valid_signature(sig: &str) -> bool {
 
 /// Parses an `Authorization: AWS4-HMAC-SHA256 …` header value.
 pub fn parse_authorization(value: &str) -> S3Result<AuthParams> {
+    parse_authorization_for(value, "s3")
+}
+
+/// [`parse_authorization`] for a request to `service` (`s3`, or `sts` for lakegate's STS endpoint).
+pub fn parse_authorization_for(value: &str, service: &str) -> S3Result<AuthParams> {
     let malformed = |m: String| s3_err!(AuthorizationHeaderMalformed, "{m}");
     let rest = value.strip_prefix(ALGORITHM).ok_or_else(|| malformed("unsupported authorization algorithm".into()))?;
     let (mut credential, mut signed, mut signature) = (None, None, None);
@@ -88,7 +98,7 @@ pub fn parse_authorization(value: &str) -> S3Result<AuthParams> {
         return Err(malformed("the signature must be 64 hexadecimal characters".into()));
     }
     Ok(AuthParams {
-        credential: CredentialScope::parse(credential, malformed)?,
+        credential: CredentialScope::parse(credential, malformed).and_then(|c| c.expect(service, malformed))?,
         signed_headers: parse_signed_headers(signed),
         signature: signature.to_ascii_lowercase(),
         presigned: None,
@@ -97,6 +107,11 @@ pub fn parse_authorization(value: &str) -> S3Result<AuthParams> {
 
 /// Parses the `X-Amz-*` parameters of a presigned URL (already decoded).
 pub fn parse_presigned(get: impl Fn(&str) -> Option<String>) -> S3Result<AuthParams> {
+    parse_presigned_for(get, "s3")
+}
+
+/// [`parse_presigned`] for a request to `service`.
+pub fn parse_presigned_for(get: impl Fn(&str) -> Option<String>, service: &str) -> S3Result<AuthParams> {
     let bad = |m: String| s3_err!(AuthorizationQueryParametersError, "{m}");
     let need = |name: &str| {
         get(name).ok_or_else(|| {
@@ -118,7 +133,7 @@ pub fn parse_presigned(get: impl Fn(&str) -> Option<String>) -> S3Result<AuthPar
         return Err(bad("X-Amz-Signature must be 64 hexadecimal characters".into()));
     }
     Ok(AuthParams {
-        credential: CredentialScope::parse(&credential, bad)?,
+        credential: CredentialScope::parse(&credential, bad).and_then(|c| c.expect(service, bad))?,
         signed_headers: parse_signed_headers(&signed),
         signature: signature.to_ascii_lowercase(),
         presigned: Some((date, expires)),
