@@ -4,7 +4,6 @@
 
 mod common;
 
-use base64::Engine;
 use common::sts_stub::{self, StsStub, identity_request};
 use common::*;
 use lakegate::lakefs::LakeFsError;
@@ -12,24 +11,8 @@ use lakegate::lakefs::client::{Credentials, ListObjectsParams, Upload};
 use lakegate::lakefs::dto::CommitCreation;
 use serde_json::{Value, json};
 
-fn basic(ak: &str, sk: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{ak}:{sk}")))
-}
-
 fn admin(srv: &Server) -> String {
     basic(&srv.access_key_id, &srv.secret_access_key)
-}
-
-/// A JSON API call: `(status, body as JSON or Null)`.
-async fn call(srv: &Server, method: &str, path: &str, auth: Option<&str>, body: Option<Value>) -> (u16, Value) {
-    let mut headers = vec![("content-type", "application/json")];
-    if let Some(a) = auth {
-        headers.push(("authorization", a));
-    }
-    let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    let url = format!("{}{path}", srv.api_endpoint);
-    let (status, _, out) = raw(&raw_client(), method, &url, &headers, bytes).await;
-    (status, serde_json::from_slice(&out).unwrap_or(Value::Null))
 }
 
 /// A user with one access key: `(basic auth value, access key id, secret)`.

@@ -94,7 +94,7 @@ class LakegateServer:
             if key is not None and key != before:
                 try:
                     self.info = json.loads(dev_json.read_text())
-                    if {"api_endpoint", "access_key_id", "secret_access_key"} <= set(self.info):
+                    if {"api_endpoint", "lakefs_access_key_id", "lakefs_secret_access_key"} <= set(self.info):
                         break
                 except (ValueError, OSError):
                     pass  # written atomically, but be tolerant of a torn read anyway
@@ -164,11 +164,11 @@ class LakegateServer:
 
     @property
     def access_key_id(self) -> str:
-        return self.info["access_key_id"]
+        return self.info["lakefs_access_key_id"]
 
     @property
     def secret_access_key(self) -> str:
-        return self.info["secret_access_key"]
+        return self.info["lakefs_secret_access_key"]
 
     def client(self, username: Optional[str] = None, password: Optional[str] = None,
                access_token: Optional[str] = None, anonymous: bool = False) -> lakefs_sdk.ApiClient:

@@ -116,6 +116,7 @@ class LakegateServer:
         self.ca_bundle = ca_bundle
         self.proc: Optional[subprocess.Popen] = None
         self.info: Dict[str, Any] = {}
+        self.key: Dict[str, Any] = {}
         self._log_file = None
 
     def start(self, timeout: float = START_TIMEOUT_S) -> "LakegateServer":
@@ -163,7 +164,24 @@ class LakegateServer:
                 self.stop()
                 pytest.fail(f"lakegate S3 endpoint {self.s3_endpoint} not accepting within {timeout}s\n{self.log_tail()}")
             time.sleep(0.05)
+        self._gateway_key()
         return self
+
+    def _gateway_key(self) -> None:
+        """The S3 key the suites sign with: made by ``lakegate keys create --dev DIR --user admin
+        --json`` (once per data dir, kept across restarts), i.e. a gateway key bound to the lakeFS
+        user ``admin`` as an external principal, not dev.json's own key."""
+        path = self.data_dir / "conformance-key.json"
+        if not path.exists():
+            cmd = [LAKEGATE_BIN, "keys", "create", "--dev", str(self.data_dir), "--user", "admin", "--json"]
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+            if out.returncode != 0:
+                pytest.fail(f"{' '.join(cmd)} failed ({out.returncode}): {out.stderr}")
+            created = json.loads(out.stdout)
+            assert created["user_id"] == "admin" and created["mode"] == "principal", created
+            assert created["access_key_id"] != self.info["access_key_id"], "a new key, not dev.json's"
+            path.write_text(out.stdout)
+        self.key = json.loads(path.read_text())
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> Optional[int]:
         rc = None
@@ -216,11 +234,11 @@ class LakegateServer:
 
     @property
     def access_key_id(self) -> str:
-        return self.info["access_key_id"]
+        return self.key["access_key_id"]
 
     @property
     def secret_access_key(self) -> str:
-        return self.info["secret_access_key"]
+        return self.key["secret_access_key"]
 
     def http(self) -> urllib3.PoolManager:
         """A urllib3 pool that trusts this server's certificate (if any)."""

@@ -239,7 +239,7 @@ def storage(server: LakegateServer) -> Dict[str, Any]:
     """The embedded server's lakeFS storage config (``pre_sign_support``, ``pre_sign_multipart_upload``)."""
     k = (str(server.data_dir), server.info["api_endpoint"])
     if k not in _STORAGE:
-        auth = urllib3.make_headers(basic_auth=f"{server.access_key_id}:{server.secret_access_key}")
+        auth = urllib3.make_headers(basic_auth=f"{server.info['lakefs_access_key_id']}:{server.info['lakefs_secret_access_key']}")
         r = server.http().request("GET", server.info["api_endpoint"].rstrip("/") + "/config/storage", headers=auth)
         assert r.status == 200, (r.status, r.data[:300])
         _STORAGE[k] = json.loads(r.data)

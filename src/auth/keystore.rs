@@ -16,6 +16,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// How often a lookup may look at the file for changes.
 const RELOAD_CHECK: Duration = Duration::from_secs(1);
+/// How often a lookup of an unknown key may look (a key just added by `lakegate keys create`):
+/// always — a `stat` is cheap, and the file is read again only when it changed.
+const MISS_RECHECK: Duration = Duration::ZERO;
 
 /// The modes a key (or the gateway, for keys naming none) can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -254,16 +257,16 @@ impl KeyStore {
         self.default
     }
 
-    /// The current keys, after looking at the file when the last look is over a second old.
-    fn current(&self) -> Arc<HashMap<String, KeyEntry>> {
+    /// The current keys, after looking at the file when the last look is older than `max_age`.
+    fn current(&self, max_age: Duration) -> Arc<HashMap<String, KeyEntry>> {
         {
             let l = self.loaded.read().unwrap_or_else(|p| p.into_inner());
-            if l.checked.elapsed() < RELOAD_CHECK {
+            if l.checked.elapsed() < max_age {
                 return l.keys.clone();
             }
         }
         let mut l = self.loaded.write().unwrap_or_else(|p| p.into_inner());
-        if l.checked.elapsed() >= RELOAD_CHECK {
+        if l.checked.elapsed() >= max_age {
             l.checked = Instant::now();
             let now = stamp(&self.path);
             if now != l.stamp {
@@ -287,7 +290,8 @@ impl KeyStore {
 
 impl SecretStore for KeyStore {
     fn lookup(&self, access_key_id: &str) -> Option<KeyEntry> {
-        self.current().get(access_key_id).cloned()
+        let found = self.current(RELOAD_CHECK).get(access_key_id).cloned();
+        found.or_else(|| self.current(MISS_RECHECK).get(access_key_id).cloned())
     }
 }
 

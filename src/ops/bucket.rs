@@ -23,12 +23,8 @@ pub async fn handle_list_buckets(ctx: &Ctx<'_>) -> S3Result<Response<Body>> {
     let mut buckets = Vec::new();
     let mut after = String::new();
     loop {
-        let page = ctx
-            .gw
-            .lakefs
-            .list_repositories("", &after, Some(1000))
-            .await
-            .map_err(|e| map_lakefs(e, Missing::Bucket))?;
+        let page =
+            ctx.lakefs.list_repositories("", &after, Some(1000)).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
         for repo in page.results {
             let created = UNIX_EPOCH + Duration::from_secs(repo.creation_date.max(0) as u64);
             buckets.push(BucketEntry { name: repo.id, creation_date: format_iso8601(created) });

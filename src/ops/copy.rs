@@ -92,7 +92,6 @@ pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Res
     let (src_ref, src_path) = split_key(&src_key)?;
     let presign = store::presign_supported(ctx).await?;
     let src = ctx
-        .gw
         .lakefs
         .stat_object(&src_bucket, src_ref, src_path, presign)
         .await
@@ -121,7 +120,6 @@ pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Res
             ..Default::default()
         };
         let new = ctx
-            .gw
             .lakefs
             .copy_object(bucket, dst_branch, dst_path, &creation)
             .await

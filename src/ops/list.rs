@@ -195,7 +195,6 @@ async fn list_branches(ctx: &Ctx<'_>, bucket: &str, l: &Listing) -> S3Result<Pag
     let after = l.after.strip_suffix('/').unwrap_or(&l.after);
     let after = if after < l.prefix.as_str() { "" } else { after };
     let refs = ctx
-        .gw
         .lakefs
         .list_branches(bucket, &l.prefix, after, Some(l.max_keys as u32))
         .await

@@ -65,7 +65,6 @@ pub async fn read(
     }
     let range = range.map(|r| format!("bytes={}-{}", r.start, r.end));
     let resp = ctx
-        .gw
         .lakefs
         .get_object(repo, reference, path, range.as_deref(), false)
         .await

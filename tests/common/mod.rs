@@ -164,3 +164,27 @@ pub fn md5_hex(data: &[u8]) -> String {
     use md5::Digest;
     hex::encode(md5::Md5::digest(data))
 }
+
+/// An HTTP basic `Authorization` value.
+pub fn basic(ak: &str, sk: &str) -> String {
+    use base64::Engine;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{ak}:{sk}")))
+}
+
+/// A JSON call to the embedded lakeFS API: `(status, body as JSON or Null)`.
+pub async fn call(
+    srv: &Server,
+    method: &str,
+    path: &str,
+    auth: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut headers = vec![("content-type", "application/json")];
+    if let Some(a) = auth {
+        headers.push(("authorization", a));
+    }
+    let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+    let url = format!("{}{path}", srv.api_endpoint);
+    let (status, _, out) = raw(&raw_client(), method, &url, &headers, bytes).await;
+    (status, serde_json::from_slice(&out).unwrap_or(serde_json::Value::Null))
+}

@@ -47,33 +47,21 @@ impl Stack {
         let lakefs = Server::start_with(&dir.path().join("data"), presign).await;
         let (ak, sk) = (lakefs.access_key_id.clone(), lakefs.secret_access_key.clone());
         let keys = StaticKeys::new([(ak.clone(), sk.clone())]);
-        let (mut tls_cert, mut tls_key, mut der) = (None, None, None);
-        if tls {
-            let cert = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
-            let (c, k) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-            std::fs::write(&c, cert.cert.pem()).unwrap();
-            std::fs::write(&k, cert.key_pair.serialize_pem()).unwrap();
-            der = Some(cert.cert.der().to_vec());
-            (tls_cert, tls_key) = (Some(c), Some(k));
-        }
-        let args = GatewayArgs {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            tls_cert,
-            tls_key,
-            domains: vec!["s3.local.test".into()],
-            region: "us-east-1".into(),
-            allow_sigv2: true,
-            flat_buckets,
-            namespace_template: Some(match super::test_s3() {
-                Some(s3) => format!("s3://{}/{{repo}}-{}", s3.bucket, hex::encode(rand::random::<[u8; 4]>())),
-                None => "local://{repo}".into(),
-            }),
-            state_dir: Some(lakefs.data_dir.join("gateway")),
-            upload_id_key_file: None,
-            spool_max_bytes: 1 << 30,
-            identity: Default::default(),
-        };
+        let (mut args, der) = gateway_args(&lakefs, dir.path(), tls);
+        args.flat_buckets = flat_buckets;
         let gw = GatewayServer::bind(&args, Arc::new(keys), lakefs.client()).await.unwrap();
+        Stack::around(lakefs, gw, der, (ak, sk), dir)
+    }
+
+    /// A stack serving an already bound gateway (tests that build their own key store), signing
+    /// with `key` by default.
+    pub fn around(
+        lakefs: Server,
+        gw: GatewayServer,
+        tls_cert_der: Option<Vec<u8>>,
+        key: (String, String),
+        dir: tempfile::TempDir,
+    ) -> Stack {
         let s3_addr = gw.addr;
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(gw.serve(async move {
@@ -82,9 +70,9 @@ impl Stack {
         Stack {
             lakefs,
             s3_addr,
-            tls_cert_der: der,
-            access_key_id: ak,
-            secret_access_key: sk,
+            tls_cert_der,
+            access_key_id: key.0,
+            secret_access_key: key.1,
             stop: Some(stop),
             _dir: dir,
         }
@@ -108,6 +96,38 @@ impl Drop for Stack {
             let _ = s.send(());
         }
     }
+}
+
+/// The tests' gateway settings on `lakefs` (HTTPS with a fresh self-signed certificate when
+/// `tls`; its DER is returned), in `dir`.
+pub fn gateway_args(lakefs: &Server, dir: &std::path::Path, tls: bool) -> (GatewayArgs, Option<Vec<u8>>) {
+    let (mut tls_cert, mut tls_key, mut der) = (None, None, None);
+    if tls {
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+        let (c, k) = (dir.join("cert.pem"), dir.join("key.pem"));
+        std::fs::write(&c, cert.cert.pem()).unwrap();
+        std::fs::write(&k, cert.key_pair.serialize_pem()).unwrap();
+        der = Some(cert.cert.der().to_vec());
+        (tls_cert, tls_key) = (Some(c), Some(k));
+    }
+    let args = GatewayArgs {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        tls_cert,
+        tls_key,
+        domains: vec!["s3.local.test".into()],
+        region: "us-east-1".into(),
+        allow_sigv2: true,
+        flat_buckets: false,
+        namespace_template: Some(match super::test_s3() {
+            Some(s3) => format!("s3://{}/{{repo}}-{}", s3.bucket, hex::encode(rand::random::<[u8; 4]>())),
+            None => "local://{repo}".into(),
+        }),
+        state_dir: Some(lakefs.data_dir.join("gateway")),
+        upload_id_key_file: None,
+        spool_max_bytes: 1 << 30,
+        identity: Default::default(),
+    };
+    (args, der)
 }
 
 /// A request to send: method, path+query, extra headers, body.
@@ -252,16 +272,13 @@ pub const EMPTY_SHA: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca49
 
 /// Signs (header auth, hashed payload) and sends.
 pub async fn signed(stack: &Stack, req: Req<'_>) -> Answer {
+    signed_as(stack, (&stack.access_key_id, &stack.secret_access_key), req).await
+}
+
+/// [`signed`] with another key pair.
+pub async fn signed_as(stack: &Stack, (ak, sk): (&str, &str), req: Req<'_>) -> Answer {
     let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&req.body));
-    let (path, headers) = sign_request(
-        &req,
-        &stack.host(),
-        &stack.access_key_id,
-        &stack.secret_access_key,
-        SystemTime::now(),
-        &hash,
-        None,
-    );
+    let (path, headers) = sign_request(&req, &stack.host(), ak, sk, SystemTime::now(), &hash, None);
     send(stack, &path, req.method, &headers, req.body.clone()).await
 }
 

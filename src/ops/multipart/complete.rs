@@ -314,7 +314,6 @@ async fn finish(
         content_type: Some(token.content_type.clone()),
     };
     let stats = ctx
-        .gw
         .lakefs
         .complete_presign_multipart_upload(&token.repo, &token.branch, &token.path, &token.lakefs_id, &complete)
         .await

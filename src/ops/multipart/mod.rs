@@ -225,7 +225,6 @@ pub async fn handle_abort_multipart_upload(
     } else {
         let abort = crate::lakefs::dto::AbortPresignMultipartUpload { physical_address: token.address.clone() };
         let aborted = ctx
-            .gw
             .lakefs
             .abort_presign_multipart_upload(&token.repo, &token.branch, &token.path, &token.lakefs_id, &abort)
             .await;

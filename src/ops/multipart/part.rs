@@ -75,7 +75,6 @@ pub async fn handle_upload_part(
     } else {
         let from = UploadPartFrom { physical_address: token.address.clone() };
         let to = ctx
-            .gw
             .lakefs
             .upload_part(&token.repo, &token.branch, &token.path, &token.lakefs_id, n, &from)
             .await
@@ -164,7 +163,6 @@ pub async fn handle_upload_part_copy(
     let src_key = src_target.key(&src_key);
     let (src_ref, src_path) = split_key(&src_key)?;
     let src = ctx
-        .gw
         .lakefs
         .stat_object(
             &src_target.repo,
@@ -195,7 +193,6 @@ pub async fn handle_upload_part_copy(
             },
         };
         let etag = ctx
-            .gw
             .lakefs
             .upload_part_copy(&token.repo, &token.branch, &token.path, &token.lakefs_id, n, &from)
             .await
