@@ -51,8 +51,8 @@ impl Drop for Dev {
 impl Dev {
     fn client(&self) -> LakeFsClient {
         let creds = Credentials::Basic {
-            access_key_id: self.info["access_key_id"].as_str().unwrap().into(),
-            secret_access_key: self.info["secret_access_key"].as_str().unwrap().into(),
+            access_key_id: self.info["lakefs_access_key_id"].as_str().unwrap().into(),
+            secret_access_key: self.info["lakefs_secret_access_key"].as_str().unwrap().into(),
         };
         LakeFsClient::new(ClientConfig::new(self.info["api_endpoint"].as_str().unwrap(), creds)).unwrap()
     }
@@ -87,6 +87,14 @@ async fn dev_writes_dev_json_creates_demo_and_restarts() {
     }
     let c = dev.client();
     c.health_check().await.unwrap();
+    // The S3 key is a gateway key from the key file, its principal attached to admin in lakeFS.
+    let ak = dev.info["access_key_id"].as_str().unwrap();
+    assert!(ak.starts_with("LG"), "{ak}");
+    assert_ne!(dev.info["access_key_id"], dev.info["lakefs_access_key_id"]);
+    let keys = std::fs::read_to_string(dir.path().join("keys.toml")).unwrap();
+    assert!(keys.contains(ak) && keys.contains(dev.info["secret_access_key"].as_str().unwrap()));
+    let principal = c.get_external_principal(dev.info["principal_id"].as_str().unwrap()).await.unwrap();
+    assert_eq!((principal.user_id.as_str(), dev.info["user_id"].as_str()), ("admin", Some("admin")));
     let demo = c.get_repository("demo").await.unwrap();
     // `lakegate dev` reads LAKEGATE_DEV_BLOCKSTORE=s3 in the test command's SeaweedFS pass.
     let expected = match std::env::var("LAKEGATE_DEV_BLOCKSTORE").as_deref() {
