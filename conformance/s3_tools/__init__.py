@@ -1,0 +1,1 @@
+"""S3 tools conformance suite (a package so its modules never shadow other suites' ``conftest``)."""
