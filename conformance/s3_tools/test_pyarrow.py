@@ -158,8 +158,9 @@ def test_parquet_dataset_in_branch_bucket(fs):
 
 
 @pytest.mark.xfail(strict=True, raises=OSError, reason=(
-    "lakegate bug: PutObject of the empty directory marker '<branch>/' (key 'main/' in bucket demo) answers "
-    "400 InvalidArgument ('names no path'); pyarrow's create_dir (run by write_dataset) puts a marker for every "
-    "ancestor, so writing a dataset under demo/main/... fails unless check_directory_existence_before_creation"))
+    "lakegate limitation (README): in a bare repository bucket the key 'main/' names a branch, not an "
+    "object, so PutObject of that directory marker is 400 InvalidArgument; pyarrow's create_dir (run by "
+    "write_dataset) puts a marker for every ancestor, so use bucket demo.main or "
+    "check_directory_existence_before_creation=True (both tested above)"))
 def test_parquet_dataset_default_create_dir(fs):
     check_dataset(fs, path(f"{new_prefix('pyarrow')}/ds"))

@@ -4,9 +4,9 @@ copyto/cat byte-exact (12 MiB as a 3-part multipart upload: --s3-upload-cutoff 5
 listing), server-side copy keeping user metadata (``-M --metadata-set``), ``deletefile`` and
 ``purge``, and ``md5sum``/``check`` against the local data.
 
-The remote sets ``no_check_bucket``: by default rclone first sends CreateBucket with
-``X-Amz-Bucket-Object-Lock-Enabled: false``, which lakegate refuses (see
-``test_default_remote_creates_bucket_first``).
+The remote sets ``no_check_bucket`` (one request fewer per upload); the default remote, which
+first sends CreateBucket with ``X-Amz-Bucket-Object-Lock-Enabled: false``, is
+``test_default_remote_creates_bucket_first``.
 """
 
 from __future__ import annotations
@@ -132,11 +132,9 @@ def test_delete_single_and_purge(rclone, server, tmp_path):
     assert rclone.lsf(remote(prefix), "-R") == ["keep.txt"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "lakegate bug: CreateBucket with 'x-amz-bucket-object-lock-enabled: false' answers 501 NotImplemented "
-    "('Bucket ACLs and object lock are not supported') instead of 409 BucketAlreadyOwnedByYou / 200; "
-    "rclone's default remote (no no_check_bucket) sends it before every upload and fails"))
 def test_default_remote_creates_bucket_first(server, tmp_path):
+    """rclone's default remote sends CreateBucket with ``X-Amz-Bucket-Object-Lock-Enabled: false``
+    before uploading; lakegate answers BucketAlreadyOwnedByYou, which rclone takes as success."""
     rclone = Rclone(server, tmp_path / "home", check_bucket=True)
     prefix = new_prefix("rclone")
     data = random_bytes(100)

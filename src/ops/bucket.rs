@@ -81,7 +81,9 @@ fn already_owned(err: crate::lakefs::LakeFsError) -> S3Error {
 /// repository in the configured namespace template.
 pub async fn handle_create_bucket(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
     let h = &ctx.parts.headers;
-    if h.get("x-amz-acl").is_some_and(|a| a != "private") || h.contains_key("x-amz-bucket-object-lock-enabled") {
+    // rclone and boto3 send `x-amz-bucket-object-lock-enabled: false`: that asks for nothing.
+    let lock = h.get("x-amz-bucket-object-lock-enabled").is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"false"));
+    if h.get("x-amz-acl").is_some_and(|a| a != "private") || lock {
         return Err(s3_err!(NotImplemented, "Bucket ACLs and object lock are not supported by lakegate"));
     }
     let lakefs = &ctx.lakefs;

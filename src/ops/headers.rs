@@ -106,8 +106,12 @@ pub fn stored_checksum(stats: &ObjectStats) -> Option<(String, String)> {
     })
 }
 
+/// Whether an `If-Match`-style list names `etag`. As S3 does, quotes (and a weak `W/` prefix) do
+/// not matter: clients such as minio-py send ETags unquoted.
 fn etag_matches(list: &str, etag: &str) -> bool {
-    list.split(',').map(str::trim).any(|t| t == "*" || t == etag || t.trim_start_matches("W/") == etag)
+    let bare = |t: &str| t.trim().trim_start_matches("W/").trim_matches('"').to_string();
+    let etag = bare(etag);
+    list.split(',').map(str::trim).any(|t| t == "*" || bare(t) == etag)
 }
 
 fn header_date(headers: &HeaderMap, name: &str) -> Option<SystemTime> {
@@ -208,6 +212,12 @@ mod tests {
         assert_eq!(evaluate_conditions(&h(&[("if-none-match", "\"x\"")]), etag, 1000).unwrap(), None);
         assert!(evaluate_conditions(&h(&[("if-match", "\"x\"")]), etag, 1000).is_err());
         assert_eq!(evaluate_conditions(&h(&[("if-match", "\"x\", \"abc\"")]), etag, 1000).unwrap(), None);
+        assert_eq!(evaluate_conditions(&h(&[("if-match", "abc")]), etag, 1000).unwrap(), None, "unquoted, as S3");
+        assert_eq!(
+            evaluate_conditions(&h(&[("if-none-match", "abc")]), etag, 1000).unwrap(),
+            Some(StatusCode::NOT_MODIFIED)
+        );
+        assert!(evaluate_conditions(&h(&[("if-match", "ab")]), etag, 1000).is_err());
         assert!(evaluate_conditions(&h(&[("if-unmodified-since", old)]), etag, 1000).is_err());
         assert_eq!(
             evaluate_conditions(&h(&[("if-match", "*"), ("if-unmodified-since", old)]), etag, 1000).unwrap(),
