@@ -122,6 +122,17 @@ def test_head_missing_is_bare_404(server):
         assert r.data == b"", (path, r.data)
 
 
+def test_browser_form_upload_is_not_implemented(server, boto):
+    """POST Object (an HTML form signed by boto3's generate_presigned_post) answers 501 with an S3
+    error document, not AccessDenied, and stores nothing."""
+    key = f"{BRANCH}/{new_prefix('post')}form.txt"
+    post = boto.s3.generate_presigned_post(BUCKET, key, ExpiresIn=300)
+    r = server.http().request("POST", post["url"], fields={**post["fields"], "file": ("f.txt", b"hello")})
+    assert r.status == 501, (r.status, r.data[:300])
+    assert _xml_error(r)["Code"] == "NotImplemented"
+    assert boto.failure("head_object", Bucket=BUCKET, Key=key).status == 404
+
+
 def test_cli_error_codes(cli: ObjCli, tmp_path):
     missing_key = f"{BRANCH}/{new_prefix('err')}missing"
     missing_bucket = new_repo_name("nobucket")

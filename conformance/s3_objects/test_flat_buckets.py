@@ -61,13 +61,22 @@ def test_boto3_flat_demo_bucket(flat_server):
     # listing the bare bucket lists the default branch's keys, not branch prefixes
     page = s3.list_objects_v2(Bucket=BUCKET, Prefix=key.split("/")[0] + "/")
     assert [o["Key"] for o in page["Contents"]] == [key]
+    assert page["Name"] == BUCKET  # the bucket as addressed, not <repo>.<branch>
+    assert s3.list_objects(Bucket=f"{BUCKET}.{BRANCH}", Prefix=key)["Name"] == f"{BUCKET}.{BRANCH}"
     page = s3.list_objects_v2(Bucket=BUCKET, Delimiter="/")
     assert f"{BRANCH}/" not in [p["Prefix"] for p in page.get("CommonPrefixes", [])]
     assert key.split("/")[0] + "/" in [p["Prefix"] for p in page.get("CommonPrefixes", [])]
     # copy and delete with flat keys
     s3.copy_object(Bucket=BUCKET, Key=key + ".copy", CopySource={"Bucket": BUCKET, "Key": key})
     assert sha256(s3.get_object(Bucket=BUCKET, Key=key + ".copy")["Body"].read()) == sha256(data)
-    r = s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": key}, {"Key": key + ".copy"}]})
-    assert sorted(d["Key"] for d in r["Deleted"]) == [key, key + ".copy"]
+    # keys that begin or end with spaces are deleted as they are named, not trimmed
+    spaced = [key + ".copy", f" {key} ", key + "_ "]
+    for k in spaced[1:]:
+        s3.put_object(Bucket=BUCKET, Key=k, Body=b"x")
+    r = s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": key}] + [{"Key": k} for k in spaced]})
+    assert sorted(d["Key"] for d in r["Deleted"]) == sorted([key] + spaced)
+    assert not r.get("Errors")
+    for k in spaced:
+        assert boto.failure("head_object", Bucket=BUCKET, Key=k).status == 404
     f = boto.failure("get_object", Bucket=BUCKET, Key=key)
     assert (f.status, f.code) == (404, "NoSuchKey")

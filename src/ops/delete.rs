@@ -2,19 +2,20 @@
 //! at most 1000 keys, integrity by `Content-MD5` or an `x-amz-checksum-*`, keys grouped per branch
 //! into one `deleteObjects` call each, per-key errors, quiet mode).
 
+use super::delete_xml::parse_delete;
 use super::errors::{Missing, map_lakefs};
 use super::target::Target;
 use super::{Ctx, split_write_key};
 use crate::body::{Body, empty};
 use crate::lakefs::dto::PathList;
 use crate::s3::body::prepare;
-use crate::s3::xml::{MAX_XML_BODY, XMLNS, parse_xml, to_xml, xml_response};
+use crate::s3::xml::{MAX_XML_BODY, XMLNS, to_xml, xml_response};
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use futures_util::StreamExt;
 use http::{Response, StatusCode};
 use hyper::body::Incoming;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// S3's limit of keys per DeleteObjects request.
@@ -35,22 +36,6 @@ pub async fn handle_delete_object(
     let mut resp = Response::new(empty());
     *resp.status_mut() = StatusCode::NO_CONTENT;
     Ok(resp)
-}
-
-#[derive(Debug, Deserialize)]
-struct Delete {
-    #[serde(rename = "Object", default)]
-    objects: Vec<ObjectId>,
-    #[serde(rename = "Quiet", default)]
-    quiet: Option<bool>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ObjectId {
-    #[serde(rename = "Key")]
-    key: String,
-    #[serde(rename = "VersionId")]
-    version_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -112,7 +97,7 @@ async fn verified_xml(ctx: &Ctx<'_>, body: Incoming) -> S3Result<Vec<u8>> {
 pub async fn handle_delete_objects(ctx: &Ctx<'_>, t: &Target, body: Incoming) -> S3Result<Response<Body>> {
     let bucket = t.repo.as_str();
     let strip = t.strip();
-    let request: Delete = parse_xml(&verified_xml(ctx, body).await?)?;
+    let request = parse_delete(&verified_xml(ctx, body).await?)?;
     if request.objects.is_empty() || request.objects.len() > MAX_DELETE_KEYS {
         return Err(s3_err!(MalformedXML, "A Delete request names 1 to {MAX_DELETE_KEYS} keys."));
     }
@@ -145,7 +130,7 @@ pub async fn handle_delete_objects(ctx: &Ctx<'_>, t: &Target, body: Incoming) ->
     for e in &mut result.errors {
         e.key = e.key.strip_prefix(&strip).unwrap_or(&e.key).to_string();
     }
-    if request.quiet == Some(true) {
+    if request.quiet {
         result.deleted.clear();
     }
     Ok(xml_response(to_xml("DeleteResult", &result)?))

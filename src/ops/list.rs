@@ -92,7 +92,7 @@ fn key_of_token(token: &str) -> S3Result<String> {
 }
 
 /// ListObjectsV2.
-pub async fn handle_list_objects_v2(ctx: &Ctx<'_>, t: &Target) -> S3Result<Response<Body>> {
+pub async fn handle_list_objects_v2(ctx: &Ctx<'_>, t: &Target, bucket: &str) -> S3Result<Response<Body>> {
     let q = query(ctx);
     let strip = t.strip();
     let token = q.get("continuation-token").cloned();
@@ -116,7 +116,7 @@ pub async fn handle_list_objects_v2(ctx: &Ctx<'_>, t: &Target) -> S3Result<Respo
     let e = |s: &str| encode(s, l.url_encoding);
     let result = ListV2 {
         xmlns: XMLNS,
-        name: bucket_name(t),
+        name: bucket.to_string(),
         prefix: e(&prefix),
         key_count: page.contents.len() + page.prefixes.len(),
         max_keys: l.max_keys,
@@ -132,15 +132,8 @@ pub async fn handle_list_objects_v2(ctx: &Ctx<'_>, t: &Target) -> S3Result<Respo
     Ok(xml_response(to_xml("ListBucketResult", &result)?))
 }
 
-fn bucket_name(t: &Target) -> String {
-    match &t.branch {
-        Some(b) => format!("{}.{b}", t.repo),
-        None => t.repo.clone(),
-    }
-}
-
 /// ListObjects (V1).
-pub async fn handle_list_objects_v1(ctx: &Ctx<'_>, t: &Target) -> S3Result<Response<Body>> {
+pub async fn handle_list_objects_v1(ctx: &Ctx<'_>, t: &Target, bucket: &str) -> S3Result<Response<Body>> {
     let q = query(ctx);
     let strip = t.strip();
     let marker = q.get("marker").cloned().unwrap_or_default();
@@ -161,7 +154,7 @@ pub async fn handle_list_objects_v1(ctx: &Ctx<'_>, t: &Target) -> S3Result<Respo
         (page.truncated && !l.delimiter.is_empty()).then(|| page.last_key.as_deref().map(shown)).flatten();
     let result = ListV1 {
         xmlns: XMLNS,
-        name: bucket_name(t),
+        name: bucket.to_string(),
         prefix: e(&prefix),
         marker: e(&marker),
         next_marker,

@@ -6,6 +6,7 @@ pub mod bucket;
 pub mod copy;
 pub mod data;
 pub mod delete;
+pub mod delete_xml;
 pub mod errors;
 pub mod get;
 pub mod headers;
@@ -96,8 +97,8 @@ pub async fn dispatch(ctx: &Ctx<'_>, endpoint: Endpoint, body: Incoming) -> S3Re
             let r = get::handle_get_object(ctx, &t.repo, &t.key(&key), version_id.as_deref(), part_number, false).await;
             missing_branch_bucket(ctx, &t, r).await
         }
-        ListObjectsV2 { .. } => list::handle_list_objects_v2(ctx, &t).await,
-        ListObjects { .. } => list::handle_list_objects_v1(ctx, &t).await,
+        ListObjectsV2 { bucket } => list::handle_list_objects_v2(ctx, &t, &bucket).await,
+        ListObjects { bucket } => list::handle_list_objects_v1(ctx, &t, &bucket).await,
         DeleteObject { key, version_id, .. } => {
             delete::handle_delete_object(ctx, &t.repo, &t.key(&key), version_id.as_deref()).await
         }

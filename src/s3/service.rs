@@ -4,7 +4,7 @@
 //! `error::error_response`.
 
 use super::addressing::split_bucket_key;
-use super::error::{S3Result, error_response};
+use super::error::{S3Error, S3Result, error_response};
 use super::router::route;
 use super::sigv4;
 use crate::auth::SecretStore;
@@ -121,6 +121,20 @@ fn check_header_size(parts: &http::request::Parts) -> S3Result<()> {
     Ok(())
 }
 
+/// A browser form upload (`POST /bucket`, `multipart/form-data`, signed by a policy in the form
+/// rather than by a header): recognised before authentication so it gets 501, not AccessDenied.
+fn is_post_object(parts: &http::request::Parts, addressed: &crate::s3::addressing::Addressed) -> bool {
+    parts.method == http::Method::POST
+        && addressed.bucket.is_some()
+        && addressed.key.is_none()
+        && parts.uri.query().is_none_or(|q| q.is_empty())
+        && parts
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"))
+}
+
 fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
     raw.unwrap_or("")
         .split('&')
@@ -154,6 +168,9 @@ async fn serve(
         .and_then(|v| v.to_str().ok())
         .or(parts.uri.authority().map(|a| a.as_str()));
     let addressed = split_bucket_key(host, parts.uri.path(), &gw.base_domains)?;
+    if is_post_object(parts, &addressed) {
+        return Err(S3Error::not_implemented("POST Object (browser-based upload with an HTML form)"));
+    }
     let opts = sigv4::AuthOptions {
         sigv2: gw.allow_sigv2,
         virtual_bucket: addressed.bucket.as_deref().filter(|_| addressed.virtual_host),

@@ -84,11 +84,7 @@ pub fn verify_v2(
         true => &[][..],
         false => header_bytes(&parts.headers, "date"),
     };
-    let sts = string_to_sign(parts, date_line, bucket_from_host);
-    if !constant_time_eq(sign(&key.secret_access_key, &sts).as_bytes(), signature.as_bytes()) {
-        tracing::debug!(string_to_sign = %String::from_utf8_lossy(&sts), "SigV2 signature mismatch");
-        return Err(signature_mismatch());
-    }
+    check_signature(parts, date_line, bucket_from_host, &key.secret_access_key, signature)?;
     Ok(unsigned(key))
 }
 
@@ -122,12 +118,42 @@ pub fn verify_v2_presigned(
     let key = store.lookup(&access_key_id).ok_or_else(|| {
         s3_err!(InvalidAccessKeyId, "The AWS Access Key Id you provided does not exist in our records.")
     })?;
-    let sts = string_to_sign(parts, expires.as_bytes(), bucket_from_host);
-    if !constant_time_eq(sign(&key.secret_access_key, &sts).as_bytes(), signature.as_bytes()) {
-        tracing::debug!(string_to_sign = %String::from_utf8_lossy(&sts), "SigV2 presigned signature mismatch");
-        return Err(signature_mismatch());
-    }
+    check_signature(parts, expires.as_bytes(), bucket_from_host, &key.secret_access_key, &signature)?;
     Ok(unsigned(key))
+}
+
+/// Compares `signature` with the one computed for the request. A path-style request for a bucket
+/// alone (`/bucket`, no key) is also accepted when signed for `/bucket/`: botocore's SigV2 signer
+/// signs that resource while sending `/bucket`, and both name the same bucket.
+fn check_signature(
+    parts: &http::request::Parts,
+    date_line: &[u8],
+    bucket_from_host: Option<&str>,
+    secret: &str,
+    signature: &str,
+) -> S3Result<()> {
+    let sts = string_to_sign(parts, date_line, bucket_from_host);
+    if constant_time_eq(sign(secret, &sts).as_bytes(), signature.as_bytes()) {
+        return Ok(());
+    }
+    let path = parts.uri.path();
+    if bucket_from_host.is_none() && path.len() > 1 && !path[1..].contains('/') {
+        let res = canonical_resource(path, parts.uri.query(), None);
+        let with_slash = string_to_sign_with_resource(parts, date_line, &with_trailing_slash(&res, path.len()));
+        if constant_time_eq(sign(secret, &with_slash).as_bytes(), signature.as_bytes()) {
+            return Ok(());
+        }
+    }
+    tracing::debug!(string_to_sign = %String::from_utf8_lossy(&sts), "SigV2 signature mismatch");
+    Err(signature_mismatch())
+}
+
+/// `resource` with `/` inserted after its first `path_len` bytes (the path, before any `?`).
+fn with_trailing_slash(resource: &[u8], path_len: usize) -> Vec<u8> {
+    let mut out = resource[..path_len].to_vec();
+    out.push(b'/');
+    out.extend_from_slice(&resource[path_len..]);
+    out
 }
 
 /// What a good SigV2 signature establishes: who signed, and nothing about the body.
@@ -235,6 +261,12 @@ fn zone_offset(zone: &str) -> Option<i64> {
 /// The StringToSign; `date_line` is the Date element (empty when `x-amz-date` is sent; the
 /// `Expires` value for query-string auth).
 pub fn string_to_sign(parts: &http::request::Parts, date_line: &[u8], bucket_from_host: Option<&str>) -> Vec<u8> {
+    let resource = canonical_resource(parts.uri.path(), parts.uri.query(), bucket_from_host);
+    string_to_sign_with_resource(parts, date_line, &resource)
+}
+
+/// The StringToSign for a given CanonicalizedResource.
+fn string_to_sign_with_resource(parts: &http::request::Parts, date_line: &[u8], resource: &[u8]) -> Vec<u8> {
     let h = &parts.headers;
     let mut sts = Vec::with_capacity(256);
     for line in
@@ -244,7 +276,7 @@ pub fn string_to_sign(parts: &http::request::Parts, date_line: &[u8], bucket_fro
         sts.push(b'\n');
     }
     sts.extend(canonical_amz_headers(h));
-    sts.extend(canonical_resource(parts.uri.path(), parts.uri.query(), bucket_from_host));
+    sts.extend_from_slice(resource);
     sts
 }
 

@@ -377,3 +377,18 @@ fn aws_example_presigned_url_verifies_and_expires() {
     let no_sig = request("GET", "/photos/puppy.jpg?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=1", &[]);
     assert_eq!(code(verify_v2_presigned(&no_sig, &store(), before, None)), S3ErrorCode::AccessDenied);
 }
+
+#[test]
+fn bucket_request_signed_with_trailing_slash_verifies() {
+    // botocore's SigV2 signer sends `PUT /bucket` but signs the resource `/bucket/`.
+    let date = ("date", "Tue, 27 Mar 2007 21:15:45 +0000");
+    let put = request("PUT", "/awsexamplebucket1?uploads", &[("host", "s3.example"), date]);
+    let mut resource = "/awsexamplebucket1/?uploads".as_bytes().to_vec();
+    let signed = string_to_sign_with_resource(&put, date.1.as_bytes(), &resource);
+    check(&put, &sign(SK, &signed), None).unwrap();
+    // Only for a bucket alone: an object path must be signed as sent.
+    let obj = request("PUT", "/awsexamplebucket1/k", &[("host", "s3.example"), date]);
+    resource = b"/awsexamplebucket1/k/".to_vec();
+    let signed = string_to_sign_with_resource(&obj, date.1.as_bytes(), &resource);
+    assert_eq!(code(check(&obj, &sign(SK, &signed), None)), S3ErrorCode::SignatureDoesNotMatch);
+}

@@ -125,6 +125,9 @@ pub fn parse_presigned_for(get: impl Fn(&str) -> Option<String>, service: &str) 
     let (credential, date, signed, signature) =
         (need("X-Amz-Credential")?, need("X-Amz-Date")?, need("X-Amz-SignedHeaders")?, need("X-Amz-Signature")?);
     let expires = need("X-Amz-Expires")?;
+    if expires.parse::<i64>().is_ok_and(|v| v < 0) {
+        return Err(bad("X-Amz-Expires must be non-negative".into()));
+    }
     let expires: u64 = expires.parse().map_err(|_| bad("X-Amz-Expires should be a number".into()))?;
     if expires > MAX_EXPIRES_SECS {
         return Err(bad("X-Amz-Expires must be less than a week (in seconds) that is 604800".into()));
@@ -208,6 +211,7 @@ mod tests {
         for bad in [
             &[("X-Amz-Expires", "604801")][..],
             &[("X-Amz-Expires", "soon")],
+            &[("X-Amz-Expires", "-1")],
             &[("X-Amz-Signature", "")],
             &[("X-Amz-Algorithm", "AWS4-HMAC-SHA1")],
         ] {
