@@ -24,4 +24,5 @@ pub mod range;
 pub mod s3;
 pub mod serve;
 pub mod server;
+pub mod sigclient;
 pub mod util;

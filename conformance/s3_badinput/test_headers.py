@@ -83,9 +83,6 @@ def test_header_section_over_8k(server):
     pytest.param({"x-s3b-pad": "p" * 70_000}, id="one-70k-header"),
     pytest.param({f"x-s3b-pad-{i}": "p" * 8 for i in range(1000)}, id="1000-headers"),
 ])
-@pytest.mark.xfail(strict=True, reason="lakegate bug: a header section beyond hyper's own limits (~64 KiB or "
-                                       "100 headers) is a bare 431 without S3 error document, not 400 "
-                                       "RequestHeaderSectionTooLarge")
 def test_header_section_far_over_8k(server, headers):
     t = new_target()
     resp = send(server, "PUT", t.path, body=BODY, headers=headers)

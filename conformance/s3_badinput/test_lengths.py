@@ -32,10 +32,6 @@ from .s3b_support import (
 BODY = bytes(range(256)) * 64  # 16 KiB
 SETTLE_S = 0.3
 
-HALF_CLOSE_BUG = pytest.mark.xfail(
-    strict=True, reason="lakegate bug: a client that half-closes (SHUT_WR) after a complete request gets no "
-                        "answer: the connection is closed and the request dropped (hyper http1 half_close off)")
-
 
 def _put_short(server: LakegateServer, t: Target, *, payload: str, close: str, missing: int = 5000):
     """PUT declaring ``len(BODY) + missing`` bytes, sending ``BODY``, then closing as told."""
@@ -105,7 +101,6 @@ def test_body_longer_than_content_length_unsigned_is_the_declared_bytes(server):
     assert read_object(server, t) == BODY[:100]
 
 
-@HALF_CLOSE_BUG
 def test_complete_request_then_half_close_is_answered(any_server):
     """A correct PUT whose client shuts down its sending side right after the body: the answer
     still comes (HTTP/1.1 allows half-closing a connection), and so does the object."""

@@ -76,8 +76,6 @@ def test_delete_objects_malformed_xml(server, form, case):
     _assert_untouched(server, victims)
 
 
-@pytest.mark.xfail(strict=True, reason="lakegate bug: DeleteObjects accepts any root element (<Remove>…) "
-                                       "and deletes the keys instead of 400 MalformedXML")
 def test_delete_objects_wrong_root_element(server):
     victims = _victims(server, "repo")
     resp = delete_objects_raw(server, victims[0].bucket, delete_xml([v.key for v in victims], root="Remove"))
@@ -166,8 +164,6 @@ def test_complete_oversized_body(upload):
     upload.complete_for_real()
 
 
-@pytest.mark.xfail(strict=True, reason="lakegate bug: CompleteMultipartUpload accepts any root element "
-                                       "(<Foo><Part>…</Foo>) and completes instead of 400 MalformedXML")
 def test_complete_wrong_root_element(upload):
     resp = upload.complete_raw(complete_xml(upload.good_parts(), root="Foo"))
     assert_s3_error(resp, "MalformedXML")

@@ -8,14 +8,8 @@ use super::error::{ApiError, ApiResult};
 use super::presign::Presigner;
 use crate::lakefs::client::ReqBody;
 use crate::range::ByteRange;
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings, UriPathNormalizationMode,
-    sign,
-};
-use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity;
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use crate::sigclient::{SigV4Key, signed_request};
+use http::{Method, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::{Client, connect::HttpConnector};
@@ -105,46 +99,14 @@ impl S3Store {
         headers: Vec<(String, String)>,
         body: ReqBody,
     ) -> ApiResult<Response<Incoming>> {
-        let identity: Identity =
-            Credentials::new(&self.cfg.access_key_id, &self.cfg.secret_access_key, None, None, "lakegate").into();
-        let mut settings = SigningSettings::default();
-        settings.percent_encoding_mode = PercentEncodingMode::Single;
-        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.cfg.region)
-            .name("s3")
-            .time(SystemTime::now())
-            .settings(settings)
-            .build()
-            .map_err(ApiError::internal)?
-            .into();
+        let key = SigV4Key {
+            access_key_id: self.cfg.access_key_id.clone(),
+            secret_access_key: self.cfg.secret_access_key.clone(),
+            region: self.cfg.region.clone(),
+        };
         let url = format!("{}{path}", self.cfg.endpoint);
-        let host = url.split("://").nth(1).and_then(|r| r.split('/').next()).unwrap_or("").to_string();
-        let mut all = vec![("host".to_string(), host)];
-        all.extend(headers);
-        let signable = SignableRequest::new(
-            method.as_str(),
-            url.clone(),
-            all.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            SignableBody::UnsignedPayload,
-        )
-        .map_err(ApiError::internal)?;
-        let (instructions, _) = sign(signable, &params).map_err(ApiError::internal)?.into_parts();
-        let mut req = Request::builder().method(method).uri(&url).body(body).map_err(ApiError::internal)?;
-        for (k, v) in all.iter().skip(1) {
-            req.headers_mut().insert(
-                header::HeaderName::from_bytes(k.as_bytes()).map_err(ApiError::internal)?,
-                HeaderValue::from_str(v).map_err(ApiError::internal)?,
-            );
-        }
-        for (name, value) in instructions.headers() {
-            req.headers_mut().insert(
-                header::HeaderName::from_bytes(name.as_bytes()).map_err(ApiError::internal)?,
-                HeaderValue::from_str(value).map_err(ApiError::internal)?,
-            );
-        }
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let req = signed_request(&key, method, &url, &headers, body, SystemTime::now()).map_err(ApiError::Internal)?;
         self.http.request(req).await.map_err(|e| ApiError::Internal(format!("S3 store unreachable: {e}")))
     }
 

@@ -86,6 +86,7 @@ pub async fn handle_create_bucket(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Respo
     if h.get("x-amz-acl").is_some_and(|a| a != "private") || lock {
         return Err(s3_err!(NotImplemented, "Bucket ACLs and object lock are not supported by lakegate"));
     }
+    target::check_new_bucket_name(bucket)?;
     let lakefs = &ctx.lakefs;
     match target::parse(bucket) {
         Target { repo, branch: Some(branch) } => {

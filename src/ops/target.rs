@@ -6,6 +6,7 @@
 use super::Ctx;
 use super::errors::{Missing, map_lakefs};
 use crate::s3::S3Result;
+use crate::s3_err;
 use std::time::{Duration, Instant};
 
 /// How long a repository's default branch is remembered (flat buckets).
@@ -41,6 +42,36 @@ pub fn parse(bucket: &str) -> Target {
     }
 }
 
+/// AWS's naming rules for a general purpose bucket ("Bucket naming rules", Amazon S3 User Guide),
+/// checked before a bucket (repository, or `repo.branch`) is created: 3–63 characters of `a-z`,
+/// `0-9`, `.` and `-`, a letter or digit at both ends, no `..`, `.-` or `-.`, not an IPv4 address,
+/// none of the reserved prefixes and suffixes.
+pub fn check_new_bucket_name(name: &str) -> S3Result<()> {
+    let bad = |why: &str| Err(s3_err!(InvalidBucketName, "The specified bucket is not valid: {why}"));
+    let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if !(3..=63).contains(&name.len()) {
+        return bad("bucket names are 3 to 63 characters long");
+    }
+    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-') {
+        return bad("bucket names use lowercase letters, digits, '.' and '-' only");
+    }
+    if !edge_ok(name.chars().next()) || !edge_ok(name.chars().last()) {
+        return bad("bucket names begin and end with a letter or digit");
+    }
+    if ["..", ".-", "-."].iter().any(|p| name.contains(p)) {
+        return bad("bucket names have no '..', '.-' or '-.'");
+    }
+    if name.parse::<std::net::Ipv4Addr>().is_ok() {
+        return bad("bucket names are not IP addresses");
+    }
+    if ["xn--", "sthree-", "amzn-s3-demo-"].iter().any(|p| name.starts_with(p))
+        || ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"].iter().any(|s| name.ends_with(s))
+    {
+        return bad("the name uses a prefix or suffix S3 reserves");
+    }
+    Ok(())
+}
+
 /// Resolves a bucket name, looking up the default branch for flat buckets.
 pub async fn resolve(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Target> {
     let t = parse(bucket);
@@ -69,6 +100,39 @@ pub async fn resolve(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Target> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn new_bucket_names_follow_aws_rules() {
+        for good in ["abc", "repo.feature-1", "a1b", &"a".repeat(63)] {
+            check_new_bucket_name(good).unwrap();
+        }
+        for bad in [
+            "ab",
+            &"a".repeat(64),
+            "Upper",
+            "demo.Upper",
+            "a_b",
+            ".name",
+            "name-",
+            "name.",
+            "-name",
+            "s3b..x",
+            "a.-b",
+            "a-.b",
+            "192.168.7.1",
+            "xn--name",
+            "sthree-x",
+            "amzn-s3-demo-x",
+            "x-s3alias",
+            "x--ol-s3",
+            "x.mrap",
+            "x--x-s3",
+            "x--table-s3",
+        ] {
+            let e = check_new_bucket_name(bad).unwrap_err();
+            assert_eq!(e.code, crate::s3::S3ErrorCode::InvalidBucketName, "{bad}");
+        }
+    }
 
     #[test]
     fn bucket_names_split_at_the_dot() {

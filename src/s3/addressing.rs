@@ -80,8 +80,17 @@ fn key_from(encoded: &str) -> S3Result<Option<String>> {
     Ok(Some(key.into_owned()))
 }
 
-/// Percent-decodes once; `+` is a literal plus in a path.
+/// Percent-decodes once; `+` is a literal plus in a path. A `%` not followed by two hex digits
+/// is `InvalidURI` (the path cannot be parsed), not a literal `%`.
 fn decode(encoded: &str) -> S3Result<Cow<'_, str>> {
+    let b = encoded.as_bytes();
+    let bad_escape = b.iter().enumerate().any(|(i, &c)| {
+        c == b'%'
+            && !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+    });
+    if bad_escape {
+        return Err(s3_err!(InvalidURI, "Couldn't parse the specified URI: a '%' is not followed by two hex digits."));
+    }
     percent_decode_str(encoded)
         .decode_utf8()
         .map_err(|_| s3_err!(InvalidArgument, "Invalid URI: the path is not valid UTF-8 once decoded"))
@@ -169,7 +178,6 @@ mod tests {
         (None, "/b/a%2Bb", Some("b"), Some("a+b"), false),
         (None, "/b/%C3%A9t%C3%A9/%E2%9C%93", Some("b"), Some("été/✓"), false),
         (None, "/b/été", Some("b"), Some("été"), false),
-        (None, "/b/100%", Some("b"), Some("100%"), false),
         (None, "/my%2Erepo/k", Some("my.repo"), Some("k"), false),
         // Virtual-hosted style.
         (Some("b.s3.example.com"), "/", Some("b"), None, true),
@@ -224,6 +232,11 @@ mod tests {
             (None, "/b/%C3", S3ErrorCode::InvalidArgument),
             (Some("b.s3.example.com"), "/%FF", S3ErrorCode::InvalidArgument),
             (None, "/%FF/k", S3ErrorCode::InvalidArgument),
+            (None, "/b/a%G1", S3ErrorCode::InvalidURI),
+            (None, "/b/a%", S3ErrorCode::InvalidURI),
+            (None, "/b/a%2", S3ErrorCode::InvalidURI),
+            (None, "/b/100%", S3ErrorCode::InvalidURI),
+            (None, "/b%zz/k", S3ErrorCode::InvalidURI),
             (None, "b/k", S3ErrorCode::InvalidArgument),
             (None, "*", S3ErrorCode::InvalidArgument),
             (None, "//k", S3ErrorCode::InvalidBucketName),

@@ -45,6 +45,7 @@ codes! {
     InvalidAccessKeyId => 403,
     InvalidArgument => 400,
     InvalidBucketName => 400,
+    InvalidURI => 400,
     InvalidDigest => 400,
     InvalidPart => 400,
     InvalidPartNumber => 416,
@@ -195,7 +196,7 @@ mod tests {
         ] {
             assert_eq!(code.status(), status, "{code:?}");
         }
-        assert_eq!(S3ErrorCode::ALL.len(), 44);
+        assert_eq!(S3ErrorCode::ALL.len(), 45);
     }
 
     #[test]

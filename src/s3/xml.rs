@@ -29,8 +29,9 @@ pub fn xml_response(xml: String) -> http::Response<crate::body::Body> {
     resp
 }
 
-/// Reads an XML request body of at most [`MAX_XML_BODY`] bytes and parses it into `T`.
-pub async fn read_xml<B, T>(body: B) -> S3Result<T>
+/// Reads an XML request body of at most [`MAX_XML_BODY`] bytes whose root element is `root` and
+/// parses it into `T`.
+pub async fn read_xml<B, T>(body: B, root: &str) -> S3Result<T>
 where
     B: http_body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -43,13 +44,30 @@ where
             s3_err!(IncompleteBody, "reading the request body: {e}")
         }
     })?;
-    parse_xml(&bytes.to_bytes())
+    parse_xml(&bytes.to_bytes(), root)
 }
 
-/// Parses an XML document into `T` (`MalformedXML` on anything else).
-pub fn parse_xml<T: for<'de> serde::Deserialize<'de>>(bytes: &[u8]) -> S3Result<T> {
+/// Parses an XML document with root element `root` into `T` (`MalformedXML` on anything else).
+pub fn parse_xml<T: for<'de> serde::Deserialize<'de>>(bytes: &[u8], root: &str) -> S3Result<T> {
     let text = std::str::from_utf8(bytes).map_err(|_| malformed())?;
+    if root_name(text).as_deref() != Some(root) {
+        return Err(malformed());
+    }
     quick_xml::de::from_str(text).map_err(|_| malformed())
+}
+
+/// The local name of the document's root element (serde ignores it; S3's schema does not).
+fn root_name(text: &str) -> Option<String> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    loop {
+        match reader.read_event().ok()? {
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
+                return Some(String::from_utf8_lossy(e.local_name().as_ref()).into_owned());
+            }
+            quick_xml::events::Event::Eof => return None,
+            _ => {}
+        }
+    }
 }
 
 fn malformed() -> crate::s3::S3Error {
@@ -142,11 +160,16 @@ mod tests {
         }
         use http_body_util::Full;
         let ok: S3Result<Delete> =
-            read_xml(Full::new(Bytes::from("<Delete><Object><Key>a</Key></Object></Delete>"))).await;
+            read_xml(Full::new(Bytes::from("<Delete><Object><Key>a</Key></Object></Delete>")), "Delete").await;
         assert!(ok.is_ok());
-        let bad: S3Result<Delete> = read_xml(Full::new(Bytes::from("<Delete><Object>"))).await;
+        let bad: S3Result<Delete> = read_xml(Full::new(Bytes::from("<Delete><Object>")), "Delete").await;
         assert_eq!(bad.unwrap_err().code, crate::s3::S3ErrorCode::MalformedXML);
-        let big: S3Result<Delete> = read_xml(Full::new(Bytes::from(vec![b' '; MAX_XML_BODY + 1]))).await;
+        let big: S3Result<Delete> = read_xml(Full::new(Bytes::from(vec![b' '; MAX_XML_BODY + 1])), "Delete").await;
+        assert!(big.is_err());
+        let other: S3Result<Delete> =
+            read_xml(Full::new(Bytes::from("<Remove><Object><Key>a</Key></Object></Remove>")), "Delete").await;
+        assert_eq!(other.unwrap_err().code, crate::s3::S3ErrorCode::MalformedXML);
+        let big: S3Result<Delete> = read_xml(Full::new(Bytes::from(vec![b' '; MAX_XML_BODY + 1])), "Delete").await;
         assert_eq!(big.unwrap_err().code, crate::s3::S3ErrorCode::MaxMessageLengthExceeded);
     }
 }

@@ -22,8 +22,12 @@ use tokio_rustls::TlsAcceptor;
 pub const GRACE_PERIOD: Duration = Duration::from_secs(10);
 /// Longest TLS handshake we wait for.
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Upper bound of a request head (request line + headers) we buffer.
-pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// Upper bound of a request head (request line + headers) we buffer. Heads above the S3 layer's
+/// own limit (8 KiB) and below this get an S3 `RequestHeaderSectionTooLarge` document; hyper
+/// answers a bare 431 only beyond it.
+pub const MAX_HEAD_BYTES: usize = 256 * 1024;
+/// Upper bound of the number of request headers (hyper's bare 431 beyond it).
+pub const MAX_HEADERS: usize = 2000;
 
 /// Serves `handler` on `listener` (TLS when `tls` is set) until `shutdown` resolves, then drains.
 pub async fn serve<F, Fut, B>(
@@ -42,6 +46,9 @@ pub async fn serve<F, Fut, B>(
     builder
         .http1()
         .max_buf_size(MAX_HEAD_BYTES)
+        .max_headers(MAX_HEADERS)
+        // A client that half-closes after sending its whole request still gets the answer.
+        .half_close(true)
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(Duration::from_secs(30));
     builder.http2().timer(hyper_util::rt::TokioTimer::new());

@@ -230,7 +230,7 @@ pub async fn handle_complete_multipart_upload(
     if token.spool {
         super::ensure_spool_open(ctx, &digest).await?;
     }
-    let listed = parse_parts(read_xml(body).await?)?;
+    let listed = parse_parts(read_xml(body, "CompleteMultipartUpload").await?)?;
     let numbers: Vec<u32> = listed.iter().map(|(n, _)| *n).collect();
     let known = known_parts(ctx, &token, &digest, &numbers).await?;
     let parts = choose(listed, &known, upload_algorithm(&token), token.spool)?;
@@ -425,7 +425,7 @@ mod tests {
     use crate::s3::xml::parse_xml;
 
     fn request(xml: &str) -> S3Result<Vec<(u32, RequestPart)>> {
-        parse_parts(parse_xml(xml.as_bytes())?)
+        parse_parts(parse_xml(xml.as_bytes(), "CompleteMultipartUpload")?)
     }
 
     fn rec(n: u32, etag: &str, size: u64) -> PartRecord {
