@@ -50,7 +50,7 @@ pub fn signed_request<B>(
         .map_err(|e| e.to_string())?;
     let (instructions, _) = sign(signable, &params).map_err(|e| e.to_string())?.into_parts();
     let mut req = Request::builder().method(method).uri(url).body(body).map_err(|e| e.to_string())?;
-    let signed = instructions.headers().map(|(k, v)| (k, v));
+    let signed = instructions.headers();
     for (name, value) in headers.iter().copied().chain(signed) {
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| e.to_string())?;
         req.headers_mut().insert(name, HeaderValue::from_str(value).map_err(|e| e.to_string())?);
