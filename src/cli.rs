@@ -21,6 +21,9 @@ pub enum Command {
     /// Manage gateway keys: create (bound to a lakeFS user), list, show, delete.
     #[command(subcommand)]
     Keys(crate::keys::KeysCommand),
+    /// Benchmark an S3 endpoint (lakegate or any other): PUT/GET/HEAD/LIST or a mix, with
+    /// throughput, latency percentiles, and CPU/RSS of watched processes.
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -86,6 +89,7 @@ pub fn main() {
             Command::Dev(args) => crate::dev::run(args).await.map_err(|e| e.to_string()),
             Command::Serve(args) => crate::serve::run(args).await.map_err(|e| e.to_string()),
             Command::Keys(cmd) => crate::keys::run(cmd).await.map_err(|e| e.to_string()),
+            Command::Bench(args) => crate::bench::run(args).await,
         }
     });
     if let Err(err) = result {

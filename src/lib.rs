@@ -11,6 +11,7 @@
 //! - `cli`, `keys`: the `lakegate` command line (`dev`, `serve`, `keys`).
 
 pub mod auth;
+pub mod bench;
 pub mod body;
 pub mod cli;
 pub mod config;

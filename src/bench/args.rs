@@ -83,6 +83,40 @@ pub struct BenchArgs {
     pub pid: Vec<u32>,
 }
 
+/// Where the bench sends requests, and as whom.
+#[derive(Debug)]
+pub struct Target {
+    pub endpoint: String,
+    pub key: crate::sigclient::SigV4Key,
+}
+
+impl Target {
+    /// Flags first, then `--dev DIR/dev.json` (s3_endpoint, region, access_key_id,
+    /// secret_access_key).
+    pub fn resolve(args: &BenchArgs) -> Result<Target, String> {
+        let dev: Option<serde_json::Value> = match &args.dev {
+            Some(dir) => {
+                let path = dir.join("dev.json");
+                let text = std::fs::read(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+                Some(serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?)
+            }
+            None => None,
+        };
+        let from_dev = |name: &str| dev.as_ref().and_then(|d| d[name].as_str()).map(String::from);
+        let need = |flag: Option<&String>, name: &str, what: &str| {
+            flag.cloned().or_else(|| from_dev(name)).ok_or_else(|| format!("give {what} (or --dev DIR)"))
+        };
+        Ok(Target {
+            endpoint: need(args.endpoint.as_ref(), "s3_endpoint", "--endpoint")?,
+            key: crate::sigclient::SigV4Key {
+                access_key_id: need(args.access_key_id.as_ref(), "access_key_id", "--access-key-id")?,
+                secret_access_key: need(args.secret_access_key.as_ref(), "secret_access_key", "--secret-access-key")?,
+                region: args.region.clone().or_else(|| from_dev("region")).unwrap_or_else(|| "us-east-1".into()),
+            },
+        })
+    }
+}
+
 /// `4096`, `4KiB`, `1MiB`, `64MiB`, `1GiB`, `10KB`, `5MB`.
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();

@@ -1,0 +1,74 @@
+//! `lakegate bench` (the binary) against a gateway and embedded server on 127.0.0.1:0: every
+//! workload with an operation budget writes a JSON result whose counts match what the store saw,
+//! and a wrong secret is counted as errors with the S3 code, not as throughput.
+
+mod common;
+
+use common::s3::*;
+use common::*;
+use std::path::Path;
+use std::process::Command;
+
+/// Runs `lakegate bench` with `extra` flags against `stack` and returns its JSON result.
+fn bench(stack: &Stack, dir: &Path, secret: &str, extra: &[&str]) -> serde_json::Value {
+    let json = dir.join(format!("r-{}.json", extra.join("_").replace(['/', ' '], "-")));
+    let md = dir.join("table.md");
+    let out = Command::new(env!("CARGO_BIN_EXE_lakegate"))
+        .args(["bench", "--endpoint", &format!("http://{}", stack.host()), "--bucket", "bench"])
+        .args(["--access-key-id", &stack.access_key_id, "--secret-access-key", secret])
+        .args(["--json", json.to_str().unwrap(), "--markdown", md.to_str().unwrap(), "--label", "lakegate"])
+        .args(["--pid", &std::process::id().to_string()])
+        .args(extra)
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "bench failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workloads_count_what_they_did() {
+    let stack = Stack::start(false).await;
+    stack.lakefs.client().create_repository(&repo_creation("bench")).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (s, d, sk) = (&stack, dir.path(), stack.secret_access_key.as_str());
+    let run = |extra: &[&str]| tokio::task::block_in_place(|| bench(s, d, sk, extra));
+    let put =
+        run(&["--op", "put", "--ops", "40", "-c", "4", "--size", "10KiB", "--objects", "5", "--prefix", "main/p/"]);
+    assert_eq!((put["total"]["ops"].as_u64(), put["total"]["errors"].as_u64()), (Some(40), Some(0)), "{put}");
+    assert_eq!(put["size_bytes"], 10240);
+    assert!(put["processes"][0]["peak_rss_mib"].as_f64().unwrap() > 1.0, "{put}");
+    // 40 PUTs over 5 keys: exactly the 5 keys exist, each 10 KiB.
+    let listed = signed(s, Req::new("GET", "/bench?list-type=2&prefix=main/p/")).await;
+    assert_eq!(listed.text().matches("<Size>10240</Size>").count(), 5, "{}", listed.text());
+
+    let get =
+        run(&["--op", "get", "--ops", "30", "-c", "3", "--size", "3000", "--objects", "4", "--prefix", "main/g/"]);
+    assert_eq!((get["by_op"]["get"]["ops"].as_u64(), get["total"]["errors"].as_u64()), (Some(30), Some(0)), "{get}");
+    let mib = get["by_op"]["get"]["mib_per_sec"].as_f64().unwrap() * get["elapsed_secs"].as_f64().unwrap();
+    assert!((mib * 1048576.0 - 90_000.0).abs() < 1.0, "30 GETs of 3000 bytes: {get}");
+
+    let head = run(&["--op", "head", "--ops", "10", "--objects", "2", "--prefix", "main/h/", "--size", "1"]);
+    assert_eq!(head["by_op"]["head"]["ops"], 10, "{head}");
+    let list = run(&["--op", "list", "--ops", "3", "-c", "1", "--objects", "1234", "--prefix", "main/l/"]);
+    assert_eq!((list["keys_per_listing"].as_u64(), list["total"]["errors"].as_u64()), (Some(1234), Some(0)), "{list}");
+    let mix = run(&["--op", "mix", "--mix", "put:1,get:1,head:1", "--ops", "60", "--prefix", "main/m/"]);
+    let kinds = ["put", "get", "head"].map(|k| mix["by_op"][k]["ops"].as_u64().unwrap_or(0));
+    assert_eq!(kinds.iter().sum::<u64>(), 60, "{mix}");
+    assert!(kinds.iter().all(|&n| n > 0), "{mix}");
+    let table = std::fs::read_to_string(d.join("table.md")).unwrap();
+    assert_eq!(table.lines().filter(|l| l.starts_with("| lakegate |")).count(), 5, "{table}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_requests_are_errors() {
+    let stack = Stack::start(false).await;
+    stack.lakefs.client().create_repository(&repo_creation("bench")).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let r = tokio::task::block_in_place(|| {
+        bench(&stack, dir.path(), "wrong-secret", &["--op", "put", "--ops", "8", "-c", "2", "--prefix", "main/x/"])
+    });
+    assert_eq!((r["total"]["ops"].as_u64(), r["total"]["errors"].as_u64()), (Some(8), Some(8)), "{r}");
+    assert_eq!(r["error_samples"][0], "403 SignatureDoesNotMatch", "{r}");
+    assert_eq!(r["total"]["mib_per_sec"], 0.0);
+}
