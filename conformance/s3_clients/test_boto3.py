@@ -29,6 +29,7 @@ def _digest(alg: str, data: bytes) -> str:
     return crc32_b64(data) if alg == "CRC32" else b64_digest(alg.lower(), data)
 
 
+@pytest.mark.matrix("boto3", "put/get", "checksums")
 def test_put_wire_format_per_scheme_and_policy(boto, server):
     """Pin down which PutObject encoding each (scheme, policy) exercises, so the round trips in
     this suite provably cover both: over HTTPS when_supported sends an aws-chunked
@@ -64,6 +65,7 @@ def test_put_wire_format_per_scheme_and_policy(boto, server):
     assert boto.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == data
 
 
+@pytest.mark.matrix("boto3", "metadata")
 def test_default_content_type_is_binary_octet_stream(boto):
     """An object PUT without Content-Type is served as binary/octet-stream, as S3 does."""
     key = unique_key("untyped")
@@ -82,6 +84,7 @@ def test_default_content_type_is_binary_octet_stream(boto):
     assert boto.s3.get_object(Bucket=BUCKET, Key=key)["ContentType"] == "binary/octet-stream"
 
 
+@pytest.mark.matrix("boto3", "put/get", "metadata")
 def test_transfer_manager_single_part_round_trip(boto, tmp_path):
     data = random_bytes(3 * 1024 * 1024 + 5)
     src = tmp_path / "src.bin"
@@ -108,6 +111,7 @@ def test_transfer_manager_single_part_round_trip(boto, tmp_path):
 
 
 @pytest.mark.parametrize("alg", ["CRC32", "SHA1", "SHA256"])
+@pytest.mark.matrix("boto3", "checksums")
 def test_explicit_checksum_algorithm(boto, alg):
     key = unique_key(f"{alg}.bin")
     data = random_bytes(100_001)
@@ -122,6 +126,7 @@ def test_explicit_checksum_algorithm(boto, alg):
     assert head[f"Checksum{alg}"] == want
 
 
+@pytest.mark.matrix("boto3", "checksums")
 def test_precomputed_checksum_header_accepted(boto):
     key = unique_key("precomputed.bin")
     data = random_bytes(2048)
@@ -133,6 +138,7 @@ def test_precomputed_checksum_header_accepted(boto):
 
 
 @pytest.mark.parametrize("header", ["ContentMD5", "ChecksumCRC32", "ChecksumSHA256"])
+@pytest.mark.matrix("boto3", "checksums", "error codes")
 def test_digest_mismatch_is_bad_digest_and_stores_nothing(boto, header):
     key = unique_key("bad-digest.bin")
     data = random_bytes(1500)
@@ -145,6 +151,7 @@ def test_digest_mismatch_is_bad_digest_and_stores_nothing(boto, header):
     assert (f.status, f.code) == (404, "404"), f.message
 
 
+@pytest.mark.matrix("boto3", "conditionals")
 def test_conditional_get(boto):
     key = unique_key("cond.txt")
     data = b"conditional"
@@ -163,6 +170,7 @@ def test_conditional_get(boto):
     assert (f.status, f.code) == (304, "304"), f.message
 
 
+@pytest.mark.matrix("boto3", "range get", "error codes")
 def test_unsatisfiable_range_is_invalid_range(boto):
     key = unique_key("short.bin")
     boto.s3.put_object(Bucket=BUCKET, Key=key, Body=b"0123456789")
@@ -173,6 +181,7 @@ def test_unsatisfiable_range_is_invalid_range(boto):
     assert r["ContentRange"] == "bytes 5-9/10"
 
 
+@pytest.mark.matrix("boto3", "metadata")
 def test_response_header_overrides(boto):
     key = unique_key("override.txt")
     boto.s3.put_object(Bucket=BUCKET, Key=key, Body=b"override me", ContentType="text/plain")
@@ -195,6 +204,7 @@ def test_response_header_overrides(boto):
     assert h["expires"] == "Wed, 02 Jan 2030 03:04:05 GMT"
 
 
+@pytest.mark.matrix("boto3", "checksums")
 def test_checksum_returned_only_in_checksum_mode(server):
     """Without x-amz-checksum-mode: ENABLED, GetObject/HeadObject carry no checksum headers.
     (boto3's default response_checksum_validation=when_supported always asks; this client does not.)"""
@@ -227,6 +237,7 @@ def _client_without_response_validation(server):
     )
 
 
+@pytest.mark.matrix("boto3", "presigned URL")
 def test_presigned_put_url(boto, server):
     key = unique_key("presigned-put.bin")
     data = random_bytes(40_000)
@@ -238,6 +249,7 @@ def test_presigned_put_url(boto, server):
     assert got["Body"].read() == data
 
 
+@pytest.mark.matrix("boto3", "presigned URL", "error codes")
 def test_presigned_url_with_tampered_signature_is_refused(boto, server):
     key = unique_key("tamper.bin")
     boto.s3.put_object(Bucket=BUCKET, Key=key, Body=b"secret bytes")
@@ -250,6 +262,7 @@ def test_presigned_url_with_tampered_signature_is_refused(boto, server):
     assert b"secret bytes" not in r.data
 
 
+@pytest.mark.matrix("boto3", "error codes")
 def test_keys_that_are_not_objects(boto):
     """``<branch>`` alone, an unknown branch, and a bucket-root key are not objects."""
     for key in (BRANCH, f"{BRANCH}/", f"no-such-branch-{uuid.uuid4().hex[:8]}/file.bin"):

@@ -68,6 +68,7 @@ def test_head_bucket_and_location(client, server):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.matrix("{client}", "put/get", "metadata")
 def test_small_object_round_trip_with_metadata_and_content_type(client):
     key = unique_key("small.txt")
     data = b"hello, lakegate\n"
@@ -82,6 +83,7 @@ def test_small_object_round_trip_with_metadata_and_content_type(client):
     assert got.etag == md5_etag(data)
 
 
+@pytest.mark.matrix("{client}", "put/get")
 def test_large_object_round_trip(client):
     key = unique_key("large.bin")
     data = random_bytes(3 * 1024 * 1024 + 17)
@@ -93,6 +95,7 @@ def test_large_object_round_trip(client):
     assert got.etag == md5_etag(data)
 
 
+@pytest.mark.matrix("{client}", "put/get")
 def test_empty_object_round_trip(client):
     key = unique_key("empty")
     put = client.put(BUCKET, key, b"")
@@ -103,6 +106,7 @@ def test_empty_object_round_trip(client):
     assert client.head(BUCKET, key)["content_length"] == 0
 
 
+@pytest.mark.matrix("{client}", "put/get")
 def test_key_with_special_characters_round_trips(client):
     # spaces, non-ASCII, and characters SigV4 canonical URIs must percent-encode
     key = f"{BRANCH}/s3c-{uuid.uuid4().hex}/dir with space/ünï cødé+=&;,@$()!'~*[].txt"
@@ -112,6 +116,7 @@ def test_key_with_special_characters_round_trips(client):
     assert got.body == data
 
 
+@pytest.mark.matrix("{client}", "range get")
 def test_ranged_get(client):
     key = unique_key("ranged.bin")
     data = random_bytes(4096)
@@ -127,6 +132,7 @@ def test_ranged_get(client):
     assert got.content_range == f"bytes {len(data) - 10}-{len(data) - 1}/{len(data)}"
 
 
+@pytest.mark.matrix("{client}", "metadata")
 def test_head_object_size_etag_type_metadata(client):
     key = unique_key("head.bin")
     data = random_bytes(12345)
@@ -138,6 +144,7 @@ def test_head_object_size_etag_type_metadata(client):
     assert h["metadata"] == {"k": "v"}
 
 
+@pytest.mark.matrix("{client}", "checksums")
 def test_crc32_checksum_round_trip(client):
     """The CRC32 the client computed is what PutObject echoes and what GetObject/HeadObject with
     checksum mode ENABLED return. when_required only computes one when asked to."""
@@ -162,6 +169,7 @@ def _put_supports_if_none_match() -> bool:
 
 
 @pytest.mark.skipif(not _put_supports_if_none_match(), reason="this botocore has no IfNoneMatch on PutObject")
+@pytest.mark.matrix("{client}", "conditionals")
 def test_put_if_none_match_star(client, tmp_path):
     second = tmp_path / "second.txt"
     second.write_bytes(b"second")
@@ -177,6 +185,7 @@ def test_put_if_none_match_star(client, tmp_path):
     assert client.get(BUCKET, key).body == first
 
 
+@pytest.mark.matrix("{client}", "presigned URL")
 def test_presigned_get_url(client, server):
     key = unique_key("presigned.bin")
     data = random_bytes(5000)
@@ -195,6 +204,7 @@ def test_presigned_get_url(client, server):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.matrix("{client}", "error codes")
 def test_get_missing_key_is_no_such_key(client):
     key = unique_key("missing")
     f = expect_failure(client, boto=("get_object", {"Bucket": BUCKET, "Key": key}),
@@ -202,6 +212,7 @@ def test_get_missing_key_is_no_such_key(client):
     assert_failure(f, 404, "NoSuchKey")
 
 
+@pytest.mark.matrix("{client}", "error codes")
 def test_head_missing_key_is_bare_404(client):
     key = unique_key("missing")
     f = expect_failure(client, boto=("head_object", {"Bucket": BUCKET, "Key": key}),
@@ -210,6 +221,7 @@ def test_head_missing_key_is_bare_404(client):
     assert_failure(f, 404, "404")
 
 
+@pytest.mark.matrix("{client}", "error codes")
 def test_missing_bucket_is_no_such_bucket(client):
     bucket = f"nope-{uuid.uuid4().hex[:12]}"
     f = expect_failure(client, boto=("get_object", {"Bucket": bucket, "Key": f"{BRANCH}/x"}),
@@ -220,6 +232,7 @@ def test_missing_bucket_is_no_such_bucket(client):
     assert_failure(f, 404, "404")
 
 
+@pytest.mark.matrix("{client}", "error codes")
 def test_wrong_secret_is_signature_does_not_match(client, server, tmp_path):
     body = tmp_path / "body.txt"
     body.write_bytes(b"x")
@@ -232,12 +245,14 @@ def test_wrong_secret_is_signature_does_not_match(client, server, tmp_path):
     assert_failure(f, 403, "SignatureDoesNotMatch")
 
 
+@pytest.mark.matrix("{client}", "error codes")
 def test_unknown_access_key_is_invalid_access_key_id(client, server, tmp_path):
     bad = make_client(client.kind_id, server, tmp_path / "bad-key", access_key="AKIA" + uuid.uuid4().hex[:16].upper())
     f = expect_failure(bad, boto=("list_buckets", {}), cli=("list-buckets",))
     assert_failure(f, 403, "InvalidAccessKeyId")
 
 
+@pytest.mark.matrix("{client}", "error codes")
 def test_unimplemented_operation_is_not_implemented(client):
     f = expect_failure(client, boto=("get_bucket_acl", {"Bucket": BUCKET}),
                        cli=("get-bucket-acl", "--bucket", BUCKET))

@@ -26,9 +26,14 @@ from typing import Callable, Iterator, List, Optional
 
 import pytest
 
-from .s3m_support import SPOOL_MAX, LakegateServer, ObjCli, make_self_signed_cert
+from .s3m_support import SPOOL_MAX, LakegateServer, ObjCli, make_self_signed_cert, register_matrix
 
 _SERVERS: List[LakegateServer] = []
+
+
+def pytest_configure(config):
+    """The @pytest.mark.matrix recorder behind README.md's client × operation table."""
+    register_matrix(config)
 
 
 def _start(tmp_path_factory, name: str, extra_args=None, ca_bundle=None) -> LakegateServer:

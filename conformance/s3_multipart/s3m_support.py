@@ -47,6 +47,7 @@ try:  # the layout pytest sets up (rootdir-relative packages: conformance/ is on
         new_branch_name,
         new_repo_name,
         random_bytes,
+        register_matrix,
         sha256,
     )
 except ImportError:  # imported as conformance.s3_multipart.* from the repository root
@@ -64,6 +65,7 @@ except ImportError:  # imported as conformance.s3_multipart.* from the repositor
         new_branch_name,
         new_repo_name,
         random_bytes,
+        register_matrix,
         sha256,
     )
 

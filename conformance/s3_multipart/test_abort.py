@@ -7,6 +7,8 @@ the object as it was. A completed upload's id is spent the same way."""
 
 from __future__ import annotations
 
+import pytest
+
 from .s3m_support import (
     BRANCH,
     BRANCH_BUCKET,
@@ -24,6 +26,8 @@ from .s3m_support import (
     status,
     upload_parts,
 )
+
+pytestmark = pytest.mark.matrix("boto3", "multipart put")
 
 
 def test_abort_leaves_nothing(mode_server):

@@ -37,6 +37,8 @@ from .s3m_support import (
     upload_parts,
 )
 
+pytestmark = pytest.mark.matrix("boto3", "multipart put", "checksums")
+
 FIELD = {"CRC32": "ChecksumCRC32", "SHA1": "ChecksumSHA1", "SHA256": "ChecksumSHA256",
          "CRC64NVME": "ChecksumCRC64NVME"}
 
@@ -152,6 +154,7 @@ def test_crc32_full_object(server, policy):
 
 
 @pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.matrix("boto3", "multipart put", "checksums", "error codes")
 def test_wrong_part_checksum_is_bad_digest(server, policy):
     c = s3(server, policy)
     key = new_key()
@@ -168,6 +171,7 @@ def test_wrong_part_checksum_is_bad_digest(server, policy):
     assert read(c, BUCKET, key) == data
 
 
+@pytest.mark.matrix("boto3", "multipart put", "checksums", "error codes")
 def test_wrong_content_md5_on_part_is_bad_digest(server):
     c = s3(server, "when_required")
     key = new_key()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pytest
+
 from .s3m_support import (
     BRANCH,
     BRANCH_BUCKET,
@@ -35,6 +37,7 @@ def _file_digest(path) -> str:
     return h.hexdigest()
 
 
+@pytest.mark.matrix("AWS CLI", "multipart put")
 def test_cp_200mib_up_and_down(server, cli_for, tmp_path):
     cli = cli_for(server)
     src = tmp_path / "big.bin"
@@ -65,6 +68,7 @@ def test_cp_200mib_up_and_down(server, cli_for, tmp_path):
     assert _file_digest(dst) == want_sha
 
 
+@pytest.mark.matrix("AWS CLI", "multipart put")
 def test_s3api_multipart_flow(server, cli_for, tmp_path):
     cli = cli_for(server)
     rel = new_rel("api.bin")
@@ -112,6 +116,7 @@ def test_s3api_multipart_flow(server, cli_for, tmp_path):
                    "--prefix", key).json().get("Uploads", []) == []
 
 
+@pytest.mark.matrix("AWS CLI", "multipart put")
 def test_s3api_abort_flow(server, cli_for, tmp_path):
     cli = cli_for(server)
     rel = new_rel("aborted.bin")
@@ -132,6 +137,7 @@ def test_s3api_abort_flow(server, cli_for, tmp_path):
     assert f.rc == 255 and "404" in f.stderr, f.stderr
 
 
+@pytest.mark.matrix("AWS CLI", "multipart put", "error codes")
 def test_s3api_complete_refusals(server, cli_for, tmp_path):
     """Parts out of order → InvalidPartOrder, a wrong part ETag → InvalidPart (exit code 255)."""
     cli = cli_for(server)

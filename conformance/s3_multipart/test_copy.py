@@ -9,6 +9,7 @@ NoSuchUpload). Runs on every server mode (spooling copies through lakegate)."""
 
 from __future__ import annotations
 
+import pytest
 from .s3m_support import (
     BRANCH,
     BRANCH_BUCKET,
@@ -47,6 +48,7 @@ def _copy_part(c, bucket, key, uid, n, source, rng=None):
     return {"PartNumber": n, "ETag": r["CopyPartResult"]["ETag"]}
 
 
+@pytest.mark.matrix("boto3", "multipart put", "copy")
 def test_upload_part_copy_ranges_and_repositories(mode_server, request):
     c = s3(mode_server)
     # sources: 11 MiB on demo/main, 3 MiB in a repository of its own
@@ -94,6 +96,7 @@ def test_upload_part_copy_ranges_and_repositories(mode_server, request):
     assert read(c, BRANCH_BUCKET, local_rel) == local
 
 
+@pytest.mark.matrix("boto3", "multipart put", "copy")
 def test_upload_part_copy_whole_object(mode_server, request):
     c = s3(mode_server)
     src = random_bytes(PART + 1)
@@ -116,6 +119,7 @@ def test_upload_part_copy_whole_object(mode_server, request):
     assert read(c, BRANCH_BUCKET, rel + ".again") == (src + tail)[PART - 2:PART + 5]
 
 
+@pytest.mark.matrix("boto3", "copy", "error codes")
 def test_upload_part_copy_refusals(server):
     c = s3(server)
     src = random_bytes(1000)

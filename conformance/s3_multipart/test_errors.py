@@ -25,6 +25,8 @@ from .s3m_support import (
     upload_parts,
 )
 
+pytestmark = pytest.mark.matrix("boto3", "multipart put", "error codes")
+
 
 @pytest.fixture
 def c(server):

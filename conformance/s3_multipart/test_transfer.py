@@ -32,6 +32,8 @@ from .s3m_support import (
     upload_parts,
 )
 
+pytestmark = pytest.mark.matrix("boto3", "multipart put")
+
 SIZE = 40 * MiB
 
 

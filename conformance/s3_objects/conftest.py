@@ -18,9 +18,14 @@ from typing import Callable, Iterator, List, Tuple
 
 import pytest
 
-from .s3o_support import Boto3Client, LakegateServer, ObjCli, boto3_client, make_self_signed_cert
+from .s3o_support import Boto3Client, LakegateServer, ObjCli, boto3_client, make_self_signed_cert, register_matrix
 
 _SERVERS: List[LakegateServer] = []
+
+
+def pytest_configure(config):
+    """The @pytest.mark.matrix recorder behind README.md's client × operation table."""
+    register_matrix(config)
 
 
 @pytest.fixture(scope="session")

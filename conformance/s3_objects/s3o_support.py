@@ -41,6 +41,7 @@ try:  # the layout pytest sets up (rootdir-relative packages: conformance/ is on
         make_self_signed_cert,
         md5_etag,
         random_bytes,
+        register_matrix,
         sha256,
     )
 except ImportError:  # imported as conformance.s3_objects.* from the repository root
@@ -57,6 +58,7 @@ except ImportError:  # imported as conformance.s3_objects.* from the repository 
         make_self_signed_cert,
         md5_etag,
         random_bytes,
+        register_matrix,
         sha256,
     )
 

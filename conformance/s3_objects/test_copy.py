@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
+
 from .s3o_support import (
     BRANCH,
     BUCKET,
@@ -37,6 +39,7 @@ def _status(r) -> int:
     return r["ResponseMetadata"]["HTTPStatusCode"]
 
 
+@pytest.mark.matrix("AWS CLI", "copy")
 def test_cli_cp_s3_to_s3(cli: ObjCli, server):
     s3 = boto3_client(server, "when_required").s3
     rel, data = _put_source(s3)
@@ -53,6 +56,7 @@ def test_cli_cp_s3_to_s3(cli: ObjCli, server):
     assert s3.get_object(Bucket=BRANCH_BUCKET, Key=rel)["Body"].read() == data
 
 
+@pytest.mark.matrix("boto3", "copy")
 def test_copy_object_within_repository(boto):
     s3 = boto.s3
     rel, data = _put_source(s3)
@@ -71,6 +75,7 @@ def test_copy_object_within_repository(boto):
     assert sha256(s3.get_object(Bucket=BRANCH_BUCKET, Key=dst2)["Body"].read()) == sha256(data)
 
 
+@pytest.mark.matrix("boto3", "copy")
 def test_copy_object_across_repositories(boto):
     s3 = boto.s3
     rel, data = _put_source(s3, MiB + 3)
@@ -95,6 +100,7 @@ def test_copy_object_across_repositories(boto):
         s3.delete_bucket(Bucket=repo)
 
 
+@pytest.mark.matrix("boto3", "copy")
 def test_copy_object_across_branches(boto):
     s3 = boto.s3
     rel, data = _put_source(s3)
@@ -116,6 +122,7 @@ def test_copy_object_across_branches(boto):
         s3.delete_bucket(Bucket=f"{BUCKET}.{branch}")
 
 
+@pytest.mark.matrix("boto3", "copy", "metadata")
 def test_metadata_directive(boto):
     s3 = boto.s3
     rel, data = _put_source(s3)
@@ -164,6 +171,7 @@ PRECONDITIONS = [
 ]
 
 
+@pytest.mark.matrix("boto3", "copy", "conditionals")
 def test_copy_source_preconditions(boto):
     s3 = boto.s3
     rel, data = _put_source(s3, 1000)
@@ -191,6 +199,7 @@ def test_copy_source_preconditions(boto):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.matrix("AWS CLI", "copy", "conditionals")
 def test_cli_copy_source_if_none_match_412(cli: ObjCli, server):
     s3 = boto3_client(server, "when_required").s3
     rel, data = _put_source(s3, 10)
@@ -199,6 +208,7 @@ def test_cli_copy_source_if_none_match_412(cli: ObjCli, server):
     assert f.code == "PreconditionFailed", f.message
 
 
+@pytest.mark.matrix("boto3", "copy", "error codes")
 def test_copy_missing_source(boto):
     f = boto.failure("copy_object", Bucket=BRANCH_BUCKET, Key=new_prefix("cp") + "never",
                      CopySource={"Bucket": BRANCH_BUCKET, "Key": new_prefix("cp") + "absent"})

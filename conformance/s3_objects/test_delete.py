@@ -21,6 +21,7 @@ def _count(s3, bucket: str, prefix: str) -> int:
 
 @pytest.mark.parametrize("scheme,policy,quiet", [("http", "when_supported", False), ("https", "when_required", True)],
                          ids=["http-verbose", "https-quiet"])
+@pytest.mark.matrix("boto3", "bulk delete")
 def test_delete_objects_1000_keys(server_for, scheme, policy, quiet):
     server = server_for(scheme)
     s3 = boto3_client(server, policy).s3
@@ -41,6 +42,7 @@ def test_delete_objects_1000_keys(server_for, scheme, policy, quiet):
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix)["Contents"]] == [keep]
 
 
+@pytest.mark.matrix("boto3", "bulk delete")
 def test_delete_objects_missing_keys_are_deleted(boto):
     s3 = boto.s3
     prefix = new_prefix("del")
@@ -53,6 +55,7 @@ def test_delete_objects_missing_keys_are_deleted(boto):
 
 
 @pytest.mark.parametrize("n", [1001, 1500])
+@pytest.mark.matrix("boto3", "bulk delete", "error codes")
 def test_delete_objects_more_than_1000_is_malformed_xml(boto, n):
     prefix = f"{BRANCH}/{new_prefix('del')}"
     boto.s3.put_object(Bucket=BUCKET, Key=prefix + "k0000", Body=b"x")
@@ -63,11 +66,13 @@ def test_delete_objects_more_than_1000_is_malformed_xml(boto, n):
     assert boto.s3.head_object(Bucket=BUCKET, Key=prefix + "k0000")["ContentLength"] == 1
 
 
+@pytest.mark.matrix("boto3", "bulk delete", "error codes")
 def test_delete_objects_empty_list_is_malformed_xml(boto):
     f = boto.failure("delete_objects", Bucket=BUCKET, Delete={"Objects": []})
     assert (f.status, f.code) == (400, "MalformedXML"), f.message
 
 
+@pytest.mark.matrix("boto3", "delete")
 def test_delete_object_is_idempotent(boto):
     s3 = boto.s3
     key = new_prefix("del") + "once"
@@ -78,6 +83,7 @@ def test_delete_object_is_idempotent(boto):
     assert (f.status, f.code) == (404, "NoSuchKey")
 
 
+@pytest.mark.matrix("AWS CLI", "delete")
 def test_cli_rm_single_and_recursive(cli: ObjCli, server):
     s3 = boto3_client(server, "when_required").s3
     rel = new_prefix("del")

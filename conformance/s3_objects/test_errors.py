@@ -21,6 +21,7 @@ def present(boto):
     return key
 
 
+@pytest.mark.matrix("boto3", "error codes")
 def test_boto3_error_codes(boto, present):
     missing_key = f"{BRANCH}/{new_prefix('err')}missing"
     missing_bucket = new_repo_name("nobucket")
@@ -48,6 +49,7 @@ def test_boto3_error_codes(boto, present):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.matrix("boto3", "error codes")
 def test_missing_branch_bucket_is_no_such_bucket(boto, present):
     """``<repo>.<branch>`` for a branch that does not exist is a bucket that does not exist, for
     every operation (HeadBucket already says 404 and PutObject NoSuchBucket)."""
@@ -133,6 +135,7 @@ def test_browser_form_upload_is_not_implemented(server, boto):
     assert boto.failure("head_object", Bucket=BUCKET, Key=key).status == 404
 
 
+@pytest.mark.matrix("AWS CLI", "error codes")
 def test_cli_error_codes(cli: ObjCli, tmp_path):
     missing_key = f"{BRANCH}/{new_prefix('err')}missing"
     missing_bucket = new_repo_name("nobucket")

@@ -80,6 +80,7 @@ def _keys(page) -> List[str]:
 
 
 @pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.matrix("boto3", "list")
 def test_v2_paginator_small_pages(listing, policy):
     s3 = boto3_client(listing.server, policy).s3
     pages = list(s3.get_paginator("list_objects_v2").paginate(
@@ -101,6 +102,7 @@ def test_v2_paginator_small_pages(listing, policy):
     assert got == listing.keys
 
 
+@pytest.mark.matrix("boto3", "list")
 def test_v1_paginator_small_pages(listing):
     s3 = boto3_client(listing.server, "when_supported").s3
     pages = list(s3.get_paginator("list_objects").paginate(
@@ -113,6 +115,7 @@ def test_v1_paginator_small_pages(listing):
         assert p["Marker"] == _keys(pages[i - 1])[-1]
 
 
+@pytest.mark.matrix("boto3", "list")
 def test_v2_manual_continuation_tokens(listing):
     s3 = boto3_client(listing.server, "when_required").s3
     got, tokens, sizes = [], [], []
@@ -134,6 +137,7 @@ def test_v2_manual_continuation_tokens(listing):
     assert _keys(again) == listing.keys[1000:2000]
 
 
+@pytest.mark.matrix("boto3", "list with delimiter")
 def test_v1_manual_markers_with_delimiter(listing):
     """V1 with a delimiter returns NextMarker when truncated; markers resume after it."""
     s3 = boto3_client(listing.server, "when_supported").s3
@@ -159,6 +163,7 @@ def test_v1_manual_markers_with_delimiter(listing):
 
 
 @pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.matrix("boto3", "list")
 def test_start_after(listing, policy):
     s3 = boto3_client(listing.server, policy).s3
     after = listing.keys[1234]
@@ -182,6 +187,7 @@ def test_start_after(listing, policy):
 
 
 @pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.matrix("boto3", "list")
 def test_max_keys(listing, policy):
     s3 = boto3_client(listing.server, policy).s3
     page = s3.list_objects_v2(Bucket=BUCKET, Prefix=listing.prefix, MaxKeys=7)
@@ -199,6 +205,7 @@ def test_max_keys(listing, policy):
 
 
 @pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.matrix("boto3", "list with delimiter")
 def test_delimiter_common_prefixes(listing, policy):
     s3 = boto3_client(listing.server, policy).s3
     page = s3.list_objects_v2(Bucket=BUCKET, Prefix=listing.prefix, Delimiter="/")
@@ -229,6 +236,7 @@ def test_delimiter_common_prefixes(listing, policy):
     assert all("5" not in k[len(listing.prefix) + 3:] for k in _keys(page))
 
 
+@pytest.mark.matrix("boto3", "list with delimiter")
 def test_delimiter_pagination_small_pages(listing):
     """Paging a delimited listing 2 entries at a time returns every prefix and key exactly once."""
     s3 = boto3_client(listing.server, "when_required").s3
@@ -241,6 +249,7 @@ def test_delimiter_pagination_small_pages(listing):
     assert all(pg["KeyCount"] <= 2 for pg in pages)
 
 
+@pytest.mark.matrix("boto3", "list")
 def test_fetch_owner(listing):
     s3 = boto3_client(listing.server, "when_supported").s3
     page = s3.list_objects_v2(Bucket=BUCKET, Prefix=listing.prefix, MaxKeys=5, FetchOwner=True)
@@ -262,6 +271,7 @@ def _assert_url_encoded(raw: str, want: str) -> None:
 
 
 @pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.matrix("boto3", "list")
 def test_encoding_type_url_explicit(listing, policy):
     """With EncodingType='url' passed explicitly, botocore does not decode the response: the keys,
     prefixes and common prefixes come back as the server encoded them. (botocore decodes its own
@@ -292,6 +302,7 @@ def test_encoding_type_url_explicit(listing, policy):
 
 
 @pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.matrix("boto3", "list")
 def test_implicit_encoding_round_trips_special_keys(listing, policy):
     """boto3 asks for encoding-type=url on its own and decodes; every special key survives."""
     s3 = boto3_client(listing.server, policy).s3
@@ -326,6 +337,7 @@ _LS_OBJ = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) +(\d+) (.+)$")
 _LS_PRE = re.compile(r"^ +PRE (.+)$")
 
 
+@pytest.mark.matrix("AWS CLI", "list", "list with delimiter")
 def test_cli_ls_recursive_and_by_directory(listing, tmp_path):
     cli = ObjCli(listing.server, tmp_path / "aws-home")
     r = cli.s3("ls", "--recursive", "--page-size", "400", f"s3://{BUCKET}/{listing.prefix}")

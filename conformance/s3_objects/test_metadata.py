@@ -32,6 +32,7 @@ def _rfc2047_decode(value: str) -> str:
     return str(email.header.make_header(email.header.decode_header(value)))
 
 
+@pytest.mark.matrix("boto3", "metadata")
 def test_boto3_metadata_and_system_headers_round_trip(boto):
     s3 = boto.s3
     key = new_prefix("md") + "obj.txt"
@@ -64,6 +65,7 @@ def test_boto3_metadata_and_system_headers_round_trip(boto):
     assert "CacheControl" not in h
 
 
+@pytest.mark.matrix("AWS CLI", "metadata")
 def test_cli_metadata_content_type_cache_control(cli: ObjCli, tmp_path):
     src = tmp_path / "page.html"
     src.write_bytes(b"<html></html>")
@@ -105,6 +107,7 @@ def test_non_ascii_metadata_refused_by_cli_client_side(cli: ObjCli, tmp_path):
     assert "Non ascii characters found in S3 metadata" in r.stderr, r.stderr
 
 
+@pytest.mark.matrix("boto3", "metadata")
 def test_rfc2047_encoded_metadata_round_trips(boto):
     """A value the client encoded itself is ASCII on the wire and decodes to the original."""
     s3 = boto.s3

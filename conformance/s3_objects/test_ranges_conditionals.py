@@ -40,6 +40,7 @@ RANGES = [
 ]
 
 
+@pytest.mark.matrix("boto3", "range get")
 def test_ranged_get(boto, obj):
     key, data, _ = obj
     problems = []
@@ -54,6 +55,7 @@ def test_ranged_get(boto, obj):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.matrix("boto3", "range get", "error codes")
 def test_unsatisfiable_range_is_416_invalid_range(boto, obj):
     key, _, _ = obj
     for rng in ("bytes=10000-10010", "bytes=20000-", f"bytes={SIZE}-{SIZE}"):
@@ -63,6 +65,7 @@ def test_unsatisfiable_range_is_416_invalid_range(boto, obj):
         assert (f.status, f.code) == (416, "416"), (rng, f.message)  # HEAD: no body
 
 
+@pytest.mark.matrix("boto3", "range get")
 def test_syntactically_invalid_range_is_ignored(boto, obj):
     """RFC 9110 §14.2: a Range whose last-pos < first-pos is invalid and ignored → 200, whole body."""
     key, data, _ = obj
@@ -72,6 +75,7 @@ def test_syntactically_invalid_range_is_ignored(boto, obj):
     assert sha256(r["Body"].read()) == sha256(data)
 
 
+@pytest.mark.matrix("boto3", "range get")
 def test_head_with_range_reports_the_range_length(boto, obj):
     """AWS HeadObject: "If the Range is satisfiable, only the ContentLength is affected"."""
     key, _, _ = obj
@@ -79,6 +83,7 @@ def test_head_with_range_reports_the_range_length(boto, obj):
     assert h["ContentLength"] == 100
 
 
+@pytest.mark.matrix("AWS CLI", "range get", "conditionals")
 def test_cli_range_and_conditionals(cli: ObjCli, server, tmp_path):
     data = random_bytes(SIZE)
     key = f"{BRANCH}/{new_prefix('rng')}cli.bin"
@@ -101,6 +106,7 @@ def test_cli_range_and_conditionals(cli: ObjCli, server, tmp_path):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.matrix("boto3", "conditionals")
 def test_conditional_get(boto, obj):
     key, data, lm = obj
     etag = md5_etag(data)
@@ -148,6 +154,7 @@ def test_conditional_get(boto, obj):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.matrix("boto3", "conditionals")
 def test_conditional_put_if_none_match_star(boto):
     s3 = boto.s3
     rel = new_prefix("rng") + "once.txt"

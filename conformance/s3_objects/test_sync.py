@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import time
 
+import pytest
+
 from .s3o_support import BRANCH, BUCKET, MiB, ObjCli, boto3_client, new_prefix, random_bytes, tree_digest, write_tree
 
 
@@ -30,6 +32,7 @@ def _lines(out: str, verb: str) -> list:
     return sorted(line for line in out.splitlines() if line.startswith(verb + ": "))
 
 
+@pytest.mark.matrix("AWS CLI", "put/get", "list", "delete")
 def test_sync_round_trip_and_rm_recursive(cli: ObjCli, server, tmp_path):
     files = _tree()
     src, dst = tmp_path / "src", tmp_path / "dst"

@@ -26,6 +26,7 @@ def _stream_sha256(body, chunk: int = MiB) -> tuple:
 
 
 @pytest.mark.parametrize("size", LIGHT_SIZES, ids=["0B", "1B", "1MiB"])
+@pytest.mark.matrix("boto3", "put/get")
 def test_boto3_put_get_sizes(boto, size):
     data = random_bytes(size)
     rel = new_prefix() + f"obj-{size}.bin"
@@ -39,6 +40,7 @@ def test_boto3_put_get_sizes(boto, size):
     assert head["ContentLength"] == size
 
 
+@pytest.mark.matrix("AWS CLI", "put/get")
 def test_cli_cp_sizes(cli: ObjCli, server, tmp_path):
     """`aws s3 cp` up from files (recursive) and from stdin, down to files (recursive) and to stdout."""
     prefix = new_prefix()
@@ -82,6 +84,7 @@ def big_blob() -> bytes:
 
 
 @pytest.mark.parametrize("scheme,policy", [("http", "when_required"), ("https", "when_supported")])
+@pytest.mark.matrix("boto3", "put/get")
 def test_boto3_64mib_put_object_and_streaming_get(server_for, scheme, policy, big_blob):
     s3 = boto3_client(server_for(scheme), policy).s3
     rel = new_prefix() + "big.bin"
@@ -97,6 +100,7 @@ def test_boto3_64mib_put_object_and_streaming_get(server_for, scheme, policy, bi
 
 
 @pytest.mark.parametrize("scheme", ["http", "https"])
+@pytest.mark.matrix("AWS CLI", "multipart put")
 def test_cli_64mib_cp_multipart(server_for, scheme, tmp_path, big_blob):
     server = server_for(scheme)
     cli = ObjCli(server, tmp_path / "aws-home")

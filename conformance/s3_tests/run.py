@@ -18,14 +18,16 @@ expectations.
    deselected id that names no test — each is a mismatch (the suite's session-end bucket cleanup is
    checked too, as ``conftest.py::setup_and_teardown_package_level``);
 4. prints the counts (and the mismatches with the lakegate log tail), optionally writes a Markdown
-   summary (``--markdown``), stops lakegate, removes the temporary directory (unless ``--keep``)
-   and exits 0 only when there is no mismatch.
+   summary (``--markdown``) and, with LAKEGATE_MATRIX_DIR set, the counts for README.md's results
+   table (``s3_tests.json``, read by ``conformance/matrix.py``), stops lakegate, removes the
+   temporary directory (unless ``--keep``) and exits 0 only when there is no mismatch.
 
 Arguments after ``--`` go to pytest (e.g. ``-- -k test_bucket_list``); the run is then partial and
 tests that did not run are not reported as missing. Exit status: 0 match, 1 mismatch, 2 the run
 itself failed (lakegate did not start, pytest crashed).
 
-Environment: LAKEGATE_BIN (default <repo>/target/debug/lakegate).
+Environment: LAKEGATE_BIN (default <repo>/target/debug/lakegate); LAKEGATE_MATRIX_DIR and
+LAKEGATE_MATRIX_PASS (see conformance/matrix_plugin.py).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ CONFORMANCE = HERE.parent
 sys.path.insert(0, str(CONFORMANCE))
 sys.path.insert(0, str(HERE))
 
+from matrix_plugin import DEFAULT_PASS, ENV_DIR, ENV_PASS, S3_TESTS_FILE  # noqa: E402
 from s3_clients.s3c_support import LAKEGATE_BIN, LakegateServer  # noqa: E402
 from s3t_select import matches, read_list  # noqa: E402
 
@@ -389,6 +392,23 @@ def markdown(per_module: Dict[str, collections.Counter], by_category: collection
     return "\n".join(lines) + "\n"
 
 
+def write_matrix_counts(total: collections.Counter, ok: bool, partial: bool) -> None:
+    """With LAKEGATE_MATRIX_DIR set, the counts for README.md's results section (conformance/matrix.py)."""
+    out = os.environ.get(ENV_DIR)
+    if not out:
+        return
+    doc = {
+        "package": SUITE_PACKAGE.replace("_", "-"),  # the PyPI name
+        "version": SUITE_VERSION,
+        "pass": os.environ.get(ENV_PASS) or DEFAULT_PASS,
+        "partial": partial,
+        "matches": ok,
+        "counts": {k: total[k] for k in ("collected", "passed", "xfail", "failed", "skipped", "deselected")},
+    }
+    Path(out).mkdir(parents=True, exist_ok=True)
+    (Path(out) / S3_TESTS_FILE).write_text(json.dumps(doc, indent=1) + "\n")
+
+
 def failure_excerpt(text: str, max_lines: int = 12) -> str:
     lines = [ln for ln in text.strip().splitlines() if ln.strip()]
     if len(lines) > max_lines:
@@ -443,6 +463,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             total.update(c)
         if args.markdown:
             args.markdown.write_text(markdown(per_module, by_category, outcomes, expected, deselect, not mismatches))
+        write_matrix_counts(total, not mismatches, partial=bool(args.pytest_args))
 
         print(f"s3-tests: {total['collected']} tests: {total['passed']} passed, "
               f"{total['xfail']} expected failures (xfail), {total['failed']} unexpected failures, "

@@ -17,9 +17,14 @@ from typing import Iterator, List, Tuple
 
 import pytest
 
-from .s3t_support import LakegateServer, make_self_signed_cert
+from .s3t_support import LakegateServer, make_self_signed_cert, register_matrix
 
 _SERVERS: List[LakegateServer] = []
+
+
+def pytest_configure(config):
+    """The @pytest.mark.matrix recorder behind README.md's client × operation table."""
+    register_matrix(config)
 
 
 @pytest.fixture(scope="session")

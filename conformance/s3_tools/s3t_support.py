@@ -38,6 +38,7 @@ try:  # the layout pytest sets up (rootdir-relative packages: conformance/ is on
         make_self_signed_cert,
         md5_etag,
         random_bytes,
+        register_matrix,
         sha256,
     )
 except ImportError:  # imported as conformance.s3_tools.* from the repository root
@@ -49,6 +50,7 @@ except ImportError:  # imported as conformance.s3_tools.* from the repository ro
         make_self_signed_cert,
         md5_etag,
         random_bytes,
+        register_matrix,
         sha256,
     )
 

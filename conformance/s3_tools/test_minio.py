@@ -35,6 +35,7 @@ def put(mc, key: str, data: bytes, **kw):
     return mc.put_object(BUCKET, key, io.BytesIO(data), len(data), **kw)
 
 
+@pytest.mark.matrix("minio-py", "put/get", "multipart put", "range get")
 def test_put_get_small_and_multipart(mc, server):
     prefix = new_prefix("minio")
     small, big = random_bytes(1000), random_bytes(BIG)
@@ -59,6 +60,7 @@ def test_put_get_small_and_multipart(mc, server):
     assert get_bytes(mc, f"{prefix}/small.bin", offset=0, length=1) == small[:1]
 
 
+@pytest.mark.matrix("minio-py", "multipart put")
 def test_fput_fget(mc, tmp_path):
     prefix = new_prefix("minio")
     big = random_bytes(BIG)
@@ -69,6 +71,7 @@ def test_fput_fget(mc, tmp_path):
     assert sha256((tmp_path / "got.bin").read_bytes()) == sha256(big)
 
 
+@pytest.mark.matrix("minio-py", "metadata")
 def test_user_metadata(mc, server):
     prefix = new_prefix("minio")
     data = random_bytes(100)
@@ -82,6 +85,7 @@ def test_user_metadata(mc, server):
     assert head(server, f"{prefix}/m.bin")["Metadata"] == {"color": "blue", "flavor": "mint"}
 
 
+@pytest.mark.matrix("minio-py", "list", "list with delimiter")
 def test_list_with_and_without_delimiter(mc):
     prefix = new_prefix("minio")
     names = ["a.txt", "b.txt", "sub/c.txt", "sub/deeper/d.txt", "z/e.txt"]
@@ -105,6 +109,7 @@ def test_list_with_and_without_delimiter(mc):
     assert after == [f"{prefix}/sub/deeper/d.txt", f"{prefix}/z/e.txt"]
 
 
+@pytest.mark.matrix("minio-py", "copy", "metadata")
 def test_copy_object(mc, server):
     from minio.commonconfig import REPLACE, CopySource
 
@@ -127,6 +132,7 @@ def test_copy_object(mc, server):
     assert sha256(get_bytes(mc, f"{prefix}/big-copy.bin")) == sha256(big)
 
 
+@pytest.mark.matrix("minio-py", "copy", "conditionals")
 def test_compose_object(mc):
     """compose_object sends ``x-amz-copy-source-if-match`` with the ETag unquoted; S3 (and lakegate)
     compare ETags whether quoted or not."""
@@ -142,6 +148,7 @@ def test_compose_object(mc):
     assert sha256(get_bytes(mc, f"{prefix}/composed.bin")) == sha256(big + small)
 
 
+@pytest.mark.matrix("minio-py", "delete", "bulk delete")
 def test_remove_object_and_objects(mc, server):
     from minio.deleteobjects import DeleteObject
 

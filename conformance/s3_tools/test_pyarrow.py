@@ -49,6 +49,7 @@ def sample_table():
     })
 
 
+@pytest.mark.matrix("pyarrow", "multipart put", "range get")
 def test_put_get_small_and_multipart(fs, server):
     prefix = new_prefix("pyarrow")
     small, big = random_bytes(1000), random_bytes(BIG)
@@ -70,6 +71,7 @@ def test_put_get_small_and_multipart(fs, server):
         assert f.read(3) == big[2 * PART + 7:2 * PART + 10]
 
 
+@pytest.mark.matrix("pyarrow", "metadata")
 def test_standard_headers(fs, server):
     prefix = new_prefix("pyarrow")
     meta = {"Content-Type": "text/x-test", "Cache-Control": "no-cache", "Content-Language": "fr"}
@@ -82,6 +84,7 @@ def test_standard_headers(fs, server):
     assert (h["ContentType"], h["CacheControl"], h["ContentLanguage"]) == ("text/x-test", "no-cache", "fr"), h
 
 
+@pytest.mark.matrix("pyarrow", "list", "list with delimiter")
 def test_list_with_and_without_recursion(fs):
     prefix = new_prefix("pyarrow")
     names = ["a.txt", "b.txt", "sub/c.txt", "sub/deeper/d.txt", "z/e.txt"]
@@ -100,6 +103,7 @@ def test_list_with_and_without_recursion(fs):
     assert fs.get_file_info(f"{base}/nope").type == pafs.FileType.NotFound
 
 
+@pytest.mark.matrix("pyarrow", "copy", "delete", "bulk delete")
 def test_copy_and_delete(fs, server):
     prefix = new_prefix("pyarrow")
     big = random_bytes(BIG)
@@ -145,6 +149,7 @@ def check_dataset(fs, base: str) -> None:
     assert one.column("name").to_pylist() == ["c", "d"]
 
 
+@pytest.mark.matrix("pyarrow", "parquet dataset")
 def test_parquet_partitioned_dataset(server):
     """The dataset under ``demo/main/<prefix>``. pyarrow's create_dir checks what exists first
     (see test_parquet_dataset_default_create_dir for the default)."""
@@ -152,6 +157,7 @@ def test_parquet_partitioned_dataset(server):
     check_dataset(fs, path(f"{new_prefix('pyarrow')}/ds"))
 
 
+@pytest.mark.matrix("pyarrow", "parquet dataset")
 def test_parquet_dataset_in_branch_bucket(fs):
     """Bucket ``demo.main`` (plain keys on branch main) with the default filesystem settings."""
     check_dataset(fs, f"{BUCKET}.{BRANCH}/{new_prefix('pyarrow').split('/', 1)[1]}/ds")
@@ -162,5 +168,6 @@ def test_parquet_dataset_in_branch_bucket(fs):
     "object, so PutObject of that directory marker is 400 InvalidArgument; pyarrow's create_dir (run by "
     "write_dataset) puts a marker for every ancestor, so use bucket demo.main or "
     "check_directory_existence_before_creation=True (both tested above)"))
+@pytest.mark.matrix("pyarrow", "parquet dataset")
 def test_parquet_dataset_default_create_dir(fs):
     check_dataset(fs, path(f"{new_prefix('pyarrow')}/ds"))

@@ -31,6 +31,7 @@ def remote(key: str) -> str:
     return f"lg:{BUCKET}/{key}"
 
 
+@pytest.mark.matrix("rclone", "put/get", "multipart put")
 def test_put_get_small_and_multipart(rclone, server, tmp_path):
     prefix = new_prefix("rclone")
     small, big = random_bytes(1000), random_bytes(BIG)
@@ -61,6 +62,7 @@ def test_put_get_small_and_multipart(rclone, server, tmp_path):
     rclone("check", str(tmp_path / "tree"), remote(prefix))
 
 
+@pytest.mark.matrix("rclone", "list", "list with delimiter")
 def test_list_with_and_without_delimiter(rclone, server, tmp_path):
     prefix = new_prefix("rclone")
     names = ["a.txt", "b.txt", "sub/c.txt", "sub/deeper/d.txt", "z/e.txt"]
@@ -85,6 +87,7 @@ def test_list_with_and_without_delimiter(rclone, server, tmp_path):
         ("a.txt", False, 5), ("b.txt", False, 5), ("sub", True, None), ("z", True, None)}
 
 
+@pytest.mark.matrix("rclone", "copy", "metadata")
 def test_server_side_copy_keeps_metadata(rclone, server, tmp_path):
     prefix = new_prefix("rclone")
     small, big = random_bytes(4096), random_bytes(BIG)
@@ -114,6 +117,7 @@ def test_server_side_copy_keeps_metadata(rclone, server, tmp_path):
         f"{prefix}/{n}" for n in ("src.bin", "big.bin", "big-copy.bin", "moved.bin"))
 
 
+@pytest.mark.matrix("rclone", "delete")
 def test_delete_single_and_purge(rclone, server, tmp_path):
     prefix = new_prefix("rclone")
     names = ["keep.txt", "one.txt", "many/a", "many/b", "many/c/d"]
@@ -132,6 +136,7 @@ def test_delete_single_and_purge(rclone, server, tmp_path):
     assert rclone.lsf(remote(prefix), "-R") == ["keep.txt"]
 
 
+@pytest.mark.matrix("rclone", "put/get")
 def test_default_remote_creates_bucket_first(server, tmp_path):
     """rclone's default remote sends CreateBucket with ``X-Amz-Bucket-Object-Lock-Enabled: false``
     before uploading; lakegate answers BucketAlreadyOwnedByYou, which rclone takes as success."""

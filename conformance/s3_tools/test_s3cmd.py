@@ -24,6 +24,7 @@ def url(key: str) -> str:
     return f"s3://{BUCKET}/{key}"
 
 
+@pytest.mark.matrix("s3cmd", "put/get", "multipart put")
 def test_put_get_small_and_multipart(s3cmd, server, tmp_path):
     prefix = new_prefix("s3cmd")
     small, big = random_bytes(1000), random_bytes(BIG)
@@ -47,6 +48,7 @@ def test_put_get_small_and_multipart(s3cmd, server, tmp_path):
     assert info["File size"] == str(BIG), info
 
 
+@pytest.mark.matrix("s3cmd", "list", "list with delimiter")
 def test_list_with_and_without_delimiter(s3cmd, tmp_path):
     prefix = new_prefix("s3cmd")
     names = ["a.txt", "b.txt", "sub/c.txt", "sub/deeper/d.txt", "z/e.txt"]
@@ -70,6 +72,7 @@ def test_list_with_and_without_delimiter(s3cmd, tmp_path):
     assert objects == [] and dirs == [url(f"{prefix}/sub/")]
 
 
+@pytest.mark.matrix("s3cmd", "copy", "metadata")
 def test_copy_move_keep_metadata(s3cmd, server, tmp_path):
     prefix = new_prefix("s3cmd")
     small, big = random_bytes(3000), random_bytes(BIG)
@@ -102,6 +105,7 @@ def test_copy_move_keep_metadata(s3cmd, server, tmp_path):
     assert s3cmd.info(url(f"{prefix}/moved.bin")).get("x-amz-meta-color") == "blue"
 
 
+@pytest.mark.matrix("s3cmd", "delete", "bulk delete")
 def test_delete_single_and_recursive(s3cmd, server, tmp_path):
     prefix = new_prefix("s3cmd")
     names = ["keep.txt", "one.txt", "many/a", "many/b", "many/c/d"]

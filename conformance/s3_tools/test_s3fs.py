@@ -23,6 +23,7 @@ def path(key: str) -> str:
     return f"{BUCKET}/{key}"
 
 
+@pytest.mark.matrix("s3fs", "put/get", "multipart put")
 def test_put_get_small_and_multipart(fs, server):
     prefix = new_prefix("s3fs")
     small, big = random_bytes(1000), random_bytes(BIG)
@@ -43,6 +44,7 @@ def test_put_get_small_and_multipart(fs, server):
         assert sha256(f.read()) == sha256(big)
 
 
+@pytest.mark.matrix("s3fs", "range get")
 def test_open_seek_read_ranges(fs):
     prefix = new_prefix("s3fs")
     big = random_bytes(BIG)
@@ -70,6 +72,7 @@ def test_open_seek_read_ranges(fs):
     assert got == [big[:1], big[PART:PART + 2], big[-1:]]
 
 
+@pytest.mark.matrix("s3fs", "metadata", "multipart put")
 def test_user_metadata(fs, server):
     prefix = new_prefix("s3fs")
     fs.pipe(path(f"{prefix}/m.bin"), b"meta", Metadata={"color": "blue", "shape": "round"}, ContentType="text/x-test")
@@ -85,6 +88,7 @@ def test_user_metadata(fs, server):
     assert sha256(fs.cat(path(f"{prefix}/w.bin"))) == sha256(big)
 
 
+@pytest.mark.matrix("s3fs", "list", "list with delimiter")
 def test_list_with_and_without_delimiter(fs):
     prefix = new_prefix("s3fs")
     names = ["a.txt", "b.txt", "sub/c.txt", "sub/deeper/d.txt", "z/e.txt"]
@@ -105,6 +109,7 @@ def test_list_with_and_without_delimiter(fs):
     assert fs.du(base) == sum(len(n) for n in names)
 
 
+@pytest.mark.matrix("s3fs", "copy", "metadata")
 def test_copy(fs, server):
     prefix = new_prefix("s3fs")
     small, big = random_bytes(3000), random_bytes(BIG)
@@ -128,6 +133,7 @@ def test_copy(fs, server):
     assert head(server, f"{prefix}/moved.bin")["Metadata"] == {"color": "blue"}
 
 
+@pytest.mark.matrix("s3fs", "delete", "bulk delete")
 def test_delete_single_bulk_and_recursive(fs):
     prefix = new_prefix("s3fs")
     names = ["keep.txt", "one.txt", "two.txt", "three.txt", "many/a", "many/b", "many/c/d"]
