@@ -124,6 +124,7 @@ def test_head_missing_is_bare_404(server):
         assert r.data == b"", (path, r.data)
 
 
+@pytest.mark.matrix("boto3", "error codes")
 def test_browser_form_upload_is_not_implemented(server, boto):
     """POST Object (an HTML form signed by boto3's generate_presigned_post) answers 501 with an S3
     error document, not AccessDenied, and stores nothing."""
