@@ -129,7 +129,7 @@ scripts/seaweedfs.sh start "$sw_dir"
 
 # every S3 suite writes <suite>-<pass>.json here (conformance/matrix_plugin.py), run.py s3_tests.json
 export LAKEGATE_MATRIX_DIR="$root/target/conformance-matrix"
-rm -rf "$LAKEGATE_MATRIX_DIR" "$root/target/pytest"
+rm -rf "$LAKEGATE_MATRIX_DIR" "$root/target/pytest" && mkdir -p "$root/target/pytest"
 
 step "all suites, $JOBS jobs at a time (longest first)"
 # s3s-e2e first: on a fresh machine its job starts with a cargo install of a few minutes
