@@ -78,6 +78,10 @@ pub struct BenchArgs {
     /// Append the result as a Markdown table row to this file (header written when new).
     #[arg(long)]
     pub markdown: Option<PathBuf>,
+    /// Bypass the S3 endpoint (needs --dev): PUT/GET the objects' presigned blob-store URLs,
+    /// fetched from lakeFS before the timed phase: the physical limit of lakegate's data path.
+    #[arg(long, requires = "dev")]
+    pub direct: bool,
     /// Also report CPU seconds and peak RSS of this process (e.g. the gateway); repeatable.
     #[arg(long)]
     pub pid: Vec<u32>,

@@ -4,8 +4,9 @@
 
 use crate::sigclient::{SigV4Key, signed_request};
 use bytes::Bytes;
-use http::{Method, StatusCode};
+use http::{Method, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
 use hyper_util::client::legacy::{Client, connect::HttpConnector};
 use hyper_util::rt::TokioExecutor;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -54,15 +55,15 @@ impl S3 {
         format!("{}/{}/{path}{q}", self.endpoint, self.bucket)
     }
 
-    /// Sends one request; a non-2xx answer is an error carrying the start of its body.
-    async fn send(
-        &self,
-        method: Method,
-        url: &str,
-        body: Bytes,
-    ) -> Result<http::Response<hyper::body::Incoming>, OpError> {
+    /// Sends one signed request; a non-2xx answer is an error carrying its S3 code.
+    async fn send(&self, method: Method, url: &str, body: Bytes) -> Result<Response<Incoming>, OpError> {
         let req = signed_request(&self.key, method, url, &[], Full::new(body), SystemTime::now())
             .map_err(OpError::transport)?;
+        self.exchange(req).await
+    }
+
+    /// Sends `req` as it is (a presigned URL needs no signature); a non-2xx answer is an error.
+    async fn exchange(&self, req: http::Request<Full<Bytes>>) -> Result<Response<Incoming>, OpError> {
         let resp = self.http.request(req).await.map_err(OpError::transport)?;
         if resp.status().is_success() {
             return Ok(resp);
@@ -78,17 +79,22 @@ impl S3 {
         Ok(data.len() as u64)
     }
 
+    /// PUT of `data` to a presigned URL.
+    pub async fn put_url(&self, url: &str, data: &Bytes) -> Result<u64, OpError> {
+        let req = http::Request::put(url).body(Full::new(data.clone())).map_err(OpError::transport)?;
+        self.exchange(req).await?.into_body().collect().await.ok();
+        Ok(data.len() as u64)
+    }
+
     /// GetObject; reads the whole body and returns its length.
     pub async fn get(&self, key: &str) -> Result<u64, OpError> {
-        let mut body = self.send(Method::GET, &self.url(key, ""), Bytes::new()).await?.into_body();
-        let mut n = 0u64;
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(OpError::transport)?;
-            if let Some(d) = frame.data_ref() {
-                n += d.len() as u64;
-            }
-        }
-        Ok(n)
+        drain(self.send(Method::GET, &self.url(key, ""), Bytes::new()).await?.into_body()).await
+    }
+
+    /// GET of a presigned URL; reads the whole body and returns its length.
+    pub async fn get_url(&self, url: &str) -> Result<u64, OpError> {
+        let req = http::Request::get(url).body(Full::new(Bytes::new())).map_err(OpError::transport)?;
+        drain(self.exchange(req).await?.into_body()).await
     }
 
     /// HeadObject; returns the Content-Length.
@@ -115,6 +121,17 @@ impl S3 {
             }
         }
     }
+}
+
+/// Reads a body to its end without keeping it; returns its length.
+async fn drain(mut body: Incoming) -> Result<u64, OpError> {
+    let mut n = 0u64;
+    while let Some(frame) = body.frame().await {
+        if let Some(d) = frame.map_err(OpError::transport)?.data_ref() {
+            n += d.len() as u64;
+        }
+    }
+    Ok(n)
 }
 
 /// `list-type=2&max-keys=1000&prefix=…[&continuation-token=…]`, spaces as `%20`.

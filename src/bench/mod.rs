@@ -5,6 +5,7 @@
 
 pub mod args;
 pub mod client;
+pub mod direct;
 pub mod report;
 pub mod stats;
 
@@ -31,6 +32,8 @@ struct Plan {
     s3: S3,
     data: Bytes,
     keys: Vec<String>,
+    /// `--direct`: the presigned URL of each key.
+    urls: Vec<String>,
     list_prefix: String,
     weights: [u32; 3],
     workload: Workload,
@@ -65,11 +68,16 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         let body = if args.op == Workload::List { Bytes::new() } else { data.clone() };
         seed(&s3, &keys, &body, args.concurrency).await?;
     }
+    let urls = match (&args.dev, args.direct) {
+        (Some(dev), true) => direct::presigned_urls(dev, &args.bucket, &keys, args.op).await?,
+        _ => vec![],
+    };
     let duration = args.duration.or(args.ops.is_none().then_some(Duration::from_secs(10)));
     let plan = Arc::new(Plan {
         s3,
         data,
         keys,
+        urls,
         list_prefix,
         weights,
         workload: args.op,
@@ -192,12 +200,15 @@ async fn worker(plan: &Plan) -> [Samples; 4] {
             return samples;
         }
         let kind = pick(plan);
-        let key = &plan.keys[rand::thread_rng().gen_range(0..plan.keys.len())];
+        let i = rand::thread_rng().gen_range(0..plan.keys.len());
+        let (key, url) = (&plan.keys[i], plan.urls.get(i));
         let started = Instant::now();
-        let outcome = match kind {
-            0 => plan.s3.put(key, &plan.data).await,
-            1 => plan.s3.get(key).await.and_then(|n| expect_len(n, plan.data.len() as u64)),
-            2 => plan.s3.head(key).await.and_then(|n| expect_len(n, plan.data.len() as u64)).map(|_| 0),
+        let outcome = match (kind, url) {
+            (0, Some(url)) => plan.s3.put_url(url, &plan.data).await,
+            (1, Some(url)) => plan.s3.get_url(url).await.and_then(|n| expect_len(n, plan.data.len() as u64)),
+            (0, None) => plan.s3.put(key, &plan.data).await,
+            (1, None) => plan.s3.get(key).await.and_then(|n| expect_len(n, plan.data.len() as u64)),
+            (2, _) => plan.s3.head(key).await.and_then(|n| expect_len(n, plan.data.len() as u64)).map(|_| 0),
             _ => plan.s3.list_all(&plan.list_prefix).await.map(|(keys, _)| {
                 plan.listed_keys.store(keys, Ordering::Relaxed);
                 0
