@@ -104,7 +104,7 @@ async fn seed(s3: &S3, keys: &[String], data: &Bytes, concurrency: u32) -> Resul
     let next = Arc::new(AtomicU64::new(0));
     let keys: Arc<Vec<String>> = Arc::new(keys.to_vec());
     let mut tasks: tokio::task::JoinSet<Result<(), String>> = tokio::task::JoinSet::new();
-    for _ in 0..concurrency.min(64) {
+    for _ in 0..concurrency.clamp(16, 64) {
         let (s3, next, keys, data) = (s3.clone(), next.clone(), keys.clone(), data.clone());
         tasks.spawn(async move {
             loop {
