@@ -209,7 +209,7 @@ async fn stream_copy(
             .boxed_unsync();
     let finish: store::Finish = Box::new(move || {
         let digest = std::mem::take(&mut *md5.lock().unwrap_or_else(PoisonError::into_inner)).finalize();
-        Ok((hex::encode(digest), Default::default()))
+        Ok((Some(hex::encode(digest)), Default::default()))
     });
     let obj = store::NewObject { content_type, metadata, if_absent: false };
     let new = store::write(ctx, repo, dest, body, size, obj, finish).await?;

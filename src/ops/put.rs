@@ -9,7 +9,7 @@ use super::store::{self, Finish, NewObject, unfinished};
 use super::{Ctx, split_write_key};
 use crate::body::{Body, empty};
 use crate::lakefs::client::ReqBody;
-use crate::s3::body::{Outcome, VerifiedBody, prepare};
+use crate::s3::body::{Outcome, VerifiedBody, prepare_with};
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use futures_util::TryStreamExt;
@@ -92,7 +92,11 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Inc
         content_type: text(h, "content-type").filter(|c| !c.is_empty()).unwrap_or(DEFAULT_CONTENT_TYPE).to_string(),
         if_absent: h.contains_key("if-none-match"),
     };
-    let (req_body, length, outcome) = into_request_body(prepare(ctx.parts, body, ctx.verified)?).await?;
+    // Through presigned URLs the object store computes the MD5 (its ETag): lakegate hashes only
+    // what it must check (Content-MD5, a signed payload hash, a checksum).
+    let md5 = !store::presign_supported(ctx).await?;
+    let prepared = prepare_with(ctx.parts, body, ctx.verified, None, md5)?;
+    let (req_body, length, outcome) = into_request_body(prepared).await?;
     let digests = outcome.clone();
     let finish: Finish = Box::new(move || {
         let d = digests.get().unwrap_or_else(|| Err(unfinished()))?;
@@ -100,10 +104,10 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Inc
             d.checksum.iter().map(|(alg, v)| (format!("{CHECKSUM_PREFIX}{}", alg.sdk_name()), v.clone())).collect();
         Ok((d.md5_hex, extra))
     });
-    store::write(ctx, bucket, (branch, path), req_body, length, obj, finish).await?;
+    let stats = store::write(ctx, bucket, (branch, path), req_body, length, obj, finish).await?;
     let digests = outcome.get().unwrap_or_else(|| Err(unfinished()))?;
     let mut resp = Response::new(empty());
-    resp.headers_mut().insert(http::header::ETAG, value(&format!("\"{}\"", digests.md5_hex))?);
+    resp.headers_mut().insert(http::header::ETAG, value(&format!("\"{}\"", stats.checksum))?);
     if let Some((alg, v)) = &digests.checksum {
         resp.headers_mut().insert(alg.header_name(), value(v)?);
     }

@@ -82,9 +82,10 @@ pub struct NewObject {
     pub if_absent: bool,
 }
 
-/// What the body turned out to be, known once it was sent: its MD5 hex and metadata to add
-/// (the additional checksum), or the error that ended it.
-pub type Finish = Box<dyn FnOnce() -> S3Result<(String, BTreeMap<String, String>)> + Send>;
+/// What the body turned out to be, known once it was sent: its MD5 hex (`None` when it was not
+/// computed: the object store's ETag is the checksum then, as lakeFS itself records it) and
+/// metadata to add (the additional checksum), or the error that ended it.
+pub type Finish = Box<dyn FnOnce() -> S3Result<(Option<String>, BTreeMap<String, String>)> + Send>;
 
 /// Writes exactly `length` bytes of `body` as `repo/branch/path`.
 pub async fn write(
@@ -125,21 +126,25 @@ pub async fn write(
         lakefs.get_physical_address(repo, branch, path, true).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
     let url = loc.presigned_url.clone().ok_or_else(|| S3Error::internal("lakeFS did not return a presigned URL"))?;
     let stored = ctx.gw.data.put(&url, body, length).await;
-    let (md5_hex, extra) = match (finish(), stored) {
+    let (checksum, extra) = match (finish(), stored) {
         (Err(client_side), _) => return Err(client_side),
         (Ok(_), Err(store)) => return Err(store),
-        (Ok(done), Ok(etag)) => {
-            if !etag.is_empty() && etag != done.0 {
-                tracing::warn!(request_id = ctx.request_id, store_etag = %etag, md5 = %done.0, "object store ETag differs from the body's MD5");
+        (Ok((None, _)), Ok(etag)) if etag.is_empty() => {
+            return Err(S3Error::internal("the object store answered the upload without an ETag"));
+        }
+        (Ok((None, extra)), Ok(etag)) => (etag, extra),
+        (Ok((Some(md5), extra)), Ok(etag)) => {
+            if !etag.is_empty() && etag != md5 {
+                tracing::warn!(request_id = ctx.request_id, store_etag = %etag, %md5, "object store ETag differs from the body's MD5");
             }
-            done
+            (md5, extra)
         }
     };
     let mut metadata = obj.metadata;
     metadata.extend(extra);
     let meta = StagingMetadata {
         staging: loc,
-        checksum: md5_hex,
+        checksum,
         size_bytes: length as i64,
         user_metadata: Some(metadata),
         content_type: Some(obj.content_type),

@@ -64,16 +64,18 @@ fn declared_length(parts: &http::request::Parts, name: &str) -> S3Result<u64> {
 
 /// Sets up decoding and verification of `body` as the signature `verified` declared it.
 pub fn prepare(parts: &http::request::Parts, body: Incoming, verified: &Verified) -> S3Result<VerifiedBody> {
-    prepare_with(parts, body, verified, None)
+    prepare_with(parts, body, verified, None, true)
 }
 
 /// [`prepare`], also computing `default_checksum` when the request declares no checksum (a part
-/// of a multipart upload created with `x-amz-checksum-algorithm`).
+/// of a multipart upload created with `x-amz-checksum-algorithm`), and the body's MD5 only when
+/// `md5` is set or the request sends `Content-MD5`.
 pub fn prepare_with(
     parts: &http::request::Parts,
     body: Incoming,
     verified: &Verified,
     default_checksum: Option<ChecksumAlgorithm>,
+    md5: bool,
 ) -> S3Result<VerifiedBody> {
     let checksums = parse_checksum_request(&parts.headers)?;
     let content_md5 = header(parts, "content-md5").map(str::to_string);
@@ -118,6 +120,7 @@ pub fn prepare_with(
         _ => None,
     };
     let verifier = PayloadVerifier::new(sha.is_some(), checksums.algorithm().or(default_checksum));
+    let verifier = if md5 || content_md5.is_some() { verifier } else { verifier.without_md5() };
     let expected = Expected { content_sha256: sha, content_md5, checksum: checksums.header.map(|(_, v)| v) };
     let outcome = Outcome::default();
     let stream = Verifying {

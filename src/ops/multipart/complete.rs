@@ -368,7 +368,7 @@ async fn finish_spooled(
         stream.map_ok(http_body::Frame::data).map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>);
     let body = http_body_util::StreamBody::new(frames).boxed_unsync();
     let obj = NewObject { content_type: token.content_type.clone(), metadata, if_absent };
-    let finish: store::Finish = Box::new(move || Ok((etag, BTreeMap::new())));
+    let finish: store::Finish = Box::new(move || Ok((Some(etag), BTreeMap::new())));
     let stats = store::write(ctx, &token.repo, (&token.branch, &token.path), body, length, obj, finish).await?;
     Ok(stats.checksum.trim_matches('"').to_string())
 }

@@ -66,7 +66,7 @@ pub async fn handle_upload_part(
     let (token, digest) = open_upload(ctx, t, key, upload_id)?;
     let alg = upload_algorithm(&token);
     check_part_algorithm(&ctx.parts.headers, alg)?;
-    let verified = prepare_with(ctx.parts, body, ctx.verified, alg)?;
+    let verified = prepare_with(ctx.parts, body, ctx.verified, alg, true)?;
     let (length, outcome) = (verified.length, verified.outcome.clone());
     let etag = if token.spool {
         ensure_spool_open(ctx, &digest).await?;
@@ -88,7 +88,7 @@ pub async fn handle_upload_part(
     // The object store's part ETag is what completion needs; it is the part's MD5 on S3.
     let etag = match etag {
         Some((_, store)) if !store.is_empty() => store,
-        _ => d.md5_hex.clone(),
+        _ => d.md5_hex.clone().ok_or_else(|| S3Error::internal("part MD5 not computed"))?,
     };
     let checksum = d.checksum.as_ref().filter(|(a, _)| Some(*a) == alg).map(|(_, v)| v.clone());
     let part = PartRecord { part_number: n, etag: etag.clone(), size: length, last_modified_ms: now_ms(), checksum };
@@ -225,5 +225,6 @@ async fn copy_into_spool(
     let (stream, outcome) = crate::s3::body::verify_stream(resp.into_body(), length, alg);
     ctx.gw.multipart.spool.write_part(digest, n, stream, length).await?;
     let d = outcome.get().unwrap_or_else(|| Err(unfinished()))?;
-    Ok((d.md5_hex, d.checksum.map(|(_, v)| v)))
+    let md5 = d.md5_hex.ok_or_else(|| S3Error::internal("part MD5 not computed"))?;
+    Ok((md5, d.checksum.map(|(_, v)| v)))
 }

@@ -29,8 +29,9 @@ pub struct Expected {
 /// What the payload hashed to, for the response and the object's metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Digests {
-    /// Lowercase hex MD5: the S3 ETag of a single-part object (without quotes).
-    pub md5_hex: String,
+    /// Lowercase hex MD5: the S3 ETag of a single-part object (without quotes); `None` when the
+    /// verifier was told to skip it (the object store reports it).
+    pub md5_hex: Option<String>,
     /// Lowercase hex SHA-256, when it was computed.
     pub sha256_hex: Option<String>,
     /// The additional checksum and its value as S3 returns it in `x-amz-checksum-*`.
@@ -40,7 +41,7 @@ pub struct Digests {
 /// Hashes a payload as it streams; see the module docs.
 #[derive(Clone)]
 pub struct PayloadVerifier {
-    md5: Md5,
+    md5: Option<Md5>,
     sha256: Option<Sha256>,
     checksum: Option<Checksummer>,
 }
@@ -57,7 +58,17 @@ pub fn parse_content_md5(value: &str) -> S3Result<[u8; 16]> {
 impl PayloadVerifier {
     /// A verifier computing SHA-256 when `sha256` is set and `checksum` when given.
     pub fn new(sha256: bool, checksum: Option<ChecksumAlgorithm>) -> PayloadVerifier {
-        PayloadVerifier { md5: Md5::new(), sha256: sha256.then(Sha256::new), checksum: checksum.map(Checksummer::new) }
+        PayloadVerifier {
+            md5: Some(Md5::new()),
+            sha256: sha256.then(Sha256::new),
+            checksum: checksum.map(Checksummer::new),
+        }
+    }
+
+    /// The same verifier without MD5 (the costliest hash: ~70 % of a PUT's CPU), for a body whose
+    /// MD5 nobody asked to check and the object store computes anyway.
+    pub fn without_md5(self) -> PayloadVerifier {
+        PayloadVerifier { md5: None, ..self }
     }
 
     /// The additional checksum being computed, if any.
@@ -66,7 +77,9 @@ impl PayloadVerifier {
     }
 
     pub fn update(&mut self, data: &[u8]) {
-        self.md5.update(data);
+        if let Some(md5) = &mut self.md5 {
+            md5.update(data);
+        }
         if let Some(sha) = &mut self.sha256 {
             sha.update(data);
         }
@@ -85,15 +98,16 @@ impl PayloadVerifier {
     pub fn finish(self, expected: &Expected) -> S3Result<Digests> {
         let sha256 = self.sha256.map(|s| s.finalize().to_vec());
         check_sha256(sha256.as_deref(), expected.content_sha256.as_deref())?;
-        let md5 = self.md5.finalize();
+        let md5 = self.md5.map(|m| m.finalize());
         if let Some(want) = &expected.content_md5 {
+            let md5 = md5.as_ref().ok_or_else(|| S3Error::internal("Content-MD5 expected but MD5 not computed"))?;
             if parse_content_md5(want)? != md5.as_slice() {
                 return Err(s3_err!(BadDigest, "The Content-MD5 you specified did not match what we received."));
             }
         }
         let checksum = self.checksum.map(|c| (c.algorithm(), c.finalize_bytes()));
         let checksum = check_checksum(checksum, expected.checksum.as_deref())?;
-        Ok(Digests { md5_hex: hex::encode(md5), sha256_hex: sha256.map(hex::encode), checksum })
+        Ok(Digests { md5_hex: md5.map(hex::encode), sha256_hex: sha256.map(hex::encode), checksum })
     }
 }
 
@@ -171,12 +185,22 @@ mod tests {
             checksum: Some("DUoRhQ==".into()),
         };
         let d = verify(true, Some(ChecksumAlgorithm::Crc32), expected).unwrap();
-        assert_eq!(d.md5_hex, MD5_HEX);
+        assert_eq!(d.md5_hex.as_deref(), Some(MD5_HEX));
         assert_eq!(d.sha256_hex.as_deref(), Some(SHA256_HEX));
         assert_eq!(d.checksum, Some((ChecksumAlgorithm::Crc32, "DUoRhQ==".into())));
         // Nothing expected: MD5 only.
         let d = verify(false, None, Expected::default()).unwrap();
-        assert_eq!((d.md5_hex.as_str(), d.sha256_hex, d.checksum), (MD5_HEX, None, None));
+        assert_eq!((d.md5_hex.as_deref(), d.sha256_hex, d.checksum), (Some(MD5_HEX), None, None));
+    }
+
+    #[test]
+    fn md5_can_be_skipped_unless_content_md5_is_expected() {
+        let mut v = PayloadVerifier::new(false, Some(ChecksumAlgorithm::Crc32)).without_md5();
+        v.update(b"hello world");
+        let d = v.clone().finish(&Expected::default()).unwrap();
+        assert_eq!((d.md5_hex, d.checksum), (None, Some((ChecksumAlgorithm::Crc32, "DUoRhQ==".into()))));
+        let want = Expected { content_md5: Some(MD5_B64.into()), ..Expected::default() };
+        assert_eq!(v.finish(&want).unwrap_err().code, S3ErrorCode::InternalError);
     }
 
     #[test]
