@@ -18,6 +18,7 @@ fn bench(stack: &Stack, dir: &Path, secret: &str, extra: &[&str]) -> serde_json:
         .args(["--access-key-id", &stack.access_key_id, "--secret-access-key", secret])
         .args(["--json", json.to_str().unwrap(), "--markdown", md.to_str().unwrap(), "--label", "lakegate"])
         .args(["--pid", &std::process::id().to_string()])
+        .args(["--lakefs-metrics", &format!("{}/metrics", stack.lakefs.api_endpoint.trim_end_matches("/api/v1"))])
         .args(extra)
         .env_remove("AWS_ENDPOINT_URL")
         .output()
@@ -38,6 +39,15 @@ async fn workloads_count_what_they_did() {
     assert_eq!((put["total"]["ops"].as_u64(), put["total"]["errors"].as_u64()), (Some(40), Some(0)), "{put}");
     assert_eq!(put["size_bytes"], 10240);
     assert!(put["processes"][0]["peak_rss_mib"].as_f64().unwrap() > 1.0, "{put}");
+    // lakeFS calls counted from the embedded server's /metrics: one address and one link per PUT
+    // at most (the repository lookup and storage config may add a few, but never per object).
+    let calls = &put["lakefs_calls"];
+    assert_eq!(
+        (calls["getPhysicalAddress"].as_u64(), calls["linkPhysicalAddress"].as_u64()),
+        (Some(40), Some(40)),
+        "{put}"
+    );
+    assert!(put["lakefs_calls_per_op"].as_f64().unwrap() < 2.5, "{put}");
     // 40 PUTs over 5 keys: exactly the 5 keys exist, each 10 KiB.
     let listed = signed(s, Req::new("GET", "/bench?list-type=2&prefix=main/p/")).await;
     assert_eq!(listed.text().matches("<Size>10240</Size>").count(), 5, "{}", listed.text());
@@ -45,6 +55,7 @@ async fn workloads_count_what_they_did() {
     let get =
         run(&["--op", "get", "--ops", "30", "-c", "3", "--size", "3000", "--objects", "4", "--prefix", "main/g/"]);
     assert_eq!((get["by_op"]["get"]["ops"].as_u64(), get["total"]["errors"].as_u64()), (Some(30), Some(0)), "{get}");
+    assert_eq!(get["lakefs_calls"], serde_json::json!({"statObject": 30}), "{get}");
     let mib = get["by_op"]["get"]["mib_per_sec"].as_f64().unwrap() * get["elapsed_secs"].as_f64().unwrap();
     assert!((mib * 1048576.0 - 90_000.0).abs() < 1.0, "30 GETs of 3000 bytes: {get}");
 
@@ -52,6 +63,8 @@ async fn workloads_count_what_they_did() {
     assert_eq!(head["by_op"]["head"]["ops"], 10, "{head}");
     let list = run(&["--op", "list", "--ops", "3", "-c", "1", "--objects", "1234", "--prefix", "main/l/"]);
     assert_eq!((list["keys_per_listing"].as_u64(), list["total"]["errors"].as_u64()), (Some(1234), Some(0)), "{list}");
+    // 3 listings of 1,234 keys: 2 pages each, one lakeFS call per page and nothing else
+    assert_eq!(list["lakefs_calls"], serde_json::json!({"listObjects": 6}), "{list}");
     let mix = run(&["--op", "mix", "--mix", "put:1,get:1,head:1", "--ops", "60", "--prefix", "main/m/"]);
     let kinds = ["put", "get", "head"].map(|k| mix["by_op"][k]["ops"].as_u64().unwrap_or(0));
     assert_eq!(kinds.iter().sum::<u64>(), 60, "{mix}");

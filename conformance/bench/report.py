@@ -75,7 +75,8 @@ def main() -> None:
                      f" | {ratio(f.get('lakegate-seaweedfs'), f.get('direct-seaweedfs'))} |")
     lines += ["", "Latency (p50 / p99 ms) and the gateway process (lakegate dev: gateway and embedded lakeFS;",
               "on the local blob store it also serves the blobs):", "",
-              "| target | workload | p50 ms | p99 ms | CPU s per GiB | peak RSS MiB |", "|---|---|---:|---:|---:|---:|"]
+              "| target | workload | p50 ms | p99 ms | lakeFS calls per op | CPU s per GiB | peak RSS MiB |",
+              "|---|---|---:|---:|---:|---:|---:|"]
     for t in targets:
         for w in WORKLOADS:
             r = runs.get((t, w))
@@ -83,7 +84,9 @@ def main() -> None:
                 continue
             p = (r.get("processes") or [{}])[0]
             cpu = p.get("cpu_secs_per_gib")
+            calls = r.get("lakefs_calls_per_op")
             lines.append(f"| {t} | {w} | {r['total']['p50_ms']:.2f} | {r['total']['p99_ms']:.2f} | "
+                         f"{'—' if calls is None or t.startswith('direct-') else f'{calls:.2f}'} | "
                          f"{'—' if cpu is None else f'{cpu:.2f}'} | {rss(p)} |")
     a.out.write_text("\n".join(lines) + "\n")
 

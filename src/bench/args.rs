@@ -82,6 +82,10 @@ pub struct BenchArgs {
     /// fetched from lakeFS before the timed phase: the physical limit of lakegate's data path.
     #[arg(long, requires = "dev")]
     pub direct: bool,
+    /// lakeFS's Prometheus endpoint (e.g. http://lakefs:8000/metrics), scraped before and after
+    /// the run to count lakeFS API calls per operation (default with --dev: the embedded server's).
+    #[arg(long)]
+    pub lakefs_metrics: Option<String>,
     /// Also report CPU seconds and peak RSS of this process (e.g. the gateway); repeatable.
     #[arg(long)]
     pub pid: Vec<u32>,
@@ -92,6 +96,8 @@ pub struct BenchArgs {
 pub struct Target {
     pub endpoint: String,
     pub key: crate::sigclient::SigV4Key,
+    /// lakeFS's `/metrics`, when known.
+    pub lakefs_metrics: Option<String>,
 }
 
 impl Target {
@@ -110,7 +116,9 @@ impl Target {
         let need = |flag: Option<&String>, name: &str, what: &str| {
             flag.cloned().or_else(|| from_dev(name)).ok_or_else(|| format!("give {what} (or --dev DIR)"))
         };
+        let metrics = from_dev("api_endpoint").map(|api| format!("{}/metrics", api.trim_end_matches("/api/v1")));
         Ok(Target {
+            lakefs_metrics: args.lakefs_metrics.clone().or(metrics),
             endpoint: need(args.endpoint.as_ref(), "s3_endpoint", "--endpoint")?,
             key: crate::sigclient::SigV4Key {
                 access_key_id: need(args.access_key_id.as_ref(), "access_key_id", "--access-key-id")?,

@@ -97,6 +97,13 @@ impl S3 {
         drain(self.exchange(req).await?.into_body()).await
     }
 
+    /// The text at `url` (unsigned GET; a metrics page).
+    pub async fn fetch_text(&self, url: &str) -> Result<String, OpError> {
+        let req = http::Request::get(url).body(Full::new(Bytes::new())).map_err(OpError::transport)?;
+        let body = self.exchange(req).await?.into_body().collect().await.map_err(OpError::transport)?;
+        Ok(String::from_utf8_lossy(&body.to_bytes()).into_owned())
+    }
+
     /// HeadObject; returns the Content-Length.
     pub async fn head(&self, key: &str) -> Result<u64, OpError> {
         let resp = self.send(Method::HEAD, &self.url(key, ""), Bytes::new()).await?;

@@ -88,7 +88,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         live: Live::default(),
         errors: Mutex::new(vec![]),
     });
-    let result = measure(plan, &args, &target.endpoint).await?;
+    let result = measure(plan, &args, &target).await?;
     result.print();
     if let Some(p) = &args.json {
         result.write_json(p).map_err(|e| format!("writing {}: {e}", p.display()))?;
@@ -122,9 +122,11 @@ async fn seed(s3: &S3, keys: &[String], data: &Bytes, concurrency: u32) -> Resul
 }
 
 /// Runs the workers and the progress line, samples the watched processes, and builds the result.
-async fn measure(plan: Arc<Plan>, args: &BenchArgs, endpoint: &str) -> Result<BenchResult, String> {
+async fn measure(plan: Arc<Plan>, args: &BenchArgs, target: &args::Target) -> Result<BenchResult, String> {
+    let endpoint = target.endpoint.as_str();
     let before: Vec<_> = args.pid.iter().map(|&p| proc_sample(p).ok_or(format!("no process {p}"))).collect();
     let before = before.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let calls_before = scrape_calls(&plan.s3, target.lakefs_metrics.as_deref()).await?;
     let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..args.concurrency {
@@ -152,6 +154,8 @@ async fn measure(plan: Arc<Plan>, args: &BenchArgs, endpoint: &str) -> Result<Be
     }
     let elapsed = start.elapsed();
     progress.finish();
+    let calls_after = scrape_calls(&plan.s3, target.lakefs_metrics.as_deref()).await?;
+    let lakefs_calls = calls_before.zip(calls_after).map(|(b, a)| stats::calls_between(&b, &a));
     let moved_gib = merged.iter().map(|s| s.bytes).sum::<u64>() as f64 / f64::from(1 << 30);
     let processes = args.pid.iter().zip(before).zip(peak_rss).map(|((&pid, b), peak)| {
         let after = proc_sample(pid).unwrap_or(b);
@@ -172,6 +176,8 @@ async fn measure(plan: Arc<Plan>, args: &BenchArgs, endpoint: &str) -> Result<Be
         }
     }
     let error_samples = plan.errors.lock().map(|e| e.clone()).unwrap_or_default();
+    let ops = total.micros.len() as f64;
+    let calls_per_op = lakefs_calls.as_ref().map(|c| c.values().sum::<u64>() as f64 / ops.max(1.0));
     Ok(BenchResult {
         label: args.label.clone().unwrap_or_else(|| endpoint.to_string()),
         endpoint: endpoint.to_string(),
@@ -185,7 +191,16 @@ async fn measure(plan: Arc<Plan>, args: &BenchArgs, endpoint: &str) -> Result<Be
         keys_per_listing: (args.op == Workload::List).then(|| plan.listed_keys.load(Ordering::Relaxed)),
         error_samples,
         processes: processes.collect(),
+        lakefs_calls_per_op: calls_per_op,
+        lakefs_calls,
     })
+}
+
+/// lakeFS API calls so far, per operation, from its metrics page (`None` without one).
+async fn scrape_calls(s3: &S3, url: Option<&str>) -> Result<Option<BTreeMap<String, u64>>, String> {
+    let Some(url) = url else { return Ok(None) };
+    let page = s3.fetch_text(url).await.map_err(|e| format!("reading lakeFS metrics at {url}: {}", e.detail))?;
+    Ok(Some(stats::lakefs_calls(&page)))
 }
 
 /// One worker: runs operations until the deadline or the operation budget; returns its samples.

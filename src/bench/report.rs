@@ -28,6 +28,10 @@ pub struct BenchResult {
     pub error_samples: Vec<String>,
     /// Watched processes: CPU seconds used during the run, CPU seconds per GiB moved, peak RSS.
     pub processes: Vec<ProcReport>,
+    /// lakeFS API calls during the timed phase, per operation (from lakeFS's metrics), and per
+    /// S3 operation on average.
+    pub lakefs_calls: Option<BTreeMap<String, u64>>,
+    pub lakefs_calls_per_op: Option<f64>,
 }
 
 /// CPU and memory of one watched process during the measured phase.
@@ -39,8 +43,8 @@ pub struct ProcReport {
     pub peak_rss_mib: f64,
 }
 
-const HEADER: &str = "| target | workload | size | conc. | ops/s | MiB/s | p50 ms | p90 ms | p99 ms | errors | CPU s/GiB | RSS MiB |\n\
-                      |---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+const HEADER: &str = "| target | workload | size | conc. | ops/s | MiB/s | p50 ms | p90 ms | p99 ms | errors | lakeFS calls/op | CPU s/GiB | RSS MiB |\n\
+                      |---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
 
 /// `4 KiB`, `64 MiB`, `1000 B`.
 pub fn human_size(n: u64) -> String {
@@ -60,8 +64,9 @@ impl BenchResult {
         let cpu = proc.and_then(|p| p.cpu_secs_per_gib).map_or("—".to_string(), |v| format!("{v:.2}"));
         let rss = proc.map_or("—".to_string(), |p| format!("{:.0}", p.peak_rss_mib));
         let workload = serde_json::to_value(self.workload).ok().and_then(|v| v.as_str().map(String::from));
+        let calls = self.lakefs_calls_per_op.map_or("—".to_string(), |v| format!("{v:.2}"));
         format!(
-            "| {} | {} | {} | {} | {:.0} | {:.1} | {:.2} | {:.2} | {:.2} | {} | {cpu} | {rss} |\n",
+            "| {} | {} | {} | {} | {:.0} | {:.1} | {:.2} | {:.2} | {:.2} | {} | {calls} | {cpu} | {rss} |\n",
             self.label,
             workload.unwrap_or_default(),
             human_size(self.size_bytes),
@@ -102,6 +107,10 @@ impl BenchResult {
         if let Some(k) = self.keys_per_listing {
             println!("  keys per listing: {k}");
         }
+        if let Some(calls) = &self.lakefs_calls {
+            let list: Vec<String> = calls.iter().map(|(op, n)| format!("{op} {n}")).collect();
+            println!("  lakeFS calls: {}", if list.is_empty() { "none".to_string() } else { list.join(", ") });
+        }
         for p in &self.processes {
             println!("  pid {}: {:.2} CPU s, peak RSS {:.1} MiB", p.pid, p.cpu_secs, p.peak_rss_mib);
         }
@@ -135,10 +144,12 @@ mod tests {
             keys_per_listing: None,
             error_samples: vec![],
             processes: vec![ProcReport { pid: 1, cpu_secs: 0.5, cpu_secs_per_gib: Some(0.25), peak_rss_mib: 20.4 }],
+            lakefs_calls: Some(BTreeMap::from([("getPhysicalAddress".to_string(), 1)])),
+            lakefs_calls_per_op: Some(2.0),
         };
         assert_eq!(
             r.markdown_row(),
-            "| lakegate | put | 4 KiB | 16 | 1 | 0.0 | 2.00 | 2.00 | 2.00 | 0 | 0.25 | 20 |\n"
+            "| lakegate | put | 4 KiB | 16 | 1 | 0.0 | 2.00 | 2.00 | 2.00 | 0 | 2.00 | 0.25 | 20 |\n"
         );
         let dir = tempfile::tempdir().unwrap();
         let md = dir.path().join("t.md");

@@ -3,6 +3,7 @@
 //! watched processes read from `/proc/<pid>/stat` and `/proc/<pid>/status`.
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -112,6 +113,28 @@ pub fn proc_sample(pid: u32) -> Option<ProcSample> {
     Some(ProcSample { cpu_secs: ticks / CLOCK_TICKS, rss_mib: rss_kib / 1024.0 })
 }
 
+/// lakeFS's API call counter (`api_request_duration_seconds_count`), summed per operation over
+/// every status code, from a Prometheus text page.
+pub fn lakefs_calls(page: &str) -> BTreeMap<String, u64> {
+    let mut calls = BTreeMap::new();
+    for line in page.lines().filter(|l| l.starts_with("api_request_duration_seconds_count{")) {
+        let Some((labels, value)) = line.rsplit_once(' ') else { continue };
+        let op = labels.split("operation=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or("");
+        let n = value.parse::<f64>().unwrap_or(0.0) as u64;
+        *calls.entry(op.to_string()).or_default() += n;
+    }
+    calls
+}
+
+/// `after - before`, per operation, leaving out operations that did not move.
+pub fn calls_between(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(op, n)| (op.clone(), n.saturating_sub(before.get(op).copied().unwrap_or(0))))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +152,21 @@ mod tests {
         assert_eq!((sum.p50_ms, sum.p90_ms, sum.p99_ms, sum.max_ms), (50.0, 90.0, 99.0, 100.0));
         let empty = Samples::default().summary(Duration::from_secs(1));
         assert_eq!((empty.ops, empty.p99_ms), (0, 0.0));
+    }
+
+    #[test]
+    fn lakefs_call_counts() {
+        let before = lakefs_calls(
+            "# TYPE x counter\napi_request_duration_seconds_count{operation=\"statObject\",code=\"200\"} 3\n",
+        );
+        let page = "api_request_duration_seconds_count{operation=\"statObject\",code=\"200\"} 10\n\
+                    api_request_duration_seconds_count{operation=\"statObject\",code=\"404\"} 2\n\
+                    api_request_duration_seconds_count{code=\"200\",operation=\"getBranch\"} 1.0\n\
+                    api_request_duration_seconds_sum{operation=\"statObject\",code=\"200\"} 0.5\n";
+        let after = lakefs_calls(page);
+        assert_eq!(after["statObject"], 12);
+        let delta = calls_between(&before, &after);
+        assert_eq!(delta.into_iter().collect::<Vec<_>>(), vec![("getBranch".into(), 1), ("statObject".into(), 9)]);
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub struct Embedded {
     pub(crate) logins: AtomicU64,
     /// Successful `externalPrincipalLogin`s since start.
     pub(crate) external_logins: AtomicU64,
+    /// lakeFS API calls answered, for `GET /metrics`.
+    pub(crate) api_calls: api::metrics::ApiCalls,
 }
 
 /// Credentials of the admin user.
@@ -145,6 +147,7 @@ impl Embedded {
             sts: sts::StsVerifier::new(cfg.sts_allowed_hosts.clone(), server_id),
             logins: AtomicU64::new(0),
             external_logins: AtomicU64::new(0),
+            api_calls: Default::default(),
         };
         let admin = AdminCredentials { access_key_id, secret_access_key, created };
         Ok(Running { addr, state: Arc::new(state), admin, listener })

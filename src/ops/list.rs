@@ -168,20 +168,30 @@ pub async fn handle_list_objects_v1(ctx: &Ctx<'_>, t: &Target, bucket: &str) -> 
     Ok(xml_response(to_xml("ListBucketResult", &result)?))
 }
 
+/// One page of the listing: one lakeFS call per page. Whether the bucket exists is asked only
+/// when the listing itself cannot tell (an empty answer for a ref that is not there).
 async fn list(ctx: &Ctx<'_>, t: &Target, l: &Listing) -> S3Result<Page> {
-    let lakefs = &ctx.lakefs;
+    let found = match (l.max_keys, l.prefix.split_once('/')) {
+        (0, _) => None,
+        (_, None) => Some(list_branches(ctx, &t.repo, l).await?),
+        (_, Some((reference, path_prefix))) => list_ref(ctx, &t.repo, reference, path_prefix, l).await?,
+    };
+    match found {
+        Some(page) => Ok(page),
+        None => {
+            ensure_bucket(ctx, t).await?;
+            Ok(Page { contents: vec![], prefixes: vec![], last_key: None, truncated: false })
+        }
+    }
+}
+
+/// `NoSuchBucket` unless the bucket's repository (and branch) exist.
+async fn ensure_bucket(ctx: &Ctx<'_>, t: &Target) -> S3Result<()> {
     match &t.branch {
-        Some(b) => lakefs.get_branch(&t.repo, b).await.map(drop),
-        None => lakefs.get_repository(&t.repo).await.map(drop),
+        Some(b) => ctx.lakefs.get_branch(&t.repo, b).await.map(drop),
+        None => ctx.lakefs.get_repository(&t.repo).await.map(drop),
     }
-    .map_err(|e| map_lakefs(e, Missing::Bucket))?;
-    if l.max_keys == 0 {
-        return Ok(Page { contents: vec![], prefixes: vec![], last_key: None, truncated: false });
-    }
-    match l.prefix.split_once('/') {
-        None => list_branches(ctx, &t.repo, l).await,
-        Some((reference, path_prefix)) => list_ref(ctx, &t.repo, reference, path_prefix, l).await,
-    }
+    .map_err(|e| map_lakefs(e, Missing::Bucket))
 }
 
 async fn list_branches(ctx: &Ctx<'_>, bucket: &str, l: &Listing) -> S3Result<Page> {
@@ -198,14 +208,20 @@ async fn list_branches(ctx: &Ctx<'_>, bucket: &str, l: &Listing) -> S3Result<Pag
     Ok(Page { contents: vec![], prefixes, last_key, truncated: refs.pagination.has_more })
 }
 
-async fn list_ref(ctx: &Ctx<'_>, bucket: &str, reference: &str, path_prefix: &str, l: &Listing) -> S3Result<Page> {
+/// A page of objects under `reference`; `None` when there is nothing to list there (the ref does
+/// not exist, or the listing already passed it).
+async fn list_ref(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    reference: &str,
+    path_prefix: &str,
+    l: &Listing,
+) -> S3Result<Option<Page>> {
     let ref_prefix = format!("{reference}/");
     let after = match l.after.strip_prefix(&ref_prefix) {
         Some(a) => a.to_string(),
         None if l.after.is_empty() || l.after.as_str() < ref_prefix.as_str() => String::new(),
-        None => {
-            return Ok(Page { contents: vec![], prefixes: vec![], last_key: None, truncated: false });
-        }
+        None => return Ok(None),
     };
     let params = ListObjectsParams {
         prefix: path_prefix,
@@ -217,9 +233,7 @@ async fn list_ref(ctx: &Ctx<'_>, bucket: &str, reference: &str, path_prefix: &st
     };
     let listed = match ctx.lakefs.list_objects(bucket, reference, &params).await {
         Ok(listed) => listed,
-        Err(e) if e.is_not_found() => {
-            return Ok(Page { contents: vec![], prefixes: vec![], last_key: None, truncated: false });
-        }
+        Err(e) if e.is_not_found() => return Ok(None),
         Err(e) => return Err(map_lakefs(e, Missing::Bucket)),
     };
     let owner = l
@@ -242,5 +256,5 @@ async fn list_ref(ctx: &Ctx<'_>, bucket: &str, reference: &str, path_prefix: &st
         }
         page.last_key = Some(key);
     }
-    Ok(page)
+    Ok(Some(page))
 }

@@ -4,6 +4,7 @@
 mod auth_routes;
 mod blob;
 mod config;
+pub mod metrics;
 mod multipart;
 mod objects;
 mod paths;
@@ -198,7 +199,13 @@ impl Route {
 pub async fn handle(state: Arc<Embedded>, req: Request<Incoming>) -> Response<Body> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let result = if path.starts_with("/blob/") { blob::handle(&state, req).await } else { api(&state, req).await };
+    let result = if path.starts_with("/blob/") {
+        blob::handle(&state, req).await
+    } else if path == "/metrics" && method == http::Method::GET {
+        Ok(metrics_response(&state))
+    } else {
+        api(&state, req).await
+    };
     let status = result.as_ref().map_or_else(|e| e.status(), |r| r.status());
     tracing::debug!(%method, %path, status = status.as_u16(), "embedded lakeFS request");
     match result {
@@ -210,6 +217,13 @@ pub async fn handle(state: Arc<Embedded>, req: Request<Incoming>) -> Response<Bo
             if path.starts_with("/blob/") { blob::error_response(&err) } else { error_response(&err) }
         }
     }
+}
+
+/// `GET /metrics` (unauthenticated, as lakeFS's own): API calls by operation and status.
+fn metrics_response(state: &Embedded) -> Response<Body> {
+    let mut resp = Response::new(crate::body::full(state.api_calls.render()));
+    resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain; version=0.0.4"));
+    resp
 }
 
 /// The authenticated caller of a request and its policies' statements (401 when it carries no
@@ -245,7 +259,10 @@ async fn api(state: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Respons
         )));
     };
     caller.require(&permissions::required(&route, &Query::parse(req.uri().query())))?;
-    dispatch(state, route, &caller, req).await
+    let operation = route.operation_id();
+    let result = dispatch(state, route, &caller, req).await;
+    state.api_calls.record(operation, result.as_ref().map_or_else(|e| e.status(), |r| r.status()).as_u16());
+    result
 }
 
 async fn dispatch(s: &Arc<Embedded>, route: Route, c: &Caller, req: Request<Incoming>) -> ApiResult<Response<Body>> {
