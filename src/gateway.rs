@@ -80,6 +80,7 @@ impl GatewayServer {
             namespace_template: args.namespace_template.clone(),
             default_branches: Default::default(),
             storage: Default::default(),
+            commit_stats: Default::default(),
             multipart,
         };
         Ok(GatewayServer { addr, tls: acceptor.is_some(), listener, acceptor, state: Arc::new(state) })

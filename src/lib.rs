@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod bench;
 pub mod body;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod dev;

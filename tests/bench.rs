@@ -6,7 +6,12 @@ mod common;
 
 use common::s3::*;
 use common::*;
+use lakegate::lakefs::dto::CommitCreation;
 use std::path::Path;
+
+fn commit_creation(message: &str) -> CommitCreation {
+    CommitCreation { message: message.into(), ..Default::default() }
+}
 use std::process::Command;
 
 /// Runs `lakegate bench` with `extra` flags against `stack` and returns its JSON result.
@@ -59,6 +64,20 @@ async fn workloads_count_what_they_did() {
     let mib = get["by_op"]["get"]["mib_per_sec"].as_f64().unwrap() * get["elapsed_secs"].as_f64().unwrap();
     assert!((mib * 1048576.0 - 90_000.0).abs() < 1.0, "30 GETs of 3000 bytes: {get}");
 
+    // GetObject at a commit id: statObject once per object, then answered from the cache (0 calls)
+    let commit = s.lakefs.client().commit("bench", "main", &commit_creation("bench")).await.unwrap().id;
+    let prefix = format!("{commit}/g/");
+    let at_commit = ["--op", "get", "--skip-seed", "--ops", "30", "-c", "1", "--size", "3000", "--objects", "4"];
+    let first = run(&[&at_commit[..], &["--prefix", &prefix]].concat());
+    assert_eq!(first["total"]["errors"].as_u64(), Some(0), "{first}");
+    assert!(first["lakefs_calls"]["statObject"].as_u64().unwrap() <= 4, "{first}");
+    let again = run(&[&at_commit[..], &["--prefix", &prefix]].concat());
+    assert_eq!(
+        (again["lakefs_calls"].clone(), again["total"]["errors"].as_u64()),
+        (serde_json::json!({}), Some(0)),
+        "{again}"
+    );
+
     let head = run(&["--op", "head", "--ops", "10", "--objects", "2", "--prefix", "main/h/", "--size", "1"]);
     assert_eq!(head["by_op"]["head"]["ops"], 10, "{head}");
     let list = run(&["--op", "list", "--ops", "3", "-c", "1", "--objects", "1234", "--prefix", "main/l/"]);
@@ -70,7 +89,7 @@ async fn workloads_count_what_they_did() {
     assert_eq!(kinds.iter().sum::<u64>(), 60, "{mix}");
     assert!(kinds.iter().all(|&n| n > 0), "{mix}");
     let table = std::fs::read_to_string(d.join("table.md")).unwrap();
-    assert_eq!(table.lines().filter(|l| l.starts_with("| lakegate |")).count(), 5, "{table}");
+    assert_eq!(table.lines().filter(|l| l.starts_with("| lakegate |")).count(), 7, "{table}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,7 @@ use super::errors::{Missing, map_lakefs};
 use super::headers::{evaluate_conditions, http_date, put_stored_headers, put_user_metadata, stored_checksum, value};
 use super::{Ctx, split_key};
 use crate::body::{Body, empty};
+use crate::lakefs::dto::ObjectStats;
 use crate::range::{ByteRange, parse_range};
 use crate::s3::S3Result;
 use crate::s3_err;
@@ -33,6 +34,18 @@ fn check_version_and_part(version_id: Option<&str>, part_number: Option<u32>) ->
     Ok(())
 }
 
+/// `statObject`, answered from [`crate::cache::CommitStats`] for objects at a commit id.
+async fn stat(ctx: &Ctx<'_>, repo: &str, (reference, path): (&str, &str), presign: bool) -> S3Result<ObjectStats> {
+    let (cache, key) = (&ctx.gw.commit_stats, ctx.verified.access_key_id.as_str());
+    if let Some(hit) = cache.get(key, repo, reference, path, presign) {
+        return Ok(hit);
+    }
+    let stats =
+        ctx.lakefs.stat_object(repo, reference, path, presign).await.map_err(|e| map_lakefs(e, Missing::Key))?;
+    cache.put(key, repo, reference, path, presign, &stats);
+    Ok(stats)
+}
+
 /// GetObject (`with_body`) and HeadObject.
 pub async fn handle_get_object(
     ctx: &Ctx<'_>,
@@ -45,8 +58,7 @@ pub async fn handle_get_object(
     check_version_and_part(version_id, part_number)?;
     let (reference, path) = split_key(key)?;
     let presign = with_body && super::store::presign_supported(ctx).await?;
-    let stats =
-        ctx.lakefs.stat_object(bucket, reference, path, presign).await.map_err(|e| map_lakefs(e, Missing::Key))?;
+    let stats = stat(ctx, bucket, (reference, path), presign).await?;
     let etag = format!("\"{}\"", stats.checksum);
     let mut resp = Response::new(empty());
     let h = resp.headers_mut();

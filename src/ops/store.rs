@@ -23,11 +23,13 @@ pub struct Capabilities {
     pub multipart: bool,
 }
 
-/// lakeFS's storage capabilities (asked once per gateway, then remembered).
+/// lakeFS's storage capabilities (asked once per gateway, then remembered; concurrent first
+/// requests wait for the one `getConfig`).
 pub async fn capabilities(ctx: &Ctx<'_>) -> S3Result<Capabilities> {
-    if let Some(v) = ctx.gw.storage.get() {
-        return Ok(*v);
-    }
+    ctx.gw.storage.get_or_try_init(|| ask_capabilities(ctx)).await.copied()
+}
+
+async fn ask_capabilities(ctx: &Ctx<'_>) -> S3Result<Capabilities> {
     let config = ctx.lakefs.get_config().await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
     let storage = config.storage_config.as_ref();
     let presign = storage.is_some_and(|s| s.pre_sign_support);
@@ -38,7 +40,7 @@ pub async fn capabilities(ctx: &Ctx<'_>) -> S3Result<Capabilities> {
     if !multipart {
         tracing::info!("lakeFS storage has no presigned multipart upload: multipart parts are spooled by lakegate");
     }
-    Ok(*ctx.gw.storage.get_or_init(|| Capabilities { presign, multipart }))
+    Ok(Capabilities { presign, multipart })
 }
 
 /// Whether lakeFS presigns.

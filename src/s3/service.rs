@@ -40,8 +40,10 @@ pub struct Gateway {
     /// Storage namespace for repositories created by CreateBucket (`{repo}` is replaced);
     /// `None`: CreateBucket of a repository answers NotImplemented.
     pub namespace_template: Option<String>,
-    /// What lakeFS's storage can do (asked on first use).
-    pub storage: std::sync::OnceLock<crate::ops::store::Capabilities>,
+    /// What lakeFS's storage can do (asked once, on first use, by one request while the others wait).
+    pub storage: tokio::sync::OnceCell<crate::ops::store::Capabilities>,
+    /// `statObject` answers for objects at commit ids (immutable), per key.
+    pub commit_stats: crate::cache::CommitStats,
     /// Multipart upload ids, registry and spool.
     pub multipart: crate::ops::multipart::Multipart,
     /// Default branch per repository (flat buckets), with when it was read.
