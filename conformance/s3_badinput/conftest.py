@@ -22,21 +22,11 @@ from typing import Iterator, List, Tuple
 
 import pytest
 
-from .s3b_support import LakegateServer, assert_serves, make_self_signed_cert
+from .s3b_support import LakegateServer, assert_serves, make_self_signed_cert, serve_lakegate, tls_args
 
 _SERVERS: List[LakegateServer] = []
 
 
-def _start(tmp_path_factory, name: str, extra_args=None, ca_bundle=None) -> Iterator[LakegateServer]:
-    base = tmp_path_factory.mktemp(name)
-    srv = LakegateServer(base / "data", base / "lakegate.log", extra_args, ca_bundle)
-    srv.start()
-    _SERVERS.append(srv)
-    try:
-        yield srv
-    finally:
-        srv.stop()
-        _SERVERS.remove(srv)
 
 
 @pytest.fixture(scope="session")
@@ -46,13 +36,13 @@ def s3b_tls(tmp_path_factory) -> Tuple[Path, Path]:
 
 @pytest.fixture(scope="session")
 def http_server(tmp_path_factory) -> Iterator[LakegateServer]:
-    yield from _start(tmp_path_factory, "s3b-http")
+    yield from serve_lakegate(tmp_path_factory, "s3b-http", _SERVERS)
 
 
 @pytest.fixture(scope="session")
 def https_server(tmp_path_factory, s3b_tls) -> Iterator[LakegateServer]:
     cert, key = s3b_tls
-    yield from _start(tmp_path_factory, "s3b-https", ["--tls-cert", str(cert), "--tls-key", str(key)], cert)
+    yield from serve_lakegate(tmp_path_factory, "s3b-https", _SERVERS, tls_args(cert, key), cert)
 
 
 @pytest.fixture

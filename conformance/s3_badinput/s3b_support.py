@@ -48,6 +48,8 @@ try:  # the layout pytest sets up (rootdir-relative packages: conformance/ is on
         LakegateServer,
         boto3_client,
         make_self_signed_cert,
+        serve_lakegate,
+        tls_args,
     )
 except ImportError:  # imported as conformance.s3_badinput.* from the repository root
     from conformance.s3_clients.s3c_support import (  # noqa: F401
@@ -56,6 +58,8 @@ except ImportError:  # imported as conformance.s3_badinput.* from the repository
         LakegateServer,
         boto3_client,
         make_self_signed_cert,
+        serve_lakegate,
+        tls_args,
     )
 
 MiB = 1024 * 1024

@@ -25,6 +25,8 @@ from .s3c_support import (
     make_client,
     make_self_signed_cert,
     register_matrix,
+    serve_lakegate,
+    tls_args,
 )
 
 # --------------------------------------------------------------------------------------
@@ -44,33 +46,17 @@ def tls_material(tmp_path_factory) -> Tuple[Path, Path]:
     return make_self_signed_cert(tmp_path_factory.mktemp("tls"))
 
 
-def _start(tmp_path_factory, name: str, extra_args=None, ca_bundle=None) -> LakegateServer:
-    base = tmp_path_factory.mktemp(name)
-    srv = LakegateServer(base / "data", base / "lakegate.log", extra_args, ca_bundle)
-    srv.start()
-    _SERVERS.append(srv)
-    return srv
 
 
 @pytest.fixture(scope="session")
 def http_server(tmp_path_factory) -> Iterator[LakegateServer]:
-    srv = _start(tmp_path_factory, "lakegate-http")
-    try:
-        yield srv
-    finally:
-        srv.stop()
-        _SERVERS.remove(srv)
+    yield from serve_lakegate(tmp_path_factory, "lakegate-http", _SERVERS)
 
 
 @pytest.fixture(scope="session")
 def https_server(tmp_path_factory, tls_material) -> Iterator[LakegateServer]:
     cert, key = tls_material
-    srv = _start(tmp_path_factory, "lakegate-https", ["--tls-cert", str(cert), "--tls-key", str(key)], cert)
-    try:
-        yield srv
-    finally:
-        srv.stop()
-        _SERVERS.remove(srv)
+    yield from serve_lakegate(tmp_path_factory, "lakegate-https", _SERVERS, tls_args(cert, key), cert)
 
 
 @pytest.fixture(params=["http", "https"])

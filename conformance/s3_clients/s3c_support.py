@@ -31,7 +31,7 @@ import uuid
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 import boto3
@@ -252,6 +252,27 @@ class LakegateServer:
             kw["ca_certs"] = str(self.ca_bundle)
             kw["cert_reqs"] = "CERT_REQUIRED"
         return urllib3.PoolManager(**kw)
+
+
+def tls_args(cert: Path, key: Path) -> List[str]:
+    """``lakegate dev`` flags serving HTTPS with ``cert``/``key``."""
+    return ["--tls-cert", str(cert), "--tls-key", str(key)]
+
+
+def serve_lakegate(tmp_path_factory, name: str, registry: List["LakegateServer"],
+                   extra_args: Optional[List[str]] = None, ca_bundle: Optional[Path] = None
+                   ) -> Iterator["LakegateServer"]:
+    """A ``lakegate dev`` in a fresh temp dir for a session fixture to ``yield from``: listed in
+    ``registry`` (the suite shows those servers' log tails on failures) while it runs, stopped after."""
+    base = tmp_path_factory.mktemp(name)
+    srv = LakegateServer(base / "data", base / "lakegate.log", extra_args, ca_bundle)
+    registry.append(srv)
+    try:
+        srv.start()
+        yield srv
+    finally:
+        srv.stop()
+        registry.remove(srv)
 
 
 def _stat_key(p: Path) -> Optional[Tuple[int, int, int]]:

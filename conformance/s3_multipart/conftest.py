@@ -26,7 +26,7 @@ from typing import Callable, Iterator, List, Optional
 
 import pytest
 
-from .s3m_support import SPOOL_MAX, LakegateServer, ObjCli, make_self_signed_cert, register_matrix
+from .s3m_support import SPOOL_MAX, LakegateServer, ObjCli, make_self_signed_cert, register_matrix, serve_lakegate, tls_args
 
 _SERVERS: List[LakegateServer] = []
 
@@ -36,47 +36,35 @@ def pytest_configure(config):
     register_matrix(config)
 
 
-def _start(tmp_path_factory, name: str, extra_args=None, ca_bundle=None) -> LakegateServer:
-    base = tmp_path_factory.mktemp(name)
-    srv = LakegateServer(base / "data", base / "lakegate.log", extra_args, ca_bundle)
-    _SERVERS.append(srv)
-    srv.start()
-    return srv
 
 
-def _serve(srv: LakegateServer) -> Iterator[LakegateServer]:
-    try:
-        yield srv
-    finally:
-        srv.stop()
-        _SERVERS.remove(srv)
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> Iterator[LakegateServer]:
-    yield from _serve(_start(tmp_path_factory, "s3m-http"))
+    yield from serve_lakegate(tmp_path_factory, "s3m-http", _SERVERS)
 
 
 @pytest.fixture(scope="session")
 def https_server(tmp_path_factory) -> Iterator[LakegateServer]:
     cert, key = make_self_signed_cert(tmp_path_factory.mktemp("s3m-tls"))
-    yield from _serve(_start(tmp_path_factory, "s3m-https", ["--tls-cert", str(cert), "--tls-key", str(key)], cert))
+    yield from serve_lakegate(tmp_path_factory, "s3m-https", _SERVERS, tls_args(cert, key), cert)
 
 
 @pytest.fixture(scope="session")
 def spool_server(tmp_path_factory) -> Iterator[LakegateServer]:
-    yield from _serve(_start(tmp_path_factory, "s3m-spool", ["--no-presign-multipart"]))
+    yield from serve_lakegate(tmp_path_factory, "s3m-spool", _SERVERS, ["--no-presign-multipart"])
 
 
 @pytest.fixture(scope="session")
 def nopresign_server(tmp_path_factory) -> Iterator[LakegateServer]:
-    yield from _serve(_start(tmp_path_factory, "s3m-nopresign", ["--no-presign"]))
+    yield from serve_lakegate(tmp_path_factory, "s3m-nopresign", _SERVERS, ["--no-presign"])
 
 
 @pytest.fixture(scope="session")
 def tiny_spool_server(tmp_path_factory) -> Iterator[LakegateServer]:
-    yield from _serve(_start(tmp_path_factory, "s3m-tiny",
-                             ["--no-presign-multipart", "--spool-max-bytes", str(SPOOL_MAX)]))
+    yield from serve_lakegate(tmp_path_factory, "s3m-tiny", _SERVERS,
+                              ["--no-presign-multipart", "--spool-max-bytes", str(SPOOL_MAX)])
 
 
 MODES = {"default": "server", "no-presign-multipart": "spool_server", "no-presign": "nopresign_server"}

@@ -18,7 +18,8 @@ from typing import Callable, Iterator, List, Tuple
 
 import pytest
 
-from .s3o_support import Boto3Client, LakegateServer, ObjCli, boto3_client, make_self_signed_cert, register_matrix
+from .s3o_support import (Boto3Client, LakegateServer, ObjCli, boto3_client, make_self_signed_cert, register_matrix,
+                          serve_lakegate, tls_args)
 
 _SERVERS: List[LakegateServer] = []
 
@@ -33,36 +34,24 @@ def s3o_tls(tmp_path_factory) -> Tuple[Path, Path]:
     return make_self_signed_cert(tmp_path_factory.mktemp("s3o-tls"))
 
 
-def _start(tmp_path_factory, name: str, extra_args=None, ca_bundle=None) -> LakegateServer:
-    base = tmp_path_factory.mktemp(name)
-    srv = LakegateServer(base / "data", base / "lakegate.log", extra_args, ca_bundle)
-    srv.start()
-    _SERVERS.append(srv)
-    return srv
 
 
-def _serve(srv: LakegateServer) -> Iterator[LakegateServer]:
-    try:
-        yield srv
-    finally:
-        srv.stop()
-        _SERVERS.remove(srv)
 
 
 @pytest.fixture(scope="session")
 def http_server(tmp_path_factory) -> Iterator[LakegateServer]:
-    yield from _serve(_start(tmp_path_factory, "s3o-http"))
+    yield from serve_lakegate(tmp_path_factory, "s3o-http", _SERVERS)
 
 
 @pytest.fixture(scope="session")
 def https_server(tmp_path_factory, s3o_tls) -> Iterator[LakegateServer]:
     cert, key = s3o_tls
-    yield from _serve(_start(tmp_path_factory, "s3o-https", ["--tls-cert", str(cert), "--tls-key", str(key)], cert))
+    yield from serve_lakegate(tmp_path_factory, "s3o-https", _SERVERS, tls_args(cert, key), cert)
 
 
 @pytest.fixture(scope="session")
 def flat_server(tmp_path_factory) -> Iterator[LakegateServer]:
-    yield from _serve(_start(tmp_path_factory, "s3o-flat", ["--flat-buckets"]))
+    yield from serve_lakegate(tmp_path_factory, "s3o-flat", _SERVERS, ["--flat-buckets"])
 
 
 @pytest.fixture(params=["http", "https"])

@@ -17,7 +17,7 @@ from typing import Iterator, List, Tuple
 
 import pytest
 
-from .s3t_support import LakegateServer, make_self_signed_cert, register_matrix
+from .s3t_support import LakegateServer, make_self_signed_cert, register_matrix, serve_lakegate, tls_args
 
 _SERVERS: List[LakegateServer] = []
 
@@ -32,27 +32,17 @@ def s3t_tls(tmp_path_factory) -> Tuple[Path, Path]:
     return make_self_signed_cert(tmp_path_factory.mktemp("s3t-tls"))
 
 
-def _serve(tmp_path_factory, name: str, extra_args=None, ca_bundle=None) -> Iterator[LakegateServer]:
-    base = tmp_path_factory.mktemp(name)
-    srv = LakegateServer(base / "data", base / "lakegate.log", extra_args, ca_bundle)
-    srv.start()
-    _SERVERS.append(srv)
-    try:
-        yield srv
-    finally:
-        srv.stop()
-        _SERVERS.remove(srv)
 
 
 @pytest.fixture(scope="session")
 def http_server(tmp_path_factory) -> Iterator[LakegateServer]:
-    yield from _serve(tmp_path_factory, "s3t-http")
+    yield from serve_lakegate(tmp_path_factory, "s3t-http", _SERVERS)
 
 
 @pytest.fixture(scope="session")
 def https_server(tmp_path_factory, s3t_tls) -> Iterator[LakegateServer]:
     cert, key = s3t_tls
-    yield from _serve(tmp_path_factory, "s3t-https", ["--tls-cert", str(cert), "--tls-key", str(key)], cert)
+    yield from serve_lakegate(tmp_path_factory, "s3t-https", _SERVERS, tls_args(cert, key), cert)
 
 
 @pytest.fixture(params=["http", "https"])
