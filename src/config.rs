@@ -44,6 +44,10 @@ pub struct GatewayArgs {
     /// Most bytes of multipart parts spooled at once on storage without presigned multipart.
     #[arg(long, env = "LAKEGATE_SPOOL_MAX_BYTES", default_value_t = 10 << 30)]
     pub spool_max_bytes: u64,
+    /// Presigned staging locations kept ready per access key and repository, so PutObject makes
+    /// one lakeFS call on its critical path (0: fetch one per PutObject).
+    #[arg(long, env = "LAKEGATE_ADDRESS_POOL", default_value_t = 16)]
+    pub address_pool: usize,
     #[command(flatten)]
     pub identity: IdentityArgs,
 }

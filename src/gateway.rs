@@ -81,6 +81,7 @@ impl GatewayServer {
             default_branches: Default::default(),
             storage: Default::default(),
             commit_stats: Default::default(),
+            addresses: crate::addresses::AddressPool::new(args.address_pool),
             multipart,
         };
         Ok(GatewayServer { addr, tls: acceptor.is_some(), listener, acceptor, state: Arc::new(state) })

@@ -10,6 +10,7 @@
 //! - `auth`: gateway keys (the key file behind SigV4), per-key lakeFS sessions, lakegate's STS endpoint.
 //! - `cli`, `keys`: the `lakegate` command line (`dev`, `serve`, `keys`).
 
+pub mod addresses;
 pub mod auth;
 pub mod bench;
 pub mod body;

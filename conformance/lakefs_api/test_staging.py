@@ -10,7 +10,7 @@ import lakefs_sdk
 import pytest
 from lakefs_sdk.exceptions import ApiException, BadRequestException, NotFoundException
 
-from conftest import data_url, error_message, http, ns, unique_name, upload_bytes
+from conftest import create_repo, data_url, error_message, http, ns, unique_name, upload_bytes
 
 
 def md5(b: bytes) -> str:
@@ -175,21 +175,25 @@ def test_link_if_match_501(server, api_client, repo):
     assert bytes(_objects(api_client).get_object(repo, "main", "im/obj")) == b"v1"
 
 
-def test_link_address_for_other_path_400(api_client, repo):
-    loc, etag = _stage(api_client, repo, "bound/original", b"bound")
+def test_link_address_at_other_path_and_branch(api_client, repo):
+    # lakeFS binds a link address to its repository only (SetLinkAddress/VerifyLinkAddress take the
+    # repository), so an address fetched for one path may be linked at another path and branch.
+    lakefs_sdk.BranchesApi(api_client).create_branch(repo, lakefs_sdk.BranchCreation(name="b2", source="main"))
+    loc, etag = _stage(api_client, repo, "bound/original", b"bound", branch="main")
+    _link(api_client, repo, "bound/elsewhere", loc, etag, 5, branch="b2")
+    assert bytes(_objects(api_client).get_object(repo, "b2", "bound/elsewhere")) == b"bound"
+    with pytest.raises(NotFoundException):
+        _objects(api_client).stat_object(repo, "main", "bound/original")
+
+
+def test_link_address_of_other_repository_400(api_client, repo):
+    other = create_repo(api_client).id
+    loc, etag = _stage(api_client, other, "r/x", b"other")
     with pytest.raises(BadRequestException) as ei:
-        _link(api_client, repo, "bound/elsewhere", loc, etag, 5)
+        _link(api_client, repo, "r/x", loc, etag, 5)
     error_message(ei.value)
     with pytest.raises(NotFoundException):
-        _objects(api_client).stat_object(repo, "main", "bound/elsewhere")
-
-
-def test_link_address_for_other_branch_400(api_client, repo):
-    lakefs_sdk.BranchesApi(api_client).create_branch(repo, lakefs_sdk.BranchCreation(name="b2", source="main"))
-    loc, etag = _stage(api_client, repo, "p", b"bound", branch="main")
-    with pytest.raises(BadRequestException) as ei:
-        _link(api_client, repo, "p", loc, etag, 5, branch="b2")
-    error_message(ei.value)
+        _objects(api_client).stat_object(repo, "main", "r/x")
 
 
 def test_link_tampered_address_400(api_client, repo):
@@ -205,8 +209,7 @@ def test_link_unknown_branch_rejected(api_client, repo):
     loc, etag = _stage(api_client, repo, "nb/x", b"x")
     with pytest.raises(ApiException) as ei:
         _link(api_client, repo, "nb/x", loc, etag, 1, branch="no-such-branch")
-    # the address is bound to (repo, main, path): either check may fire first in lakeFS
-    assert ei.value.status in (400, 404)
+    assert ei.value.status == 404
     error_message(ei.value)
 
 

@@ -7,7 +7,8 @@
 //!
 //! Staging addresses follow lakeFS's `getPhysicalAddress`: `<namespace>/data/<id>,<sig>`, where `<id>`
 //! starts with the creation time and `<sig>` is an HMAC-SHA256 binding the address to one
-//! repository, branch and path; `linkPhysicalAddress` accepts it for 24 hours.
+//! repository (lakeFS's rule: `SetLinkAddress`/`VerifyLinkAddress` take the repository only, so an
+//! address may be linked at any branch and path of it); `linkPhysicalAddress` accepts it for 24 hours.
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
@@ -199,30 +200,23 @@ impl AddressSigner {
         AddressSigner { key }
     }
 
-    fn mac(&self, repo: &str, branch: &str, path: &str, base: &str) -> String {
+    fn mac(&self, repo: &str, base: &str) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("hmac accepts any key length");
-        mac.update(serde_json::json!([repo, branch, path, base]).to_string().as_bytes());
+        mac.update(serde_json::json!([repo, base]).to_string().as_bytes());
         URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 
-    /// A fresh address under `namespace` bound to `repo/branch/path`.
-    pub fn new_address(&self, namespace: &str, repo: &str, branch: &str, path: &str) -> String {
+    /// A fresh address under `namespace` bound to repository `repo`.
+    pub fn new_address(&self, namespace: &str, repo: &str) -> String {
         let base = format!("{}/data/{}", namespace.trim_end_matches('/'), new_object_id());
-        let sig = self.mac(repo, branch, path, &base);
+        let sig = self.mac(repo, &base);
         format!("{base},{sig}")
     }
 
-    /// Checks an address inside `namespace`'s data prefix for `repo/branch/path` at `now`.
-    pub fn verify(
-        &self,
-        address: &str,
-        repo: &str,
-        branch: &str,
-        path: &str,
-        now: SystemTime,
-    ) -> Result<(), AddressError> {
+    /// Checks an address inside `namespace`'s data prefix for repository `repo` at `now`.
+    pub fn verify(&self, address: &str, repo: &str, now: SystemTime) -> Result<(), AddressError> {
         let (base, sig) = address.rsplit_once(',').ok_or(AddressError::Invalid)?;
-        let expected = self.mac(repo, branch, path, base);
+        let expected = self.mac(repo, base);
         if !constant_time_eq(expected.as_bytes(), sig.as_bytes()) {
             return Err(AddressError::Invalid);
         }
@@ -286,15 +280,15 @@ mod tests {
     }
 
     #[test]
-    fn addresses_bind_repo_branch_path_and_expire() {
+    fn addresses_bind_the_repository_and_expire() {
         let s = AddressSigner::new(b"k".to_vec());
-        let a = s.new_address("local://ns/", "r", "main", "a/b");
+        let a = s.new_address("local://ns/", "r");
         assert!(a.starts_with("local://ns/data/"));
         let now = SystemTime::now();
-        assert_eq!(s.verify(&a, "r", "main", "a/b", now), Ok(()));
-        assert_eq!(s.verify(&a, "r", "main", "a/c", now), Err(AddressError::Invalid));
-        assert_eq!(s.verify(&a, "r", "dev", "a/b", now), Err(AddressError::Invalid));
-        assert_eq!(s.verify(&a, "r", "main", "a/b", now + Duration::from_secs(25 * 3600)), Err(AddressError::Expired));
-        assert_eq!(s.verify("local://ns/data/x", "r", "main", "a/b", now), Err(AddressError::Invalid));
+        assert_eq!(s.verify(&a, "r", now), Ok(()));
+        assert_eq!(s.verify(&a, "r2", now), Err(AddressError::Invalid));
+        assert_eq!(s.verify(&a, "r", now + Duration::from_secs(25 * 3600)), Err(AddressError::Expired));
+        assert_eq!(s.verify("local://ns/data/x", "r", now), Err(AddressError::Invalid));
+        assert_eq!(AddressSigner::new(b"other".to_vec()).verify(&a, "r", now), Err(AddressError::Invalid));
     }
 }

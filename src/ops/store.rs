@@ -8,13 +8,14 @@ use super::Ctx;
 use super::errors::{Missing, map_lakefs};
 use super::put::map_link_error;
 use crate::lakefs::client::{ReqBody, Upload};
-use crate::lakefs::dto::{ObjectStats, StagingMetadata};
+use crate::lakefs::dto::{ObjectStats, StagingLocation, StagingMetadata};
 use crate::range::ByteRange;
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use http::{Response, StatusCode};
 use hyper::body::Incoming;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What lakeFS's storage can do: presigned URLs, presigned multipart uploads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,8 +125,7 @@ pub async fn write(
         }
         return lakefs.stat_object(repo, branch, path, false).await.map_err(|e| map_lakefs(e, Missing::Bucket));
     }
-    let loc =
-        lakefs.get_physical_address(repo, branch, path, true).await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
+    let loc = physical_address(ctx, repo, branch, path).await?;
     let url = loc.presigned_url.clone().ok_or_else(|| S3Error::internal("lakeFS did not return a presigned URL"))?;
     let stored = ctx.gw.data.put(&url, body, length).await;
     let (checksum, extra) = match (finish(), stored) {
@@ -154,6 +154,27 @@ pub async fn write(
         force: None,
     };
     lakefs.link_physical_address(repo, branch, path, &meta, obj.if_absent).await.map_err(map_link_error)
+}
+
+/// A staging location for a new object: one from the key's pool when ready (no lakeFS call), else
+/// `getPhysicalAddress`; either way the pool is topped up in the background.
+async fn physical_address(ctx: &Ctx<'_>, repo: &str, branch: &str, path: &str) -> S3Result<StagingLocation> {
+    let pool = &ctx.gw.addresses;
+    let key = (ctx.verified.access_key_id.clone(), repo.to_string());
+    let pooled = pool.take(&key);
+    if pool.enabled() {
+        let (lakefs, target) = (ctx.lakefs.clone(), Arc::new((repo.to_string(), branch.to_string(), path.to_string())));
+        pool.refill(key, move || {
+            let (lakefs, target) = (lakefs.clone(), target.clone());
+            async move { lakefs.get_physical_address(&target.0, &target.1, &target.2, true).await }
+        });
+    }
+    match pooled {
+        Some(loc) => Ok(loc),
+        None => {
+            ctx.lakefs.get_physical_address(repo, branch, path, true).await.map_err(|e| map_lakefs(e, Missing::Bucket))
+        }
+    }
 }
 
 /// `s3_err!` for a body whose outcome is missing (the stream was never driven to its end).

@@ -125,6 +125,7 @@ pub fn gateway_args(lakefs: &Server, dir: &std::path::Path, tls: bool) -> (Gatew
         state_dir: Some(lakefs.data_dir.join("gateway")),
         upload_id_key_file: None,
         spool_max_bytes: 1 << 30,
+        address_pool: 16,
         identity: Default::default(),
     };
     (args, der)

@@ -59,9 +59,7 @@ async fn open_upload(
     if st.repo != repo || st.branch != branch {
         return Err(ApiError::not_found("NoSuchUpload: the specified multipart upload does not exist"));
     }
-    s.addresses
-        .verify(address, repo, branch, path, SystemTime::now())
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    s.addresses.verify(address, repo, SystemTime::now()).map_err(|e| ApiError::bad_request(e.to_string()))?;
     if st.physical_address != address || st.path != path {
         return Err(ApiError::bad_request("physical_address does not belong to this upload"));
     }
@@ -100,7 +98,7 @@ pub async fn create(
     if !(0..=MAX_PARTS).contains(&parts) {
         return Err(ApiError::bad_request(format!("parts: must be between 0 and {MAX_PARTS}")));
     }
-    let address = s.addresses.new_address(&repository.storage_namespace, &repo, &branch, &path);
+    let address = s.addresses.new_address(&repository.storage_namespace, &repo);
     let st =
         UploadState { upload_id: String::new(), repo, branch, path, physical_address: address, created: now_unix() };
     let UploadState { upload_id, physical_address: address, .. } = start_upload(s, st).await?;
