@@ -5,6 +5,9 @@
 //! then, as a presigned URL already handed out would). GetObject and HeadObject on a commit id then
 //! cost no lakeFS call.
 
+pub mod blobs;
+pub use blobs::SmallObjects;
+
 use crate::lakefs::dto::ObjectStats;
 use dashmap::DashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

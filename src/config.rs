@@ -48,6 +48,10 @@ pub struct GatewayArgs {
     /// one lakeFS call on its critical path (0: fetch one per PutObject).
     #[arg(long, env = "LAKEGATE_ADDRESS_POOL", default_value_t = 16)]
     pub address_pool: usize,
+    /// Bytes of memory for small objects (≤ 64 KiB) read at commit ids, served again without a
+    /// lakeFS call or an object-store read (0: off).
+    #[arg(long, env = "LAKEGATE_SMALL_OBJECT_CACHE", default_value_t = 16 << 20)]
+    pub small_object_cache: u64,
     #[command(flatten)]
     pub identity: IdentityArgs,
 }

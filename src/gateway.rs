@@ -81,6 +81,7 @@ impl GatewayServer {
             default_branches: Default::default(),
             storage: Default::default(),
             commit_stats: Default::default(),
+            small_objects: crate::cache::SmallObjects::new(args.small_object_cache as usize),
             addresses: crate::addresses::AddressPool::new(args.address_pool),
             multipart,
         };

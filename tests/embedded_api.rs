@@ -140,7 +140,9 @@ async fn link_rules_follow_lakefs() {
     };
     let err = c.link_physical_address("links", "main", "exists", &meta, true).await.unwrap_err();
     assert_eq!(err.status().unwrap(), 412);
-    let err = c.link_physical_address("links", "main", "other", &meta, false).await.unwrap_err();
+    // an address is bound to its repository (as lakeFS's link addresses), not to a path
+    c.create_repository(&repo_creation("links2")).await.unwrap();
+    let err = c.link_physical_address("links2", "main", "exists", &meta, false).await.unwrap_err();
     assert_eq!(err.status().unwrap(), 400, "{err}");
     let linked = c.link_physical_address("links", "main", "exists", &meta, false).await.unwrap();
     assert_eq!((linked.mtime, linked.checksum.as_str()), (1_700_000_000, "abc"));

@@ -23,6 +23,8 @@ pub enum Workload {
 /// Benchmark any S3 endpoint: concurrent workers doing one workload; reports ops/s, MiB/s,
 /// latency percentiles and errors, and optionally the CPU and RSS of given processes.
 #[derive(Debug, clap::Args)]
+// a later flag overrides an earlier one (scripts append to a target's flags)
+#[command(args_override_self = true)]
 pub struct BenchArgs {
     /// S3 endpoint (http://host:port). Default: the S3 endpoint of `--dev`.
     #[arg(long, env = "AWS_ENDPOINT_URL")]

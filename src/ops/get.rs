@@ -5,10 +5,11 @@
 use super::errors::{Missing, map_lakefs};
 use super::headers::{evaluate_conditions, http_date, put_stored_headers, put_user_metadata, stored_checksum, value};
 use super::{Ctx, split_key};
-use crate::body::{Body, empty};
+use crate::body::{Body, empty, full};
+use crate::cache::is_commit_id;
 use crate::lakefs::dto::ObjectStats;
 use crate::range::{ByteRange, parse_range};
-use crate::s3::S3Result;
+use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use futures_util::TryStreamExt;
 use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
@@ -79,11 +80,44 @@ pub async fn handle_get_object(
         resp.headers_mut().insert(header::CONTENT_RANGE, value(&r.content_range(size))?);
     }
     if with_body && len > 0 {
+        if let Some(all) = small_object(ctx, bucket, (reference, path), &stats, presign).await? {
+            let r = range.unwrap_or(ByteRange { start: 0, end: size - 1 });
+            *resp.body_mut() = full(all.slice(r.start as usize..=r.end as usize));
+            return Ok(resp);
+        }
         let data = super::store::read(ctx, bucket, (reference, path), &stats, presign, range).await?;
         let stream = data.into_body().into_data_stream().map_err(std::io::Error::other);
         *resp.body_mut() = http_body_util::StreamBody::new(stream.map_ok(http_body::Frame::data)).boxed_unsync();
     }
     Ok(resp)
+}
+
+/// The whole of a small object at a commit id, from [`crate::cache::SmallObjects`] or read once
+/// into it (`None`: not such an object, or the cache is off).
+async fn small_object(
+    ctx: &Ctx<'_>,
+    repo: &str,
+    (reference, path): (&str, &str),
+    stats: &ObjectStats,
+    presign: bool,
+) -> S3Result<Option<bytes::Bytes>> {
+    let size = stats.size_bytes.unwrap_or(0).max(0) as u64;
+    let cache = &ctx.gw.small_objects;
+    if !is_commit_id(reference) || !cache.keeps(size) || stats.physical_address.is_empty() {
+        return Ok(None);
+    }
+    if let Some(hit) = cache.get(&stats.physical_address) {
+        return Ok(Some(hit));
+    }
+    let data = super::store::read(ctx, repo, (reference, path), stats, presign, None).await?;
+    let limited = http_body_util::Limited::new(data.into_body(), size as usize + 1);
+    let all = limited.collect().await.map_err(|e| S3Error::internal(format!("reading a small object: {e}")))?;
+    let all = all.to_bytes();
+    if all.len() as u64 != size {
+        return Err(S3Error::internal(format!("the object store returned {} bytes of {size}", all.len())));
+    }
+    cache.put(&stats.physical_address, all.clone());
+    Ok(Some(all))
 }
 
 fn requested_range(headers: &HeaderMap, size: u64) -> S3Result<Option<ByteRange>> {

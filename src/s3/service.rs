@@ -44,6 +44,8 @@ pub struct Gateway {
     pub storage: tokio::sync::OnceCell<crate::ops::store::Capabilities>,
     /// `statObject` answers for objects at commit ids (immutable), per key.
     pub commit_stats: crate::cache::CommitStats,
+    /// Bytes of small objects read at commit ids, by physical address.
+    pub small_objects: crate::cache::SmallObjects,
     /// Pre-fetched `getPhysicalAddress` answers per key and repository (PutObject's fast path).
     pub addresses: Arc<crate::addresses::AddressPool>,
     /// Multipart upload ids, registry and spool.

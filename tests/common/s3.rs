@@ -126,6 +126,7 @@ pub fn gateway_args(lakefs: &Server, dir: &std::path::Path, tls: bool) -> (Gatew
         upload_id_key_file: None,
         spool_max_bytes: 1 << 30,
         address_pool: 16,
+        small_object_cache: 16 << 20,
         identity: Default::default(),
     };
     (args, der)
