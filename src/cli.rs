@@ -9,6 +9,12 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Log format on stderr: `human` (default) or `json` (one object per line, for collectors).
+    #[arg(long, global = true, env = "LAKEGATE_LOG_FORMAT", default_value = "human", value_parser = ["human", "json"])]
+    pub log_format: String,
+    /// Log filter (`info`, `debug`, `lakegate=debug,hyper=info`, …); `RUST_LOG` also works.
+    #[arg(long, global = true, env = "LAKEGATE_LOG_LEVEL")]
+    pub log_level: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,7 +82,7 @@ pub struct DevArgs {
 /// Parses the command line and runs it; exits non-zero on failure.
 pub fn main() {
     let cli = Cli::parse();
-    init_tracing();
+    init_tracing(&cli.log_format, cli.log_level.as_deref());
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(err) => {
@@ -98,10 +104,17 @@ pub fn main() {
     }
 }
 
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
+fn init_tracing(format: &str, level: Option<&str>) {
+    let filter = match level {
+        Some(level) => tracing_subscriber::EnvFilter::new(level),
+        None => tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+    };
+    let fmt = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        fmt.json().flatten_event(true).with_current_span(true).with_span_list(false).init();
+    } else {
+        fmt.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init();
+    }
 }
 
 #[cfg(test)]

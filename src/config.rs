@@ -52,8 +52,24 @@ pub struct GatewayArgs {
     /// lakeFS call or an object-store read (0: off).
     #[arg(long, env = "LAKEGATE_SMALL_OBJECT_CACHE", default_value_t = 16 << 20)]
     pub small_object_cache: u64,
+    /// Address of the admin listener (`/healthz`, `/readyz`, `/metrics`). Default: port 9090 on
+    /// the S3 listen address's IP (port 0 — a free port — when the S3 port is 0).
+    #[arg(long, env = "LAKEGATE_ADMIN_LISTEN")]
+    pub admin_listen: Option<SocketAddr>,
+    /// On SIGTERM/Ctrl-C: stop accepting, answer `/readyz` 503, and let in-flight requests
+    /// (uploads, downloads) finish for up to this many seconds before exiting.
+    #[arg(long, env = "LAKEGATE_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
     #[command(flatten)]
     pub identity: IdentityArgs,
+}
+
+impl GatewayArgs {
+    /// The admin listener's address (see `--admin-listen`).
+    pub fn admin_addr(&self) -> SocketAddr {
+        let port = if self.listen.port() == 0 { 0 } else { 9090 };
+        self.admin_listen.unwrap_or(SocketAddr::new(self.listen.ip(), port))
+    }
 }
 
 /// Gateway keys and how their requests reach lakeFS (shared by `serve`, `dev` and `keys`).

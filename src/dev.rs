@@ -23,6 +23,8 @@ pub const DEMO_REPOSITORY: &str = "demo";
 pub struct DevInfo {
     pub api_endpoint: String,
     pub s3_endpoint: String,
+    /// The admin listener: `/metrics`, `/healthz`, `/readyz`.
+    pub admin_endpoint: String,
     pub region: String,
     /// The gateway key S3 clients sign with (created like `lakegate keys create --user admin`).
     pub access_key_id: String,
@@ -80,7 +82,9 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
         let _ = rx.wait_for(|stop| *stop).await;
     };
     let (api_endpoint, embedded, admin) = (running.api_endpoint(), running.state.clone(), running.admin.clone());
-    let api = tokio::spawn(running.serve(wait(stop_rx.clone())));
+    // the embedded server stops after the gateway drained (in-flight requests still need it)
+    let (api_stop_tx, api_stop_rx) = tokio::sync::watch::channel(false);
+    let api = tokio::spawn(running.serve(wait(api_stop_rx)));
     let creds = Credentials::Basic {
         access_key_id: admin.access_key_id.clone(),
         secret_access_key: admin.secret_access_key.clone(),
@@ -113,6 +117,7 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
     let info = DevInfo {
         api_endpoint,
         s3_endpoint: gateway.endpoint(),
+        admin_endpoint: format!("http://{}", gateway.admin_addr),
         region: args.gateway.region.clone(),
         access_key_id: key.access_key_id.clone(),
         secret_access_key: key.secret_access_key.clone(),
@@ -128,7 +133,9 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
     let s3 = tokio::spawn(gateway.serve(wait(stop_rx)));
     shutdown_signal().await;
     let _ = stop_tx.send(true);
-    let _ = tokio::join!(api, s3);
+    let _ = s3.await;
+    let _ = api_stop_tx.send(true);
+    let _ = api.await;
     if let Some(sts) = sts {
         let _ = sts.await;
     }
@@ -214,6 +221,7 @@ fn print_banner(info: &DevInfo, first_start: bool, mode: ModeName) {
          \n  access key id:          {ak}\
          \n  secret access key:      {sk}\
          \n    (a gateway key, mode {mode}: principal {principal} of lakeFS user {user}; key file {keys})\
+         \n  admin (metrics/health): {adm}/metrics  {adm}/healthz  {adm}/readyz\
          \n  lakeFS API (embedded):  {api}\
          \n  lakeFS admin key:       {lak} / {lsk}{first}\
          \n  data directory:         {dir}   (all of this is in {dir}/dev.json)\
@@ -223,6 +231,7 @@ fn print_banner(info: &DevInfo, first_start: bool, mode: ModeName) {
          \n  lakegate keys create --dev {dir} --user admin     (another key; see `lakegate keys --help`)\n\
          \nKeys are <branch>/<path> inside a bucket (= repository). Press Ctrl-C to stop.",
         api = info.api_endpoint,
+        adm = info.admin_endpoint,
         s3 = info.s3_endpoint,
         region = info.region,
         ak = info.access_key_id,

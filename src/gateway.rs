@@ -42,6 +42,11 @@ fn session_config(args: &IdentityArgs, addr: SocketAddr, lakefs: &LakeFsClient) 
 pub struct GatewayServer {
     pub addr: SocketAddr,
     pub tls: bool,
+    /// The admin listener's address (`/healthz`, `/readyz`, `/metrics`).
+    pub admin_addr: SocketAddr,
+    admin_listener: TcpListener,
+    admin: Arc<crate::server::admin::Admin>,
+    grace: std::time::Duration,
     listener: TcpListener,
     acceptor: Option<TlsAcceptor>,
     state: Arc<Gateway>,
@@ -62,6 +67,11 @@ impl GatewayServer {
         let listener =
             TcpListener::bind(args.listen).await.map_err(|source| GatewayError::Bind { addr: args.listen, source })?;
         let addr = listener.local_addr().map_err(|source| GatewayError::Bind { addr: args.listen, source })?;
+        let admin_at = args.admin_addr();
+        let admin_listener =
+            TcpListener::bind(admin_at).await.map_err(|source| GatewayError::Bind { addr: admin_at, source })?;
+        let admin_addr = admin_listener.local_addr().map_err(|source| GatewayError::Bind { addr: admin_at, source })?;
+        let admin = crate::server::admin::Admin::new(lakefs.clone(), multipart.registry.clone());
         let sessions = Sessions::new(lakefs.clone(), session_config(&args.identity, addr, &lakefs));
         let state = Gateway {
             sessions,
@@ -85,7 +95,17 @@ impl GatewayServer {
             addresses: crate::addresses::AddressPool::new(args.address_pool),
             multipart,
         };
-        Ok(GatewayServer { addr, tls: acceptor.is_some(), listener, acceptor, state: Arc::new(state) })
+        Ok(GatewayServer {
+            addr,
+            tls: acceptor.is_some(),
+            admin_addr,
+            admin_listener,
+            admin,
+            grace: std::time::Duration::from_secs(args.shutdown_grace_secs),
+            listener,
+            acceptor,
+            state: Arc::new(state),
+        })
     }
 
     /// The STS host identity tokens name (lakeFS must allow it).
@@ -115,10 +135,11 @@ impl GatewayServer {
             let state = state.clone();
             async move { crate::s3::service::handle_sts_only(state, req).await }
         };
-        crate::server::serve(listener, None, handler, shutdown)
+        crate::server::serve(listener, None, handler, shutdown, crate::server::GRACE_PERIOD)
     }
 
-    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    /// Serves until `shutdown` resolves, then drains in-flight requests for up to the grace
+    /// period; the admin listener answers throughout (`/readyz` 503 while draining) and stops last.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()>) {
         let state = self.state;
         tokio::spawn(crate::ops::multipart::sweep::run(Arc::downgrade(&state)));
@@ -126,6 +147,29 @@ impl GatewayServer {
             let state = state.clone();
             async move { handle(state, req).await }
         };
-        crate::server::serve(self.listener, self.acceptor, handler, shutdown).await;
+        let admin = self.admin.clone();
+        let admin_handler = move |req| {
+            let admin = admin.clone();
+            async move { admin.handle(req).await }
+        };
+        let (s3_done, admin_stop) = tokio::sync::oneshot::channel::<()>();
+        let admin_server = tokio::spawn(crate::server::serve(
+            self.admin_listener,
+            None,
+            admin_handler,
+            async move {
+                let _ = admin_stop.await;
+            },
+            std::time::Duration::from_secs(1),
+        ));
+        let admin = self.admin.clone();
+        let shutdown = async move {
+            shutdown.await;
+            admin.drain();
+            tracing::info!("shutting down: no new connections; /readyz answers 503");
+        };
+        crate::server::serve(self.listener, self.acceptor, handler, shutdown, self.grace).await;
+        drop(s3_done);
+        let _ = admin_server.await;
     }
 }

@@ -22,6 +22,7 @@ pub mod embedded;
 pub mod gateway;
 pub mod keys;
 pub mod lakefs;
+pub mod metrics;
 pub mod ops;
 pub mod range;
 pub mod s3;

@@ -26,6 +26,7 @@ pub async fn run(args: ServeArgs) -> Result<(), ServeError> {
     let gateway = GatewayServer::bind(&args.gateway, Arc::new(keys), lakefs).await?;
     tracing::info!(
         endpoint = %gateway.endpoint(),
+        admin = %format!("http://{}", gateway.admin_addr),
         lakefs = %args.lakefs.lakefs_endpoint.as_deref().unwrap_or_default(),
         sts_host = %gateway.sts_host(),
         "lakegate serving S3"

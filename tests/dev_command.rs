@@ -113,3 +113,97 @@ async fn dev_writes_dev_json_creates_demo_and_restarts() {
     assert!(c.get_repository("demo").await.unwrap_err().is_not_found(), "demo is only created on first start");
     assert!(dev.terminate().success());
 }
+
+/// A signed S3 request as raw HTTP/1.1 bytes (UNSIGNED-PAYLOAD), for a socket the test controls.
+fn raw_signed(info: &serde_json::Value, method: &str, path: &str, body_len: usize) -> Vec<u8> {
+    let key = lakegate::sigclient::SigV4Key {
+        access_key_id: info["access_key_id"].as_str().unwrap().into(),
+        secret_access_key: info["secret_access_key"].as_str().unwrap().into(),
+        region: info["region"].as_str().unwrap().into(),
+    };
+    let url = format!("{}{path}", info["s3_endpoint"].as_str().unwrap());
+    let len = body_len.to_string();
+    let headers: &[(&str, &str)] = if body_len > 0 { &[("content-length", &len)] } else { &[] };
+    let method = http::Method::from_bytes(method.as_bytes()).unwrap();
+    let req =
+        lakegate::sigclient::signed_request(&key, method, &url, headers, (), std::time::SystemTime::now()).unwrap();
+    let host = req.uri().authority().unwrap().to_string();
+    let mut head = format!("{} {path} HTTP/1.1\r\nhost: {host}\r\n", req.method());
+    for (k, v) in req.headers() {
+        head.push_str(&format!("{k}: {}\r\n", v.to_str().unwrap()));
+    }
+    head.push_str("\r\n");
+    head.into_bytes()
+}
+
+/// Reads an HTTP/1.1 response head; returns (status, content-length) and any body bytes read past it.
+fn read_head(stream: &mut std::net::TcpStream) -> (u16, usize, Vec<u8>) {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut chunk).unwrap();
+        assert!(n > 0, "connection closed before the head");
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let status = head[9..12].parse().unwrap();
+            let len = head.lines().find_map(|l| l.strip_prefix("content-length: ")).map_or(0, |v| v.parse().unwrap());
+            return (status, len, buf[end + 4..].to_vec());
+        }
+    }
+}
+
+fn admin_get(info: &serde_json::Value, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let addr = info["admin_endpoint"].as_str().unwrap().trim_start_matches("http://").to_string();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out[9..12].parse().unwrap();
+    (status, out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+}
+
+/// SIGTERM while a download is in flight: the gateway stops accepting, `/readyz` turns 503, the
+/// download completes byte-exact, then the process exits 0.
+#[test]
+fn sigterm_lets_an_inflight_download_finish() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let dev = start_dev(dir.path());
+    let info = dev.info.clone();
+    assert_eq!(admin_get(&info, "/healthz").0, 200);
+    assert_eq!(admin_get(&info, "/readyz"), (200, "ready\n".into()));
+    let s3 = info["s3_endpoint"].as_str().unwrap().trim_start_matches("http://").to_string();
+    let data = common::pattern(24 << 20, 9);
+    let mut put = std::net::TcpStream::connect(&s3).unwrap();
+    put.write_all(&raw_signed(&info, "PUT", "/demo/main/big.bin", data.len())).unwrap();
+    put.write_all(&data).unwrap();
+    assert_eq!(read_head(&mut put).0, 200);
+
+    let mut get = std::net::TcpStream::connect(&s3).unwrap();
+    get.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    get.write_all(&raw_signed(&info, "GET", "/demo/main/big.bin", 0)).unwrap();
+    let (status, len, mut body) = read_head(&mut get);
+    assert_eq!((status, len), (200, data.len()));
+    let metrics = admin_get(&info, "/metrics").1;
+    assert!(metrics.contains("lakegate_s3_requests_total{operation=\"PutObject\",status=\"200\"} 1"), "{metrics}");
+    assert!(metrics.contains("lakegate_s3_requests_in_flight 1"), "{metrics}");
+
+    let pid = dev.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(std::net::TcpStream::connect(&s3).is_err(), "no new connections while draining");
+    assert_eq!(admin_get(&info, "/readyz").0, 503);
+    let mut chunk = vec![0u8; 256 << 10];
+    while body.len() < len {
+        let n = get.read(&mut chunk).unwrap();
+        assert!(n > 0, "download cut at {} of {len} bytes", body.len());
+        body.extend_from_slice(&chunk[..n]);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(body == data, "the download is byte-exact");
+    drop(get);
+    assert!(dev.terminate().success());
+}

@@ -269,10 +269,11 @@ fn expect_len(got: u64, want: u64) -> Result<u64, OpError> {
 
 /// Keeps the first distinct error descriptions; returns `false` (the operation failed).
 fn note_error(plan: &Plan, e: OpError) -> bool {
-    if let Ok(mut seen) = plan.errors.lock() {
-        if seen.len() < MAX_ERROR_SAMPLES && !seen.contains(&e.detail) {
-            seen.push(e.detail);
-        }
+    if let Ok(mut seen) = plan.errors.lock()
+        && seen.len() < MAX_ERROR_SAMPLES
+        && !seen.contains(&e.detail)
+    {
+        seen.push(e.detail);
     }
     false
 }

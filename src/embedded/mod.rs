@@ -114,7 +114,7 @@ impl Running {
             let state = state.clone();
             async move { api::handle(state, req).await }
         };
-        crate::server::serve(self.listener, None, handler, shutdown).await;
+        crate::server::serve(self.listener, None, handler, shutdown, crate::server::GRACE_PERIOD).await;
     }
 }
 

@@ -184,6 +184,13 @@ fn nonempty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
+/// The lakeFS operation id (as in its OpenAPI spec) of a call, for metrics.
+fn operation_id(method: &Method, path_and_query: &str) -> String {
+    let path = path_and_query.split('?').next().unwrap_or_default();
+    crate::embedded::api::Route::parse(method, &format!("/api/v1{path}"))
+        .map_or_else(|| "other".to_string(), |r| r.operation_id().to_string())
+}
+
 /// Whether a call may be retried.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Idempotent {
@@ -290,6 +297,7 @@ impl LakeFsClient {
         timeout: Duration,
     ) -> Result<Response<Incoming>> {
         let uri = format!("{}{path_and_query}", self.cfg.endpoint);
+        let method_name = method.clone();
         // The answer is timed from the end of the body: an upload may stream for any time.
         let (body, ended) = crate::body::EndSignal::new(body);
         let body = body.boxed_unsync();
@@ -301,7 +309,14 @@ impl LakeFsClient {
         for (k, v) in headers {
             req.headers_mut().insert(k.clone(), v.clone());
         }
-        let resp = match crate::body::answer_within(self.http.request(req), ended, timeout).await {
+        let started = std::time::Instant::now();
+        let answer = crate::body::answer_within(self.http.request(req), ended, timeout).await;
+        let status = match &answer {
+            Some(Ok(resp)) => resp.status().as_u16(),
+            _ => 0,
+        };
+        crate::metrics::metrics().lakefs_call(&operation_id(&method_name, path_and_query), status, started.elapsed());
+        let resp = match answer {
             None => return Err(LakeFsError::Timeout(timeout)),
             Some(Err(e)) => return Err(LakeFsError::Connect(format!("{e:?}"))),
             Some(Ok(resp)) => resp,

@@ -38,8 +38,12 @@ fn check_version_and_part(version_id: Option<&str>, part_number: Option<u32>) ->
 /// `statObject`, answered from [`crate::cache::CommitStats`] for objects at a commit id.
 async fn stat(ctx: &Ctx<'_>, repo: &str, (reference, path): (&str, &str), presign: bool) -> S3Result<ObjectStats> {
     let (cache, key) = (&ctx.gw.commit_stats, ctx.verified.access_key_id.as_str());
-    if let Some(hit) = cache.get(key, repo, reference, path, presign) {
-        return Ok(hit);
+    let cached = crate::cache::is_commit_id(reference).then(|| cache.get(key, repo, reference, path, presign));
+    if let Some(cached) = cached {
+        crate::metrics::metrics().cache_lookup("commit_stats", cached.is_some());
+        if let Some(hit) = cached {
+            return Ok(hit);
+        }
     }
     let stats =
         ctx.lakefs.stat_object(repo, reference, path, presign).await.map_err(|e| map_lakefs(e, Missing::Key))?;
@@ -106,8 +110,10 @@ async fn small_object(
     if !is_commit_id(reference) || !cache.keeps(size) || stats.physical_address.is_empty() {
         return Ok(None);
     }
-    if let Some(hit) = cache.get(&stats.physical_address) {
-        return Ok(Some(hit));
+    let hit = cache.get(&stats.physical_address);
+    crate::metrics::metrics().cache_lookup("small_objects", hit.is_some());
+    if hit.is_some() {
+        return Ok(hit);
     }
     let data = super::store::read(ctx, repo, (reference, path), stats, presign, None).await?;
     let limited = http_body_util::Limited::new(data.into_body(), size as usize + 1);

@@ -163,6 +163,7 @@ async fn physical_address(ctx: &Ctx<'_>, repo: &str, branch: &str, path: &str) -
     let key = (ctx.verified.access_key_id.clone(), repo.to_string());
     let pooled = pool.take(&key);
     if pool.enabled() {
+        crate::metrics::metrics().cache_lookup("address_pool", pooled.is_some());
         let (lakefs, target) = (ctx.lakefs.clone(), Arc::new((repo.to_string(), branch.to_string(), path.to_string())));
         pool.refill(key, move || {
             let (lakefs, target) = (lakefs.clone(), target.clone());

@@ -12,7 +12,7 @@ use super::error::{S3Error, S3Result};
 use super::sigv4::{PayloadMode, Verified};
 use crate::s3_err;
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
+use futures_util::{Stream, StreamExt, TryStreamExt};
 use http_body_util::BodyDataStream;
 use hyper::body::Incoming;
 use std::pin::Pin;
@@ -83,7 +83,10 @@ pub fn prepare_with(
         parse_content_md5(md5)?;
     }
     let exact_hint = http_body::Body::size_hint(&body).exact();
-    let raw = BodyDataStream::new(body);
+    let received = &crate::metrics::metrics().bytes_in;
+    let raw = BodyDataStream::new(body).inspect_ok(move |b: &Bytes| {
+        received.inc_by(b.len() as u64);
+    });
     let (stream, length, trailer): (DataStream, u64, Option<TrailerSlot>) = match &verified.payload {
         PayloadMode::Streaming { signed, trailer } => {
             let length = declared_length(parts, "x-amz-decoded-content-length")?;

@@ -13,6 +13,7 @@ use crate::lakefs::LakeFsClient;
 use crate::ops::{self, Ctx, data::DataClient};
 use crate::s3_err;
 use http::{HeaderValue, Method, Request, Response};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use percent_encoding::percent_decode_str;
 use std::sync::Arc;
@@ -64,7 +65,22 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>) -> Response<Body> 
     let started = Instant::now();
     let is_head = req.method() == Method::HEAD;
     let (parts, body) = req.into_parts();
-    let mut resp = match serve(&gw, &parts, body, &id).await {
+    let metrics = crate::metrics::metrics();
+    // in flight until the answer's body is sent (or dropped)
+    let in_flight = crate::metrics::InFlight::start();
+    // the S3 operation, once routed (requests refused before routing count as "unrouted")
+    let mut operation = "unrouted";
+    // one span per request: what every log line of it carries
+    let span = tracing::info_span!(
+        "s3",
+        request_id = %id,
+        operation = tracing::field::Empty,
+        bucket = tracing::field::Empty,
+        key = tracing::field::Empty,
+        user = tracing::field::Empty,
+    );
+    let answer = tracing::Instrument::instrument(serve(&gw, &parts, body, &id, &mut operation), span.clone()).await;
+    let mut resp = match answer {
         Ok(resp) => resp,
         Err(err) => {
             let level_error = err.status().is_server_error();
@@ -86,8 +102,27 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>) -> Response<Body> 
     let h = resp.headers_mut();
     h.insert("x-amz-request-id", HeaderValue::from_str(&id).expect("hex id"));
     h.insert(http::header::SERVER, HeaderValue::from_static("lakegate"));
-    tracing::debug!(request_id = %id, method = %parts.method, path = %parts.uri.path(), status = resp.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "S3 request");
-    resp
+    let bytes = resp.headers().get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    tracing::info!(
+        target: "lakegate::access",
+        parent: &span,
+        method = %parts.method,
+        status = resp.status().as_u16(),
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        bytes_out = bytes.unwrap_or(0),
+        "S3 request"
+    );
+    metrics.s3_request(operation, resp.status().as_u16(), started.elapsed());
+    let (head, body) = resp.into_parts();
+    let sent = &metrics.bytes_out;
+    let body = body.map_frame(move |frame| {
+        let _ = &in_flight;
+        if let Some(data) = frame.data_ref() {
+            sent.inc_by(data.len() as u64);
+        }
+        frame
+    });
+    Response::from_parts(head, body.boxed_unsync())
 }
 
 /// Entry point of the STS-only listener: `GetCallerIdentity`, and 404 for anything else.
@@ -158,6 +193,7 @@ async fn serve(
     parts: &http::request::Parts,
     body: Incoming,
     request_id: &str,
+    operation: &mut &'static str,
 ) -> S3Result<Response<Body>> {
     check_header_size(parts)?;
     if crate::auth::sts::is_get_caller_identity(parts) {
@@ -183,6 +219,16 @@ async fn serve(
     };
     let verified = sigv4::verify_with(parts, gw.keys.as_ref(), SystemTime::now(), opts)?;
     let endpoint = route(&parts.method, &addressed, &query_pairs(parts.uri.query()), &parts.headers)?;
+    *operation = endpoint.name();
+    let span = tracing::Span::current();
+    span.record("operation", endpoint.name());
+    span.record("user", verified.access_key_id.as_str());
+    if let Some(bucket) = &addressed.bucket {
+        span.record("bucket", bucket.as_str());
+    }
+    if let Some(key) = &addressed.key {
+        span.record("key", key.as_str());
+    }
     tracing::debug!(request_id, operation = endpoint.name(), access_key = %verified.access_key_id, "S3 operation");
     let lakefs = gw.sessions.client_for(&verified.key).await?;
     let ctx = Ctx { gw, lakefs, parts, verified: &verified, request_id };

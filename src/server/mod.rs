@@ -4,6 +4,7 @@
 //! finish (bounded by a grace period). `Expect: 100-continue` is answered by hyper only when a
 //! handler starts reading the body, so a request refused before that never uploads its body.
 
+pub mod admin;
 pub mod tls;
 
 use bytes::Bytes;
@@ -18,8 +19,8 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-/// How long shutdown waits for in-flight requests.
-pub const GRACE_PERIOD: Duration = Duration::from_secs(10);
+/// How long shutdown waits for in-flight requests unless configured (`--shutdown-grace-secs`).
+pub const GRACE_PERIOD: Duration = Duration::from_secs(30);
 /// Longest TLS handshake we wait for.
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Upper bound of a request head (request line + headers) we buffer. Heads above the S3 layer's
@@ -29,12 +30,14 @@ pub const MAX_HEAD_BYTES: usize = 256 * 1024;
 /// Upper bound of the number of request headers (hyper's bare 431 beyond it).
 pub const MAX_HEADERS: usize = 2000;
 
-/// Serves `handler` on `listener` (TLS when `tls` is set) until `shutdown` resolves, then drains.
+/// Serves `handler` on `listener` (TLS when `tls` is set) until `shutdown` resolves, then stops
+/// accepting and lets in-flight requests finish for up to `grace`.
 pub async fn serve<F, Fut, B>(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     handler: F,
     shutdown: impl Future<Output = ()>,
+    grace: Duration,
 ) where
     F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response<B>> + Send + 'static,
@@ -101,7 +104,8 @@ pub async fn serve<F, Fut, B>(
     }
     // Stop accepting at once: connection attempts during the drain are refused, not queued.
     drop(listener);
-    if tokio::time::timeout(GRACE_PERIOD, graceful.shutdown()).await.is_err() {
+    tracing::info!(grace_secs = grace.as_secs(), "draining in-flight requests");
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
         tracing::warn!("grace period over: dropping remaining connections");
     }
 }

@@ -127,6 +127,8 @@ pub fn gateway_args(lakefs: &Server, dir: &std::path::Path, tls: bool) -> (Gatew
         spool_max_bytes: 1 << 30,
         address_pool: 16,
         small_object_cache: 16 << 20,
+        admin_listen: None,
+        shutdown_grace_secs: 5,
         identity: Default::default(),
     };
     (args, der)

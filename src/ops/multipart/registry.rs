@@ -7,7 +7,7 @@
 //! Keys join their parts with `\0`: uploads are `repo\0<branch>/<path>\0<initiated ms>\0<digest>`
 //! (so a scan yields S3's order: by key, then by initiation), parts `<digest>\0<part number>`.
 
-use redb::{Database, Durability, ReadableTable, TableDefinition};
+use redb::{Database, Durability, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -139,6 +139,12 @@ impl Registry {
         }
         txn.commit()?;
         Ok(())
+    }
+
+    /// How many uploads are registered (created, not yet completed or aborted).
+    pub fn open_uploads(&self) -> Result<u64> {
+        let txn = self.db.begin_read()?;
+        Ok(txn.open_table(INDEX)?.len()?)
     }
 
     /// Upload ids initiated before `before_ms`, at most `limit` of them (any repository).

@@ -75,11 +75,11 @@ impl Trailers {
     ///
     /// `chain` is the signature chain of a signed upload, positioned after the final chunk.
     pub(super) fn finish(self, chain: Option<&Chain>) -> S3Result<Option<String>> {
-        if let Some(alg) = self.declared {
-            if self.checksum.is_none() {
-                let name = alg.header_name();
-                return Err(s3_err!(InvalidRequest, "The x-amz-trailer header named {name}, but the trailer lacks it"));
-            }
+        if let Some(alg) = self.declared
+            && self.checksum.is_none()
+        {
+            let name = alg.header_name();
+            return Err(s3_err!(InvalidRequest, "The x-amz-trailer header named {name}, but the trailer lacks it"));
         }
         if self.signed {
             let chain = chain.ok_or_else(|| S3Error::internal("a signed trailer needs chunk signing"))?;
