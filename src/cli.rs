@@ -1,6 +1,6 @@
 //! The `lakegate` command line.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -15,6 +15,10 @@ pub struct Cli {
     /// Log filter (`info`, `debug`, `lakegate=debug,hyper=info`, …); `RUST_LOG` also works.
     #[arg(long, global = true, env = "LAKEGATE_LOG_LEVEL")]
     pub log_level: Option<String>,
+    /// TOML configuration file: keys are the long flag names with `_` (`admin_listen = "…"`);
+    /// flags and `LAKEGATE_*` variables win over it.
+    #[arg(long, global = true, env = "LAKEGATE_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,7 +85,19 @@ pub struct DevArgs {
 
 /// Parses the command line and runs it; exits non-zero on failure.
 pub fn main() {
-    let cli = Cli::parse();
+    let merged = crate::config::file::merge(&Cli::command(), std::env::args_os().collect());
+    let mut cli = Cli::parse_from(merged.argv);
+    match &mut cli.command {
+        Command::Serve(args) if args.check_config => args.config_problems = merged.problems,
+        _ if !merged.problems.is_empty() => {
+            eprintln!("lakegate: the configuration has {} problem(s):", merged.problems.len());
+            for p in &merged.problems {
+                eprintln!("  - {p}");
+            }
+            std::process::exit(1);
+        }
+        _ => {}
+    }
     init_tracing(&cli.log_format, cli.log_level.as_deref());
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -90,10 +106,11 @@ pub fn main() {
             std::process::exit(1);
         }
     };
+    let log_level = cli.log_level.clone();
     let result = runtime.block_on(async {
         match cli.command {
             Command::Dev(args) => crate::dev::run(args).await.map_err(|e| e.to_string()),
-            Command::Serve(args) => crate::serve::run(args).await.map_err(|e| e.to_string()),
+            Command::Serve(args) => crate::serve::run(args, log_level.as_deref()).await.map_err(|e| e.to_string()),
             Command::Keys(cmd) => crate::keys::run(cmd).await.map_err(|e| e.to_string()),
             Command::Bench(args) => crate::bench::run(args).await,
         }
@@ -120,7 +137,6 @@ fn init_tracing(format: &str, level: Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_is_well_formed() {

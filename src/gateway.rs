@@ -47,6 +47,7 @@ pub struct GatewayServer {
     admin_listener: TcpListener,
     admin: Arc<crate::server::admin::Admin>,
     grace: std::time::Duration,
+    limits: crate::config::LimitArgs,
     listener: TcpListener,
     acceptor: Option<TlsAcceptor>,
     state: Arc<Gateway>,
@@ -93,6 +94,7 @@ impl GatewayServer {
             commit_stats: Default::default(),
             small_objects: crate::cache::SmallObjects::new(args.small_object_cache as usize),
             addresses: crate::addresses::AddressPool::new(args.address_pool),
+            limits: crate::s3::limits::RequestLimits::new(&args.limits),
             multipart,
         };
         Ok(GatewayServer {
@@ -102,6 +104,7 @@ impl GatewayServer {
             admin_listener,
             admin,
             grace: std::time::Duration::from_secs(args.shutdown_grace_secs),
+            limits: args.limits.clone(),
             listener,
             acceptor,
             state: Arc::new(state),
@@ -135,7 +138,7 @@ impl GatewayServer {
             let state = state.clone();
             async move { crate::s3::service::handle_sts_only(state, req).await }
         };
-        crate::server::serve(listener, None, handler, shutdown, crate::server::GRACE_PERIOD)
+        crate::server::serve(listener, handler, shutdown, crate::server::Options::plain(crate::server::GRACE_PERIOD))
     }
 
     /// Serves until `shutdown` resolves, then drains in-flight requests for up to the grace
@@ -155,12 +158,11 @@ impl GatewayServer {
         let (s3_done, admin_stop) = tokio::sync::oneshot::channel::<()>();
         let admin_server = tokio::spawn(crate::server::serve(
             self.admin_listener,
-            None,
             admin_handler,
             async move {
                 let _ = admin_stop.await;
             },
-            std::time::Duration::from_secs(1),
+            crate::server::Options::plain(std::time::Duration::from_secs(1)),
         ));
         let admin = self.admin.clone();
         let shutdown = async move {
@@ -168,7 +170,15 @@ impl GatewayServer {
             admin.drain();
             tracing::info!("shutting down: no new connections; /readyz answers 503");
         };
-        crate::server::serve(self.listener, self.acceptor, handler, shutdown, self.grace).await;
+        let opts = crate::server::Options {
+            tls: self.acceptor,
+            grace: self.grace,
+            max_connections: self.limits.max_connections as usize,
+            idle_timeout: std::time::Duration::from_secs(self.limits.idle_timeout_secs),
+            busy: crate::s3::service::busy_response,
+            counted: true,
+        };
+        crate::server::serve(self.listener, handler, shutdown, opts).await;
         drop(s3_done);
         let _ = admin_server.await;
     }

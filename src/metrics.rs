@@ -25,6 +25,13 @@ pub struct OperationLabels {
     pub operation: String,
 }
 
+/// Which limit refused or ended a request (`connections`, `requests_per_key`, `request_timeout`,
+/// `body_idle`, `connection_idle`), or how a TLS certificate reload went (`ok`, `error`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    pub kind: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CacheLabels {
     pub cache: String,
@@ -50,6 +57,9 @@ pub struct Metrics {
     pub lakefs_duration: Histograms<OperationLabels>,
     pub cache: Family<CacheLabels, Counter>,
     pub multipart_open: Gauge,
+    pub connections: Gauge,
+    pub limited: Family<KindLabels, Counter>,
+    pub tls_reloads: Family<KindLabels, Counter>,
 }
 
 impl Metrics {
@@ -65,6 +75,9 @@ impl Metrics {
             lakefs_duration: Family::new_with_constructor(latency),
             cache: Family::default(),
             multipart_open: Gauge::default(),
+            connections: Gauge::default(),
+            limited: Family::default(),
+            tls_reloads: Family::default(),
             registry: Registry::default(),
         };
         let r = &mut registry;
@@ -85,6 +98,13 @@ impl Metrics {
             "Multipart uploads created and not yet completed or aborted",
             m.multipart_open.clone(),
         );
+        r.register("connections_open", "Client connections open on the S3 listener", m.connections.clone());
+        r.register(
+            "limit_hits",
+            "Requests refused or connections ended by a limit (connections, requests_per_key, request_timeout, body_idle, connection_idle)",
+            m.limited.clone(),
+        );
+        r.register("tls_certificate_reloads", "TLS certificate reloads by result (ok, error)", m.tls_reloads.clone());
         Metrics { registry, ..m }
     }
 
@@ -93,6 +113,17 @@ impl Metrics {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String");
         out
+    }
+
+    /// Counts one refusal by the limit `kind`.
+    pub fn limit_hit(&self, kind: &str) {
+        self.limited.get_or_create(&KindLabels { kind: kind.to_string() }).inc();
+    }
+
+    /// Counts one TLS certificate reload (`ok` or `error`).
+    pub fn tls_reload(&self, ok: bool) {
+        let kind = if ok { "ok" } else { "error" };
+        self.tls_reloads.get_or_create(&KindLabels { kind: kind.to_string() }).inc();
     }
 
     /// Counts one answered S3 request.

@@ -252,6 +252,16 @@ impl KeyStore {
         Ok(KeyStore { path: path.to_path_buf(), default, loaded: RwLock::new(loaded) })
     }
 
+    /// How many keys the file holds now.
+    pub fn len(&self) -> usize {
+        self.current(RELOAD_CHECK).len()
+    }
+
+    /// Whether the file holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The mode of keys that name none.
     pub fn default_mode(&self) -> ModeName {
         self.default

@@ -114,7 +114,11 @@ impl Running {
             let state = state.clone();
             async move { api::handle(state, req).await }
         };
-        crate::server::serve(self.listener, None, handler, shutdown, crate::server::GRACE_PERIOD).await;
+        let opts = crate::server::Options {
+            max_connections: 16_384,
+            ..crate::server::Options::plain(crate::server::GRACE_PERIOD)
+        };
+        crate::server::serve(self.listener, handler, shutdown, opts).await;
     }
 }
 

@@ -77,7 +77,7 @@ async fn verified_xml(ctx: &Ctx<'_>, body: Incoming) -> S3Result<Vec<u8>> {
             "Missing required header for this request: Content-MD5 (or an x-amz-checksum-* header)"
         ));
     }
-    let body = prepare(ctx.parts, body, ctx.verified)?;
+    let body = prepare(ctx.parts, body, ctx.verified, ctx.body_watch())?;
     if body.length as usize > MAX_XML_BODY {
         return Err(s3_err!(MaxMessageLengthExceeded, "Your request was too big."));
     }

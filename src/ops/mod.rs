@@ -34,6 +34,15 @@ pub struct Ctx<'a> {
     pub parts: &'a http::request::Parts,
     pub verified: &'a Verified,
     pub request_id: &'a str,
+    /// The request body's progress (the request timeout counts from it).
+    pub progress: crate::s3::limits::Progress,
+}
+
+impl Ctx<'_> {
+    /// How a request body is watched: idle timeout and progress.
+    pub fn body_watch(&self) -> crate::s3::body::Watch {
+        crate::s3::body::Watch { idle: self.gw.limits.body_idle, progress: self.progress.clone() }
+    }
 }
 
 /// An owned copy of a [`Ctx`], for work that outlives the handler (a spawned task).
@@ -43,6 +52,7 @@ pub struct OwnedCtx {
     parts: http::request::Parts,
     verified: Verified,
     request_id: String,
+    progress: crate::s3::limits::Progress,
 }
 
 impl OwnedCtx {
@@ -60,6 +70,7 @@ impl OwnedCtx {
             parts,
             verified: ctx.verified.clone(),
             request_id: ctx.request_id.to_string(),
+            progress: ctx.progress.clone(),
         }
     }
 
@@ -70,6 +81,7 @@ impl OwnedCtx {
             parts: &self.parts,
             verified: &self.verified,
             request_id: &self.request_id,
+            progress: self.progress.clone(),
         }
     }
 }

@@ -95,7 +95,7 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Inc
     // Through presigned URLs the object store computes the MD5 (its ETag): lakegate hashes only
     // what it must check (Content-MD5, a signed payload hash, a checksum).
     let md5 = !store::presign_supported(ctx).await?;
-    let prepared = prepare_with(ctx.parts, body, ctx.verified, None, md5)?;
+    let prepared = prepare_with(ctx.parts, body, ctx.verified, ctx.body_watch(), None, md5)?;
     let (req_body, length, outcome) = into_request_body(prepared).await?;
     let digests = outcome.clone();
     let finish: Finish = Box::new(move || {

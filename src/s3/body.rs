@@ -62,9 +62,22 @@ fn declared_length(parts: &http::request::Parts, name: &str) -> S3Result<u64> {
     Ok(n)
 }
 
+/// How a request body is watched while it streams in: `400 RequestTimeout` after `idle` without
+/// a byte, and each chunk's arrival recorded in `progress` (see [`super::limits`]).
+#[derive(Clone)]
+pub struct Watch {
+    pub idle: std::time::Duration,
+    pub progress: super::limits::Progress,
+}
+
 /// Sets up decoding and verification of `body` as the signature `verified` declared it.
-pub fn prepare(parts: &http::request::Parts, body: Incoming, verified: &Verified) -> S3Result<VerifiedBody> {
-    prepare_with(parts, body, verified, None, true)
+pub fn prepare(
+    parts: &http::request::Parts,
+    body: Incoming,
+    verified: &Verified,
+    watch: Watch,
+) -> S3Result<VerifiedBody> {
+    prepare_with(parts, body, verified, watch, None, true)
 }
 
 /// [`prepare`], also computing `default_checksum` when the request declares no checksum (a part
@@ -74,6 +87,7 @@ pub fn prepare_with(
     parts: &http::request::Parts,
     body: Incoming,
     verified: &Verified,
+    watch: Watch,
     default_checksum: Option<ChecksumAlgorithm>,
     md5: bool,
 ) -> S3Result<VerifiedBody> {
@@ -118,6 +132,7 @@ pub fn prepare_with(
             (Box::pin(raw), length, None)
         }
     };
+    let stream = super::limits::watch_body(stream, watch.idle, watch.progress);
     let sha = match &verified.payload {
         PayloadMode::Sha256(h) => Some(h.clone()),
         _ => None,

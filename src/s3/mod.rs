@@ -6,6 +6,7 @@ pub mod body;
 pub mod checksum;
 pub mod chunked;
 pub mod error;
+pub mod limits;
 pub mod router;
 pub mod service;
 pub mod sigv2;

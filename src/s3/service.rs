@@ -51,6 +51,8 @@ pub struct Gateway {
     pub addresses: Arc<crate::addresses::AddressPool>,
     /// Multipart upload ids, registry and spool.
     pub multipart: crate::ops::multipart::Multipart,
+    /// Concurrent requests per key, request and body timeouts.
+    pub limits: crate::s3::limits::RequestLimits,
     /// Default branch per repository (flat buckets), with when it was read.
     pub default_branches: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::Instant)>>,
 }
@@ -79,7 +81,12 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>) -> Response<Body> 
         key = tracing::field::Empty,
         user = tracing::field::Empty,
     );
-    let answer = tracing::Instrument::instrument(serve(&gw, &parts, body, &id, &mut operation), span.clone()).await;
+    // the request's slot among its key's requests in progress (kept until the answer is sent)
+    let mut permit = None;
+    let progress = crate::s3::limits::Progress::default();
+    let served = serve(&gw, &parts, body, &id, &mut operation, (&progress, &mut permit));
+    let answer = crate::s3::limits::within(served, gw.limits.request_timeout, &progress);
+    let answer = tracing::Instrument::instrument(answer, span.clone()).await;
     let mut resp = match answer {
         Ok(resp) => resp,
         Err(err) => {
@@ -116,13 +123,23 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>) -> Response<Body> 
     let (head, body) = resp.into_parts();
     let sent = &metrics.bytes_out;
     let body = body.map_frame(move |frame| {
-        let _ = &in_flight;
+        let _ = (&in_flight, &permit);
         if let Some(data) = frame.data_ref() {
             sent.inc_by(data.len() as u64);
         }
         frame
     });
     Response::from_parts(head, body.boxed_unsync())
+}
+
+/// The answer to each request of a connection beyond `--max-connections` (which then closes).
+pub fn busy_response() -> Response<Body> {
+    let err = s3_err!(SlowDown, "Please reduce your request rate. (lakegate has its most connections open)")
+        .with_header(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+    let id = request_id();
+    let mut resp = error_response(&err, &id, false);
+    resp.headers_mut().insert("x-amz-request-id", HeaderValue::from_str(&id).expect("hex id"));
+    resp
 }
 
 /// Entry point of the STS-only listener: `GetCallerIdentity`, and 404 for anything else.
@@ -194,6 +211,7 @@ async fn serve(
     body: Incoming,
     request_id: &str,
     operation: &mut &'static str,
+    (progress, permit): (&crate::s3::limits::Progress, &mut Option<crate::s3::limits::KeyPermit>),
 ) -> S3Result<Response<Body>> {
     check_header_size(parts)?;
     if crate::auth::sts::is_get_caller_identity(parts) {
@@ -218,6 +236,7 @@ async fn serve(
         virtual_bucket: addressed.bucket.as_deref().filter(|_| addressed.virtual_host),
     };
     let verified = sigv4::verify_with(parts, gw.keys.as_ref(), SystemTime::now(), opts)?;
+    *permit = Some(gw.limits.admit(&verified.access_key_id)?);
     let endpoint = route(&parts.method, &addressed, &query_pairs(parts.uri.query()), &parts.headers)?;
     *operation = endpoint.name();
     let span = tracing::Span::current();
@@ -231,7 +250,7 @@ async fn serve(
     }
     tracing::debug!(request_id, operation = endpoint.name(), access_key = %verified.access_key_id, "S3 operation");
     let lakefs = gw.sessions.client_for(&verified.key).await?;
-    let ctx = Ctx { gw, lakefs, parts, verified: &verified, request_id };
+    let ctx = Ctx { gw, lakefs, parts, verified: &verified, request_id, progress: progress.clone() };
     ops::dispatch(&ctx, endpoint, body).await
 }
 

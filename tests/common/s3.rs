@@ -129,6 +129,7 @@ pub fn gateway_args(lakefs: &Server, dir: &std::path::Path, tls: bool) -> (Gatew
         small_object_cache: 16 << 20,
         admin_listen: None,
         shutdown_grace_secs: 5,
+        limits: Default::default(),
         identity: Default::default(),
     };
     (args, der)

@@ -69,7 +69,7 @@ impl Multipart {
     }
 }
 
-fn read_key(file: &Path) -> Result<Vec<u8>, StateError> {
+pub(crate) fn read_key(file: &Path) -> Result<Vec<u8>, StateError> {
     let err = |m: String| StateError::Key(file.display().to_string(), m);
     let text = std::fs::read_to_string(file).map_err(|e| err(e.to_string()))?;
     let key = text.trim();

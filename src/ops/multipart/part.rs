@@ -66,7 +66,7 @@ pub async fn handle_upload_part(
     let (token, digest) = open_upload(ctx, t, key, upload_id)?;
     let alg = upload_algorithm(&token);
     check_part_algorithm(&ctx.parts.headers, alg)?;
-    let verified = prepare_with(ctx.parts, body, ctx.verified, alg, true)?;
+    let verified = prepare_with(ctx.parts, body, ctx.verified, ctx.body_watch(), alg, true)?;
     let (length, outcome) = (verified.length, verified.outcome.clone());
     let etag = if token.spool {
         ensure_spool_open(ctx, &digest).await?;

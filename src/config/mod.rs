@@ -1,5 +1,12 @@
-//! Configuration of the S3 front door and of `lakegate serve`, from flags or environment
-//! variables (same names, `LAKEGATE_` prefix).
+//! Configuration of the S3 front door and of `lakegate serve`: flags, environment variables
+//! (`LAKEGATE_` + the flag's name) and a TOML file (`--config`, keys = the flags' names with `_`);
+//! a flag beats the environment, which beats the file, which beats the default. [`file`] merges
+//! the file, [`check`] validates a whole configuration (`serve --check-config`), [`reference`]
+//! renders the README's configuration reference from these definitions.
+
+pub mod check;
+pub mod file;
+pub mod reference;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,7 +24,7 @@ pub struct GatewayArgs {
     #[arg(long, env = "LAKEGATE_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
     /// Base domain for virtual-host-style buckets (`<bucket>.<domain>`); repeatable.
-    #[arg(long = "domain", env = "LAKEGATE_DOMAINS", value_delimiter = ',')]
+    #[arg(long = "domain", env = "LAKEGATE_DOMAIN", value_delimiter = ',')]
     pub domains: Vec<String>,
     /// Region reported to clients (GetBucketLocation, HeadBucket).
     #[arg(long, env = "LAKEGATE_REGION", default_value = "us-east-1")]
@@ -61,7 +68,42 @@ pub struct GatewayArgs {
     #[arg(long, env = "LAKEGATE_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
     #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
     pub identity: IdentityArgs,
+}
+
+/// What the S3 listener accepts before it answers `503 SlowDown` (with `Retry-After`) or closes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitArgs {
+    /// Most client connections open at once; a connection beyond it gets one `503 SlowDown`
+    /// answer (`Retry-After`, `Connection: close`) instead of service.
+    #[arg(long, env = "LAKEGATE_MAX_CONNECTIONS", default_value_t = 4096,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+    /// Most requests in progress at once per access key (a download counts until its body is
+    /// sent); beyond it `503 SlowDown` with `Retry-After`.
+    #[arg(long, env = "LAKEGATE_MAX_REQUESTS_PER_KEY", default_value_t = 512,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_requests_per_key: u64,
+    /// Seconds a request may take to start its answer, counted from the last request-body byte
+    /// received (an upload is not limited by its size); beyond it `503 SlowDown`.
+    #[arg(long, env = "LAKEGATE_REQUEST_TIMEOUT_SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub request_timeout_secs: u64,
+    /// Seconds a connection may stay silent: an idle keep-alive connection is closed, a request
+    /// body that stops arriving gets `400 RequestTimeout`, a download the client stops reading is
+    /// dropped.
+    #[arg(long, env = "LAKEGATE_IDLE_TIMEOUT_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub idle_timeout_secs: u64,
+}
+
+impl Default for LimitArgs {
+    /// The flags' defaults.
+    fn default() -> LimitArgs {
+        LimitArgs { max_connections: 4096, max_requests_per_key: 512, request_timeout_secs: 300, idle_timeout_secs: 60 }
+    }
 }
 
 impl GatewayArgs {
@@ -141,10 +183,17 @@ pub struct LakeFsArgs {
 /// `lakegate serve`: the gateway in front of an existing lakeFS.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
+    /// Check the configuration (flags, environment, `--config` file, the files it names), print
+    /// every problem found and exit (0: usable, 1: not) without serving.
+    #[arg(long)]
+    pub check_config: bool,
     #[command(flatten)]
     pub gateway: GatewayArgs,
     #[command(flatten)]
     pub lakefs: LakeFsArgs,
+    /// Problems found in the configuration file and environment (reported by `--check-config`).
+    #[arg(skip)]
+    pub config_problems: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
