@@ -85,6 +85,16 @@ pub async fn answer_within<F: std::future::Future>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn metered_bodies_count_and_keep_their_size() {
+        static SENT: std::sync::LazyLock<prometheus_client::metrics::counter::Counter> =
+            std::sync::LazyLock::new(Default::default);
+        let body = Metered::new(full("hello"), &SENT, ());
+        assert_eq!(http_body::Body::size_hint(&body).exact(), Some(5), "Content-Length stays known");
+        assert_eq!(body.collect().await.unwrap().to_bytes(), "hello");
+        assert_eq!(SENT.get(), 5);
+    }
     use std::time::Duration;
 
     #[tokio::test]
@@ -101,5 +111,46 @@ mod tests {
             std::future::pending::<()>().await
         };
         assert_eq!(answer_within(stuck, ended, Duration::from_millis(20)).await, None);
+    }
+}
+
+/// A response body that counts the bytes it sends into `sent` and keeps `guard` (in-flight
+/// gauges, a per-key slot) alive until it is sent or dropped — with its size hint intact, so hyper
+/// still sends `Content-Length` for bodies of known size.
+pub struct Metered<G> {
+    inner: Body,
+    sent: &'static prometheus_client::metrics::counter::Counter,
+    _guard: G,
+}
+
+impl<G> Metered<G> {
+    pub fn new(inner: Body, sent: &'static prometheus_client::metrics::counter::Counter, guard: G) -> Metered<G> {
+        Metered { inner, sent, _guard: guard }
+    }
+}
+
+impl<G: Unpin> http_body::Body for Metered<G> {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        if let std::task::Poll::Ready(Some(Ok(frame))) = &polled
+            && let Some(data) = frame.data_ref()
+        {
+            self.sent.inc_by(data.len() as u64);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }

@@ -86,16 +86,17 @@ pub struct DevArgs {
 /// Parses the command line and runs it; exits non-zero on failure.
 pub fn main() {
     let merged = crate::config::file::merge(&Cli::command(), std::env::args_os().collect());
-    let mut cli = Cli::parse_from(merged.argv);
+    let mut cli = match Cli::try_parse_from(merged.argv) {
+        Ok(cli) => cli,
+        Err(e) if merged.problems.is_empty() => e.exit(),
+        Err(e) => {
+            let first = e.to_string().lines().next().unwrap_or_default().trim_start_matches("error: ").to_string();
+            exit_with_problems(&[merged.problems, vec![first]].concat())
+        }
+    };
     match &mut cli.command {
         Command::Serve(args) if args.check_config => args.config_problems = merged.problems,
-        _ if !merged.problems.is_empty() => {
-            eprintln!("lakegate: the configuration has {} problem(s):", merged.problems.len());
-            for p in &merged.problems {
-                eprintln!("  - {p}");
-            }
-            std::process::exit(1);
-        }
+        _ if !merged.problems.is_empty() => exit_with_problems(&merged.problems),
         _ => {}
     }
     init_tracing(&cli.log_format, cli.log_level.as_deref());
@@ -119,6 +120,14 @@ pub fn main() {
         eprintln!("lakegate: {err}");
         std::process::exit(1);
     }
+}
+
+fn exit_with_problems(problems: &[String]) -> ! {
+    eprintln!("lakegate: the configuration has {} problem(s):", problems.len());
+    for p in problems {
+        eprintln!("  - {p}");
+    }
+    std::process::exit(1);
 }
 
 fn init_tracing(format: &str, level: Option<&str>) {

@@ -16,13 +16,19 @@ struct Dev {
 // The child is owned by `Dev`, whose `Drop` kills and waits for it.
 #[allow(clippy::zombie_processes)]
 fn start_dev(data: &Path) -> Dev {
+    start_dev_with(data, &[], Stdio::null())
+}
+
+#[allow(clippy::zombie_processes)]
+fn start_dev_with(data: &Path, extra: &[&str], stderr: Stdio) -> Dev {
     let _ = std::fs::remove_file(data.join("dev.json"));
     let mut child = Command::new(env!("CARGO_BIN_EXE_lakegate"))
         .args(["dev", "--data"])
         .arg(data)
         .args(["--api-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0"])
+        .args(extra)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("spawn lakegate dev");
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -206,4 +212,46 @@ fn sigterm_lets_an_inflight_download_finish() {
     assert!(body == data, "the download is byte-exact");
     drop(get);
     assert!(dev.terminate().success());
+}
+
+/// `--log-format json --log-level debug`: one JSON object per line; every S3 request's access line
+/// carries its span (request id, operation, bucket, key, user) and status, duration and bytes; the
+/// secret key and the request signatures appear nowhere in the log.
+#[test]
+fn json_logs_carry_request_spans_and_never_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("stderr.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let data = dir.path().join("data");
+    let dev = start_dev_with(&data, &["--log-format", "json", "--log-level", "debug"], Stdio::from(log));
+    let out = Command::new(env!("CARGO_BIN_EXE_lakegate"))
+        .args(["bench", "--dev"])
+        .arg(&data)
+        .args(["--bucket", "demo", "--op", "put", "--ops", "5", "-c", "1", "--prefix", "main/logs/"])
+        .args(["--json", dir.path().join("r.json").to_str().unwrap()])
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let secret = dev.info["secret_access_key"].as_str().unwrap().to_string();
+    let lakefs_secret = dev.info["lakefs_secret_access_key"].as_str().unwrap().to_string();
+    let user = dev.info["access_key_id"].clone();
+    assert_eq!(dev.terminate().code(), Some(0));
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    let lines: Vec<serde_json::Value> =
+        text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect();
+    let access: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["target"] == "lakegate::access" && l["span"]["operation"] == "PutObject").collect();
+    assert_eq!(access.len(), 5, "one access line per PutObject:\n{text}");
+    for line in access {
+        assert_eq!(line["status"], 200, "{line}");
+        assert_eq!(line["span"]["bucket"], "demo", "{line}");
+        assert!(line["span"]["key"].as_str().unwrap().starts_with("main/logs/"), "{line}");
+        assert_eq!(line["span"]["user"], user, "{line}");
+        assert_eq!(line["span"]["request_id"].as_str().unwrap().len(), 16, "{line}");
+        assert!(line["duration_ms"].as_f64().is_some() && line["bytes_in"].as_u64().is_some(), "{line}");
+    }
+    for needle in [secret.as_str(), lakefs_secret.as_str(), "Signature=", "X-Amz-Signature", "authorization"] {
+        assert!(!text.to_lowercase().contains(&needle.to_lowercase()), "{needle:?} in the log:\n{text}");
+    }
 }

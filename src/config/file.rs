@@ -30,16 +30,19 @@ pub fn merge(cmd: &Command, argv: Vec<OsString>) -> Merged {
         return Merged { argv, problems: Vec::new() }; // --help, --version: nothing to merge
     };
     let (path, leaf_cmd, leaf) = leaf(cmd, &matches);
-    let mut problems = env_problems(cmd, &path, leaf_cmd, leaf);
+    let checker = without_env(cmd.clone());
+    let (mut problems, defaults) = env_problems(cmd, &checker, &path, leaf_cmd, leaf);
+    let mut argv = argv;
+    let at = argv.iter().position(|a| a == "--").unwrap_or(argv.len());
+    argv.splice(at..at, defaults);
     let Some(file) = config_path(&matches, leaf) else {
         return Merged { argv, problems };
     };
-    let mut argv = argv;
     match read_table(&file) {
         Ok(table) => {
             let mut extra = Vec::new();
             for (key, value) in &table {
-                match setting(cmd, &path, leaf_cmd, leaf, key, value) {
+                match setting((cmd, &checker), &path, leaf_cmd, leaf, key, value) {
                     Ok(args) => extra.extend(args),
                     Err(p) => problems.push(format!("{}: {p}", file.display())),
                 }
@@ -94,7 +97,7 @@ fn overridden(m: &ArgMatches, id: &str) -> bool {
 
 /// The arguments one file setting adds (none when a flag or the environment already set it).
 fn setting(
-    root: &Command,
+    (root, checker): (&Command, &Command),
     path: &[String],
     leaf_cmd: &Command,
     leaf: &ArgMatches,
@@ -130,7 +133,7 @@ fn setting(
     let mut args = Vec::new();
     for v in values {
         let one: OsString = format!("--{long}={v}").into();
-        if let Some(why) = invalid(root, path, &one) {
+        if let Some(why) = invalid(checker, path, &one) {
             return Err(format!("{key} = {v:?}: {why}"));
         }
         args.push(one);
@@ -163,7 +166,19 @@ fn scalars(key: &str, value: &toml::Value) -> Result<Vec<String>, String> {
     }
 }
 
-/// Why `arg` (one `--flag=value`) is refused by the subcommand at `path`, if it is.
+/// `cmd` reading no environment variable: one value is checked on its own, not masked by an
+/// invalid `LAKEGATE_*` value of another option.
+fn without_env(cmd: Command) -> Command {
+    let names: Vec<String> = cmd.get_subcommands().map(|s| s.get_name().to_string()).collect();
+    let mut cmd = cmd.mut_args(|a| a.env(None));
+    for name in names {
+        cmd = cmd.mut_subcommand(name, without_env);
+    }
+    cmd
+}
+
+/// Why `arg` (one `--flag=value`) is refused by the subcommand at `path` of `checker` (a command
+/// built by [`without_env`]), if it is.
 fn invalid(root: &Command, path: &[String], arg: &OsStr) -> Option<String> {
     use clap::error::ErrorKind;
     let mut argv: Vec<OsString> = vec![root.get_name().into()];
@@ -178,9 +193,16 @@ fn invalid(root: &Command, path: &[String], arg: &OsStr) -> Option<String> {
     Some(first.trim_start_matches("error: ").to_string())
 }
 
-/// Invalid `LAKEGATE_*` values of the subcommand's options (clap would stop at the first).
-fn env_problems(root: &Command, path: &[String], leaf_cmd: &Command, leaf: &ArgMatches) -> Vec<String> {
-    let mut problems = Vec::new();
+/// Invalid `LAKEGATE_*` values of the subcommand's options (clap would stop at the first), and
+/// `--flag=default` arguments that stand in for them so the rest can still be parsed and checked.
+fn env_problems(
+    root: &Command,
+    checker: &Command,
+    path: &[String],
+    leaf_cmd: &Command,
+    leaf: &ArgMatches,
+) -> (Vec<String>, Vec<OsString>) {
+    let (mut problems, mut defaults) = (Vec::new(), Vec::new());
     let globals = root.get_arguments().filter(|a| a.is_global_set());
     for arg in leaf_cmd.get_arguments().chain(globals) {
         let (Some(env), Some(long)) = (arg.get_env(), arg.get_long()) else { continue };
@@ -192,11 +214,16 @@ fn env_problems(root: &Command, path: &[String], leaf_cmd: &Command, leaf: &ArgM
         }
         let mut one = OsString::from(format!("--{long}="));
         one.push(&value);
-        if let Some(why) = invalid(root, path, &one) {
+        if let Some(why) = invalid(checker, path, &one) {
             problems.push(format!("{}={:?}: {why}", env.to_string_lossy(), value));
+            if let Some(default) = arg.get_default_values().first() {
+                let mut stand_in = OsString::from(format!("--{long}="));
+                stand_in.push(default);
+                defaults.push(stand_in);
+            }
         }
     }
-    problems
+    (problems, defaults)
 }
 
 /// Levenshtein distance (short keys only).

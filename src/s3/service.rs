@@ -116,19 +116,13 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>) -> Response<Body> 
         method = %parts.method,
         status = resp.status().as_u16(),
         duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        bytes_in = declared_length(&parts),
         bytes_out = bytes.unwrap_or(0),
         "S3 request"
     );
     metrics.s3_request(operation, resp.status().as_u16(), started.elapsed());
     let (head, body) = resp.into_parts();
-    let sent = &metrics.bytes_out;
-    let body = body.map_frame(move |frame| {
-        let _ = (&in_flight, &permit);
-        if let Some(data) = frame.data_ref() {
-            sent.inc_by(data.len() as u64);
-        }
-        frame
-    });
+    let body = crate::body::Metered::new(body, &metrics.bytes_out, (in_flight, permit));
     Response::from_parts(head, body.boxed_unsync())
 }
 
@@ -154,6 +148,13 @@ pub async fn handle_sts_only(gw: Arc<Gateway>, req: Request<Incoming>) -> Respon
     let mut resp = error_response(&err, &id, parts.method == Method::HEAD);
     *resp.status_mut() = http::StatusCode::NOT_FOUND;
     resp
+}
+
+/// The request body's declared (decoded) length, for the access line.
+fn declared_length(parts: &http::request::Parts) -> u64 {
+    let h = &parts.headers;
+    let value = h.get("x-amz-decoded-content-length").or_else(|| h.get(http::header::CONTENT_LENGTH));
+    value.and_then(|v| v.to_str().ok()?.trim().parse().ok()).unwrap_or(0)
 }
 
 /// Whether an error answer must close an HTTP/1 connection: the request declared a body, which

@@ -43,12 +43,17 @@ impl Stack {
 
     /// A stack whose lakeFS blockstore presigns or not (then bytes stream through lakeFS).
     pub async fn start_opts(tls: bool, flat_buckets: bool, presign: bool) -> Stack {
+        Stack::start_adjusted(tls, presign, |args| args.flat_buckets = flat_buckets).await
+    }
+
+    /// A stack whose gateway settings `adjust` changes first (limits, timeouts…).
+    pub async fn start_adjusted(tls: bool, presign: bool, adjust: impl FnOnce(&mut GatewayArgs)) -> Stack {
         let dir = tempfile::tempdir().unwrap();
         let lakefs = Server::start_with(&dir.path().join("data"), presign).await;
         let (ak, sk) = (lakefs.access_key_id.clone(), lakefs.secret_access_key.clone());
         let keys = StaticKeys::new([(ak.clone(), sk.clone())]);
         let (mut args, der) = gateway_args(&lakefs, dir.path(), tls);
-        args.flat_buckets = flat_buckets;
+        adjust(&mut args);
         let gw = GatewayServer::bind(&args, Arc::new(keys), lakefs.client()).await.unwrap();
         Stack::around(lakefs, gw, der, (ak, sk), dir)
     }
@@ -80,6 +85,11 @@ impl Stack {
 
     pub fn host(&self) -> String {
         self.s3_addr.to_string()
+    }
+
+    /// The directory holding the stack's files (`cert.pem`, `key.pem` under TLS).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     /// Starts the S3 listener's graceful shutdown.
