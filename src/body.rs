@@ -82,38 +82,6 @@ pub async fn answer_within<F: std::future::Future>(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn metered_bodies_count_and_keep_their_size() {
-        static SENT: std::sync::LazyLock<prometheus_client::metrics::counter::Counter> =
-            std::sync::LazyLock::new(Default::default);
-        let body = Metered::new(full("hello"), &SENT, ());
-        assert_eq!(http_body::Body::size_hint(&body).exact(), Some(5), "Content-Length stays known");
-        assert_eq!(body.collect().await.unwrap().to_bytes(), "hello");
-        assert_eq!(SENT.get(), 5);
-    }
-    use std::time::Duration;
-
-    #[tokio::test]
-    async fn the_answer_is_timed_from_the_end_of_the_body() {
-        let (body, ended) = EndSignal::new(full("abc"));
-        let send = async move {
-            tokio::time::sleep(Duration::from_millis(50)).await; // a slow upload
-            body.collect().await.map(|c| c.to_bytes().len()).ok()
-        };
-        assert_eq!(answer_within(send, ended, Duration::from_millis(200)).await, Some(Some(3)));
-        let (body, ended) = EndSignal::new(full("abc"));
-        let stuck = async move {
-            let _ = body.collect().await;
-            std::future::pending::<()>().await
-        };
-        assert_eq!(answer_within(stuck, ended, Duration::from_millis(20)).await, None);
-    }
-}
-
 /// A response body that counts the bytes it sends into `sent` and keeps `guard` (in-flight
 /// gauges, a per-key slot) alive until it is sent or dropped — with its size hint intact, so hyper
 /// still sends `Content-Length` for bodies of known size.
@@ -152,5 +120,37 @@ impl<G: Unpin> http_body::Body for Metered<G> {
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn metered_bodies_count_and_keep_their_size() {
+        static SENT: std::sync::LazyLock<prometheus_client::metrics::counter::Counter> =
+            std::sync::LazyLock::new(Default::default);
+        let body = Metered::new(full("hello"), &SENT, ());
+        assert_eq!(http_body::Body::size_hint(&body).exact(), Some(5), "Content-Length stays known");
+        assert_eq!(body.collect().await.unwrap().to_bytes(), "hello");
+        assert_eq!(SENT.get(), 5);
+    }
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn the_answer_is_timed_from_the_end_of_the_body() {
+        let (body, ended) = EndSignal::new(full("abc"));
+        let send = async move {
+            tokio::time::sleep(Duration::from_millis(50)).await; // a slow upload
+            body.collect().await.map(|c| c.to_bytes().len()).ok()
+        };
+        assert_eq!(answer_within(send, ended, Duration::from_millis(200)).await, Some(Some(3)));
+        let (body, ended) = EndSignal::new(full("abc"));
+        let stuck = async move {
+            let _ = body.collect().await;
+            std::future::pending::<()>().await
+        };
+        assert_eq!(answer_within(stuck, ended, Duration::from_millis(20)).await, None);
     }
 }
