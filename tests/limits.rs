@@ -63,12 +63,6 @@ fn metric(name_and_labels: &str) -> f64 {
     text.lines().find_map(|l| l.strip_prefix(name_and_labels).and_then(|v| v.trim().parse().ok())).unwrap_or(0.0)
 }
 
-fn assert_slow_down(status: u16, headers: &str, body: &str) {
-    assert_eq!(status, 503, "{headers}{body}");
-    assert!(body.contains("<Code>SlowDown</Code>") && body.contains("<RequestId>"), "{body}");
-    assert!(headers.to_ascii_lowercase().contains("retry-after: 1"), "{headers}");
-}
-
 #[tokio::test]
 async fn connections_beyond_the_limit_get_slow_down() {
     let stack = stack(|a| a.limits.max_connections = 2).await;
