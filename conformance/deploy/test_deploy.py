@@ -1198,3 +1198,65 @@ def test_compose_consistency_rejects_broken_copy(case):
     breaker(compose)
     problems = compose_problems(compose, COMPOSE_FILE.parent)
     assert any(expected in p for p in problems), problems
+
+
+# --------------------------------------------------------------------------------------
+# The configurations, checked by the real binary (`lakegate serve --check-config`)
+# --------------------------------------------------------------------------------------
+
+LAKEGATE_BIN = Path(__import__("os").environ.get("LAKEGATE_BIN", str(ROOT / "target" / "debug" / "lakegate")))
+
+
+def _deploy_configs():
+    """(name, lakegate.toml text, {file name: content} of the Secret/volume the keys come from)."""
+    out = [("compose", (DEPLOY / "compose" / "lakegate.toml").read_text(),
+            {"keys.toml": (DEPLOY / "compose" / "keys.toml").read_text()})]
+    for name in sorted(K8S_FILES):
+        docs = k8s_docs(name)
+        secrets = {}
+        for d in docs:
+            if d.get("kind") == "Secret":
+                secrets.update(d.get("stringData", {}))
+                secrets.update({k: base64.b64decode(v).decode() for k, v in d.get("data", {}).items()})
+        for d in docs:
+            if d.get("kind") == "ConfigMap" and "lakegate.toml" in d.get("data", {}):
+                out.append((f"{name}/{d['metadata']['name']}", d["data"]["lakegate.toml"], secrets))
+    return out
+
+
+def _check_config(toml_text, files, tmp_path):
+    """Runs the binary's --check-config on `toml_text`, with the files the container would mount
+    written under `tmp_path` (mode 0600) and the container paths pointed there."""
+    cfg = tomllib.loads(toml_text)
+    (tmp_path / "lakegate.toml").write_text(toml_text)
+    args = [str(LAKEGATE_BIN), "serve", "--check-config", "--config", str(tmp_path / "lakegate.toml"),
+            "--state-dir", str(tmp_path / "state")]
+    for key, flag in (("keys_file", "--keys-file"), ("upload_id_key_file", "--upload-id-key-file")):
+        if key in cfg:
+            local = tmp_path / posixpath.basename(cfg[key])
+            local.write_text(files[posixpath.basename(cfg[key])])
+            local.chmod(0o600)
+            args += [flag, str(local)]
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("LAKEGATE_")}
+    env["LAKEGATE_LAKEFS_SECRET_ACCESS_KEY"] = "from-the-secret"
+    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=60)
+
+
+DEPLOY_CONFIGS = _deploy_configs()
+
+
+@pytest.mark.parametrize("name,toml_text,files", DEPLOY_CONFIGS, ids=[c[0] for c in DEPLOY_CONFIGS])
+def test_binary_accepts_deploy_configuration(name, toml_text, files, tmp_path):
+    if not LAKEGATE_BIN.exists():
+        pytest.fail(f"lakegate binary not found at {LAKEGATE_BIN} (set LAKEGATE_BIN or run cargo build)")
+    run = _check_config(toml_text, files, tmp_path)
+    assert run.returncode == 0, f"{name}: {run.stdout}{run.stderr}"
+    assert "configuration OK" in run.stdout, run.stdout
+
+
+def test_binary_rejects_broken_deploy_configuration(tmp_path):
+    name, toml_text, files = DEPLOY_CONFIGS[0]
+    broken = toml_text.replace("shutdown_grace_secs = 30", 'shutdown_grace_secs = "soon"') + '\nlisten_adress = "x"\n'
+    run = _check_config(broken, files, tmp_path)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert 'shutdown_grace_secs = "soon"' in run.stderr and "unknown key `listen_adress`" in run.stderr, run.stderr
