@@ -89,8 +89,12 @@ async fn workloads_count_what_they_did() {
     assert_eq!(head["by_op"]["head"]["ops"], 10, "{head}");
     let list = run(&["--op", "list", "--ops", "3", "-c", "1", "--objects", "1234", "--prefix", "main/l/"]);
     assert_eq!((list["keys_per_listing"].as_u64(), list["total"]["errors"].as_u64()), (Some(1234), Some(0)), "{list}");
-    // 3 listings of 1,234 keys: 2 pages each, one lakeFS call per page and nothing else
-    assert_eq!(list["lakefs_calls"], serde_json::json!({"listObjects": 6}), "{list}");
+    // 3 listings of 1,234 keys: 2 pages each, one lakeFS call per page and nothing else (the
+    // address pool may still be topping up in the background after the setup's 1,234 uploads:
+    // its getPhysicalAddress calls are not the listings')
+    let mut calls = list["lakefs_calls"].clone();
+    calls.as_object_mut().unwrap().remove("getPhysicalAddress");
+    assert_eq!(calls, serde_json::json!({"listObjects": 6}), "{list}");
     let mix = run(&["--op", "mix", "--mix", "put:1,get:1,head:1", "--ops", "60", "--prefix", "main/m/"]);
     let kinds = ["put", "get", "head"].map(|k| mix["by_op"][k]["ops"].as_u64().unwrap_or(0));
     assert_eq!(kinds.iter().sum::<u64>(), 60, "{mix}");

@@ -70,7 +70,7 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>) -> Response<Body> 
     let metrics = crate::metrics::metrics();
     // in flight until the answer's body is sent (or dropped)
     let in_flight = crate::metrics::InFlight::start();
-    // the S3 operation, once routed (requests refused before routing count as "unrouted")
+    // the S3 operation, once known (requests no operation matches count as "unrouted")
     let mut operation = "unrouted";
     // one span per request: what every log line of it carries
     let span = tracing::info_span!(
@@ -139,9 +139,12 @@ pub fn busy_response() -> Response<Body> {
 /// Entry point of the STS-only listener: `GetCallerIdentity`, and 404 for anything else.
 pub async fn handle_sts_only(gw: Arc<Gateway>, req: Request<Incoming>) -> Response<Body> {
     let id = request_id();
+    let started = Instant::now();
     let (parts, _body) = req.into_parts();
     if crate::auth::sts::is_get_caller_identity(&parts) {
-        return crate::auth::sts::handle_get_caller_identity(gw.keys.as_ref(), &parts, &id, SystemTime::now());
+        let resp = crate::auth::sts::handle_get_caller_identity(gw.keys.as_ref(), &parts, &id, SystemTime::now());
+        crate::metrics::metrics().s3_request("GetCallerIdentity", resp.status().as_u16(), started.elapsed());
+        return resp;
     }
     let err =
         s3_err!(InvalidRequest, "this listener answers STS GetCallerIdentity only").with_resource(parts.uri.path());
@@ -216,6 +219,7 @@ async fn serve(
 ) -> S3Result<Response<Body>> {
     check_header_size(parts)?;
     if crate::auth::sts::is_get_caller_identity(parts) {
+        *operation = "GetCallerIdentity";
         return Ok(crate::auth::sts::handle_get_caller_identity(
             gw.keys.as_ref(),
             parts,
@@ -230,16 +234,22 @@ async fn serve(
         .or(parts.uri.authority().map(|a| a.as_str()));
     let addressed = split_bucket_key(host, parts.uri.path(), &gw.base_domains)?;
     if is_post_object(parts, &addressed) {
+        *operation = "PostObject";
         return Err(S3Error::not_implemented("POST Object (browser-based upload with an HTML form)"));
     }
     let opts = sigv4::AuthOptions {
         sigv2: gw.allow_sigv2,
         virtual_bucket: addressed.bucket.as_deref().filter(|_| addressed.virtual_host),
     };
+    let query = query_pairs(parts.uri.query());
+    // the operation's name for logs and metrics even when the signature is refused (checked first)
+    let routed = route(&parts.method, &addressed, &query, &parts.headers);
+    if let Ok(endpoint) = &routed {
+        *operation = endpoint.name();
+    }
     let verified = sigv4::verify_with(parts, gw.keys.as_ref(), SystemTime::now(), opts)?;
     *permit = Some(gw.limits.admit(&verified.access_key_id)?);
-    let endpoint = route(&parts.method, &addressed, &query_pairs(parts.uri.query()), &parts.headers)?;
-    *operation = endpoint.name();
+    let endpoint = routed?;
     let span = tracing::Span::current();
     span.record("operation", endpoint.name());
     span.record("user", verified.access_key_id.as_str());
