@@ -11,7 +11,8 @@
 #   cargo install into ${LAKEGATE_TOOLS_DIR:-~/.cache/lakegate-tools}).
 #   The S3 suites record per test its client, operations and outcome (conformance/matrix_plugin.py)
 #   in target/conformance-matrix/; at the end conformance/matrix.py rewrites README.md's
-#   client × operation table from them.
+#   client × operation table from them. Before a suite's session servers stop, their /metrics must
+#   agree with the requests boto3 sent them (conformance/metrics_check.py; else the suite fails).
 #
 # After one shared build, the suites run as independent jobs, LAKEGATE_TEST_JOBS (default 3) at a
 # time: each starts its own lakegate dev on free ports, with its own pytest --basetemp, and writes
@@ -124,8 +125,8 @@ wait_jobs
 step "deploy/: Kubernetes (strict schemas), Compose spec, Dockerfile and cross-checks, offline (conformance/deploy)"
 .venv-deploy/bin/python -m pytest -q -p no:cacheprovider conformance/deploy
 
-step "README's results table: its plugin and script (conformance/test_matrix_script.py)"
-.venv/bin/python -m pytest -q -p no:cacheprovider conformance/test_matrix_script.py
+step "the suites' Python machinery: README's results table (conformance/test_matrix_script.py), /metrics check (conformance/test_metrics_check.py)"
+.venv/bin/python -m pytest -q -p no:cacheprovider conformance/test_matrix_script.py conformance/test_metrics_check.py
 
 step "SeaweedFS: a real S3 server for the seaweedfs pass"
 sw_dir="$(mktemp -d)"

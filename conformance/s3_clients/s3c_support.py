@@ -42,9 +42,14 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 try:  # conformance/ is on sys.path (pytest's rootdir-relative package layout; s3_tests/run.py)
+    import metrics_check
     from matrix_plugin import register as register_matrix  # noqa: F401  (for the suites' conftests)
 except ImportError:  # imported as conformance.s3_clients.* from the repository root
+    from conformance import metrics_check
     from conformance.matrix_plugin import register as register_matrix  # noqa: F401
+
+# every boto3 client the suites create goes through this: /metrics is checked against its counts
+watch_boto3 = metrics_check.watch
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAKEGATE_BIN = os.environ.get("LAKEGATE_BIN", str(REPO_ROOT / "target" / "debug" / "lakegate"))
@@ -234,6 +239,16 @@ class LakegateServer:
         return parts.hostname, parts.port
 
     @property
+    def admin_endpoint(self) -> str:
+        return self.info["admin_endpoint"].rstrip("/")
+
+    def metrics_page(self) -> str:
+        """The Prometheus text of the admin listener's ``/metrics``."""
+        r = self.http().request("GET", self.admin_endpoint + "/metrics")
+        assert r.status == 200, (r.status, r.data[:300])
+        return r.data.decode()
+
+    @property
     def region(self) -> str:
         return self.info.get("region", "us-east-1")
 
@@ -263,13 +278,17 @@ def serve_lakegate(tmp_path_factory, name: str, registry: List["LakegateServer"]
                    extra_args: Optional[List[str]] = None, ca_bundle: Optional[Path] = None
                    ) -> Iterator["LakegateServer"]:
     """A ``lakegate dev`` in a fresh temp dir for a session fixture to ``yield from``: listed in
-    ``registry`` (the suite shows those servers' log tails on failures) while it runs, stopped after."""
+    ``registry`` (the suite shows those servers' log tails on failures) while it runs, stopped after.
+    Before it stops, its ``/metrics`` must agree with what boto3 sent it (``metrics_check.verify``;
+    a disagreement is an error in the teardown of the session's last test)."""
     base = tmp_path_factory.mktemp(name)
     srv = LakegateServer(base / "data", base / "lakegate.log", extra_args, ca_bundle)
     registry.append(srv)
     try:
         srv.start()
+        metrics_check.SENT.forget(srv.s3_endpoint)  # counts of an earlier server on this port
         yield srv
+        metrics_check.verify(srv.s3_endpoint, srv.metrics_page, base)
     finally:
         srv.stop()
         registry.remove(srv)
@@ -368,6 +387,7 @@ class Boto3Client:
                 read_timeout=30,
             ),
         )
+        watch_boto3(self.s3)
 
     @property
     def sends_crc32_by_default(self) -> bool:

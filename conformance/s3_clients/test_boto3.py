@@ -22,6 +22,7 @@ from .s3c_support import (
     sha256,
     single_part_transfer,
     unique_key,
+    watch_boto3,
 )
 
 
@@ -223,7 +224,7 @@ def test_checksum_returned_only_in_checksum_mode(server):
 
 
 def _client_without_response_validation(server):
-    return boto3.session.Session(
+    return watch_boto3(boto3.session.Session(
         aws_access_key_id=server.access_key_id,
         aws_secret_access_key=server.secret_access_key,
         region_name=server.region,
@@ -234,7 +235,7 @@ def _client_without_response_validation(server):
                       request_checksum_calculation="when_required",
                       response_checksum_validation="when_required",
                       retries={"total_max_attempts": 1, "mode": "standard"}),
-    )
+    ))
 
 
 @pytest.mark.matrix("boto3", "presigned URL")

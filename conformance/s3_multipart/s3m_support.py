@@ -51,6 +51,7 @@ try:  # the layout pytest sets up (rootdir-relative packages: conformance/ is on
         random_bytes,
         register_matrix,
         sha256,
+        watch_boto3,
     )
 except ImportError:  # imported as conformance.s3_multipart.* from the repository root
     from conformance.s3_objects.s3o_support import (  # noqa: F401
@@ -71,6 +72,7 @@ except ImportError:  # imported as conformance.s3_multipart.* from the repositor
         random_bytes,
         register_matrix,
         sha256,
+        watch_boto3,
     )
 
 BRANCH_BUCKET = f"{BUCKET}.{BRANCH}"
@@ -181,9 +183,9 @@ def fresh_s3(server: LakegateServer, policy: str = "when_required", **config: An
     settings.update(config)
     session = boto3.session.Session(aws_access_key_id=server.access_key_id,
                                     aws_secret_access_key=server.secret_access_key, region_name=server.region)
-    return session.client("s3", endpoint_url=server.s3_endpoint,
-                          verify=str(server.ca_bundle) if server.ca_bundle is not None else True,
-                          config=Config(**settings))
+    return watch_boto3(session.client("s3", endpoint_url=server.s3_endpoint,
+                                      verify=str(server.ca_bundle) if server.ca_bundle is not None else True,
+                                      config=Config(**settings)))
 
 
 def fail(call, *args: Any, **kw: Any) -> Tuple[Optional[int], Optional[str]]:

@@ -45,6 +45,7 @@ try:  # the layout pytest sets up (rootdir-relative packages: conformance/ is on
         random_bytes,
         register_matrix,
         sha256,
+        watch_boto3,
     )
 except ImportError:  # imported as conformance.s3_objects.* from the repository root
     from conformance.s3_clients.s3c_support import (  # noqa: F401
@@ -64,6 +65,7 @@ except ImportError:  # imported as conformance.s3_objects.* from the repository 
         random_bytes,
         register_matrix,
         sha256,
+        watch_boto3,
     )
 
 MiB = 1024 * 1024
