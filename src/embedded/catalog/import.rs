@@ -1,0 +1,254 @@
+//! Import of the embedded server (lakeFS API: `importStart`, `importStatus`, `importCancel`),
+//! zero copy: the imported objects' physical addresses are the source files themselves
+//! (`local:///abs/path`), which must lie under one of the server's configured import roots (as
+//! lakeFS's local blockstore allows only `allowed_external_prefixes`). As lakeFS (`pkg/catalog/
+//! import.go`): the import runs in the background and is committed directly on the branch
+//! (message "Import objects" by default, metadata `.lakefs.merge.strategy: source-wins`),
+//! replacing what was under each destination; `ingested_objects` grows while it runs; failures
+//! show as the status's `error`; cancelling a finished import is 409 "conflict found".
+//! Jobs live in memory: a restarted server forgets them (their commits stay).
+
+use super::merge::{Tree, read_tree};
+use super::meta::*;
+use super::repos::resolve;
+use crate::embedded::error::{ApiError, ApiResult};
+use crate::lakefs::dto::{Commit, CommitCreation, Error};
+use crate::lakefs::workflow_dto::{ImportLocation, ImportStatus};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// One import's progress.
+#[derive(Default)]
+pub struct ImportJob {
+    pub ingested: AtomicI64,
+    pub cancelled: AtomicBool,
+    done: Mutex<Option<Result<Commit, String>>>,
+    updated: Mutex<String>,
+}
+
+impl ImportJob {
+    fn touch(&self) {
+        *self.updated.lock().unwrap_or_else(PoisonError::into_inner) = super::pulls::now_rfc3339();
+    }
+
+    /// Records how the import ended.
+    pub fn finish(&self, result: Result<Commit, String>) {
+        *self.done.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
+        self.touch();
+    }
+
+    /// `importStatus`'s answer.
+    pub fn status(&self) -> ImportStatus {
+        let done = self.done.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let mut status = ImportStatus {
+            completed: matches!(done, Some(Ok(_))),
+            update_time: self.updated.lock().unwrap_or_else(PoisonError::into_inner).clone(),
+            ingested_objects: Some(self.ingested.load(Ordering::Relaxed)),
+            metarange_id: None,
+            commit: None,
+            error: None,
+        };
+        match done {
+            Some(Ok(commit)) => {
+                status.metarange_id = Some(commit.meta_range_id.clone());
+                status.commit = Some(commit);
+            }
+            Some(Err(message)) => status.error = Some(Error { message }),
+            None => {}
+        }
+        status
+    }
+
+    /// `importCancel`: 409 when the import already completed.
+    pub fn cancel(&self) -> ApiResult<()> {
+        if matches!(*self.done.lock().unwrap_or_else(PoisonError::into_inner), Some(Ok(_))) {
+            return Err(ApiError::Conflict("conflict found".into()));
+        }
+        self.cancelled.store(true, Ordering::Relaxed);
+        self.finish(Err("Canceled".into()));
+        Ok(())
+    }
+}
+
+/// The running and finished imports, by id.
+#[derive(Default)]
+pub struct Imports(dashmap::DashMap<String, Arc<ImportJob>>);
+
+impl Imports {
+    /// A new job and its id.
+    pub fn start(&self) -> (String, Arc<ImportJob>) {
+        let id = super::pulls::new_xid();
+        let job = Arc::new(ImportJob::default());
+        job.touch();
+        self.0.insert(id.clone(), job.clone());
+        (id, job)
+    }
+
+    /// The job `id` (404 "not found" as lakeFS).
+    pub fn get(&self, id: &str) -> ApiResult<Arc<ImportJob>> {
+        self.0.get(id).map(|j| j.clone()).ok_or_else(|| ApiError::not_found("not found"))
+    }
+}
+
+/// Checks an `importStart` request before it is accepted (400 for a bad location type).
+pub fn validate(paths: &[ImportLocation]) -> ApiResult<()> {
+    if paths.is_empty() {
+        return Err(ApiError::bad_request("paths: required"));
+    }
+    if paths.iter().any(|p| p.kind != "common_prefix" && p.kind != "object") {
+        return Err(ApiError::bad_request("invalid import type: invalid value: validation error"));
+    }
+    Ok(())
+}
+
+/// The file system path of an import source `local:///abs/path…`, if under one of `roots`.
+pub fn source_path(uri: &str, roots: &[PathBuf]) -> Result<String, String> {
+    let path = uri.strip_prefix("local://").ok_or_else(|| format!("{uri}: not on the local blockstore (local://…)"))?;
+    if !path.starts_with('/') || path.split('/').any(|s| s == ".." || s == ".") || path.contains('\0') {
+        return Err(format!("{uri}: bad path traversal blocked"));
+    }
+    if !roots.iter().any(|r| Path::new(path).starts_with(r)) {
+        return Err(format!("{uri}: not under an allowed import root"));
+    }
+    Ok(path.to_string())
+}
+
+/// The files of one location, as (destination path, entry), walking the file system.
+pub fn walk(location: &ImportLocation, source: &str, job: &ImportJob) -> Result<Vec<(String, Entry)>, String> {
+    let mut out = Vec::new();
+    if location.kind == "object" {
+        let meta = std::fs::metadata(source).map_err(|e| format!("{source}: {e}"))?;
+        out.push((location.destination.clone(), entry(source, &meta)));
+        job.ingested.fetch_add(1, Ordering::Relaxed);
+        return Ok(out);
+    }
+    let dir = if source.ends_with('/') { PathBuf::from(source) } else { Path::new(source).parent().unwrap_or(Path::new("/")).to_path_buf() };
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        if job.cancelled.load(Ordering::Relaxed) {
+            return Err("Canceled".into());
+        }
+        let read = match std::fs::read_dir(&d) {
+            Ok(r) => r,
+            Err(e) if out.is_empty() && stack.is_empty() => return Err(format!("{}: {e}", d.display())),
+            Err(_) => continue,
+        };
+        for item in read.flatten() {
+            let Ok(meta) = std::fs::symlink_metadata(item.path()) else { continue };
+            let path = item.path().to_string_lossy().into_owned();
+            if meta.is_dir() {
+                stack.push(item.path());
+            } else if meta.is_file() && let Some(rest) = path.strip_prefix(source) {
+                out.push((format!("{}{rest}", location.destination), entry(&path, &meta)));
+                job.ingested.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// The entry of an imported file: its bytes stay where they are.
+fn entry(path: &str, meta: &std::fs::Metadata) -> Entry {
+    use sha2::{Digest, Sha256};
+    let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs() as i64);
+    // what identifies this version of the file (the bytes are not read: zero copy, as lakeFS's
+    // import takes the store's ETag without reading the object)
+    let checksum = hex::encode(&Sha256::digest(format!("{path}\0{}\0{mtime}", meta.len()))[..16]);
+    Entry {
+        physical_address: format!("local://{path}"),
+        checksum,
+        size_bytes: meta.len() as i64,
+        mtime,
+        content_type: "application/octet-stream".into(),
+        metadata: Default::default(),
+    }
+}
+
+impl Meta {
+    /// Commits `imported` on `branch`: what was under each location's destination is replaced.
+    pub fn import_commit(
+        &self,
+        repo: &str,
+        branch: &str,
+        (locations, imported): (&[ImportLocation], Vec<(String, Entry)>),
+        req: &CommitCreation,
+        committer: &str,
+    ) -> ApiResult<Commit> {
+        let (head, mut tree): (Commit, Tree) = {
+            let txn = self.db.begin_read()?;
+            let (_, resolved) = resolve(&txn, repo, branch)?;
+            if resolved.branch().is_none() {
+                return Err(ApiError::not_found("branch not found"));
+            }
+            let head = resolved.commit().clone();
+            let tree = read_tree(&txn.open_table(TREES)?, repo, &head.meta_range_id)?;
+            (head, tree)
+        };
+        for loc in locations {
+            if loc.kind == "object" {
+                tree.remove(&loc.destination);
+            } else {
+                tree.retain(|path, _| !path.starts_with(&loc.destination));
+            }
+        }
+        for (path, e) in imported {
+            tree.insert(path, to_json(&e)?);
+        }
+        let mut metadata = req.metadata.clone().unwrap_or_default();
+        metadata.insert(".lakefs.merge.strategy".into(), "source-wins".into());
+        let message = if req.message.is_empty() { "Import objects".to_string() } else { req.message.clone() };
+        let draft = Commit {
+            id: String::new(),
+            parents: vec![head.id.clone()],
+            committer: committer.to_string(),
+            message,
+            creation_date: req.date.unwrap_or_else(now_unix),
+            meta_range_id: String::new(),
+            metadata: Some(metadata),
+            generation: Some(head.generation.unwrap_or(0) + 1),
+            version: Some(1),
+        };
+        self.commit_tree(repo, branch, &head.id, tree, draft).map_err(|e| match e {
+            ApiError::BadRequest(m) => ApiError::BadRequest(format!("merge import: {m}")),
+            other => other,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_must_be_absolute_and_under_a_root() {
+        let roots = [PathBuf::from("/data/in")];
+        assert_eq!(source_path("local:///data/in/a/", &roots).unwrap(), "/data/in/a/");
+        assert!(source_path("local:///data/other/", &roots).unwrap_err().contains("not under"));
+        assert!(source_path("local:///data/in/../x", &roots).unwrap_err().contains("traversal"));
+        assert!(source_path("s3://b/x", &roots).unwrap_err().contains("local://"));
+        assert!(source_path("local://rel/x", &roots).unwrap_err().contains("traversal"));
+    }
+
+    #[test]
+    fn walks_a_prefix_and_maps_destinations() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("in/sub")).unwrap();
+        std::fs::write(dir.path().join("in/a.txt"), "a").unwrap();
+        std::fs::write(dir.path().join("in/sub/b.txt"), "bb").unwrap();
+        std::fs::write(dir.path().join("other.txt"), "x").unwrap();
+        let src = format!("{}/in/", dir.path().display());
+        let loc = ImportLocation { kind: "common_prefix".into(), path: format!("local://{src}"), destination: "imported/".into() };
+        let job = ImportJob::default();
+        let files = walk(&loc, &src, &job).unwrap();
+        let names: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(names, ["imported/a.txt", "imported/sub/b.txt"]);
+        assert_eq!(files[1].1.size_bytes, 2);
+        assert_eq!(files[1].1.physical_address, format!("local://{src}sub/b.txt"));
+        assert_eq!(job.ingested.load(Ordering::Relaxed), 2);
+        job.finish(Err("boom".into()));
+        assert_eq!(job.status().error.unwrap().message, "boom");
+        assert!(!job.status().completed);
+    }
+}
