@@ -78,6 +78,10 @@ pub struct DevArgs {
     /// API's host:port).
     #[arg(long, env = "LAKEGATE_DEV_SERVER_ID")]
     pub server_id: Option<String>,
+    /// Directory `lakegate import` (lakeFS `importStart`) may import from, zero copy (objects
+    /// reference its files); repeatable. None: imports are refused.
+    #[arg(long = "import-root", env = "LAKEGATE_DEV_IMPORT_ROOTS", value_delimiter = ',')]
+    pub import_roots: Vec<PathBuf>,
     /// The S3 endpoint (listen address, TLS, domains, region).
     #[command(flatten)]
     pub gateway: crate::config::GatewayArgs,

@@ -72,6 +72,7 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
         s3,
         sts_allowed_hosts: args.sts_allowed_hosts.clone(),
         server_id: args.server_id.clone(),
+        import_roots: args.import_roots.clone(),
     };
     let running = Embedded::start(&cfg).await?;
     if running.admin.created {

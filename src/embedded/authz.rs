@@ -29,6 +29,13 @@ pub mod action {
     pub const CREATE_COMMIT: &str = "fs:CreateCommit";
     pub const READ_COMMIT: &str = "fs:ReadCommit";
     pub const READ_CONFIG: &str = "fs:ReadConfig";
+    pub const REVERT_BRANCH: &str = "fs:RevertBranch";
+    pub const IMPORT_FROM_STORAGE: &str = "fs:ImportFromStorage";
+    pub const IMPORT_CANCEL: &str = "fs:ImportCancel";
+    pub const READ_PULL_REQUEST: &str = "pr:ReadPullRequest";
+    pub const CREATE_PULL_REQUEST: &str = "pr:CreatePullRequest";
+    pub const UPDATE_PULL_REQUEST: &str = "pr:UpdatePullRequest";
+    pub const LIST_PULL_REQUESTS: &str = "pr:ListPullRequests";
     pub const READ_USER: &str = "auth:ReadUser";
     pub const CREATE_USER: &str = "auth:CreateUser";
     pub const DELETE_USER: &str = "auth:DeleteUser";

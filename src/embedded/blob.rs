@@ -22,6 +22,8 @@ pub const MAX_PUT_SIZE: u64 = 5 << 30;
 pub struct BlobStore {
     root: PathBuf,
     tmp: PathBuf,
+    /// Directories whose files imported objects reference (`local:///abs/path`, read only).
+    import_roots: Vec<PathBuf>,
 }
 
 /// What a completed write produced.
@@ -37,7 +39,21 @@ impl BlobStore {
         let tmp = data_dir.join("blobs-tmp");
         std::fs::create_dir_all(&root)?;
         std::fs::create_dir_all(&tmp)?;
-        Ok(BlobStore { root, tmp })
+        Ok(BlobStore { root, tmp, import_roots: Vec::new() })
+    }
+
+    /// Lets reads reach imported files under `roots` (canonical paths).
+    pub fn with_import_roots(mut self, roots: Vec<PathBuf>) -> BlobStore {
+        self.import_roots = roots;
+        self
+    }
+
+    /// The file behind a `local://…` address for writing or removing: never an imported file.
+    pub fn path_for_write(&self, address: &str) -> ApiResult<PathBuf> {
+        if address.strip_prefix(SCHEME).is_some_and(|rel| rel.starts_with('/')) {
+            return Err(ApiError::bad_request(format!("{address:?} is an imported object's source: read only")));
+        }
+        self.path_of(address)
     }
 
     /// The directory of temporary files (same file system as the blobs, so renames are atomic).
@@ -53,8 +69,17 @@ impl BlobStore {
         self.path_of_relative(rel)
     }
 
-    /// The file behind a path relative to the root (as used in blob URLs).
+    /// The file behind a path relative to the root (as used in blob URLs), or, for an absolute
+    /// path (an imported object's source), that file when it lies under an import root.
     pub fn path_of_relative(&self, rel: &str) -> ApiResult<PathBuf> {
+        if rel.starts_with('/') {
+            let path = std::path::Path::new(rel);
+            let clean = !rel.split('/').skip(1).any(|p| p.is_empty() || p == "." || p == ".." || p.contains('\0'));
+            if clean && self.import_roots.iter().any(|r| path.starts_with(r)) {
+                return Ok(path.to_path_buf());
+            }
+            return Err(ApiError::bad_request(format!("invalid physical address path {rel:?}")));
+        }
         let mut path = self.root.clone();
         let mut parts = 0;
         for part in rel.split('/') {

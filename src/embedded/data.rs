@@ -63,7 +63,7 @@ impl Embedded {
         E: std::fmt::Display,
     {
         let Some(s3) = self.s3_for(address)? else {
-            return self.blobs.write(&self.blobs.path_of(address)?, body, MAX_PUT_SIZE).await;
+            return self.blobs.write(&self.blobs.path_for_write(address)?, body, MAX_PUT_SIZE).await;
         };
         // S3 needs the length up front: spool to a temporary file first.
         let (tmp, written) = self.blobs.write_temp(body, MAX_PUT_SIZE).await?;
@@ -107,7 +107,7 @@ impl Embedded {
                 }
             }
             Ok(None) => {
-                if let Ok(path) = self.blobs.path_of(address) {
+                if let Ok(path) = self.blobs.path_for_write(address) {
                     let _ = tokio::fs::remove_file(path).await;
                 }
             }
@@ -120,7 +120,10 @@ impl Embedded {
         match self.s3_for(dst)? {
             Some(s3) => s3.copy(src, dst).await.map_err(data_gone),
             None => {
-                self.blobs.copy(&self.blobs.path_of(src)?, &self.blobs.path_of(dst)?).await.map_err(data_gone)?;
+                self.blobs
+                    .copy(&self.blobs.path_of(src)?, &self.blobs.path_for_write(dst)?)
+                    .await
+                    .map_err(data_gone)?;
                 Ok(())
             }
         }

@@ -54,6 +54,9 @@ pub struct EmbeddedConfig {
     /// The `X-LakeFS-Server-ID` value identity tokens must be signed with; `None` means this
     /// server's `host:port`, as lakeFS clients send by default.
     pub server_id: Option<String>,
+    /// Directories `importStart` may import from (`local:///abs/path` sources, zero copy); empty
+    /// refuses every import (lakeFS: `blockstore.local.allowed_external_prefixes`).
+    pub import_roots: Vec<PathBuf>,
 }
 
 /// The state every request handler shares.
@@ -77,6 +80,10 @@ pub struct Embedded {
     pub(crate) external_logins: AtomicU64,
     /// lakeFS API calls answered, for `GET /metrics`.
     pub(crate) api_calls: api::metrics::ApiCalls,
+    /// Imports started since start (`importStatus`).
+    pub(crate) imports: catalog::import::Imports,
+    /// Where imports may read from (canonical paths).
+    pub(crate) import_roots: Vec<PathBuf>,
 }
 
 /// Credentials of the admin user.
@@ -138,9 +145,10 @@ impl Embedded {
         let listener = TcpListener::bind(cfg.listen).await?;
         let addr = listener.local_addr()?;
         let server_id = cfg.server_id.clone().unwrap_or_else(|| addr.to_string());
+        let import_roots = cfg.import_roots.iter().map(|r| r.canonicalize()).collect::<std::io::Result<Vec<_>>>()?;
         let state = Embedded {
             meta: Arc::new(meta),
-            blobs: BlobStore::open(&cfg.data_dir)?,
+            blobs: BlobStore::open(&cfg.data_dir)?.with_import_roots(import_roots.clone()),
             presigner: Presigner::new(blob_key, blob_secret),
             addresses: AddressSigner::new(address_key.into_bytes()),
             jwt_key: jwt_key.into_bytes(),
@@ -152,6 +160,8 @@ impl Embedded {
             logins: AtomicU64::new(0),
             external_logins: AtomicU64::new(0),
             api_calls: Default::default(),
+            imports: Default::default(),
+            import_roots,
         };
         let admin = AdminCredentials { access_key_id, secret_access_key, created };
         Ok(Running { addr, state: Arc::new(state), admin, listener })

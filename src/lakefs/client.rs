@@ -385,6 +385,7 @@ fn json_header() -> (header::HeaderName, HeaderValue) {
 }
 
 mod ops;
+mod workflow;
 
 #[cfg(test)]
 mod tests {

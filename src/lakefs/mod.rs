@@ -5,6 +5,7 @@ pub mod aws_iam;
 pub mod client;
 pub mod dto;
 pub mod error;
+pub mod workflow_dto;
 
 pub use client::{Credentials, LakeFsClient};
 pub use error::LakeFsError;

@@ -97,6 +97,7 @@ pub fn config(data_dir: &Path, expiry: Option<std::time::Duration>) -> EmbeddedC
         s3: test_s3(),
         sts_allowed_hosts: Vec::new(),
         server_id: None,
+        import_roots: Vec::new(),
     }
 }
 

@@ -39,6 +39,9 @@ pub async fn handle(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Resp
         }
         return put_part(s, req, &q, &rel).await;
     }
+    if method == Method::PUT && rel.starts_with('/') {
+        return Err(ApiError::Forbidden("an imported object's source is read only".into()));
+    }
     if method == Method::PUT { put(s, req, &file).await } else { get(s, req, &file, method == Method::GET).await }
 }
 

@@ -4,6 +4,7 @@
 mod auth_routes;
 mod blob;
 mod config;
+mod imports;
 pub mod metrics;
 mod multipart;
 mod objects;
@@ -14,6 +15,7 @@ mod principals;
 mod repos;
 mod staging;
 mod users;
+mod workflow;
 
 use super::Embedded;
 use super::authz::Caller;
@@ -66,6 +68,19 @@ pub enum Route {
     /// Repository, branch, upload id, part number (as given).
     UploadPart(String, String, String, String),
     UploadPartCopy(String, String, String, String),
+    /// Repository, source ref, destination branch.
+    MergeIntoBranch(String, String, String),
+    FindMergeBase(String, String, String),
+    HardResetBranch(String, String),
+    ListPullRequests(String),
+    CreatePullRequest(String),
+    /// Repository, pull request id.
+    GetPullRequest(String, String),
+    UpdatePullRequest(String, String),
+    MergePullRequest(String, String),
+    ImportStart(String, String),
+    ImportStatus(String, String),
+    ImportCancel(String, String),
     /// Users, credentials, policies and external principals (`/auth/…`).
     Auth(AuthRoute),
 }
@@ -180,6 +195,42 @@ impl Route {
             }
             ("PUT", ["repositories", r, "branches", b, "staging", "pmpu", u, "parts", n, "copy"]) => {
                 UploadPartCopy(r.to_string(), b.to_string(), u.to_string(), n.to_string())
+            }
+            ("POST", ["repositories", r, "refs", x, "merge", b]) => {
+                MergeIntoBranch(r.to_string(), x.to_string(), b.to_string())
+            }
+            ("GET", ["repositories", r, "refs", x, "merge", b]) => {
+                FindMergeBase(r.to_string(), x.to_string(), b.to_string())
+            }
+            ("PUT", ["repositories", r, "branches", b, "hard_reset"]) => {
+                let (r, b) = o(r, b);
+                HardResetBranch(r, b)
+            }
+            ("GET", ["repositories", r, "pulls"]) => ListPullRequests(r.to_string()),
+            ("POST", ["repositories", r, "pulls"]) => CreatePullRequest(r.to_string()),
+            ("GET", ["repositories", r, "pulls", p]) => {
+                let (r, p) = o(r, p);
+                GetPullRequest(r, p)
+            }
+            ("PATCH", ["repositories", r, "pulls", p]) => {
+                let (r, p) = o(r, p);
+                UpdatePullRequest(r, p)
+            }
+            ("PUT", ["repositories", r, "pulls", p, "merge"]) => {
+                let (r, p) = o(r, p);
+                MergePullRequest(r, p)
+            }
+            ("POST", ["repositories", r, "branches", b, "import"]) => {
+                let (r, b) = o(r, b);
+                ImportStart(r, b)
+            }
+            ("GET", ["repositories", r, "branches", b, "import"]) => {
+                let (r, b) = o(r, b);
+                ImportStatus(r, b)
+            }
+            ("DELETE", ["repositories", r, "branches", b, "import"]) => {
+                let (r, b) = o(r, b);
+                ImportCancel(r, b)
             }
             _ => return AuthRoute::parse(m, s.as_slice()).map(Auth),
         })
@@ -309,6 +360,17 @@ async fn dispatch(s: &Arc<Embedded>, route: Route, c: &Caller, req: Request<Inco
         AbortPresignMultipartUpload(r, b, u) => multipart::abort(s, (r, b, u), req).await,
         UploadPart(r, b, u, n) => multipart::upload_part(s, (r, b, u, n), req).await,
         UploadPartCopy(r, b, u, n) => multipart::upload_part_copy(s, (r, b, u, n), c, req).await,
+        MergeIntoBranch(r, x, b) => workflow::merge_into_branch(s, (r, x, b), c, req).await,
+        FindMergeBase(r, x, b) => workflow::find_merge_base(s, (r, x, b)).await,
+        HardResetBranch(r, b) => workflow::hard_reset_branch(s, r, b, req).await,
+        ListPullRequests(r) => workflow::list_pull_requests(s, r, req).await,
+        CreatePullRequest(r) => workflow::create_pull_request(s, r, c, req).await,
+        GetPullRequest(r, p) => workflow::get_pull_request(s, r, p).await,
+        UpdatePullRequest(r, p) => workflow::update_pull_request(s, r, p, req).await,
+        MergePullRequest(r, p) => workflow::merge_pull_request(s, r, p, c).await,
+        ImportStart(r, b) => imports::import_start(s, (r, b), c, req).await,
+        ImportStatus(..) => imports::import_status(s, req).await,
+        ImportCancel(..) => imports::import_cancel(s, req).await,
         Auth(a) => auth_routes::dispatch(s, a, c, req).await,
     }
 }

@@ -175,7 +175,7 @@ async fn copy_part_local(
 async fn assemble(s: &Embedded, st: &UploadState, parts: &[UploadPart]) -> ApiResult<(Assembled, i64)> {
     let uploads = Uploads::new(&s.blobs);
     let Some(s3) = s.s3_for(&st.physical_address)? else {
-        let dest = s.blobs.path_of(&st.physical_address)?;
+        let dest = s.blobs.path_for_write(&st.physical_address)?;
         return Ok((uploads.assemble(&s.blobs, &st.upload_id, parts, &dest).await?, now_unix()));
     };
     // S3 rules some S3 servers do not enforce (SeaweedFS accepts repeated part numbers).

@@ -46,16 +46,25 @@ async fn read_json_or_default<T: serde::de::DeserializeOwned + Default>(req: Req
 }
 
 /// `findMergeBase`.
-pub async fn find_merge_base(s: &Arc<Embedded>, (repo, source, dest): (String, String, String)) -> ApiResult<Response<Body>> {
+pub async fn find_merge_base(
+    s: &Arc<Embedded>,
+    (repo, source, dest): (String, String, String),
+) -> ApiResult<Response<Body>> {
     let (src, dst, base) = s.db(move |m| m.find_merge_base(&repo, &source, &dest)).await?;
     let result = FindMergeBaseResult { source_commit_id: src, destination_commit_id: dst, base_commit_id: base };
     json_response(StatusCode::OK, &result)
 }
 
 /// `hardResetBranch`: `ref` (required) and `force`.
-pub async fn hard_reset_branch(s: &Arc<Embedded>, repo: String, branch: String, req: Request<Incoming>) -> ApiResult<Response<Body>> {
+pub async fn hard_reset_branch(
+    s: &Arc<Embedded>,
+    repo: String,
+    branch: String,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
     let q = Query::parse(req.uri().query());
-    let reference = q.get("ref").filter(|r| !r.is_empty()).ok_or_else(|| ApiError::bad_request("ref: required"))?.to_string();
+    let reference =
+        q.get("ref").filter(|r| !r.is_empty()).ok_or_else(|| ApiError::bad_request("ref: required"))?.to_string();
     let force = q.get("force").is_some_and(|v| v == "true");
     s.db(move |m| m.hard_reset(&repo, &branch, &reference, force)).await?;
     Ok(status_response(StatusCode::NO_CONTENT))
@@ -77,7 +86,12 @@ pub async fn list_pull_requests(s: &Arc<Embedded>, repo: String, req: Request<In
 }
 
 /// `createPullRequest`: 201 with the new id.
-pub async fn create_pull_request(s: &Arc<Embedded>, repo: String, c: &Caller, req: Request<Incoming>) -> ApiResult<Response<Body>> {
+pub async fn create_pull_request(
+    s: &Arc<Embedded>,
+    repo: String,
+    c: &Caller,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
     let body: PullRequestCreation = read_json(req.into_body()).await?;
     let author = c.user.clone();
     let id = s.db(move |m| m.create_pull(&repo, &body, &author)).await?;
@@ -91,7 +105,12 @@ pub async fn get_pull_request(s: &Arc<Embedded>, repo: String, id: String) -> Ap
 }
 
 /// `updatePullRequest`: 200 without a body.
-pub async fn update_pull_request(s: &Arc<Embedded>, repo: String, id: String, req: Request<Incoming>) -> ApiResult<Response<Body>> {
+pub async fn update_pull_request(
+    s: &Arc<Embedded>,
+    repo: String,
+    id: String,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
     let body: PullRequestBasic = read_json(req.into_body()).await?;
     s.db(move |m| m.update_pull(&repo, &id, &body)).await?;
     Ok(status_response(StatusCode::OK))

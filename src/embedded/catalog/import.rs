@@ -123,7 +123,11 @@ pub fn walk(location: &ImportLocation, source: &str, job: &ImportJob) -> Result<
         job.ingested.fetch_add(1, Ordering::Relaxed);
         return Ok(out);
     }
-    let dir = if source.ends_with('/') { PathBuf::from(source) } else { Path::new(source).parent().unwrap_or(Path::new("/")).to_path_buf() };
+    let dir = if source.ends_with('/') {
+        PathBuf::from(source)
+    } else {
+        Path::new(source).parent().unwrap_or(Path::new("/")).to_path_buf()
+    };
     let mut stack = vec![dir];
     while let Some(d) = stack.pop() {
         if job.cancelled.load(Ordering::Relaxed) {
@@ -139,7 +143,9 @@ pub fn walk(location: &ImportLocation, source: &str, job: &ImportJob) -> Result<
             let path = item.path().to_string_lossy().into_owned();
             if meta.is_dir() {
                 stack.push(item.path());
-            } else if meta.is_file() && let Some(rest) = path.strip_prefix(source) {
+            } else if meta.is_file()
+                && let Some(rest) = path.strip_prefix(source)
+            {
                 out.push((format!("{}{rest}", location.destination), entry(&path, &meta)));
                 job.ingested.fetch_add(1, Ordering::Relaxed);
             }
@@ -152,7 +158,11 @@ pub fn walk(location: &ImportLocation, source: &str, job: &ImportJob) -> Result<
 /// The entry of an imported file: its bytes stay where they are.
 fn entry(path: &str, meta: &std::fs::Metadata) -> Entry {
     use sha2::{Digest, Sha256};
-    let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs() as i64);
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs() as i64);
     // what identifies this version of the file (the bytes are not read: zero copy, as lakeFS's
     // import takes the store's ETag without reading the object)
     let checksum = hex::encode(&Sha256::digest(format!("{path}\0{}\0{mtime}", meta.len()))[..16]);
@@ -239,7 +249,11 @@ mod tests {
         std::fs::write(dir.path().join("in/sub/b.txt"), "bb").unwrap();
         std::fs::write(dir.path().join("other.txt"), "x").unwrap();
         let src = format!("{}/in/", dir.path().display());
-        let loc = ImportLocation { kind: "common_prefix".into(), path: format!("local://{src}"), destination: "imported/".into() };
+        let loc = ImportLocation {
+            kind: "common_prefix".into(),
+            path: format!("local://{src}"),
+            destination: "imported/".into(),
+        };
         let job = ImportJob::default();
         let files = walk(&loc, &src, &job).unwrap();
         let names: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();

@@ -28,7 +28,11 @@ pub enum MergeOutcome {
 }
 
 /// Reads the tree `meta_range_id` of `repo`.
-pub(crate) fn read_tree(trees: &impl ReadableTable<&'static str, &'static [u8]>, repo: &str, id: &str) -> ApiResult<Tree> {
+pub(crate) fn read_tree(
+    trees: &impl ReadableTable<&'static str, &'static [u8]>,
+    repo: &str,
+    id: &str,
+) -> ApiResult<Tree> {
     let mut tree = Tree::new();
     if id.is_empty() {
         return Ok(tree);
@@ -43,7 +47,12 @@ pub(crate) fn read_tree(trees: &impl ReadableTable<&'static str, &'static [u8]>,
 }
 
 /// The merge base of commits `a` and `b`: their common ancestor of the highest generation.
-fn merge_base(commits: &impl ReadableTable<&'static str, &'static [u8]>, repo: &str, a: &Commit, b: &Commit) -> ApiResult<Option<Commit>> {
+fn merge_base(
+    commits: &impl ReadableTable<&'static str, &'static [u8]>,
+    repo: &str,
+    a: &Commit,
+    b: &Commit,
+) -> ApiResult<Option<Commit>> {
     let ancestors = |start: &Commit| -> ApiResult<HashMap<String, Commit>> {
         let mut seen = HashMap::new();
         let mut queue = VecDeque::from([start.clone()]);
@@ -95,7 +104,11 @@ pub(crate) fn three_way(base: &Tree, source: &Tree, dest: &Tree, strategy: Optio
 }
 
 /// Whether `branch` has staged changes.
-pub(crate) fn is_dirty(staged: &impl ReadableTable<&'static str, &'static [u8]>, repo: &str, branch: &str) -> ApiResult<bool> {
+pub(crate) fn is_dirty(
+    staged: &impl ReadableTable<&'static str, &'static [u8]>,
+    repo: &str,
+    branch: &str,
+) -> ApiResult<bool> {
     let prefix = key3(repo, branch, "");
     let first = staged.range::<&str>(prefix.as_str()..)?.next().transpose()?;
     Ok(first.is_some_and(|(k, _)| k.value().starts_with(prefix.as_str())))
@@ -134,10 +147,12 @@ impl Meta {
             Ok(tree) => tree,
             Err(conflicts) => return Ok(MergeOutcome::Conflict(conflicts)),
         };
-        let message = req.message.clone().filter(|m| !m.is_empty()).unwrap_or_else(|| format!("Merge '{source}' into '{dest}'"));
+        let message =
+            req.message.clone().filter(|m| !m.is_empty()).unwrap_or_else(|| format!("Merge '{source}' into '{dest}'"));
         let mut metadata = req.metadata.clone().unwrap_or_default();
         metadata.insert(".lakefs.merge.strategy".into(), strategy.unwrap_or("default").into());
-        let parents = if req.squash_merge == Some(true) { vec![dst.id.clone()] } else { vec![dst.id.clone(), src.id.clone()] };
+        let parents =
+            if req.squash_merge == Some(true) { vec![dst.id.clone()] } else { vec![dst.id.clone(), src.id.clone()] };
         let generation = dst.generation.unwrap_or(0).max(src.generation.unwrap_or(0)) + 1;
         let draft = Commit {
             id: String::new(),
@@ -155,7 +170,14 @@ impl Meta {
 
     /// Writes `tree` and commits `draft` (its tree id filled in) on `branch`, whose head must still
     /// be `expected_head` and which must have no staged changes.
-    pub(crate) fn commit_tree(&self, repo: &str, branch: &str, expected_head: &str, tree: Tree, draft: Commit) -> ApiResult<Commit> {
+    pub(crate) fn commit_tree(
+        &self,
+        repo: &str,
+        branch: &str,
+        expected_head: &str,
+        tree: Tree,
+        draft: Commit,
+    ) -> ApiResult<Commit> {
         let txn = self.db.begin_write()?;
         let commit = {
             let mut branches = txn.open_table(BRANCHES)?;
@@ -262,13 +284,41 @@ mod tests {
 
     #[test]
     fn three_way_rules() {
-        let base = tree(&[("same", "1"), ("src-changed", "1"), ("dst-changed", "1"), ("both", "1"), ("del-src", "1"), ("del-vs-mod", "1")]);
-        let source = tree(&[("same", "1"), ("src-changed", "2"), ("dst-changed", "1"), ("both", "2"), ("del-vs-mod", "1"), ("added", "x")]);
-        let dest = tree(&[("same", "1"), ("src-changed", "1"), ("dst-changed", "3"), ("both", "2"), ("del-src", "1"), ("del-vs-mod", "9")]);
+        let base = tree(&[
+            ("same", "1"),
+            ("src-changed", "1"),
+            ("dst-changed", "1"),
+            ("both", "1"),
+            ("del-src", "1"),
+            ("del-vs-mod", "1"),
+        ]);
+        let source = tree(&[
+            ("same", "1"),
+            ("src-changed", "2"),
+            ("dst-changed", "1"),
+            ("both", "2"),
+            ("del-vs-mod", "1"),
+            ("added", "x"),
+        ]);
+        let dest = tree(&[
+            ("same", "1"),
+            ("src-changed", "1"),
+            ("dst-changed", "3"),
+            ("both", "2"),
+            ("del-src", "1"),
+            ("del-vs-mod", "9"),
+        ]);
         let merged = three_way(&base, &source, &dest, None).unwrap();
         assert_eq!(
             merged,
-            tree(&[("added", "x"), ("both", "2"), ("del-vs-mod", "9"), ("dst-changed", "3"), ("same", "1"), ("src-changed", "2")])
+            tree(&[
+                ("added", "x"),
+                ("both", "2"),
+                ("del-vs-mod", "9"),
+                ("dst-changed", "3"),
+                ("same", "1"),
+                ("src-changed", "2")
+            ])
         );
         // deleted on one side, modified on the other; changed differently on both: conflicts
         let source = tree(&[("a", "2")]);

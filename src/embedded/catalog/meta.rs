@@ -37,6 +37,8 @@ pub(crate) const COMMITS: TableDefinition<&str, &[u8]> = TableDefinition::new("c
 pub(crate) const STAGED: TableDefinition<&str, &[u8]> = TableDefinition::new("staged");
 /// `repo\0meta range id\0path` → committed `Entry` JSON.
 pub(crate) const TREES: TableDefinition<&str, &[u8]> = TableDefinition::new("trees");
+/// `repo\0pull request id` → `PullRequest` JSON.
+pub(crate) const PULLS: TableDefinition<&str, &[u8]> = TableDefinition::new("pulls");
 
 /// One object version as the catalog stores it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +81,7 @@ impl Meta {
         txn.open_table(COMMITS)?;
         txn.open_table(STAGED)?;
         txn.open_table(TREES)?;
+        txn.open_table(PULLS)?;
         txn.commit()?;
         Ok(Meta { db })
     }

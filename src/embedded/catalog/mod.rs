@@ -2,13 +2,17 @@
 //! committed entries) on the redb metadata store. Synchronous; callers run it on blocking threads.
 
 pub mod commits;
+pub mod import;
+pub mod merge;
 pub mod meta;
 pub mod objects;
 pub mod policies;
 pub mod principals;
+pub mod pulls;
 pub mod repos;
 pub mod users;
 
+pub use merge::MergeOutcome;
 pub use meta::{Entry, Meta, clamp_amount, now_unix};
 pub use objects::{ListQuery, Listed, WriteCondition};
 pub use repos::{Resolved, valid_branch_name, valid_repo_name};

@@ -131,8 +131,12 @@ impl Meta {
                     pull.status = "closed".into();
                     pull.closed_date = Some(now_rfc3339());
                 }
-                Some("open") => return Err(ApiError::bad_request("bad pull request status: a closed pull request is not reopened")),
-                Some("merged") => return Err(ApiError::bad_request("bad pull request status: merge it with mergePullRequest")),
+                Some("open") => {
+                    return Err(ApiError::bad_request("bad pull request status: a closed pull request is not reopened"));
+                }
+                Some("merged") => {
+                    return Err(ApiError::bad_request("bad pull request status: merge it with mergePullRequest"));
+                }
                 Some(other) => return Err(ApiError::bad_request(format!("bad pull request status: {other}"))),
             }
             if let Some(t) = &upd.title {

@@ -61,7 +61,12 @@ impl LakeFsClient {
         self.decode(resp).await
     }
 
-    pub async fn import_start(&self, repo: &str, branch: &str, creation: &ImportCreation) -> Result<ImportCreationResponse> {
+    pub async fn import_start(
+        &self,
+        repo: &str,
+        branch: &str,
+        creation: &ImportCreation,
+    ) -> Result<ImportCreationResponse> {
         let path = format!("{}/import", Self::branch_path(repo, branch));
         self.send_json(Method::POST, &path, creation, Idempotent::No).await
     }
