@@ -33,8 +33,7 @@ pub mod action {
     pub const IMPORT_FROM_STORAGE: &str = "fs:ImportFromStorage";
     pub const IMPORT_CANCEL: &str = "fs:ImportCancel";
     pub const READ_PULL_REQUEST: &str = "pr:ReadPullRequest";
-    pub const CREATE_PULL_REQUEST: &str = "pr:CreatePullRequest";
-    pub const UPDATE_PULL_REQUEST: &str = "pr:UpdatePullRequest";
+    pub const WRITE_PULL_REQUEST: &str = "pr:WritePullRequest";
     pub const LIST_PULL_REQUESTS: &str = "pr:ListPullRequests";
     pub const READ_USER: &str = "auth:ReadUser";
     pub const CREATE_USER: &str = "auth:CreateUser";

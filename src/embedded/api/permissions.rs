@@ -45,12 +45,12 @@ pub fn required(route: &Route, q: &Query) -> Vec<Permission> {
         FindMergeBase(r, ..) => one(a::READ_COMMIT, arn::repo(r)),
         HardResetBranch(r, b) => one(a::REVERT_BRANCH, arn::branch(r, b)),
         ListPullRequests(r) => one(a::LIST_PULL_REQUESTS, arn::repo(r)),
-        CreatePullRequest(r) => one(a::CREATE_PULL_REQUEST, arn::repo(r)),
+        CreatePullRequest(r) => one(a::WRITE_PULL_REQUEST, arn::repo(r)),
         GetPullRequest(r, _) => one(a::READ_PULL_REQUEST, arn::repo(r)),
-        UpdatePullRequest(r, _) => one(a::UPDATE_PULL_REQUEST, arn::repo(r)),
+        UpdatePullRequest(r, _) => one(a::WRITE_PULL_REQUEST, arn::repo(r)),
         // merging writes a commit on the destination (the handler names it; the repository here)
         MergePullRequest(r, _) => {
-            vec![Permission::new(a::UPDATE_PULL_REQUEST, arn::repo(r)), Permission::new(a::CREATE_COMMIT, arn::repo(r))]
+            vec![Permission::new(a::WRITE_PULL_REQUEST, arn::repo(r)), Permission::new(a::CREATE_COMMIT, arn::repo(r))]
         }
         ImportStart(r, b) => vec![
             Permission::new(a::IMPORT_FROM_STORAGE, arn::ALL),

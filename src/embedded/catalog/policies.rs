@@ -29,7 +29,8 @@ fn allow(actions: &[&str], resource: &str) -> Statement {
 pub fn builtin_policies() -> Vec<Policy> {
     let p = |id: &str, statement: Statement| Policy { id: id.into(), creation_date: None, statement: vec![statement] };
     vec![
-        p("FSFullAccess", allow(&["fs:*"], "*")),
+        // pull requests (`pr:*`) are part of full file-system access here
+        p("FSFullAccess", allow(&["fs:*", "pr:*"], "*")),
         p("FSReadAll", allow(&["fs:List*", "fs:Read*"], "*")),
         p(
             "FSReadWriteAll",
@@ -237,7 +238,7 @@ mod tests {
         meta.detach_policy(ADMIN_USER, "AuthFullAccess").unwrap();
         meta.ensure_builtin_policies().unwrap();
         assert_eq!(meta.list_user_policies(ADMIN_USER, "", "", 10).unwrap().0.len(), 1);
-        assert_eq!(meta.user_statements(ADMIN_USER).unwrap().unwrap()[0].action, vec!["fs:*"]);
+        assert_eq!(meta.user_statements(ADMIN_USER).unwrap().unwrap()[0].action, vec!["fs:*", "pr:*"]);
         assert!(meta.user_statements("nobody").unwrap().is_none());
     }
 

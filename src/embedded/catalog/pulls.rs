@@ -132,7 +132,9 @@ impl Meta {
                     pull.closed_date = Some(now_rfc3339());
                 }
                 Some("open") => {
-                    return Err(ApiError::bad_request("bad pull request status: a closed pull request is not reopened"));
+                    return Err(ApiError::bad_request(
+                        "bad pull request status: a closed pull request is not reopened",
+                    ));
                 }
                 Some("merged") => {
                     return Err(ApiError::bad_request("bad pull request status: merge it with mergePullRequest"));
