@@ -34,6 +34,15 @@ pub enum Command {
     /// Benchmark an S3 endpoint (lakegate or any other): PUT/GET/HEAD/LIST or a mix, with
     /// throughput, latency percentiles, and CPU/RSS of watched processes.
     Bench(crate::bench::BenchArgs),
+    /// Import objects from the object store into a branch, zero copy (lakeFS import), with
+    /// progress; Ctrl-C cancels the import.
+    Import(crate::workflow::import::ImportArgs),
+    /// lakeFS pull requests: create, list, show, update, merge.
+    #[command(subcommand)]
+    Pr(crate::workflow::pr::PrCommand),
+    /// Branch operations: `reset --hard REF` (refused while the branch has uncommitted changes).
+    #[command(subcommand)]
+    Branch(crate::workflow::branch::BranchCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -118,6 +127,9 @@ pub fn main() {
             Command::Serve(args) => crate::serve::run(args, log_level.as_deref()).await.map_err(|e| e.to_string()),
             Command::Keys(cmd) => crate::keys::run(cmd).await.map_err(|e| e.to_string()),
             Command::Bench(args) => crate::bench::run(args).await,
+            Command::Import(args) => crate::workflow::import::run(args).await.map_err(|e| e.to_string()),
+            Command::Pr(cmd) => crate::workflow::pr::run(cmd).await.map_err(|e| e.to_string()),
+            Command::Branch(cmd) => crate::workflow::branch::run(cmd).await.map_err(|e| e.to_string()),
         }
     });
     if let Err(err) = result {

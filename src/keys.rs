@@ -116,18 +116,11 @@ fn resolve(conn: &Conn) -> Result<Resolved, KeysError> {
     let mut lakefs_args = conn.lakefs.clone();
     let mut keys_file = conn.identity.keys_file.clone();
     if let Some(dir) = &conn.dev {
-        let path = dir.join("dev.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            KeysError::Usage(format!("--dev: reading {}: {e} (is lakegate dev running there?)", path.display()))
-        })?;
+        lakefs_args = LakeFsArgs::from_dev_dir(dir).map_err(KeysError::Usage)?;
         let info: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| KeysError::Usage(format!("--dev: {}: {e}", path.display())))?;
-        let field = |k: &str| info.get(k).and_then(|v| v.as_str()).map(str::to_string);
-        lakefs_args.lakefs_endpoint = field("api_endpoint");
-        lakefs_args.lakefs_access_key_id = field("lakefs_access_key_id");
-        lakefs_args.lakefs_secret_access_key = field("lakefs_secret_access_key");
-        lakefs_args.lakefs_aws_iam = false;
-        keys_file = Some(field("keys_file").map_or_else(|| dir.join("keys.toml"), PathBuf::from));
+            serde_json::from_slice(&std::fs::read(dir.join("dev.json")).unwrap_or_default()).unwrap_or_default();
+        let recorded = info.get("keys_file").and_then(|v| v.as_str()).map(PathBuf::from);
+        keys_file = Some(recorded.unwrap_or_else(|| dir.join("keys.toml")));
     }
     let keys_file = keys_file
         .ok_or_else(|| KeysError::Usage("--keys-file (LAKEGATE_KEYS_FILE) or --dev DIR is required".into()))?;

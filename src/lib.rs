@@ -30,3 +30,4 @@ pub mod serve;
 pub mod server;
 pub mod sigclient;
 pub mod util;
+pub mod workflow;

@@ -205,6 +205,24 @@ pub enum ConfigError {
 }
 
 impl LakeFsArgs {
+    /// The lakeFS endpoint and admin key of a running `lakegate dev` (its `DIR/dev.json`).
+    pub fn from_dev_dir(dir: &std::path::Path) -> Result<LakeFsArgs, String> {
+        let path = dir.join("dev.json");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("--dev: reading {}: {e} (is lakegate dev running there?)", path.display()))?;
+        let info: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("--dev: {}: {e}", path.display()))?;
+        let field = |k: &str| info.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        Ok(LakeFsArgs {
+            lakefs_endpoint: field("api_endpoint"),
+            lakefs_access_key_id: field("lakefs_access_key_id"),
+            lakefs_secret_access_key: field("lakefs_secret_access_key"),
+            lakefs_aws_iam: false,
+            lakefs_aws_sts_host: "sts.amazonaws.com".into(),
+            lakefs_aws_region: "us-east-1".into(),
+        })
+    }
+
     /// The gateway's own lakeFS client.
     pub fn client(&self, server_id: Option<&str>) -> Result<crate::lakefs::LakeFsClient, ConfigError> {
         use crate::lakefs::client::{AwsIamLogin, ClientConfig, Credentials};
