@@ -35,6 +35,8 @@ fn start_dev(dir: &Path, import_root: &Path) -> Dev {
         .arg(&data)
         .arg("--import-root")
         .arg(import_root)
+        // the local blob store in both passes of the test command: imports read local:// sources
+        .env_remove("LAKEGATE_DEV_BLOCKSTORE")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
