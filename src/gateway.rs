@@ -95,6 +95,7 @@ impl GatewayServer {
             small_objects: crate::cache::SmallObjects::new(args.small_object_cache as usize),
             addresses: crate::addresses::AddressPool::new(args.address_pool),
             limits: crate::s3::limits::RequestLimits::new(&args.limits),
+            publish: crate::publish::PublishRules(args.publish_rules.clone()),
             multipart,
         };
         Ok(GatewayServer {

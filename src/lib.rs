@@ -24,6 +24,7 @@ pub mod keys;
 pub mod lakefs;
 pub mod metrics;
 pub mod ops;
+pub mod publish;
 pub mod range;
 pub mod s3;
 pub mod serve;

@@ -32,6 +32,14 @@ pub struct KindLabels {
     pub kind: String,
 }
 
+/// A publish-on-success action (`commit`, `pull_request`, `merge`, `delete_branch`,
+/// `reset_branch`) and how it went.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ActionLabels {
+    pub action: String,
+    pub result: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CacheLabels {
     pub cache: String,
@@ -60,6 +68,7 @@ pub struct Metrics {
     pub connections: Gauge,
     pub limited: Family<KindLabels, Counter>,
     pub tls_reloads: Family<KindLabels, Counter>,
+    pub publish: Family<ActionLabels, Counter>,
 }
 
 impl Metrics {
@@ -78,6 +87,7 @@ impl Metrics {
             connections: Gauge::default(),
             limited: Family::default(),
             tls_reloads: Family::default(),
+            publish: Family::default(),
             registry: Registry::default(),
         };
         let r = &mut registry;
@@ -105,6 +115,7 @@ impl Metrics {
             m.limited.clone(),
         );
         r.register("tls_certificate_reloads", "TLS certificate reloads by result (ok, error)", m.tls_reloads.clone());
+        r.register("publish_actions", "Publish-on-success actions by action and result", m.publish.clone());
         Metrics { registry, ..m }
     }
 
@@ -124,6 +135,11 @@ impl Metrics {
     pub fn tls_reload(&self, ok: bool) {
         let kind = if ok { "ok" } else { "error" };
         self.tls_reloads.get_or_create(&KindLabels { kind: kind.to_string() }).inc();
+    }
+
+    /// Counts one publish-on-success action.
+    pub fn publish_action(&self, action: &str, result: &str) {
+        self.publish.get_or_create(&ActionLabels { action: action.into(), result: result.into() }).inc();
     }
 
     /// Counts one answered S3 request.

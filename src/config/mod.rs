@@ -67,6 +67,12 @@ pub struct GatewayArgs {
     /// (uploads, downloads) finish for up to this many seconds before exiting.
     #[arg(long, env = "LAKEGATE_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
+    /// Publish on success: `repo=R,branch=GLOB,into=BRANCH[,merge=auto|manual][,on_failure=keep|delete|reset]`
+    /// — a `_SUCCESS` object written on a matching branch commits it and opens a pull request into
+    /// `into` (merged with `merge=auto`); DeleteBucket of `R.<branch>` deletes or resets the branch
+    /// (`on_failure`). Repeatable (a list in the config file).
+    #[arg(long = "publish-rule", env = "LAKEGATE_PUBLISH_RULE", value_name = "RULE")]
+    pub publish_rules: Vec<crate::publish::PublishRule>,
     #[command(flatten)]
     pub limits: LimitArgs,
     #[command(flatten)]

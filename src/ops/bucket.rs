@@ -127,6 +127,11 @@ pub async fn handle_delete_bucket(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Respo
     let lake = |e| map_lakefs(e, Missing::Bucket);
     match target::parse(bucket) {
         Target { repo, branch: Some(branch) } => {
+            if crate::publish::on_delete_bucket(&ctx.gw.publish, lakefs, &repo, &branch).await.map_err(lake)? {
+                let mut resp = Response::new(empty());
+                *resp.status_mut() = StatusCode::NO_CONTENT;
+                return Ok(resp);
+            }
             let diff = lakefs.diff_branch(&repo, &branch, Some(1)).await.map_err(lake)?;
             if !diff.results.is_empty() {
                 return Err(not_empty());

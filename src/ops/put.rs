@@ -105,6 +105,7 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Inc
         Ok((d.md5_hex, extra))
     });
     let stats = store::write(ctx, bucket, (branch, path), req_body, length, obj, finish).await?;
+    crate::publish::after_put(&ctx.gw.publish, &ctx.lakefs, bucket, branch, path);
     let digests = outcome.get().unwrap_or_else(|| Err(unfinished()))?;
     let mut resp = Response::new(empty());
     resp.headers_mut().insert(http::header::ETAG, value(&format!("\"{}\"", stats.checksum))?);

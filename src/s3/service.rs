@@ -51,6 +51,8 @@ pub struct Gateway {
     pub addresses: Arc<crate::addresses::AddressPool>,
     /// Multipart upload ids, registry and spool.
     pub multipart: crate::ops::multipart::Multipart,
+    /// Publish-on-success rules.
+    pub publish: crate::publish::PublishRules,
     /// Concurrent requests per key, request and body timeouts.
     pub limits: crate::s3::limits::RequestLimits,
     /// Default branch per repository (flat buckets), with when it was read.

@@ -140,6 +140,7 @@ pub fn gateway_args(lakefs: &Server, dir: &std::path::Path, tls: bool) -> (Gatew
         admin_listen: None,
         shutdown_grace_secs: 5,
         limits: Default::default(),
+        publish_rules: Vec::new(),
         identity: Default::default(),
     };
     (args, der)
