@@ -20,23 +20,21 @@ async fn stack(adjust: impl FnOnce(&mut lakegate::config::GatewayArgs)) -> Stack
     stack
 }
 
-/// The head of a signed request with an unsigned body of `length` bytes (sent separately).
-fn upload_head(stack: &Stack, path: &str, length: usize) -> String {
-    let req = Req::new("PUT", path).header("content-length", &length.to_string());
-    let (path, headers) = sign_request(
-        &req,
-        &stack.host(),
-        &stack.access_key_id,
-        &stack.secret_access_key,
-        SystemTime::now(),
-        "UNSIGNED-PAYLOAD",
-        None,
-    );
-    let mut head = format!("PUT {path} HTTP/1.1\r\n");
+/// The complete head (ending in the blank line) of `req`, signed with the stack's key for
+/// `payload_hash`, to write on a raw socket.
+fn signed_head(stack: &Stack, req: &Req<'_>, payload_hash: &str) -> String {
+    let (ak, sk) = (&stack.access_key_id, &stack.secret_access_key);
+    let (path, headers) = sign_request(req, &stack.host(), ak, sk, SystemTime::now(), payload_hash, None);
+    let mut head = format!("{} {path} HTTP/1.1\r\n", req.method);
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
     head + "\r\n"
+}
+
+/// The head of a signed request with an unsigned body of `length` bytes (sent separately).
+fn upload_head(stack: &Stack, path: &str, length: usize) -> String {
+    signed_head(stack, &Req::new("PUT", path).header("content-length", &length.to_string()), "UNSIGNED-PAYLOAD")
 }
 
 /// Reads one HTTP/1.1 answer (head + Content-Length body): status, head text, body text.
@@ -121,21 +119,7 @@ async fn stalled_bodies_get_request_timeout_and_silent_connections_close() {
     // a connection that never sends a request, and one idle after a request, are closed
     let mut silent = TcpStream::connect(stack.s3_addr).await.unwrap();
     let mut after = TcpStream::connect(stack.s3_addr).await.unwrap();
-    let req = Req::new("GET", "/");
-    let (path, headers) = sign_request(
-        &req,
-        &stack.host(),
-        &stack.access_key_id,
-        &stack.secret_access_key,
-        SystemTime::now(),
-        EMPTY_SHA,
-        None,
-    );
-    let mut head = format!("GET {path} HTTP/1.1\r\n");
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    after.write_all(format!("{head}\r\n").as_bytes()).await.unwrap();
+    after.write_all(signed_head(&stack, &Req::new("GET", "/"), EMPTY_SHA).as_bytes()).await.unwrap();
     assert_eq!(read_answer(&mut after).await.0, 200);
     for conn in [&mut silent, &mut after] {
         let mut rest = Vec::new();
