@@ -91,9 +91,55 @@ pub struct DevArgs {
     /// reference its files); repeatable. None: imports are refused.
     #[arg(long = "import-root", env = "LAKEGATE_DEV_IMPORT_ROOTS", value_delimiter = ',')]
     pub import_roots: Vec<PathBuf>,
+    #[command(flatten)]
+    pub oidc: DevOidcArgs,
     /// The S3 endpoint (listen address, TLS, domains, region).
     #[command(flatten)]
     pub gateway: crate::config::GatewayArgs,
+}
+
+/// The embedded server's `stsLogin` identity provider (what lakeFS's authentication service does).
+#[derive(Debug, Clone, clap::Args)]
+pub struct DevOidcArgs {
+    /// OpenID Connect issuer URL (http://) whose authorization codes `stsLogin` exchanges — what
+    /// `lakegate creds oidc` signs in with. None: `stsLogin` answers 501, as OSS lakeFS.
+    #[arg(long, env = "LAKEGATE_DEV_OIDC_ISSUER", requires = "oidc_client_id")]
+    pub oidc_issuer: Option<String>,
+    /// The OAuth client id registered at the issuer (the ID token's audience).
+    #[arg(long, env = "LAKEGATE_DEV_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+    /// The client's secret (a confidential client); none: a public client.
+    #[arg(long, env = "LAKEGATE_DEV_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+    /// `CLAIM=VALUE` the ID token must carry (a list claim must contain VALUE); repeatable.
+    #[arg(long = "oidc-required-claim", env = "LAKEGATE_DEV_OIDC_REQUIRED_CLAIMS", value_delimiter = ',', value_parser = key_value)]
+    pub oidc_required_claims: Vec<(String, String)>,
+    /// `SUBJECT=USER`: the lakeFS user (created when missing, without policies) an ID token's
+    /// `sub` signs in as; repeatable. A subject not listed is refused.
+    #[arg(long = "oidc-user", env = "LAKEGATE_DEV_OIDC_USERS", value_delimiter = ',', value_parser = key_value)]
+    pub oidc_users: Vec<(String, String)>,
+}
+
+impl DevOidcArgs {
+    /// The embedded server's settings, when an issuer is given.
+    pub fn settings(&self) -> Option<crate::embedded::oidc::OidcSettings> {
+        Some(crate::embedded::oidc::OidcSettings {
+            issuer: self.oidc_issuer.clone()?,
+            client_id: self.oidc_client_id.clone().unwrap_or_default(),
+            client_secret: self.oidc_client_secret.clone(),
+            required_claims: self.oidc_required_claims.clone(),
+            users: self.oidc_users.clone(),
+        })
+    }
+}
+
+fn key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
+            Ok((k.trim().to_string(), v.trim().to_string()))
+        }
+        _ => Err(format!("expected NAME=VALUE, got {s:?}")),
+    }
 }
 
 /// Parses the command line and runs it; exits non-zero on failure.

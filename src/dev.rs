@@ -73,6 +73,7 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
         sts_allowed_hosts: args.sts_allowed_hosts.clone(),
         server_id: args.server_id.clone(),
         import_roots: args.import_roots.clone(),
+        oidc: args.oidc.settings(),
     };
     let running = Embedded::start(&cfg).await?;
     if running.admin.created {
@@ -200,16 +201,7 @@ fn write_dev_json(dir: &Path, info: &DevInfo) -> Result<(), DevError> {
     let tmp = dir.join(".dev.json.tmp");
     let err = |source| DevError::Write { path: path.display().to_string(), source };
     let body = serde_json::to_vec_pretty(info).map_err(|e| err(std::io::Error::other(e)))?;
-    {
-        use std::io::Write;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let mut f = opts.open(&tmp).map_err(err)?;
-        f.write_all(&body).map_err(err)?;
-        f.sync_all().map_err(err)?;
-    }
+    crate::util::write_private(&tmp, &body).map_err(err)?;
     std::fs::rename(&tmp, &path).map_err(err)
 }
 

@@ -2,6 +2,7 @@
 //! [`Gateway`] state and serves it until shutdown.
 
 use crate::auth::SecretStore;
+use crate::auth::session_token::SessionKeys;
 use crate::auth::sessions::{SessionConfig, Sessions};
 use crate::config::GatewayArgs;
 use crate::config::IdentityArgs;
@@ -22,6 +23,8 @@ pub enum GatewayError {
     Tls(#[from] crate::server::tls::TlsError),
     #[error(transparent)]
     State(#[from] crate::ops::multipart::StateError),
+    #[error("session keys: {0}")]
+    SessionKeys(String),
 }
 
 /// Where identity tokens point (lakegate's STS endpoint) and which lakeFS they are for.
@@ -65,6 +68,11 @@ impl GatewayServer {
         };
         let state_dir = args.state_dir.clone().unwrap_or_else(|| "lakegate-state".into());
         let multipart = Multipart::open(&state_dir, args.upload_id_key_file.as_deref(), args.spool_max_bytes)?;
+        let session_keys = match &args.session_key_file {
+            Some(f) => SessionKeys::load(f),
+            None => SessionKeys::load_or_init(&state_dir.join("session.keys")),
+        }
+        .map_err(GatewayError::SessionKeys)?;
         let listener =
             TcpListener::bind(args.listen).await.map_err(|source| GatewayError::Bind { addr: args.listen, source })?;
         let addr = listener.local_addr().map_err(|source| GatewayError::Bind { addr: args.listen, source })?;
@@ -76,6 +84,8 @@ impl GatewayServer {
         let sessions = Sessions::new(lakefs.clone(), session_config(&args.identity, addr, &lakefs));
         let state = Gateway {
             sessions,
+            session_keys,
+            session_max_ttl: args.session_max_ttl_secs as i64,
             keys,
             lakefs,
             data: DataClient::default(),

@@ -48,6 +48,24 @@ pub fn format_iso8601(t: SystemTime) -> String {
     format!("{}-{}-{}T{}:{}:{}.000Z", &d[0..4], &d[4..6], &d[6..8], &d[9..11], &d[11..13], &d[13..15])
 }
 
+/// Formats Unix seconds as RFC 3339 in UTC: `2013-05-24T00:00:00Z` (AWS credentials' `Expiration`).
+pub fn format_rfc3339(unix_secs: i64) -> String {
+    let d = format_amz_date(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(unix_secs.max(0) as u64));
+    format!("{}-{}-{}T{}:{}:{}Z", &d[0..4], &d[4..6], &d[6..8], &d[9..11], &d[11..13], &d[13..15])
+}
+
+/// Writes `data` to a new file readable by its owner only (mode 0600), synced.
+pub fn write_private(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path)?;
+    f.write_all(data)?;
+    f.sync_all()
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };

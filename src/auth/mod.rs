@@ -5,9 +5,12 @@
 //! requests reach lakeFS ([`KeyMode`]): as the lakeFS user its **external principal** is attached
 //! to (lakeFS `externalPrincipalLogin`, see [`sessions`]), with a lakeFS access key pair of its
 //! own, or as the gateway's service identity. [`sts`] is lakegate's own STS `GetCallerIdentity`
-//! endpoint that lakeFS verifies the principal logins with.
+//! endpoint that lakeFS verifies the principal logins with. [`session_token`] mints and checks the
+//! temporary credentials [`oidc_login`] hands out for an OIDC sign-in (lakeFS `stsLogin`).
 
 pub mod keystore;
+pub mod oidc_login;
+pub mod session_token;
 pub mod sessions;
 pub mod sts;
 
@@ -27,6 +30,8 @@ pub enum KeyMode {
     LakeFsKey { access_key_id: String, secret_access_key: String },
     /// With the gateway's own lakeFS identity.
     Service,
+    /// Temporary credentials: with the lakeFS token their session token carries.
+    Session { lakefs_token: String, user: String },
 }
 
 impl KeyMode {
@@ -36,6 +41,7 @@ impl KeyMode {
             KeyMode::Principal => "principal",
             KeyMode::LakeFsKey { .. } => "lakefs-key",
             KeyMode::Service => "service",
+            KeyMode::Session { .. } => "session",
         }
     }
 }
@@ -44,6 +50,7 @@ impl std::fmt::Debug for KeyMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             KeyMode::LakeFsKey { access_key_id, .. } => write!(f, "LakeFsKey({access_key_id})"),
+            KeyMode::Session { user, .. } => write!(f, "Session({user})"),
             other => f.write_str(other.name()),
         }
     }
@@ -122,6 +129,8 @@ mod tests {
         assert!(!format!("{e:?}").contains("secret1"));
         let m = KeyMode::LakeFsKey { access_key_id: "LK".into(), secret_access_key: "lsecret".into() };
         assert!(!format!("{m:?}").contains("lsecret"));
+        let s = KeyMode::Session { lakefs_token: "jwt-secret".into(), user: "alice".into() };
+        assert_eq!(format!("{s:?}"), "Session(alice)");
         assert!(keys.lookup("nope").is_none());
     }
 }

@@ -113,6 +113,9 @@ impl Sessions {
                 Ok(self.lakefs_key_client(&key.access_key_id, access_key_id, secret_access_key))
             }
             KeyMode::Principal => self.principal_client(key).await,
+            KeyMode::Session { lakefs_token, .. } => {
+                Ok(self.service.with_credentials(Credentials::Token(lakefs_token.clone())))
+            }
         }
     }
 

@@ -43,6 +43,11 @@ pub fn serve_problems(args: &ServeArgs, log_level: Option<&str>) -> (Vec<String>
     {
         problems.push(e.to_string());
     }
+    if let Some(f) = &g.session_key_file
+        && let Err(e) = crate::auth::session_token::SessionKeys::load(f)
+    {
+        problems.push(format!("session_key_file: {e}"));
+    }
     problems.extend(state_dir_problem(g.state_dir.as_deref().unwrap_or(Path::new("lakegate-state"))));
     problems.extend(value_problems(g, log_level));
     (problems, Summary { keys })

@@ -48,6 +48,17 @@ pub struct GatewayArgs {
     /// on first start.
     #[arg(long, env = "LAKEGATE_UPLOAD_ID_KEY_FILE")]
     pub upload_id_key_file: Option<PathBuf>,
+    /// File of the keys that seal the session tokens of temporary credentials (OIDC login): one
+    /// `ID SECRET` line per key (secret ≥ 32 characters), the first seals, all open; reloaded on
+    /// change. Replicas that share it accept each other's credentials. Default:
+    /// `<state dir>/session.keys`, created on first start.
+    #[arg(long, env = "LAKEGATE_SESSION_KEY_FILE")]
+    pub session_key_file: Option<PathBuf>,
+    /// Longest lifetime, in seconds, of temporary credentials from the OIDC login endpoint
+    /// (lakeFS's `stsLogin` allows 12 hours).
+    #[arg(long, env = "LAKEGATE_SESSION_MAX_TTL_SECS", default_value_t = 43_200,
+          value_parser = clap::value_parser!(u64).range(1..=43_200))]
+    pub session_max_ttl_secs: u64,
     /// Most bytes of multipart parts spooled at once on storage without presigned multipart.
     #[arg(long, env = "LAKEGATE_SPOOL_MAX_BYTES", default_value_t = 10 << 30)]
     pub spool_max_bytes: u64,

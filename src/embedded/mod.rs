@@ -14,6 +14,7 @@ mod data;
 pub mod error;
 pub mod http;
 pub mod mpu;
+pub mod oidc;
 pub mod presign;
 pub mod s3mpu;
 pub mod s3store;
@@ -57,6 +58,9 @@ pub struct EmbeddedConfig {
     /// Directories `importStart` may import from (`local:///abs/path` sources, zero copy); empty
     /// refuses every import (lakeFS: `blockstore.local.allowed_external_prefixes`).
     pub import_roots: Vec<PathBuf>,
+    /// The OpenID Connect issuer `stsLogin` exchanges codes with; `None` answers it 501, as
+    /// lakeFS without an authentication service.
+    pub oidc: Option<oidc::OidcSettings>,
 }
 
 /// The state every request handler shares.
@@ -84,6 +88,8 @@ pub struct Embedded {
     pub(crate) imports: catalog::import::Imports,
     /// Where imports may read from (canonical paths).
     pub(crate) import_roots: Vec<PathBuf>,
+    /// `stsLogin`'s identity provider.
+    pub(crate) oidc: Option<oidc::OidcLogin>,
 }
 
 /// Credentials of the admin user.
@@ -142,6 +148,12 @@ impl Embedded {
         let blob_secret = meta.setting_or_init("blob_secret_access_key", || random_hex(20))?;
         let (access_key_id, secret_access_key, created) = meta.ensure_admin()?;
         meta.ensure_builtin_policies()?;
+        for (sub, user) in cfg.oidc.iter().flat_map(|o| &o.users) {
+            if meta.user(user)?.is_none() {
+                meta.create_user(user)?;
+                tracing::info!(%user, external_id = %sub, "created the lakeFS user of an OIDC subject (no policies attached)");
+            }
+        }
         let listener = TcpListener::bind(cfg.listen).await?;
         let addr = listener.local_addr()?;
         let server_id = cfg.server_id.clone().unwrap_or_else(|| addr.to_string());
@@ -162,6 +174,7 @@ impl Embedded {
             api_calls: Default::default(),
             imports: Default::default(),
             import_roots,
+            oidc: cfg.oidc.clone().map(oidc::OidcLogin::new),
         };
         let admin = AdminCredentials { access_key_id, secret_access_key, created };
         Ok(Running { addr, state: Arc::new(state), admin, listener })

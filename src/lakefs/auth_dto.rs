@@ -105,6 +105,31 @@ pub struct ExternalLoginInformation {
     pub token_expiration_duration: Option<i64>,
 }
 
+/// `StsAuthRequest`: body of `stsLogin` (`POST /sts/login`), an OIDC authorization code to
+/// exchange for a lakeFS token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StsAuthRequest {
+    pub code: String,
+    pub state: String,
+    pub redirect_uri: String,
+    /// Lifetime of the token (lakeFS: default 3600, at most 12 hours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_seconds: Option<i64>,
+    /// lakegate's extension (not in lakeFS's spec, which ignores unknown fields): the PKCE
+    /// `code_verifier` the code was requested with, sent along with the code to the token endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_verifier: Option<String>,
+}
+
+impl std::fmt::Debug for StsAuthRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StsAuthRequest")
+            .field("redirect_uri", &self.redirect_uri)
+            .field("ttl_seconds", &self.ttl_seconds)
+            .finish_non_exhaustive()
+    }
+}
+
 /// lakeFS's `AWSIdentityTokenInfo` (`pkg/authentication/externalidp/awsiam`): the parts of a
 /// presigned STS `GetCallerIdentity` URL, base64-encoded as the `identity_token`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -29,6 +29,10 @@ pub struct Gateway {
     pub lakefs: LakeFsClient,
     /// The lakeFS client of each verified key.
     pub sessions: crate::auth::sessions::Sessions,
+    /// Seal and open the session tokens of temporary credentials (OIDC login).
+    pub session_keys: crate::auth::session_token::SessionKeys,
+    /// Longest lifetime of temporary credentials, seconds.
+    pub session_max_ttl: i64,
     pub data: DataClient,
     /// Base domains for virtual-host addressing (`<bucket>.<domain>`).
     pub base_domains: Vec<String>,
@@ -220,6 +224,10 @@ async fn serve(
     (progress, permit): (&crate::s3::limits::Progress, &mut Option<crate::s3::limits::KeyPermit>),
 ) -> S3Result<Response<Body>> {
     check_header_size(parts)?;
+    if crate::auth::oidc_login::is_oidc_login(parts) {
+        *operation = "OidcLogin";
+        return crate::auth::oidc_login::handle(gw, parts, body).await;
+    }
     if crate::auth::sts::is_get_caller_identity(parts) {
         *operation = "GetCallerIdentity";
         return Ok(crate::auth::sts::handle_get_caller_identity(
@@ -242,6 +250,7 @@ async fn serve(
     let opts = sigv4::AuthOptions {
         sigv2: gw.allow_sigv2,
         virtual_bucket: addressed.bucket.as_deref().filter(|_| addressed.virtual_host),
+        sessions: Some(&gw.session_keys),
     };
     let query = query_pairs(parts.uri.query());
     // the operation's name for logs and metrics even when the signature is refused (checked first)

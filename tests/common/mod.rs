@@ -98,6 +98,7 @@ pub fn config(data_dir: &Path, expiry: Option<std::time::Duration>) -> EmbeddedC
         sts_allowed_hosts: Vec::new(),
         server_id: None,
         import_roots: Vec::new(),
+        oidc: None,
     }
 }
 

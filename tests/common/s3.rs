@@ -134,6 +134,8 @@ pub fn gateway_args(lakefs: &Server, dir: &std::path::Path, tls: bool) -> (Gatew
         }),
         state_dir: Some(lakefs.data_dir.join("gateway")),
         upload_id_key_file: None,
+        session_key_file: None,
+        session_max_ttl_secs: 43_200,
         spool_max_bytes: 1 << 30,
         address_pool: 16,
         small_object_cache: 16 << 20,

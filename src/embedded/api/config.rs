@@ -84,6 +84,41 @@ pub async fn login(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Respo
     Ok(resp)
 }
 
+/// `stsLogin`: an OIDC authorization code for a token of the user its subject maps to (501
+/// without an issuer, as lakeFS without an authentication service).
+pub async fn sts_login(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Response<Body>> {
+    let body: crate::lakefs::auth_dto::StsAuthRequest = read_json(req.into_body()).await?;
+    let Some(oidc) = &s.oidc else {
+        return Err(ApiError::NotImplemented(
+            "not implemented: no authentication service (start with --oidc-issuer)".into(),
+        ));
+    };
+    for (name, value) in [("code", &body.code), ("state", &body.state), ("redirect_uri", &body.redirect_uri)] {
+        if value.is_empty() {
+            return Err(ApiError::BadRequest(format!("{name} is required")));
+        }
+    }
+    let ttl = body.ttl_seconds.unwrap_or(STS_DEFAULT_TTL);
+    if !(1..=STS_MAX_TTL).contains(&ttl) {
+        return Err(ApiError::BadRequest(format!("ttl_seconds must be between 1 and {STS_MAX_TTL}")));
+    }
+    let now = now_unix();
+    let user = oidc.login(&body, now).await?;
+    let lookup = user.clone();
+    if s.db(move |m| m.user(&lookup)).await?.is_none() {
+        return Err(ApiError::Unauthorized(format!("user {user:?} not found")));
+    }
+    s.count_login(true);
+    let exp = now + ttl;
+    let token = issue_token(&s.jwt_key, &user, now, exp);
+    json_response(StatusCode::OK, &AuthenticationToken { token, token_expiration: Some(exp) })
+}
+
+/// `stsLogin`'s default token lifetime (lakeFS: 3600 seconds).
+pub const STS_DEFAULT_TTL: i64 = 3600;
+/// `stsLogin`'s longest token lifetime (lakeFS: 12 hours).
+pub const STS_MAX_TTL: i64 = 43_200;
+
 fn http_date(unix: i64) -> String {
     httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix.max(0) as u64))
 }

@@ -36,6 +36,7 @@ pub enum Route {
     GetStorageConfig,
     GetLakeFsVersion,
     Login,
+    StsLogin,
     GetAuthCapabilities,
     GetCurrentUser,
     ListRepositories,
@@ -104,6 +105,7 @@ impl Route {
             ("GET", ["config", "storage"]) => GetStorageConfig,
             ("GET", ["config", "version"]) => GetLakeFsVersion,
             ("POST", ["auth", "login"]) => Login,
+            ("POST", ["sts", "login"]) => StsLogin,
             ("GET", ["auth", "capabilities"]) => GetAuthCapabilities,
             ("GET", ["user"]) => GetCurrentUser,
             ("GET", ["repositories"]) => ListRepositories,
@@ -239,7 +241,7 @@ impl Route {
     /// Operations lakeFS serves without credentials (`security: []`).
     pub fn is_public(&self) -> bool {
         match self {
-            Route::HealthCheck | Route::Login | Route::GetAuthCapabilities => true,
+            Route::HealthCheck | Route::Login | Route::StsLogin | Route::GetAuthCapabilities => true,
             Route::Auth(a) => a.is_public(),
             _ => false,
         }
@@ -330,6 +332,7 @@ async fn dispatch(s: &Arc<Embedded>, route: Route, c: &Caller, req: Request<Inco
         ),
         GetLakeFsVersion => config::get_version(),
         Login => config::login(s, req).await,
+        StsLogin => config::sts_login(s, req).await,
         GetAuthCapabilities => config::get_auth_capabilities(),
         GetCurrentUser => config::get_current_user(s, c.user.clone()).await,
         ListRepositories => repos::list_repositories(s, req).await,

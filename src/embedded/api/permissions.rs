@@ -17,7 +17,7 @@ pub fn required(route: &Route, q: &Query) -> Vec<Permission> {
     let one = |action, resource: String| vec![Permission::new(action, resource)];
     let object = |r: &str, param: &str| arn::object(r, q.str_or_empty(param));
     match route {
-        HealthCheck | Login | GetAuthCapabilities | GetCurrentUser | GetConfig | GetLakeFsVersion => vec![],
+        HealthCheck | Login | StsLogin | GetAuthCapabilities | GetCurrentUser | GetConfig | GetLakeFsVersion => vec![],
         CreateRepository | CreateBranch(_) | DeleteObjects(..) => vec![],
         GetStorageConfig => one(a::READ_CONFIG, arn::ALL.into()),
         ListRepositories => one(a::LIST_REPOSITORIES, arn::ALL.into()),

@@ -383,6 +383,14 @@ impl LakeFsClient {
             self.send_once(Method::POST, path, json_body(info)?, &[json_header()], None, self.cfg.timeout).await?;
         self.decode(resp).await
     }
+
+    /// `stsLogin` (no credentials; sent once: an authorization code is good for one exchange).
+    pub async fn sts_login(&self, request: &crate::lakefs::auth_dto::StsAuthRequest) -> Result<AuthenticationToken> {
+        let resp = self
+            .send_once(Method::POST, "/sts/login", json_body(request)?, &[json_header()], None, self.cfg.timeout)
+            .await?;
+        self.decode(resp).await
+    }
 }
 
 /// Users and credentials (tag `auth`).

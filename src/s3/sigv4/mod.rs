@@ -7,7 +7,7 @@
 pub mod canonical;
 pub mod parse;
 
-use crate::auth::SecretStore;
+use crate::auth::{KeyEntry, SecretStore};
 use crate::s3::error::{S3Error, S3Result};
 use crate::s3_err;
 use crate::util::{constant_time_eq, format_amz_date, parse_amz_date, parse_scope_date};
@@ -101,6 +101,33 @@ pub struct AuthOptions<'a> {
     pub sigv2: bool,
     /// The bucket named by a virtual-host request (part of SigV2's canonical resource).
     pub virtual_bucket: Option<&'a str>,
+    /// The keys that open session tokens (temporary credentials); `None`: tokens are refused.
+    pub sessions: Option<&'a crate::auth::session_token::SessionKeys>,
+}
+
+/// The key of a request carrying a session token (`x-amz-security-token` or, presigned,
+/// `X-Amz-Security-Token`): the temporary credentials it stands for.
+fn session_key(parts: &http::request::Parts, opts: &AuthOptions<'_>, now: SystemTime) -> S3Result<Option<KeyEntry>> {
+    let token = query_param(parts.uri.query(), "X-Amz-Security-Token")
+        .or_else(|| header(parts, "x-amz-security-token").map(str::to_string));
+    let Some(token) = token else { return Ok(None) };
+    let keys = opts.sessions.ok_or_else(|| {
+        s3_err!(
+            InvalidToken,
+            "The provided token is malformed or otherwise invalid (this gateway issues no session tokens)."
+        )
+    })?;
+    let now = now.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    keys.open(&token, now).map(|(_, entry)| Some(entry))
+}
+
+/// A store of one key (the temporary credentials of a session token).
+struct OneKey(KeyEntry);
+
+impl SecretStore for OneKey {
+    fn lookup(&self, access_key_id: &str) -> Option<KeyEntry> {
+        (self.0.access_key_id == access_key_id).then(|| self.0.clone())
+    }
 }
 
 /// Verifies the SigV4 signature of a request (before its body is read).
@@ -129,12 +156,11 @@ pub fn verify_with(
             "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified"
         ));
     }
-    if query_param(query, "X-Amz-Security-Token").is_some() || parts.headers.contains_key("x-amz-security-token") {
-        return Err(s3_err!(
-            InvalidToken,
-            "The provided token is malformed or otherwise invalid (session tokens are not supported yet)"
-        ));
-    }
+    let session = session_key(parts, &opts, now)?.map(OneKey);
+    let store: &dyn SecretStore = match &session {
+        Some(one) => one,
+        None => store,
+    };
     if presigned {
         return verify_presigned(parts, store, now);
     }
