@@ -43,6 +43,10 @@ pub enum Command {
     /// Branch operations: `reset --hard REF` (refused while the branch has uncommitted changes).
     #[command(subcommand)]
     Branch(crate::workflow::branch::BranchCommand),
+    /// Temporary S3 credentials: `oidc` signs in with OpenID Connect and prints them for the AWS
+    /// `credential_process` setting.
+    #[command(subcommand)]
+    Creds(crate::creds::CredsCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -176,6 +180,7 @@ pub fn main() {
             Command::Import(args) => crate::workflow::import::run(args).await.map_err(|e| e.to_string()),
             Command::Pr(cmd) => crate::workflow::pr::run(cmd).await.map_err(|e| e.to_string()),
             Command::Branch(cmd) => crate::workflow::branch::run(cmd).await.map_err(|e| e.to_string()),
+            Command::Creds(cmd) => crate::creds::run(cmd).await,
         }
     });
     if let Err(err) = result {

@@ -17,6 +17,7 @@ pub mod body;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod creds;
 pub mod dev;
 pub mod embedded;
 pub mod gateway;

@@ -211,3 +211,14 @@ def test_get_current_user_requires_auth(raw):
     r = raw.request("GET", "/user", auth=None)
     assert r.status == 401
     error_message(r)
+
+
+def test_sts_login_501_without_an_authentication_service(server):
+    """stsLogin is public (no credentials) and, with no OIDC issuer configured, answers 501 as OSS
+    lakeFS without an authentication service (the sign-in itself: conformance/oidc)."""
+    anonymous = lakefs_sdk.ApiClient(lakefs_sdk.Configuration(host=server.api_endpoint))
+    req = lakefs_sdk.StsAuthRequest(code="c", state="s", redirect_uri="http://127.0.0.1:1/callback")
+    with pytest.raises(lakefs_sdk.exceptions.ApiException) as e:
+        lakefs_sdk.ExperimentalApi(anonymous).sts_login(req)
+    assert e.value.status == 501, e.value
+    assert "authentication service" in error_message(e.value)
