@@ -1,0 +1,1 @@
+"""conformance/oidc is a package so its conftest never shadows another suite's `conftest`."""
