@@ -1,5 +1,6 @@
 //! HTTP plumbing shared by the embedded server's handlers: the response body type, JSON and error
-//! responses (`{"message": …}` like lakeFS), query parameters and bounded JSON bodies.
+//! responses (`{"message": …}` like lakeFS), query parameters and bounded JSON bodies; and the
+//! bounded outbound call the server makes to STS hosts and OIDC issuers.
 
 use super::error::{ApiError, ApiResult};
 use bytes::Bytes;
@@ -15,6 +16,32 @@ pub const MAX_JSON_BODY: usize = 4 << 20;
 
 /// Characters left unescaped in query values and path segments (RFC 3986 unreserved).
 pub const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// The embedded server's outbound HTTP client (plain `http://`).
+pub type OutboundClient =
+    hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, http_body_util::Full<Bytes>>;
+
+/// A new [`OutboundClient`].
+pub fn outbound_client() -> OutboundClient {
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector)
+}
+
+/// Sends `req`: the answer's status and at most `max` bytes of body, within `timeout`.
+pub async fn call_bounded(
+    client: &OutboundClient,
+    req: http::Request<http_body_util::Full<Bytes>>,
+    max: usize,
+    timeout: std::time::Duration,
+) -> Result<(StatusCode, Bytes), String> {
+    let exchange = async {
+        let resp = client.request(req).await.map_err(|e| e.to_string())?;
+        let status = resp.status();
+        let body = Limited::new(resp.into_body(), max).collect().await.map_err(|e| e.to_string())?;
+        Ok::<_, String>((status, body.to_bytes()))
+    };
+    tokio::time::timeout(timeout, exchange).await.unwrap_or_else(|_| Err(format!("no answer within {timeout:?}")))
+}
 
 pub fn json_response<T: serde::Serialize>(status: StatusCode, value: &T) -> ApiResult<Response<Body>> {
     let body = serde_json::to_vec(value)?;

@@ -16,9 +16,7 @@ use crate::lakefs::auth_dto::StsAuthRequest;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::client::legacy::{Client, connect::HttpConnector};
-use hyper_util::rt::TokioExecutor;
+use http_body_util::Full;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -54,7 +52,7 @@ struct Provider {
 /// The relying party of `stsLogin`.
 pub struct OidcLogin {
     pub settings: OidcSettings,
-    http: Client<HttpConnector, Full<Bytes>>,
+    http: super::http::OutboundClient,
     provider: tokio::sync::Mutex<Option<Provider>>,
 }
 
@@ -68,24 +66,16 @@ fn form_encode(pairs: &[(&str, &str)]) -> String {
 
 impl OidcLogin {
     pub fn new(settings: OidcSettings) -> OidcLogin {
-        let http = Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+        let http = super::http::outbound_client();
         OidcLogin { settings, http, provider: tokio::sync::Mutex::new(None) }
     }
 
     /// Sends a request to the issuer: `(status, body)`.
     async fn call(&self, req: http::Request<Full<Bytes>>) -> ApiResult<(http::StatusCode, Bytes)> {
         let what = req.uri().to_string();
-        let exchange = async {
-            let resp = self.http.request(req).await.map_err(|e| e.to_string())?;
-            let status = resp.status();
-            let body = Limited::new(resp.into_body(), MAX_ANSWER).collect().await.map_err(|e| e.to_string())?;
-            Ok::<_, String>((status, body.to_bytes()))
-        };
-        match tokio::time::timeout(TIMEOUT, exchange).await {
-            Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(e)) => Err(ApiError::Internal(format!("OIDC issuer ({what}): {e}"))),
-            Err(_) => Err(ApiError::Internal(format!("OIDC issuer ({what}): no answer within {TIMEOUT:?}"))),
-        }
+        super::http::call_bounded(&self.http, req, MAX_ANSWER, TIMEOUT)
+            .await
+            .map_err(|e| ApiError::Internal(format!("OIDC issuer ({what}): {e}")))
     }
 
     async fn get_json(&self, url: &str) -> ApiResult<Value> {

@@ -15,9 +15,7 @@ use crate::lakefs::auth_dto::AwsIdentityTokenInfo;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::client::legacy::{Client, connect::HttpConnector};
-use hyper_util::rt::TokioExecutor;
+use http_body_util::Full;
 use percent_encoding::utf8_percent_encode;
 use std::time::{Duration, SystemTime};
 
@@ -42,7 +40,7 @@ pub struct StsVerifier {
     allowed_hosts: std::sync::RwLock<Vec<String>>,
     /// The `X-LakeFS-Server-ID` value tokens must have been signed with.
     server_id: String,
-    http: Client<HttpConnector, Full<Bytes>>,
+    http: super::http::OutboundClient,
 }
 
 /// Decodes `{"identity_token": base64(JSON)}` (401 "invalid token format" as lakeFS when it is not).
@@ -98,7 +96,7 @@ pub fn parse_caller_arn(xml: &[u8]) -> ApiResult<String> {
 
 impl StsVerifier {
     pub fn new(allowed_hosts: Vec<String>, server_id: String) -> StsVerifier {
-        let http = Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+        let http = super::http::outbound_client();
         StsVerifier { allowed_hosts: std::sync::RwLock::new(allowed_hosts), server_id, http }
     }
 
@@ -176,17 +174,9 @@ impl StsVerifier {
             .header(SERVER_ID_HEADER, &self.server_id)
             .body(Full::new(Bytes::new()))
             .map_err(|_| refused("invalid token format: host"))?;
-        let exchange = async {
-            let resp = self.http.request(req).await.map_err(|e| e.to_string())?;
-            let status = resp.status();
-            let body = Limited::new(resp.into_body(), MAX_ANSWER).collect().await.map_err(|e| e.to_string())?;
-            Ok::<_, String>((status, body.to_bytes()))
-        };
-        match tokio::time::timeout(STS_TIMEOUT, exchange).await {
-            Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(e)) => Err(ApiError::Internal(format!("STS host {}: {e}", t.host))),
-            Err(_) => Err(ApiError::Internal(format!("STS host {}: no answer within {STS_TIMEOUT:?}", t.host))),
-        }
+        super::http::call_bounded(&self.http, req, MAX_ANSWER, STS_TIMEOUT)
+            .await
+            .map_err(|e| ApiError::Internal(format!("STS host {}: {e}", t.host)))
     }
 }
 
