@@ -48,6 +48,11 @@ pub fn format_iso8601(t: SystemTime) -> String {
     format!("{}-{}-{}T{}:{}:{}.000Z", &d[0..4], &d[4..6], &d[6..8], &d[9..11], &d[11..13], &d[13..15])
 }
 
+/// The current time in Unix seconds (0 before 1970).
+pub fn now_unix() -> i64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
 /// Formats Unix seconds as RFC 3339 in UTC: `2013-05-24T00:00:00Z` (AWS credentials' `Expiration`).
 pub fn format_rfc3339(unix_secs: i64) -> String {
     let d = format_amz_date(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(unix_secs.max(0) as u64));

@@ -17,6 +17,7 @@ use crate::ops::errors::{Missing, map_lakefs};
 use crate::s3::service::Gateway;
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
+use crate::util::now_unix;
 use http::{HeaderValue, Method, Response, header};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -47,10 +48,6 @@ struct LoginRequest {
 /// Whether a request is for this endpoint (checked before S3 addressing).
 pub fn is_oidc_login(parts: &http::request::Parts) -> bool {
     parts.uri.path() == PATH && parts.uri.query().is_none_or(str::is_empty)
-}
-
-fn now_unix() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 async fn read_request(body: Incoming) -> S3Result<LoginRequest> {

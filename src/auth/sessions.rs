@@ -16,6 +16,7 @@ use crate::lakefs::{Credentials, LakeFsClient, LakeFsError};
 use crate::ops::errors::{Missing, map_lakefs};
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
+use crate::util::now_unix;
 use dashmap::DashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -58,10 +59,6 @@ pub struct Sessions {
     /// Gateway access key id → (fingerprint of its lakeFS key pair, client).
     lakefs_keys: DashMap<String, (u64, LakeFsClient)>,
     logins: AtomicU64,
-}
-
-fn now_unix() -> i64 {
-    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 fn cell<T>(map: &DashMap<String, Cell<T>>, key: &str) -> Cell<T> {

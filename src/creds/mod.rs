@@ -9,6 +9,7 @@ pub mod fetch;
 pub mod oidc;
 
 use crate::auth::session_token::TempCredentials;
+use crate::util::now_unix;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
@@ -70,10 +71,6 @@ pub struct OidcArgs {
 struct Cached {
     issued_at: i64,
     credentials: TempCredentials,
-}
-
-fn now_unix() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Unix seconds of an RFC 3339 UTC time (`2026-11-21T10:00:00Z`, fractions allowed).

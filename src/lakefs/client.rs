@@ -7,6 +7,7 @@
 
 use super::dto::*;
 use super::error::LakeFsError;
+use crate::util::now_unix;
 use base64::Engine;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, header};
@@ -168,10 +169,6 @@ fn json_body<T: Serialize>(value: &T) -> Result<ReqBody> {
 /// An empty request body.
 pub fn empty_body() -> ReqBody {
     Full::new(Bytes::new()).map_err(|never| match never {}).boxed_unsync()
-}
-
-fn now_unix() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// A query string from `(name, value)` pairs, skipping `None` values.

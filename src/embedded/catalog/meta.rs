@@ -224,9 +224,7 @@ where
 }
 
 /// Seconds since the Unix epoch.
-pub fn now_unix() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
-}
+pub use crate::util::now_unix;
 
 /// Clamp a lakeFS `amount` parameter: ≤ 0 means the default 100, above 1000 means 1000.
 pub fn clamp_amount(amount: Option<i64>) -> usize {
