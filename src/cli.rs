@@ -19,9 +19,16 @@ pub struct Cli {
     /// flags and `LAKEGATE_*` variables win over it.
     #[arg(long, global = true, env = "LAKEGATE_CONFIG")]
     pub config: Option<PathBuf>,
+    /// PEM file of CA certificates trusted for outbound https (lakeFS, presigned object-store
+    /// URLs, STS, OIDC) besides the system's roots (or `SSL_CERT_FILE`); repeatable. Proxies come
+    /// from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`.
+    #[arg(long = "ca-file", global = true, env = "LAKEGATE_CA_FILE", value_delimiter = ',')]
+    pub ca_file: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run a self-contained development instance: the embedded lakeFS-compatible server with a
     /// local blob store (and, once available, the S3 gateway in front of it).
@@ -57,6 +64,14 @@ pub struct DevArgs {
     /// Address of the embedded lakeFS REST API (port 0 picks a free port).
     #[arg(long, env = "LAKEGATE_DEV_API_LISTEN", default_value = "127.0.0.1:8001")]
     pub api_listen: SocketAddr,
+    /// PEM certificate chain: serve the embedded lakeFS API (and the blob URLs it presigns) over
+    /// HTTPS, HTTP/2 by ALPN; reloaded on change. Needs --api-tls-key. The gateway must trust
+    /// its issuer (system roots, SSL_CERT_FILE or --ca-file).
+    #[arg(long, env = "LAKEGATE_DEV_API_TLS_CERT", requires = "api_tls_key")]
+    pub api_tls_cert: Option<PathBuf>,
+    /// PEM private key for --api-tls-cert.
+    #[arg(long, env = "LAKEGATE_DEV_API_TLS_KEY", requires = "api_tls_cert")]
+    pub api_tls_key: Option<PathBuf>,
     /// Lifetime in seconds of the blob URLs the embedded server presigns (1 to 604800).
     #[arg(long, env = "LAKEGATE_DEV_PRESIGN_EXPIRY_SECS", default_value_t = 900,
           value_parser = clap::value_parser!(u64).range(1..=604_800))]
@@ -163,6 +178,13 @@ pub fn main() {
         _ => {}
     }
     init_tracing(&cli.log_format, cli.log_level.as_deref());
+    match crate::outbound::Outbound::new(&cli.ca_file) {
+        Ok(outbound) => outbound.install(),
+        Err(e) => match &mut cli.command {
+            Command::Serve(args) if args.check_config => args.config_problems.push(e.to_string()),
+            _ => exit_with_problems(&[e.to_string()]),
+        },
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(err) => {

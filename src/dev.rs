@@ -74,8 +74,19 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
         server_id: args.server_id.clone(),
         import_roots: args.import_roots.clone(),
         oidc: args.oidc.settings(),
+        extra_storages: Vec::new(),
     };
-    let running = Embedded::start(&cfg).await?;
+    // The API over TLS: the gateway below reaches it (and the blob URLs it presigns) through the
+    // process's outbound client, which must trust the certificate's issuer (SSL_CERT_FILE,
+    // --ca-file or the system roots).
+    let api_tls = match (&args.api_tls_cert, &args.api_tls_key) {
+        (Some(cert), Some(key)) => Some(
+            crate::server::tls::acceptor(cert, key)
+                .map_err(|e| DevError::Config(format!("--api-tls-cert/--api-tls-key: {e}")))?,
+        ),
+        _ => None,
+    };
+    let running = Embedded::start_tls(&cfg, api_tls).await?;
     if running.admin.created {
         create_demo(&running, &scheme_prefix).await?;
     }

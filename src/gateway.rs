@@ -103,7 +103,6 @@ impl GatewayServer {
             storage: Default::default(),
             commit_stats: Default::default(),
             small_objects: crate::cache::SmallObjects::new(args.small_object_cache as usize),
-            addresses: crate::addresses::AddressPool::new(args.address_pool),
             limits: crate::s3::limits::RequestLimits::new(&args.limits),
             publish: crate::publish::PublishRules(args.publish_rules.clone()),
             multipart,
@@ -157,6 +156,7 @@ impl GatewayServer {
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()>) {
         let state = self.state;
         tokio::spawn(crate::ops::multipart::sweep::run(Arc::downgrade(&state)));
+        tokio::spawn(log_lakefs(state.lakefs.clone()));
         let handler = move |req| {
             let state = state.clone();
             async move { handle(state, req).await }
@@ -192,5 +192,13 @@ impl GatewayServer {
         crate::server::serve(self.listener, handler, shutdown, opts).await;
         drop(s3_done);
         let _ = admin_server.await;
+    }
+}
+
+/// Logs which lakeFS the gateway talks to: its version and storages (`getConfig`).
+async fn log_lakefs(lakefs: LakeFsClient) {
+    match lakefs.get_config().await {
+        Ok(config) => tracing::info!(lakefs = crate::server::admin::describe_lakefs(&config), "lakeFS"),
+        Err(e) => tracing::warn!(error = %e, "lakeFS's version and storages are unknown (getConfig failed)"),
     }
 }

@@ -10,7 +10,6 @@
 //! - `auth`: gateway keys (the key file behind SigV4), per-key lakeFS sessions, lakegate's STS endpoint.
 //! - `cli`, `keys`: the `lakegate` command line (`dev`, `serve`, `keys`).
 
-pub mod addresses;
 pub mod auth;
 pub mod bench;
 pub mod body;
@@ -25,6 +24,7 @@ pub mod keys;
 pub mod lakefs;
 pub mod metrics;
 pub mod ops;
+pub mod outbound;
 pub mod publish;
 pub mod range;
 pub mod s3;

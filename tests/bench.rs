@@ -39,27 +39,21 @@ async fn workloads_count_what_they_did() {
     let dir = tempfile::tempdir().unwrap();
     let (s, d, sk) = (&stack, dir.path(), stack.secret_access_key.as_str());
     let run = |extra: &[&str]| tokio::task::block_in_place(|| bench(s, d, sk, extra));
-    // The first PUT fetches its own address and fills the key's pool (16) in the background; with
-    // the pool full (refilled once at most half is left), 7 PUTs make exactly one call each: the link.
-    let first =
-        run(&["--op", "put", "--ops", "1", "-c", "1", "--size", "1KiB", "--objects", "1", "--prefix", "main/q/"]);
-    assert_eq!(first["lakefs_calls"]["linkPhysicalAddress"].as_u64(), Some(1), "{first}");
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let pooled =
+    // Each PUT makes exactly two lakeFS calls: getPhysicalAddress for its own path (lakeFS binds the
+    // address to repository, branch and path), then linkPhysicalAddress.
+    let puts =
         run(&["--op", "put", "--ops", "7", "-c", "1", "--size", "1KiB", "--objects", "7", "--prefix", "main/q/"]);
-    assert_eq!(pooled["total"]["errors"].as_u64(), Some(0), "{pooled}");
-    assert_eq!(pooled["lakefs_calls"], serde_json::json!({"linkPhysicalAddress": 7}), "{pooled}");
+    assert_eq!(puts["total"]["errors"].as_u64(), Some(0), "{puts}");
+    assert_eq!(puts["lakefs_calls"], serde_json::json!({"getPhysicalAddress": 7, "linkPhysicalAddress": 7}), "{puts}");
     let put =
         run(&["--op", "put", "--ops", "40", "-c", "4", "--size", "10KiB", "--objects", "5", "--prefix", "main/p/"]);
     assert_eq!((put["total"]["ops"].as_u64(), put["total"]["errors"].as_u64()), (Some(40), Some(0)), "{put}");
     assert_eq!(put["size_bytes"], 10240);
     assert!(put["processes"][0]["peak_rss_mib"].as_f64().unwrap() > 1.0, "{put}");
-    // lakeFS calls counted from the embedded server's /metrics: one link per PUT, and one address
-    // per PUT, fetched by the PUT itself or ahead of need into the pool (at most a pool more).
+    // lakeFS calls counted from the embedded server's /metrics: one address and one link per PUT.
     let calls = &put["lakefs_calls"];
     assert_eq!(calls["linkPhysicalAddress"].as_u64(), Some(40), "{put}");
-    let addresses = calls["getPhysicalAddress"].as_u64().unwrap();
-    assert!((40..=40 + 16).contains(&addresses), "{put}");
+    assert_eq!(calls["getPhysicalAddress"].as_u64(), Some(40), "{put}");
     // 40 PUTs over 5 keys: exactly the 5 keys exist, each 10 KiB.
     let listed = signed(s, Req::new("GET", "/bench?list-type=2&prefix=main/p/")).await;
     assert_eq!(listed.text().matches("<Size>10240</Size>").count(), 5, "{}", listed.text());
@@ -89,12 +83,8 @@ async fn workloads_count_what_they_did() {
     assert_eq!(head["by_op"]["head"]["ops"], 10, "{head}");
     let list = run(&["--op", "list", "--ops", "3", "-c", "1", "--objects", "1234", "--prefix", "main/l/"]);
     assert_eq!((list["keys_per_listing"].as_u64(), list["total"]["errors"].as_u64()), (Some(1234), Some(0)), "{list}");
-    // 3 listings of 1,234 keys: 2 pages each, one lakeFS call per page and nothing else (the
-    // address pool may still be topping up in the background after the setup's 1,234 uploads:
-    // its getPhysicalAddress calls are not the listings')
-    let mut calls = list["lakefs_calls"].clone();
-    calls.as_object_mut().unwrap().remove("getPhysicalAddress");
-    assert_eq!(calls, serde_json::json!({"listObjects": 6}), "{list}");
+    // 3 listings of 1,234 keys: 2 pages each, one lakeFS call per page and nothing else
+    assert_eq!(list["lakefs_calls"], serde_json::json!({"listObjects": 6}), "{list}");
     let mix = run(&["--op", "mix", "--mix", "put:1,get:1,head:1", "--ops", "60", "--prefix", "main/m/"]);
     let kinds = ["put", "get", "head"].map(|k| mix["by_op"][k]["ops"].as_u64().unwrap_or(0));
     assert_eq!(kinds.iter().sum::<u64>(), 60, "{mix}");

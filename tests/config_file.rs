@@ -83,7 +83,7 @@ fn every_problem_is_reported_at_once() {
     let cfg = good_config(dir.path());
     let mut bad = std::fs::read_to_string(&cfg).unwrap();
     bad = bad.replace("127.0.0.1:1112", "127.0.0.1:1111"); // admin on the S3 address
-    bad = bad.replace("max_requests_per_key = 64", "max_requests_per_key = \"lots\"\nadress_pool = 4");
+    bad = bad.replace("max_requests_per_key = 64", "max_requests_per_key = \"lots\"\nsmal_object_cache = 4");
     bad = bad.replace(&dir.path().join("keys.toml").display().to_string(), "/nonexistent/keys.toml");
     bad.push_str("tls_cert = \"/nonexistent/cert.pem\"\ntls_key = \"/nonexistent/key.pem\"\nnamespace_template = \"local://x\"\n");
     std::fs::write(&cfg, bad).unwrap();
@@ -96,7 +96,7 @@ fn every_problem_is_reported_at_once() {
     assert_eq!(out.status.code(), Some(1), "{t}");
     for needle in [
         "max_requests_per_key = \"lots\"",
-        "unknown key `adress_pool` (did you mean `address_pool`?)",
+        "unknown key `smal_object_cache` (did you mean `small_object_cache`?)",
         "LAKEGATE_IDLE_TIMEOUT_SECS=\"0\"",
         "/nonexistent/keys.toml",
         "/nonexistent/cert.pem",

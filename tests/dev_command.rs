@@ -180,7 +180,10 @@ fn sigterm_lets_an_inflight_download_finish() {
     let dev = start_dev(dir.path());
     let info = dev.info.clone();
     assert_eq!(admin_get(&info, "/healthz").0, 200);
-    assert_eq!(admin_get(&info, "/readyz"), (200, "ready\n".into()));
+    let (status, ready) = admin_get(&info, "/readyz");
+    assert_eq!(status, 200, "{ready}");
+    // the detail names what lakegate talks to: lakeFS's version and its storage
+    assert!(ready.starts_with("ready\nlakeFS ") && ready.contains("storage default="), "{ready}");
     let s3 = info["s3_endpoint"].as_str().unwrap().trim_start_matches("http://").to_string();
     let data = common::pattern(24 << 20, 9);
     let mut put = std::net::TcpStream::connect(&s3).unwrap();

@@ -140,17 +140,95 @@ async fn link_rules_follow_lakefs() {
     };
     let err = c.link_physical_address("links", "main", "exists", &meta, true).await.unwrap_err();
     assert_eq!(err.status().unwrap(), 412);
-    // an address is bound to its repository (as lakeFS's link addresses), not to a path
-    c.create_repository(&repo_creation("links2")).await.unwrap();
-    let err = c.link_physical_address("links2", "main", "exists", &meta, false).await.unwrap_err();
-    assert_eq!(err.status().unwrap(), 400, "{err}");
     let linked = c.link_physical_address("links", "main", "exists", &meta, false).await.unwrap();
     assert_eq!((linked.mtime, linked.checksum.as_str()), (1_700_000_000, "abc"));
     // The linked address never received bytes: reading it is lakeFS's 410 "No data".
     let err = c.get_object("links", "main", "exists", None, false).await.unwrap_err();
     assert_eq!(err.status().unwrap(), 410, "{err}");
-    let err = c.get_physical_address("links", "nobranch", "p", true).await.unwrap_err();
-    assert!(err.is_not_found());
+    // lakeFS hands out addresses for any branch name; linking on a missing branch is 404.
+    let loc = c.get_physical_address("links", "nobranch", "p", false).await.unwrap();
+    let meta = StagingMetadata { staging: loc, ..meta };
+    assert!(c.link_physical_address("links", "nobranch", "p", &meta, false).await.unwrap_err().is_not_found());
+    server.stop().await;
+}
+
+/// `linkPhysicalAddress` body for `address` (checksum and size of `data`).
+fn link_body(address: &str, data: &[u8]) -> serde_json::Value {
+    serde_json::json!({
+        "staging": {"physical_address": address},
+        "checksum": md5_hex(data),
+        "size_bytes": data.len(),
+    })
+}
+
+#[tokio::test]
+async fn staging_addresses_are_bound_as_lakefs_binds_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let c = server.client();
+    let auth = basic(&server.access_key_id, &server.secret_access_key);
+    let (bind, other) = (repo_creation("bind"), repo_creation("bind2"));
+    c.create_repository(&bind).await.unwrap();
+    c.create_repository(&other).await.unwrap();
+    c.create_branch("bind", &BranchCreation { name: "dev".into(), source: "main".into(), ..Default::default() })
+        .await
+        .unwrap();
+    let data = b"bound bytes";
+    let loc = c.get_physical_address("bind", "main", "a/x", true).await.unwrap();
+    let address = loc.physical_address.clone().unwrap();
+    // lakeFS's shape: <namespace>/data/<partition xid>/<xid>,<signature>
+    let relative = address.strip_prefix(&format!("{}/", bind.storage_namespace)).unwrap();
+    let (name, _) = relative.rsplit_once(',').unwrap();
+    let segments: Vec<&str> = name.split('/').collect();
+    assert_eq!((segments.len(), segments[0], segments[1].len(), segments[2].len()), (3, "data", 20, 20), "{address}");
+    let (status, _, _) = raw(&raw_client(), "PUT", loc.presigned_url.as_ref().unwrap(), &[], data.to_vec()).await;
+    assert_eq!(status, 200);
+
+    let link = |repo: &str, branch: &str, path: &str, address: &str| {
+        let url = format!("/repositories/{repo}/branches/{branch}/staging/backing?path={path}");
+        let body = link_body(address, data);
+        let (server, auth) = (&server, auth.clone());
+        async move { call(server, "PUT", &url, Some(&auth), Some(body)).await }
+    };
+    let refused = |(status, body): (u16, serde_json::Value), message: &str| {
+        assert_eq!((status, body["message"].as_str()), (400, Some(message)), "{body}");
+    };
+    // Another path, another branch: the signature does not cover them.
+    let bad_signature = "invalid address signature: invalid address";
+    refused(link("bind", "main", "a/other", &address).await, bad_signature);
+    refused(link("bind", "dev", "a/x", &address).await, bad_signature);
+    // The same object name inside another repository's namespace: signed for another repository.
+    let rerooted = format!("{}/{relative}", other.storage_namespace);
+    refused(link("bind2", "main", "a/x", &rerooted).await, bad_signature);
+    // Unsigned, or with a signature that is not base64url, inside the data prefix.
+    refused(
+        link("bind", "main", "a/x", &format!("{}/{name}", bind.storage_namespace)).await,
+        "address is not signed: link address invalid",
+    );
+    let (status, body) = link("bind", "main", "a/x", &format!("{address}*")).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("malformed address signature: {\"Repository\":\"bind\",\"Branch\":\"main\",\"Path\":\"a/x\""),
+        "{body}"
+    );
+    assert!(c.stat_object("bind", "main", "a/other", false).await.unwrap_err().is_not_found());
+    assert!(c.stat_object("bind", "dev", "a/x", false).await.unwrap_err().is_not_found());
+
+    // Outside the repository's data prefix an address is a "full" address: lakeFS links it
+    // without a signature check, even one handed out for another repository.
+    let (status, body) = link("bind2", "main", "borrowed", &address).await;
+    assert_eq!((status, body["physical_address"].as_str()), (200, Some(address.as_str())), "{body}");
+    let resp = c.get_object("bind2", "main", "borrowed", None, false).await.unwrap();
+    use http_body_util::BodyExt;
+    assert_eq!(&resp.into_body().collect().await.unwrap().to_bytes()[..], data);
+
+    // The repository, branch and path it was issued for.
+    let (status, body) = link("bind", "main", "a/x", &address).await;
+    assert_eq!((status, body["physical_address"].as_str()), (200, Some(address.as_str())), "{body}");
+    assert_eq!(c.stat_object("bind", "main", "a/x", false).await.unwrap().checksum, md5_hex(data));
     server.stop().await;
 }
 
@@ -290,4 +368,103 @@ async fn client_times_out_and_reports_connection_errors() {
     cfg.backoff = Duration::from_millis(1);
     let c = lakegate::lakefs::LakeFsClient::new(cfg).unwrap();
     assert!(matches!(c.get_config().await, Err(LakeFsError::Connect(_))));
+}
+
+#[tokio::test]
+async fn one_storage_is_lakefs_oss_single_blockstore() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let auth = basic(&server.access_key_id, &server.secret_access_key);
+    let (status, cfg) = call(&server, "GET", "/config", Some(&auth), None).await;
+    assert_eq!(status, 200);
+    // lakeFS OSS: the single blockstore's id is "", and the list is emptied.
+    assert_eq!(cfg["storage_config"]["blockstore_id"], "", "{cfg}");
+    assert_eq!(cfg["storage_config_list"], serde_json::json!([]), "{cfg}");
+    assert_eq!(cfg["storage_config"]["pre_sign_support_ui"], false, "{cfg}");
+    let kind = cfg["storage_config"]["blockstore_type"].as_str().unwrap().to_string();
+    assert_eq!(cfg["storage_config"]["blockstore_namespace_example"], format!("{kind}://example-bucket/"));
+    let creation = repo_creation("single");
+    let body = serde_json::json!({"name": "single", "storage_namespace": creation.storage_namespace});
+    let (status, repo) = call(&server, "POST", "/repositories", Some(&auth), Some(body.clone())).await;
+    assert_eq!((status, repo["storage_id"].as_str()), (201, Some("")), "{repo}");
+    let (_, got) = call(&server, "GET", "/repositories/single", Some(&auth), None).await;
+    assert_eq!(got["storage_id"], "", "{got}");
+    // An existing repository is 409 before anything else is looked at.
+    let again = serde_json::json!({"name": "single", "storage_namespace": "ftp://x", "storage_id": "nope"});
+    let (status, err) = call(&server, "POST", "/repositories", Some(&auth), Some(again)).await;
+    assert_eq!((status, err["message"].as_str()), (409, Some("error creating repository: not unique")));
+    let other = serde_json::json!({"name": "single2", "storage_namespace": namespace("single2"), "storage_id": "nope"});
+    let (status, err) = call(&server, "POST", "/repositories", Some(&auth), Some(other)).await;
+    assert_eq!((status, err["message"].as_str()), (400, Some("storage id: invalid value: validation error")));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_storage_is_chosen_by_storage_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), Some(lakegate::embedded::PRESIGN_EXPIRY));
+    cfg.extra_storages = vec![lakegate::embedded::storage::ExtraStorage {
+        id: "plain".into(),
+        description: "local, no presigning".into(),
+        presign: false,
+        presign_multipart: false,
+    }];
+    let server = Server::start_config(cfg.clone()).await;
+    let c = server.client();
+    let auth = basic(&server.access_key_id, &server.secret_access_key);
+    let (_, config) = call(&server, "GET", "/config", Some(&auth), None).await;
+    let list = config["storage_config_list"].as_array().unwrap();
+    let ids: Vec<&str> = list.iter().map(|s| s["blockstore_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["", "plain"], "{config}");
+    assert_eq!(config["storage_config"]["blockstore_id"], "", "{config}");
+    assert_eq!(
+        (list[0]["pre_sign_support"].as_bool(), list[0]["pre_sign_multipart_upload"].as_bool()),
+        (Some(true), Some(true))
+    );
+    assert_eq!(list[1]["blockstore_type"], "local");
+    assert_eq!(list[1]["blockstore_description"], "local, no presigning");
+    assert_eq!(
+        (list[1]["pre_sign_support"].as_bool(), list[1]["pre_sign_multipart_upload"].as_bool()),
+        (Some(false), Some(false))
+    );
+
+    // createRepository with storage_id picks the storage; its namespaces are the storage's.
+    let body = serde_json::json!({"name": "cold", "storage_namespace": "local://cold", "storage_id": "plain"});
+    let (status, repo) = call(&server, "POST", "/repositories", Some(&auth), Some(body)).await;
+    assert_eq!((status, repo["storage_id"].as_str()), (201, Some("plain")), "{repo}");
+    assert_eq!(c.get_repository("cold").await.unwrap().storage_id.as_deref(), Some("plain"));
+    let listed = c.list_repositories("", "", None).await.unwrap();
+    assert_eq!(listed.results.iter().find(|r| r.id == "cold").unwrap().storage_id.as_deref(), Some("plain"));
+    let s3_ns = serde_json::json!({"name": "cold2", "storage_namespace": "s3://b/cold2", "storage_id": "plain"});
+    assert_eq!(call(&server, "POST", "/repositories", Some(&auth), Some(s3_ns)).await.0, 400);
+    c.create_repository(&repo_creation("warm")).await.unwrap();
+    assert_eq!(c.get_repository("warm").await.unwrap().storage_id.as_deref(), Some(""));
+
+    // Each repository is served by its own storage's abilities.
+    let (status, err) =
+        call(&server, "GET", "/repositories/cold/branches/main/staging/backing?path=p&presign=true", Some(&auth), None)
+            .await;
+    assert_eq!((status, err["message"].as_str()), (500, Some("local adapter presigned URL: operation not supported")));
+    let loc = c.get_physical_address("cold", "main", "p", false).await.unwrap();
+    assert!(loc.physical_address.unwrap().starts_with("local://cold/data/"));
+    assert!(c.get_physical_address("warm", "main", "p", true).await.unwrap().presigned_url.is_some());
+    let (status, err) =
+        call(&server, "POST", "/repositories/cold/branches/main/staging/pmpu?path=p", Some(&auth), None).await;
+    assert_eq!((status, err["message"].as_str()), (501, Some("presign multipart upload API is not supported")));
+    assert!(c.create_presign_multipart_upload("warm", "main", "p", None).await.is_ok());
+    // Bytes go through the API on the storage that cannot presign.
+    let url = format!("{}/repositories/cold/branches/main/objects?path=o", server.api_endpoint);
+    let headers = [("authorization", auth.as_str()), ("content-type", "application/octet-stream")];
+    assert_eq!(raw(&raw_client(), "POST", &url, &headers, b"cold bytes".to_vec()).await.0, 201);
+    let resp = c.get_object("cold", "main", "o", None, false).await.unwrap();
+    use http_body_util::BodyExt;
+    assert_eq!(&resp.into_body().collect().await.unwrap().to_bytes()[..], b"cold bytes");
+    let err = c.stat_object("cold", "main", "o", true).await.unwrap_err();
+    assert_eq!(err.status().unwrap(), 400, "{err}");
+    server.stop().await;
+
+    // As lakeFS, the server does not start while a repository's storage is not configured.
+    cfg.extra_storages.clear();
+    let Err(err) = lakegate::embedded::Embedded::start(&cfg).await else { panic!("started without storage plain") };
+    assert!(err.to_string().contains("repository cold is on storage \"plain\", which is not configured"), "{err}");
 }

@@ -64,6 +64,41 @@ fn complete(address: &str, parts: Vec<UploadPart>) -> CompletePresignMultipartUp
     CompletePresignMultipartUpload { physical_address: address.into(), parts, ..Default::default() }
 }
 
+/// The `…/staging/pmpu/<upload id>?path=…` URL path of an upload.
+fn pmpu_url(repo: &str, branch: &str, path: &str, upload_id: &str) -> String {
+    format!("/repositories/{repo}/branches/{branch}/staging/pmpu/{upload_id}?path={path}")
+}
+
+/// A JSON call with the admin's basic credentials: `(status, body)`.
+async fn call_json(server: &Server, method: &str, url: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let auth = basic(&server.access_key_id, &server.secret_access_key);
+    call(server, method, url, Some(&auth), Some(body)).await
+}
+
+/// `completePresignMultipartUpload` as raw JSON: `(status, body)`.
+async fn complete_raw(
+    server: &Server,
+    (repo, branch, path): (&str, &str, &str),
+    upload_id: &str,
+    address: &str,
+    parts: Vec<UploadPart>,
+) -> (u16, serde_json::Value) {
+    let body = serde_json::to_value(complete(address, parts)).unwrap();
+    call_json(server, "PUT", &pmpu_url(repo, branch, path, upload_id), body).await
+}
+
+/// lakeFS's answer when its S3 adapter's call fails: 500, the S3 SDK's error text for
+/// `operation` with the store's `status` and `code` (modeled errors print without "api error").
+fn store_refused((status, body): (u16, serde_json::Value), operation: &str, store_status: u16, code: &str) {
+    let message = body["message"].as_str().unwrap_or_default();
+    assert_eq!(status, 500, "{body}");
+    let head = format!("operation error S3: {operation}, https response error StatusCode: {store_status}, RequestID: ");
+    assert!(message.starts_with(&head), "{message}");
+    let modeled = operation == "AbortMultipartUpload" && code == "NoSuchUpload";
+    let api = if modeled { format!(", {code}: ") } else { format!(", api error {code}: ") };
+    assert!(message.contains(&api), "{message}");
+}
+
 #[tokio::test]
 async fn parts_round_trip_into_a_byte_exact_object() {
     let dir = tempfile::tempdir().unwrap();
@@ -100,6 +135,11 @@ async fn parts_round_trip_into_a_byte_exact_object() {
     req.user_metadata = Some(BTreeMap::from([("k".to_string(), "v".to_string())]));
     req.content_type = Some("application/x-test".into());
     let stats = c.complete_presign_multipart_upload("mpu", "main", "big/file.bin", &up.upload_id, &req).await.unwrap();
+    // lakeFS answers the address relative to the storage namespace here (unlike link).
+    assert_eq!(
+        Some(stats.physical_address.as_str()),
+        up.physical_address.split_once("/data/").map(|(_, rest)| format!("data/{rest}")).as_deref()
+    );
     let refs: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
     assert_eq!(stats.checksum, multipart_etag(&refs));
     assert!(stats.checksum.ends_with("-4"));
@@ -118,9 +158,11 @@ async fn parts_round_trip_into_a_byte_exact_object() {
         let head = store.head(&up.physical_address).await.unwrap();
         assert_eq!((head.etag.as_str(), head.size), (stats.checksum.as_str(), (15 * MIB + 1234) as u64));
     }
-    // The upload is gone once completed; no part files are left behind.
+    // The upload is gone once completed (the store's NoSuchUpload); no part files are left behind.
     let again = c.complete_presign_multipart_upload("mpu", "main", "big/file.bin", &up.upload_id, &req).await;
-    assert!(again.unwrap_err().is_not_found());
+    let again = again.unwrap_err();
+    assert_eq!(again.status().unwrap(), 500, "{again}");
+    assert!(again.to_string().contains("api error NoSuchUpload: "), "{again}");
     assert_eq!(std::fs::read_dir(dir.path().join("blobs-tmp/mpu")).unwrap().count(), 0);
     server.stop().await;
 }
@@ -144,38 +186,30 @@ async fn invalid_requests_are_refused_like_lakefs() {
     let e1 = put_part(&url(1).await.unwrap().presigned_url, &small).await;
     let e2 = put_part(&url(2).await.unwrap().presigned_url, &big).await;
     let done = |parts: Vec<UploadPart>| {
-        let req = complete(&up.physical_address, parts);
-        let c = c.clone();
-        let id = up.upload_id.clone();
-        async move { c.complete_presign_multipart_upload("errs", "main", "p", &id, &req).await }
+        complete_raw(&server, ("errs", "main", "p"), &up.upload_id, &up.physical_address, parts)
     };
-    // Descending or repeated part numbers, a missing part, a wrong ETag, a too-small non-last part,
-    // no parts: 400, with the S3 error code leading the message.
-    let refused = |r: Result<ObjectStats, lakegate::lakefs::LakeFsError>, code: &str| {
-        let err = r.unwrap_err();
-        assert_eq!(err.status().unwrap(), 400, "{err}");
-        assert!(err.to_string().contains(&format!("{code}:")), "{code}: {err}");
-    };
-    refused(done(vec![part(2, &e2), part(1, &e1)]).await, "InvalidPartOrder");
-    refused(done(vec![part(2, &e2), part(2, &e2)]).await, "InvalidPartOrder");
-    refused(done(vec![part(2, &e2), part(3, &e2)]).await, "InvalidPart");
-    refused(done(vec![part(1, &e2)]).await, "InvalidPart");
-    refused(done(vec![part(1, &e1), part(2, &e2)]).await, "EntityTooSmall");
-    assert_eq!(status(done(vec![]).await), 400);
-    // Unknown upload id: 404; forged or foreign address: 400; bad part number: 400.
+    // Descending or repeated part numbers, a missing part, a wrong ETag, a too-small non-last part:
+    // the store refuses, and lakeFS answers 500 with the S3 SDK's error text.
+    store_refused(done(vec![part(2, &e2), part(1, &e1)]).await, "CompleteMultipartUpload", 400, "InvalidPartOrder");
+    store_refused(done(vec![part(2, &e2), part(2, &e2)]).await, "CompleteMultipartUpload", 400, "InvalidPartOrder");
+    store_refused(done(vec![part(2, &e2), part(3, &e2)]).await, "CompleteMultipartUpload", 400, "InvalidPart");
+    store_refused(done(vec![part(1, &e2)]).await, "CompleteMultipartUpload", 400, "InvalidPart");
+    store_refused(done(vec![part(1, &e1), part(2, &e2)]).await, "CompleteMultipartUpload", 400, "EntityTooSmall");
+    // No parts is lakeFS's own 400.
+    assert_eq!(done(vec![]).await, (400, serde_json::json!({"message": "parts are required"})));
+    // Unknown upload id: the store's NoSuchUpload (500); forged address: 400; bad part number: 400.
     let abort = AbortPresignMultipartUpload { physical_address: up.physical_address.clone() };
-    assert_eq!(status(c.abort_presign_multipart_upload("errs", "main", "p", "00ff", &abort).await), 404);
+    let unknown =
+        call_json(&server, "DELETE", &pmpu_url("errs", "main", "p", "00ff"), serde_json::to_value(&abort).unwrap())
+            .await;
+    store_refused(unknown, "AbortMultipartUpload", 404, "NoSuchUpload");
     let forged = UploadPartFrom { physical_address: format!("{}x", up.physical_address) };
     assert_eq!(status(c.upload_part("errs", "main", "p", &up.upload_id, 1, &forged).await), 400);
-    let other = c.create_presign_multipart_upload("errs", "main", "p", None).await.unwrap();
-    let foreign = UploadPartFrom { physical_address: other.physical_address.clone() };
-    assert_eq!(status(c.upload_part("errs", "main", "p", &up.upload_id, 1, &foreign).await), 400);
-    assert_eq!(status(c.upload_part("errs", "main", "other/path", &up.upload_id, 1, &from).await), 400);
     assert_eq!(status(url(0).await), 400);
     assert_eq!(status(url(10_001).await), 400);
     // Still completes after all that, with any subset of the parts.
-    let stats = done(vec![part(2, &e2)]).await.unwrap();
-    assert_eq!(stats.checksum, multipart_etag(&[&big]));
+    let (code, stats) = done(vec![part(2, &e2)]).await;
+    assert_eq!((code, stats["checksum"].as_str()), (200, Some(multipart_etag(&[&big]).as_str())), "{stats}");
     server.stop().await;
 
     // Without presigning the API is not supported (lakeFS: 501).
@@ -201,18 +235,26 @@ async fn abort_removes_the_parts() {
     let abort = AbortPresignMultipartUpload { physical_address: up.physical_address.clone() };
     c.abort_presign_multipart_upload("abrt", "main", "x", &up.upload_id, &abort).await.unwrap();
     assert_eq!(std::fs::read_dir(&mpu_dir).unwrap().count(), 0);
-    let req = complete(&up.physical_address, vec![part(1, &e1)]);
-    assert!(
-        c.complete_presign_multipart_upload("abrt", "main", "x", &up.upload_id, &req).await.unwrap_err().is_not_found()
-    );
+    let done = complete_raw(&server, ("abrt", "main", "x"), &up.upload_id, &up.physical_address, vec![part(1, &e1)]);
+    store_refused(done.await, "CompleteMultipartUpload", 404, "NoSuchUpload");
     let (code, _, body) = raw(&raw_client(), "PUT", &url, &[], b"late".to_vec()).await;
     assert_eq!(code, 404);
     assert!(String::from_utf8_lossy(&body).contains("NoSuchUpload"));
-    // No fresh part URL, no part copy, no second abort for an aborted upload.
+    // uploadPart presigns without looking the upload up, as lakeFS's adapters do: the store
+    // refuses the PUT. A second abort is the store's NoSuchUpload.
     let from = UploadPartFrom { physical_address: up.physical_address.clone() };
-    let late = c.upload_part("abrt", "main", "x", &up.upload_id, 2, &from).await.unwrap_err();
-    assert!(late.is_not_found() && late.to_string().contains("NoSuchUpload"), "{late}");
-    assert_eq!(status(c.abort_presign_multipart_upload("abrt", "main", "x", &up.upload_id, &abort).await), 404);
+    let late = c.upload_part("abrt", "main", "x", &up.upload_id, 2, &from).await.unwrap();
+    let (code, _, body) = raw(&raw_client(), "PUT", &late.presigned_url, &[], b"late".to_vec()).await;
+    assert_eq!(code, 404);
+    assert!(String::from_utf8_lossy(&body).contains("NoSuchUpload"));
+    let again = call_json(
+        &server,
+        "DELETE",
+        &pmpu_url("abrt", "main", "x", &up.upload_id),
+        serde_json::to_value(&abort).unwrap(),
+    )
+    .await;
+    store_refused(again, "AbortMultipartUpload", 404, "NoSuchUpload");
     assert_eq!(std::fs::read_dir(&mpu_dir).unwrap().count(), 0);
     assert!(c.stat_object("abrt", "main", "x", false).await.unwrap_err().is_not_found());
     server.stop().await;
@@ -252,12 +294,25 @@ async fn upload_part_copy_takes_a_range_of_another_repositorys_object() {
         assert_eq!(e1, format!("\"{}\"", md5_hex(&source[MIB..])));
     }
     let bad = c.upload_part_copy("dst", "main", "d", &up.upload_id, 4, &copy(Some("bytes=0-99999999"))).await;
-    assert_eq!(bad.unwrap_err().status().unwrap(), 400);
+    let bad = bad.unwrap_err();
+    assert_eq!(bad.status().unwrap(), 500);
+    assert!(bad.to_string().contains("UploadPartCopy, https response error StatusCode: 400, "), "{bad}");
+    assert!(bad.to_string().contains("api error InvalidArgument: Range specified is not valid"), "{bad}");
+    // lakeFS reads the range with Sscanf("bytes=%d-%d"): a suffix range fails there (500); one
+    // outside the schema's pattern is refused before (400).
+    let suffix = c.upload_part_copy("dst", "main", "d", &up.upload_id, 4, &copy(Some("bytes=-5"))).await;
+    let suffix = suffix.unwrap_err();
+    assert_eq!(suffix.status().unwrap(), 500);
+    assert!(suffix.to_string().contains("parse range \"bytes=-5\": unexpected EOF"), "{suffix}");
+    let junk = c.upload_part_copy("dst", "main", "d", &up.upload_id, 4, &copy(Some("lines=1-2"))).await;
+    assert_eq!(junk.unwrap_err().status().unwrap(), 400);
     let mut missing = copy(None);
     missing.copy_source.path = "nope".into();
     assert!(c.upload_part_copy("dst", "main", "d", &up.upload_id, 4, &missing).await.unwrap_err().is_not_found());
     let unknown = c.upload_part_copy("dst", "main", "d", "00ff", 4, &copy(None)).await.unwrap_err();
-    assert!(unknown.is_not_found(), "{unknown}");
+    assert_eq!(unknown.status().unwrap(), 500, "{unknown}");
+    assert!(unknown.to_string().contains("operation error S3: UploadPartCopy, "), "{unknown}");
+    assert!(unknown.to_string().contains("api error NoSuchUpload: "), "{unknown}");
     let req = complete(&up.physical_address, vec![part(1, &e1), part(2, &e2), part(3, &e3)]);
     let stats = c.complete_presign_multipart_upload("dst", "main", "d", &up.upload_id, &req).await.unwrap();
     let expected: [&[u8]; 3] = [&source[MIB..], &source, &source[..10]];
@@ -290,5 +345,54 @@ async fn an_upload_survives_a_restart() {
     let stats = c.complete_presign_multipart_upload("rst", "main", "r", &up.upload_id, &req).await.unwrap();
     assert_eq!(stats.checksum, multipart_etag(&[&data]));
     assert_eq!(read_object(&c, "rst", "r").await, data);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn upload_addresses_are_bound_as_lakefs_binds_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let c = server.client();
+    let (home, other) = (repo_creation("home"), repo_creation("away"));
+    c.create_repository(&home).await.unwrap();
+    c.create_repository(&other).await.unwrap();
+    c.create_branch("home", &BranchCreation { name: "dev".into(), source: "main".into(), ..Default::default() })
+        .await
+        .unwrap();
+    let up = c.create_presign_multipart_upload("home", "main", "m/obj", Some(1)).await.unwrap();
+    let data = pattern(1000, 7);
+    let e1 = put_part(&up.presigned_urls.clone().unwrap()[0], &data).await;
+    let address = up.physical_address.clone();
+    let relative = address.strip_prefix(&format!("{}/", home.storage_namespace)).unwrap().to_string();
+    let rerooted = format!("{}/{relative}", other.storage_namespace);
+    let done = |(repo, branch, path): (&'static str, &'static str, &'static str), address: String| {
+        let parts = vec![part(1, &e1)];
+        let (server, upload_id) = (&server, up.upload_id.clone());
+        async move { complete_raw(server, (repo, branch, path), &upload_id, &address, parts).await }
+    };
+    let refused = |(status, body): (u16, serde_json::Value), message: &str| {
+        assert_eq!((status, body["message"].as_str()), (400, Some(message)), "{body}");
+    };
+    let bad_signature = "invalid address signature: invalid address";
+    // Another path, another branch, the name re-rooted in another repository: not what it was signed for.
+    refused(done(("home", "main", "m/other"), address.clone()).await, bad_signature);
+    refused(done(("home", "dev", "m/obj"), address.clone()).await, bad_signature);
+    refused(done(("away", "main", "m/obj"), rerooted.clone()).await, bad_signature);
+    // Another repository's address as is: outside this repository's data prefix.
+    refused(
+        done(("away", "main", "m/obj"), address.clone()).await,
+        "physical address must be relative to the storage namespace",
+    );
+    // uploadPart and abort check the same way.
+    let wrong_path = UploadPartFrom { physical_address: address.clone() };
+    let err = c.upload_part("home", "main", "m/other", &up.upload_id, 2, &wrong_path).await.unwrap_err();
+    assert_eq!(err.status().unwrap(), 400, "{err}");
+    let abort = serde_json::json!({"physical_address": address});
+    refused(call_json(&server, "DELETE", &pmpu_url("home", "dev", "m/obj", &up.upload_id), abort).await, bad_signature);
+    // The repository, branch and path of the upload.
+    let (status, body) = done(("home", "main", "m/obj"), address.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["physical_address"].as_str(), Some(relative.as_str()));
+    assert_eq!(read_object(&c, "home", "m/obj").await, data);
     server.stop().await;
 }

@@ -8,6 +8,9 @@ urllib3 requests.
 
 Environment:
   LAKEGATE_BIN   path to the lakegate binary (default: <repo>/target/debug/lakegate)
+  LAKEGATE_DEV_API_TLS_CERT/_KEY   read by ``lakegate dev`` itself: the API (and the blob URLs it
+                 presigns) over HTTPS; the suite's clients then trust the certificate's CA through
+                 SSL_CERT_FILE (the test command's seaweedfs pass: scripts/seaweedfs.sh's CA)
 """
 
 from __future__ import annotations
@@ -102,6 +105,9 @@ class LakegateServer:
                 self.stop()
                 pytest.fail(f"lakegate did not write {dev_json} within {timeout}s\n{self.log_tail()}")
             time.sleep(0.05)
+        if os.environ.get("LAKEGATE_DEV_API_TLS_CERT") and not self.api_endpoint.startswith("https://"):
+            self.stop()
+            pytest.fail(f"LAKEGATE_DEV_API_TLS_CERT is set but the API is {self.api_endpoint}\n{self.log_tail()}")
         # 2. wait for healthCheck
         while True:
             self._check_alive("while waiting for healthcheck")

@@ -65,6 +65,10 @@ def test_get_config_wire_field_names(raw):
     assert sc["blockstore_type"] == BLOCKSTORE
     assert sc["pre_sign_support"] is True
     assert sc["pre_sign_multipart_upload"] is True
+    # lakeFS OSS: the single blockstore has id "" and the storage list is emptied
+    assert sc["blockstore_id"] == ""
+    assert sc["blockstore_namespace_example"] == f"{BLOCKSTORE}://example-bucket/"
+    assert doc["storage_config_list"] == []
 
 
 def test_get_config_requires_auth(raw):

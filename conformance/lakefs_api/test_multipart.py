@@ -14,7 +14,7 @@ import lakefs_sdk
 import pytest
 from lakefs_sdk.exceptions import ApiException, BadRequestException, NotFoundException
 
-from conftest import S3_BUCKET, data_url, create_repo, http, ns
+from conftest import S3_BUCKET, data_url, create_repo, error_message, http, ns
 
 MIB = 1 << 20
 
@@ -41,6 +41,16 @@ def _complete(api_client, repo, path, up, parts, **kw):
             parts=[lakefs_sdk.UploadPart(part_number=n, etag=e) for n, e in parts], **kw))
 
 
+def _store_refused(exc, operation, store_status, code):
+    """lakeFS's answer when its S3 adapter's call fails: 500, aws-sdk-go-v2's error text."""
+    assert exc.status == 500, (exc.status, exc.body)
+    message = error_message(exc)
+    head = f"operation error S3: {operation}, https response error StatusCode: {store_status}, RequestID: "
+    assert message.startswith(head), message
+    modeled = (operation, code) == ("AbortMultipartUpload", "NoSuchUpload")
+    assert (f", {code}: " if modeled else f", api error {code}: ") in message, message
+
+
 def test_multipart_round_trip(server, api_client, repo):
     exp = _exp(api_client)
     resp = exp.create_presign_multipart_upload_with_http_info(repo, "main", "mp/obj.bin", parts=2)
@@ -59,6 +69,8 @@ def test_multipart_round_trip(server, api_client, repo):
                       user_metadata={"a": "b"}, content_type="text/x-mp")
     assert stats.checksum == _multipart_etag(data)
     assert stats.size_bytes == 10 * MIB + 4
+    # lakeFS answers the address relative to the storage namespace here
+    assert stats.physical_address == up.physical_address[len(ns(repo)) + 1:]
     got = lakefs_sdk.ObjectsApi(api_client).get_object(repo, "main", "mp/obj.bin")
     assert bytes(got) == b"".join(data)
     st = lakefs_sdk.ObjectsApi(api_client).stat_object(repo, "main", "mp/obj.bin")
@@ -80,25 +92,28 @@ def test_multipart_errors(api_client, repo):
     from_ = lakefs_sdk.UploadPartFrom(physical_address=up.physical_address)
     small = _put(exp.upload_part(repo, "main", up.upload_id, "p", 1, from_).presigned_url, b"x" * 10)
     big = _put(exp.upload_part(repo, "main", up.upload_id, "p", 2, from_).presigned_url, b"y" * (5 * MIB))
+    # The store's refusals: lakeFS's 500 with the S3 SDK's error text.
     for parts, code in [
-        ([(1, small), (2, big)], "EntityTooSmall:"),  # a non-last part under 5 MiB
-        ([(2, big), (1, small)], "InvalidPartOrder:"),  # not ascending
-        ([(2, big), (2, big)], "InvalidPartOrder:"),  # repeated
-        ([(1, big)], "InvalidPart:"),  # wrong ETag
-        ([(2, big), (3, small)], "InvalidPart:"),  # never uploaded
+        ([(1, small), (2, big)], "EntityTooSmall"),  # a non-last part under 5 MiB
+        ([(2, big), (1, small)], "InvalidPartOrder"),  # not ascending
+        ([(2, big), (2, big)], "InvalidPartOrder"),  # repeated
+        ([(1, big)], "InvalidPart"),  # wrong ETag
+        ([(2, big), (3, small)], "InvalidPart"),  # never uploaded
     ]:
-        with pytest.raises(BadRequestException) as e:
+        with pytest.raises(ApiException) as e:
             _complete(api_client, repo, "p", up, parts)
-        assert code in e.value.body, (parts, e.value.body)
-    with pytest.raises(BadRequestException):  # no parts
+        _store_refused(e.value, "CompleteMultipartUpload", 400, code)
+    with pytest.raises(BadRequestException) as e:  # no parts
         _complete(api_client, repo, "p", up, [])
+    assert error_message(e.value) == "parts are required"
     with pytest.raises(BadRequestException):  # forged address
         exp.upload_part(repo, "main", up.upload_id, "p", 1,
                         lakefs_sdk.UploadPartFrom(physical_address=up.physical_address + "x"))
-    with pytest.raises(NotFoundException):
+    with pytest.raises(ApiException) as e:  # an upload id the store does not know
         exp.abort_presign_multipart_upload(
             repo, "main", "0123abcd", "p",
             abort_presign_multipart_upload=lakefs_sdk.AbortPresignMultipartUpload(physical_address=up.physical_address))
+    _store_refused(e.value, "AbortMultipartUpload", 404, "NoSuchUpload")
     stats = _complete(api_client, repo, "p", up, [(2, big)])
     assert stats.checksum == _multipart_etag([b"y" * (5 * MIB)])
 
@@ -111,13 +126,16 @@ def test_abort(api_client, repo):
         repo, "main", up.upload_id, "ab",
         abort_presign_multipart_upload=lakefs_sdk.AbortPresignMultipartUpload(physical_address=up.physical_address))
     assert resp.status_code == 204
-    with pytest.raises(NotFoundException):
+    with pytest.raises(ApiException) as e:
         _complete(api_client, repo, "ab", up, [(1, etag)])
+    _store_refused(e.value, "CompleteMultipartUpload", 404, "NoSuchUpload")
     r = http("PUT", up.presigned_urls[0], body=b"late")
     assert r.status == 404 and b"NoSuchUpload" in r.data
-    with pytest.raises(NotFoundException):  # no fresh part URL for an aborted upload
-        exp.upload_part(repo, "main", up.upload_id, "ab", 2,
-                        lakefs_sdk.UploadPartFrom(physical_address=up.physical_address))
+    # uploadPart presigns without looking the upload up (as lakeFS's adapters); the store refuses
+    to = exp.upload_part(repo, "main", up.upload_id, "ab", 2,
+                         lakefs_sdk.UploadPartFrom(physical_address=up.physical_address))
+    r = http("PUT", to.presigned_url, body=b"late")
+    assert r.status == 404 and b"NoSuchUpload" in r.data
     with pytest.raises(NotFoundException):
         lakefs_sdk.ObjectsApi(api_client).stat_object(repo, "main", "ab")
 
@@ -140,8 +158,9 @@ def test_upload_part_copy_from_another_repository(server, api_client, repo):
     assert r1.status_code == 204
     r2 = copy(2)  # the whole object
     r3 = copy(3, "bytes=100-199")
-    with pytest.raises(BadRequestException):
+    with pytest.raises(ApiException) as e:  # past the source's end: the store's InvalidArgument
         copy(4, "bytes=0-999999999")
+    _store_refused(e.value, "UploadPartCopy", 400, "InvalidArgument")
     with pytest.raises(ApiException) as e:  # a source that does not exist
         exp.upload_part_copy(repo, "main", up.upload_id, "c", 4, lakefs_sdk.UploadPartCopyFrom(
             physical_address=up.physical_address,
@@ -156,6 +175,36 @@ def test_upload_part_copy_from_another_repository(server, api_client, repo):
         assert stats.checksum == _multipart_etag(pieces)
     assert stats.checksum.endswith("-3") and stats.size_bytes == sum(map(len, pieces))
     assert bytes(lakefs_sdk.ObjectsApi(api_client).get_object(repo, "main", "c")) == b"".join(pieces)
+
+
+def test_upload_address_bound_to_repository_branch_and_path(api_client, repo):
+    exp = _exp(api_client)
+    lakefs_sdk.BranchesApi(api_client).create_branch(repo, lakefs_sdk.BranchCreation(name="b2", source="main"))
+    up = exp.create_presign_multipart_upload(repo, "main", "bound", parts=1)
+    etag = _put(up.presigned_urls[0], b"bound part")
+
+    def complete(repository, branch, path, address):
+        return exp.complete_presign_multipart_upload(
+            repository, branch, up.upload_id, path,
+            complete_presign_multipart_upload=lakefs_sdk.CompletePresignMultipartUpload(
+                physical_address=address, parts=[lakefs_sdk.UploadPart(part_number=1, etag=etag)]))
+
+    other = create_repo(api_client).id
+    relative = up.physical_address[len(ns(repo)) + 1:]
+    for repository, branch, path, address, message in [
+        (repo, "main", "elsewhere", up.physical_address, "invalid address signature: invalid address"),
+        (repo, "b2", "bound", up.physical_address, "invalid address signature: invalid address"),
+        (other, "main", "bound", ns(other) + "/" + relative, "invalid address signature: invalid address"),
+        (other, "main", "bound", up.physical_address, "physical address must be relative to the storage namespace"),
+    ]:
+        with pytest.raises(BadRequestException) as e:
+            complete(repository, branch, path, address)
+        assert error_message(e.value) == message, (repository, branch, path)
+    with pytest.raises(BadRequestException):
+        exp.upload_part(repo, "b2", up.upload_id, "bound", 2,
+                        lakefs_sdk.UploadPartFrom(physical_address=up.physical_address))
+    stats = complete(repo, "main", "bound", up.physical_address)
+    assert stats.checksum == _multipart_etag([b"bound part"])
 
 
 def test_not_supported_without_presign(server_factory):

@@ -52,6 +52,15 @@ def test_create_repository_raw_wire_shape(raw):
     assert doc["default_branch"] == "main"
     assert doc["storage_namespace"] == ns(name)
     assert isinstance(doc["creation_date"], int)
+    assert doc["storage_id"] == ""  # lakeFS OSS's single blockstore
+
+
+def test_create_repository_unknown_storage_id_400(raw):
+    name = unique_name()
+    r = raw.request("POST", "/repositories",
+                    json_body={"name": name, "storage_namespace": ns(name), "storage_id": "no-such-storage"})
+    assert r.status == 400
+    assert error_message(r) == "storage id: invalid value: validation error"
 
 
 def test_create_repository_custom_default_branch(api_client):

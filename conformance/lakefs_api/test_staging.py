@@ -58,6 +58,11 @@ def test_get_physical_address_presign(server, api_client, repo):
     assert resp.status_code == 200
     loc = resp.data
     assert loc.physical_address.startswith(ns(repo) + "/data/"), loc.physical_address
+    # lakeFS's shape: data/<partition xid>/<xid>,<base64url HMAC>
+    name, sig = loc.physical_address[len(ns(repo)) + 1:].rsplit(",", 1)
+    parts = name.split("/")
+    assert len(parts) == 3 and [len(p) for p in parts[1:]] == [20, 20], loc.physical_address
+    assert len(sig) == 43, sig
     assert loc.presigned_url.startswith(data_url(server))
     q = dict(parse_qsl(urlsplit(loc.presigned_url).query))
     assert q["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"
@@ -175,25 +180,46 @@ def test_link_if_match_501(server, api_client, repo):
     assert bytes(_objects(api_client).get_object(repo, "main", "im/obj")) == b"v1"
 
 
-def test_link_address_at_other_path_and_branch(api_client, repo):
-    # lakeFS binds a link address to its repository only (SetLinkAddress/VerifyLinkAddress take the
-    # repository), so an address fetched for one path may be linked at another path and branch.
+def test_link_address_at_other_path_or_branch_400(api_client, repo):
+    # lakeFS signs an address for the repository, branch and path it was handed out for
+    # (GetAddressWithSignature / VerifyLinkAddress over {Repository, Branch, Path, PhysicalAddress}).
     lakefs_sdk.BranchesApi(api_client).create_branch(repo, lakefs_sdk.BranchCreation(name="b2", source="main"))
     loc, etag = _stage(api_client, repo, "bound/original", b"bound", branch="main")
-    _link(api_client, repo, "bound/elsewhere", loc, etag, 5, branch="b2")
-    assert bytes(_objects(api_client).get_object(repo, "b2", "bound/elsewhere")) == b"bound"
-    with pytest.raises(NotFoundException):
-        _objects(api_client).stat_object(repo, "main", "bound/original")
+    for branch, path in (("main", "bound/elsewhere"), ("b2", "bound/original")):
+        with pytest.raises(BadRequestException) as ei:
+            _link(api_client, repo, path, loc, etag, 5, branch=branch)
+        assert error_message(ei.value) == "invalid address signature: invalid address"
+        with pytest.raises(NotFoundException):
+            _objects(api_client).stat_object(repo, branch, path)
+    st = _link(api_client, repo, "bound/original", loc, etag, 5)
+    assert st.physical_address == loc.physical_address
+    assert bytes(_objects(api_client).get_object(repo, "main", "bound/original")) == b"bound"
 
 
-def test_link_address_of_other_repository_400(api_client, repo):
+def test_link_address_of_other_repository(api_client, repo):
     other = create_repo(api_client).id
     loc, etag = _stage(api_client, other, "r/x", b"other")
+    # Re-rooted in this repository's namespace, the object name is signed for another repository.
+    relative = loc.physical_address[len(ns(other)) + 1:]
+    rerooted = lakefs_sdk.StagingLocation(physical_address=ns(repo) + "/" + relative)
     with pytest.raises(BadRequestException) as ei:
-        _link(api_client, repo, "r/x", loc, etag, 5)
-    error_message(ei.value)
+        _link(api_client, repo, "r/x", rerooted, etag, 5)
+    assert error_message(ei.value) == "invalid address signature: invalid address"
     with pytest.raises(NotFoundException):
         _objects(api_client).stat_object(repo, "main", "r/x")
+    # As is, it lies outside this repository's data prefix: lakeFS links such "full" addresses
+    # without a signature check.
+    st = _link(api_client, repo, "r/x", loc, etag, 5)
+    assert st.physical_address == loc.physical_address
+    assert bytes(_objects(api_client).get_object(repo, "main", "r/x")) == b"other"
+
+
+def test_link_unsigned_address_in_data_prefix_400(api_client, repo):
+    loc, etag = _stage(api_client, repo, "u/x", b"unsigned")
+    unsigned = lakefs_sdk.StagingLocation(physical_address=loc.physical_address.rsplit(",", 1)[0])
+    with pytest.raises(BadRequestException) as ei:
+        _link(api_client, repo, "u/x", unsigned, etag, 8)
+    assert error_message(ei.value) == "address is not signed: link address invalid"
 
 
 def test_link_tampered_address_400(api_client, repo):
@@ -206,7 +232,8 @@ def test_link_tampered_address_400(api_client, repo):
 
 
 def test_link_unknown_branch_rejected(api_client, repo):
-    loc, etag = _stage(api_client, repo, "nb/x", b"x")
+    # getPhysicalAddress does not look at the branch (as lakeFS); linking there is 404.
+    loc, etag = _stage(api_client, repo, "nb/x", b"x", branch="no-such-branch")
     with pytest.raises(ApiException) as ei:
         _link(api_client, repo, "nb/x", loc, etag, 1, branch="no-such-branch")
     assert ei.value.status == 404

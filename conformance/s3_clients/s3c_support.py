@@ -12,6 +12,8 @@ same operations, so the round-trip tests run over (scheme) x (client).
 
 Environment:
   LAKEGATE_BIN   path to the lakegate binary (default: <repo>/target/debug/lakegate)
+  LAKEGATE_DEV_API_TLS_CERT/_KEY   read by ``lakegate dev`` itself: its lakeFS API over HTTPS (checked
+                 here); ``lakegate dev`` and ``lakegate keys`` trust its CA through SSL_CERT_FILE
 """
 
 from __future__ import annotations
@@ -161,6 +163,10 @@ class LakegateServer:
                 self.stop()
                 pytest.fail(f"lakegate did not write {dev_json} with s3_endpoint within {timeout}s\n{self.log_tail()}")
             time.sleep(0.05)
+        if os.environ.get("LAKEGATE_DEV_API_TLS_CERT") and not self.info.get("api_endpoint", "").startswith("https://"):
+            self.stop()
+            pytest.fail(f"LAKEGATE_DEV_API_TLS_CERT is set but the lakeFS API is {self.info.get('api_endpoint')}\n"
+                        f"{self.log_tail()}")
         # 2. wait for the S3 port to accept connections
         host, port = self.host_port
         while True:

@@ -300,10 +300,21 @@ def suite_env(srv: Optional[Lakegate], ca: Optional[Path]) -> Dict[str, str]:
         })
     if ca is not None:
         # rustls-native-certs (the SDK's HTTPS client) and rustls-platform-verifier (reqwest, for
-        # the presigned-URL cases) read the trust anchors from SSL_CERT_FILE when it is set
-        env["SSL_CERT_FILE"] = str(ca)
+        # the presigned-URL cases) read the trust anchors from SSL_CERT_FILE when it is set: this
+        # run's CA, plus the CA file the environment names already (the test command's seaweedfs
+        # pass: scripts/seaweedfs.sh's CA, which lakegate dev itself trusts)
+        env["SSL_CERT_FILE"] = str(trust_bundle(ca, os.environ.get("SSL_CERT_FILE")))
         env.pop("SSL_CERT_DIR", None)
     return env
+
+
+def trust_bundle(ca: Path, inherited: Optional[str]) -> Path:
+    """``ca``, or ``ca`` and the PEM file ``inherited`` together in one file next to ``ca``."""
+    if not inherited or not Path(inherited).is_file() or Path(inherited).resolve() == ca.resolve():
+        return ca
+    bundle = ca.parent / "trust.pem"
+    bundle.write_text(ca.read_text().rstrip("\n") + "\n" + Path(inherited).read_text())
+    return bundle
 
 
 def filter_args(filters: List[str]) -> List[str]:

@@ -62,10 +62,6 @@ pub struct GatewayArgs {
     /// Most bytes of multipart parts spooled at once on storage without presigned multipart.
     #[arg(long, env = "LAKEGATE_SPOOL_MAX_BYTES", default_value_t = 10 << 30)]
     pub spool_max_bytes: u64,
-    /// Presigned staging locations kept ready per access key and repository, so PutObject makes
-    /// one lakeFS call on its critical path (0: fetch one per PutObject).
-    #[arg(long, env = "LAKEGATE_ADDRESS_POOL", default_value_t = 16)]
-    pub address_pool: usize,
     /// Bytes of memory for small objects (≤ 64 KiB) read at commit ids, served again without a
     /// lakeFS call or an object-store read (0: off).
     #[arg(long, env = "LAKEGATE_SMALL_OBJECT_CACHE", default_value_t = 16 << 20)]

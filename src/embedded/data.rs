@@ -6,32 +6,40 @@ use super::Embedded;
 use super::blob::{MAX_PUT_SIZE, Written, data_gone, file_body};
 use super::error::{ApiError, ApiResult};
 use super::http::Body;
+use super::storage::Storage;
 use crate::range::ByteRange;
 use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
 use http_body_util::BodyExt;
 
 impl Embedded {
-    /// The physical-address scheme of this server's blockstore.
+    /// The physical-address scheme of this server's primary storage.
     pub fn scheme(&self) -> &'static str {
-        if self.s3.is_some() { super::s3store::SCHEME } else { super::blob::SCHEME }
+        self.storages.primary().scheme()
     }
 
-    /// The S3 store when `address` is an `s3://` address of this server's S3 blockstore; `None` for
-    /// the local blob store; an error for an address on neither.
+    /// The storage of `repo` (404 "no storage config" when it is not configured).
+    pub(crate) fn storage_of(&self, repo: &crate::lakefs::dto::Repository) -> ApiResult<&Storage> {
+        self.storages.of(repo)
+    }
+
+    /// The S3 store for an `s3://` address of this server's S3 blockstore; `None` for a `local://`
+    /// address (the local blob store, of the primary or an extra storage); an error otherwise.
     pub(crate) fn s3_for(&self, address: &str) -> ApiResult<Option<&super::s3store::S3Store>> {
-        match (&self.s3, address.starts_with(super::s3store::SCHEME)) {
-            (Some(s3), true) => Ok(Some(s3)),
-            (None, false) => Ok(None),
+        match &self.s3 {
+            Some(s3) if address.starts_with(super::s3store::SCHEME) => Ok(Some(s3)),
+            _ if address.starts_with(super::blob::SCHEME) => Ok(None),
             _ => Err(ApiError::bad_request(format!("{address:?} is not on this server's blockstore"))),
         }
     }
 
-    /// A presigned URL for `method` on `address`, and its expiry (Unix seconds).
-    pub(crate) fn presign_address(&self, method: &str, address: &str) -> ApiResult<(String, i64)> {
-        let expiry = self
-            .presign_expiry
-            .ok_or_else(|| ApiError::bad_request("presigned URLs are not supported by this blockstore"))?;
+    /// A presigned URL for `method` on `address` of `storage`, and its expiry (Unix seconds); 400
+    /// with the adapter's text when the storage does not presign (lakeFS `GetPreSignedURL`).
+    pub(crate) fn presign_address(&self, storage: &Storage, method: &str, address: &str) -> ApiResult<(String, i64)> {
+        if !storage.presign {
+            return Err(ApiError::bad_request(storage.no_presign()));
+        }
+        let expiry = self.presign_expiry;
         let url = match self.s3_for(address)? {
             Some(s3) => s3.presign(method, address, expiry)?,
             None => self
@@ -43,11 +51,20 @@ impl Embedded {
     }
 
     /// A presigned PUT URL for part `part_number` of multipart upload `upload_id` to `address`
-    /// (S3 `UploadPart` on the S3 blockstore; the part number and upload id are signed).
-    pub(crate) fn presign_part(&self, address: &str, upload_id: &str, part_number: i64) -> ApiResult<String> {
-        let expiry = self
-            .presign_expiry
-            .ok_or_else(|| ApiError::bad_request("presigned URLs are not supported by this blockstore"))?;
+    /// (S3 `UploadPart` on the S3 blockstore; the part number and upload id are signed). Like
+    /// lakeFS's adapters it does not look the upload up, and refuses (400 "operation not
+    /// supported") only when the storage does not presign.
+    pub(crate) fn presign_part(
+        &self,
+        storage: &Storage,
+        address: &str,
+        upload_id: &str,
+        part_number: i64,
+    ) -> ApiResult<String> {
+        if !storage.presign {
+            return Err(ApiError::bad_request("operation not supported"));
+        }
+        let expiry = self.presign_expiry;
         if let Some(s3) = self.s3_for(address)? {
             return s3.presign_part(address, upload_id, part_number, expiry);
         }

@@ -29,6 +29,15 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// An error lakeFS answers through `handleAPIError`'s default branch: 500 with the error's
+    /// own text as the message (a block adapter's error, say "local adapter presigned URL:
+    /// operation not supported").
+    #[error("{0}")]
+    Unexpected(String),
+    /// The object store refused a call, reported as lakeFS reports its S3 adapter's errors: 500
+    /// with aws-sdk-go-v2's error text (see [`crate::embedded::sdkerr`]).
+    #[error("{0}")]
+    Store(Box<crate::embedded::sdkerr::StoreError>),
 }
 
 impl ApiError {
@@ -45,7 +54,7 @@ impl ApiError {
             ApiError::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal(_) | ApiError::Unexpected(_) | ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -59,6 +68,14 @@ impl ApiError {
 
     pub fn internal(err: impl std::fmt::Display) -> Self {
         ApiError::Internal(err.to_string())
+    }
+
+    /// The S3 error code of a store refusal (`NoSuchUpload`, `EntityTooSmall`…), if this is one.
+    pub fn store_code(&self) -> Option<&str> {
+        match self {
+            ApiError::Store(e) => Some(&e.code),
+            _ => None,
+        }
     }
 }
 

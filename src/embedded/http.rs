@@ -17,14 +17,13 @@ pub const MAX_JSON_BODY: usize = 4 << 20;
 /// Characters left unescaped in query values and path segments (RFC 3986 unreserved).
 pub const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
-/// The embedded server's outbound HTTP client (plain `http://`).
-pub type OutboundClient =
-    hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, http_body_util::Full<Bytes>>;
+/// The embedded server's outbound HTTP(S) client (STS hosts, OIDC issuers), on the process's
+/// outbound settings.
+pub type OutboundClient = crate::outbound::HttpClient<http_body_util::Full<Bytes>>;
 
 /// A new [`OutboundClient`].
 pub fn outbound_client() -> OutboundClient {
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector)
+    crate::outbound::Outbound::global().client()
 }
 
 /// Sends `req`: the answer's status and at most `max` bytes of body, within `timeout`.

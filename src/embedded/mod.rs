@@ -4,6 +4,7 @@
 //!
 //! `lakegate dev` runs it for users; the tests run it as their lakeFS. Unlike real lakeFS's `local`
 //! blockstore, this one presigns on purpose: lakegate's data path needs presigned URLs.
+//! `docs/lakefs-fidelity.md` lists the behaviours checked against lakeFS's source.
 
 pub mod api;
 pub mod auth;
@@ -18,7 +19,10 @@ pub mod oidc;
 pub mod presign;
 pub mod s3mpu;
 pub mod s3store;
+pub mod sdkerr;
+pub mod storage;
 pub mod sts;
+pub mod xid;
 
 use blob::BlobStore;
 use catalog::Meta;
@@ -30,6 +34,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
 /// lakeFS's default presigned URL lifetime (`blockstore.s3.pre_signed_expiry`).
 pub const PRESIGN_EXPIRY: Duration = Duration::from_secs(15 * 60);
@@ -61,6 +66,10 @@ pub struct EmbeddedConfig {
     /// The OpenID Connect issuer `stsLogin` exchanges codes with; `None` answers it 501, as
     /// lakeFS without an authentication service.
     pub oidc: Option<oidc::OidcSettings>,
+    /// Storages beside the primary one (local blob stores with their own ids and abilities), as
+    /// lakeFS Enterprise's multiple storage backends; empty (the default) is lakeFS OSS's single
+    /// blockstore. See [`storage`].
+    pub extra_storages: Vec<storage::ExtraStorage>,
 }
 
 /// The state every request handler shares.
@@ -70,10 +79,13 @@ pub struct Embedded {
     pub(crate) presigner: Presigner,
     pub(crate) addresses: AddressSigner,
     pub(crate) jwt_key: Vec<u8>,
-    /// `http://host:port` of this server, the base of the URLs it presigns.
+    /// `http://host:port` (`https://` when the API is served over TLS) of this server, the base
+    /// of the URLs it presigns.
     pub(crate) base_url: String,
-    pub(crate) presign_expiry: Option<Duration>,
-    pub(crate) presign_multipart: bool,
+    /// Lifetime of presigned URLs, on the storages that presign.
+    pub(crate) presign_expiry: Duration,
+    /// The primary storage (id `""`) and any extra ones.
+    pub(crate) storages: storage::Storages,
     /// The S3 blockstore, when the server runs on one.
     pub(crate) s3: Option<s3store::S3Store>,
     /// Verifies `externalPrincipalLogin`'s identity tokens.
@@ -92,6 +104,27 @@ pub struct Embedded {
     pub(crate) oidc: Option<oidc::OidcLogin>,
 }
 
+/// Refuses to start when a repository names a storage that is not configured, as lakeFS does.
+fn check_repository_storages(meta: &Meta, storages: &storage::Storages) -> ApiResult<()> {
+    let mut after = String::new();
+    loop {
+        let (page, more) = meta.list_repositories("", &after, "", 1000)?;
+        for repo in &page {
+            if storages.of(repo).is_err() {
+                return Err(ApiError::Internal(format!(
+                    "repository {} is on storage {:?}, which is not configured",
+                    repo.id,
+                    repo.storage_id.as_deref().unwrap_or_default()
+                )));
+            }
+        }
+        match page.last() {
+            Some(last) if more => after = last.id.clone(),
+            _ => return Ok(()),
+        }
+    }
+}
+
 /// Credentials of the admin user.
 #[derive(Debug, Clone)]
 pub struct AdminCredentials {
@@ -107,6 +140,8 @@ pub struct Running {
     pub state: Arc<Embedded>,
     pub admin: AdminCredentials,
     listener: TcpListener,
+    /// TLS for the listener (the API and the `/blob/…` URLs then are `https://`).
+    tls: Option<TlsAcceptor>,
 }
 
 fn random_hex(bytes: usize) -> String {
@@ -120,24 +155,45 @@ impl Running {
         format!("{}/api/v1", self.state.base_url)
     }
 
-    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    /// Serves until `shutdown` resolves, then drains in-flight requests. Over TLS, HTTP/2 or
+    /// HTTP/1.1 by ALPN.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()>) {
         let state = self.state;
-        let handler = move |req| {
+        let handler = move |mut req: ::http::Request<hyper::body::Incoming>| {
             let state = state.clone();
+            host_from_authority(&mut req);
             async move { api::handle(state, req).await }
         };
         let opts = crate::server::Options {
             max_connections: 16_384,
+            tls: self.tls,
             ..crate::server::Options::plain(crate::server::GRACE_PERIOD)
         };
         crate::server::serve(self.listener, handler, shutdown, opts).await;
     }
 }
 
+/// An HTTP/2 request names its host in the `:authority` (the URI), not in a `Host` header; the
+/// handlers (the presigned `/blob/…` URLs' signatures cover the host) read `Host`, so it is set from
+/// the authority when missing.
+fn host_from_authority<B>(req: &mut ::http::Request<B>) {
+    if req.headers().contains_key(::http::header::HOST) {
+        return;
+    }
+    if let Some(value) = req.uri().authority().and_then(|a| ::http::HeaderValue::from_str(a.as_str()).ok()) {
+        req.headers_mut().insert(::http::header::HOST, value);
+    }
+}
+
 impl Embedded {
     /// Opens the data dir (creating the admin user on first start) and binds the listener.
     pub async fn start(cfg: &EmbeddedConfig) -> ApiResult<Running> {
+        Embedded::start_tls(cfg, None).await
+    }
+
+    /// [`Embedded::start`], serving the API (and the `/blob/…` URLs it presigns) over TLS with
+    /// `tls` when given (e.g. [`crate::server::tls::acceptor`]).
+    pub async fn start_tls(cfg: &EmbeddedConfig, tls: Option<TlsAcceptor>) -> ApiResult<Running> {
         std::fs::create_dir_all(&cfg.data_dir)?;
         let db_path = cfg.data_dir.join("meta.redb");
         let meta = tokio::task::spawn_blocking(move || Meta::open(&db_path)).await??;
@@ -158,15 +214,28 @@ impl Embedded {
         let addr = listener.local_addr()?;
         let server_id = cfg.server_id.clone().unwrap_or_else(|| addr.to_string());
         let import_roots = cfg.import_roots.iter().map(|r| r.canonicalize()).collect::<std::io::Result<Vec<_>>>()?;
+        let primary = storage::Storage {
+            id: storage::SINGLE_BLOCKSTORE_ID.into(),
+            description: String::new(),
+            kind: match &cfg.s3 {
+                Some(s3) => storage::Kind::S3 { bucket: s3.bucket.clone() },
+                None => storage::Kind::Local,
+            },
+            presign: cfg.presign_expiry.is_some(),
+            presign_multipart: cfg.presign_multipart,
+            import: cfg.s3.is_none() && !import_roots.is_empty(),
+        };
+        let storages = storage::Storages::new(primary, &cfg.extra_storages)?;
+        check_repository_storages(&meta, &storages)?;
         let state = Embedded {
             meta: Arc::new(meta),
             blobs: BlobStore::open(&cfg.data_dir)?.with_import_roots(import_roots.clone()),
             presigner: Presigner::new(blob_key, blob_secret),
             addresses: AddressSigner::new(address_key.into_bytes()),
             jwt_key: jwt_key.into_bytes(),
-            base_url: format!("http://{addr}"),
-            presign_expiry: cfg.presign_expiry,
-            presign_multipart: cfg.presign_multipart,
+            base_url: format!("{}://{addr}", if tls.is_some() { "https" } else { "http" }),
+            presign_expiry: cfg.presign_expiry.unwrap_or(PRESIGN_EXPIRY),
+            storages,
             s3: cfg.s3.clone().map(s3store::S3Store::new).transpose()?,
             sts: sts::StsVerifier::new(cfg.sts_allowed_hosts.clone(), server_id),
             logins: AtomicU64::new(0),
@@ -177,7 +246,7 @@ impl Embedded {
             oidc: cfg.oidc.clone().map(oidc::OidcLogin::new),
         };
         let admin = AdminCredentials { access_key_id, secret_access_key, created };
-        Ok(Running { addr, state: Arc::new(state), admin, listener })
+        Ok(Running { addr, state: Arc::new(state), admin, listener, tls })
     }
 
     /// Successful logins (`login` and `externalPrincipalLogin`) since start: each one mints a token.

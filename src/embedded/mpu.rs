@@ -12,6 +12,7 @@
 
 use super::blob::BlobStore;
 use super::error::{ApiError, ApiResult};
+use super::sdkerr::{self, ENTITY_TOO_SMALL, INVALID_PART, INVALID_PART_NUMBER, INVALID_PART_ORDER, MALFORMED_XML};
 use crate::lakefs::dto::UploadPart;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,8 @@ pub const MIN_PART_SIZE: u64 = 5 << 20;
 /// S3's largest part number (and part count).
 pub const MAX_PARTS: i64 = 10_000;
 const STATE_FILE: &str = "upload.json";
+/// The S3 operation the store's refusals of a part list are reported for.
+const COMPLETE: &str = "CompleteMultipartUpload";
 
 /// What an upload is for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,7 +122,8 @@ impl Uploads {
     }
 
     /// Checks `parts` (1..=10000 of them, ascending, existing, all but the last ≥ 5 MiB) and streams
-    /// them into `dest` atomically, verifying each part's ETag.
+    /// them into `dest` atomically, verifying each part's ETag. Refusals are S3's, in the shape
+    /// lakeFS reports its S3 adapter's errors ([`crate::embedded::sdkerr`]).
     pub async fn assemble(
         &self,
         blobs: &BlobStore,
@@ -136,18 +140,10 @@ impl Uploads {
             let len = match tokio::fs::metadata(&path).await {
                 Ok(m) if valid => m.len(),
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-                _ => {
-                    return Err(ApiError::bad_request(format!(
-                        "InvalidPart: part {} with ETag {} has not been uploaded",
-                        part.part_number, part.etag
-                    )));
-                }
+                _ => return Err(sdkerr::local(COMPLETE, INVALID_PART)),
             };
             if i + 1 < parts.len() && len < MIN_PART_SIZE {
-                return Err(ApiError::bad_request(format!(
-                    "EntityTooSmall: part {} is {len} bytes, smaller than the minimum allowed size {MIN_PART_SIZE}",
-                    part.part_number
-                )));
+                return Err(sdkerr::local(COMPLETE, ENTITY_TOO_SMALL));
             }
             files.push((path, etag));
         }
@@ -162,18 +158,20 @@ impl Uploads {
     }
 }
 
-/// 1..=10000 parts, numbered 1..=10000 in strictly ascending order.
+/// S3's rules for a `CompleteMultipartUpload` part list: 1..=10000 parts, numbered 1..=10000 in
+/// strictly ascending order. Refusals are the store's (`MalformedXML`, `InvalidArgument`,
+/// `InvalidPartOrder`; see [`crate::embedded::sdkerr`]).
 pub fn check_part_list(parts: &[UploadPart]) -> ApiResult<()> {
     if parts.is_empty() || parts.len() as i64 > MAX_PARTS {
-        return Err(ApiError::bad_request(format!("parts: between 1 and {MAX_PARTS} parts required")));
+        return Err(sdkerr::local(COMPLETE, MALFORMED_XML));
     }
     let mut prev = 0;
     for p in parts {
         if !(1..=MAX_PARTS).contains(&p.part_number) {
-            return Err(ApiError::bad_request(format!("InvalidArgument: part number {} out of range", p.part_number)));
+            return Err(sdkerr::local(COMPLETE, INVALID_PART_NUMBER));
         }
         if p.part_number <= prev {
-            return Err(ApiError::bad_request("InvalidPartOrder: the list of parts was not in ascending order"));
+            return Err(sdkerr::local(COMPLETE, INVALID_PART_ORDER));
         }
         prev = p.part_number;
     }
@@ -199,16 +197,21 @@ fn concat_parts(files: &[(PathBuf, String)], tmp: &Path, dest: &Path) -> ApiResu
     Ok(Assembled { checksum: format!("{}-{}", hex::encode(digests.finalize()), files.len()), size })
 }
 
-/// Parses `bytes=a-b` (both ends given, inclusive) against an object of `size` bytes.
-pub fn parse_copy_range(range: Option<&str>, size: u64) -> ApiResult<(u64, u64)> {
-    let Some(range) = range.filter(|r| !r.is_empty()) else {
+/// The bytes `(first, last)` (inclusive; all of it without a range) of an object of `size` bytes
+/// as `(start, len)`. S3 refuses an inverted range or one past the end (`InvalidArgument`).
+pub fn copy_span(range: Option<(i64, i64)>, size: u64) -> ApiResult<(u64, u64)> {
+    let Some((a, b)) = range else {
         return Ok((0, size));
     };
-    let bad = || ApiError::bad_request(format!("InvalidArgument: invalid copy source range {range:?}"));
-    let (a, b) = range.strip_prefix("bytes=").and_then(|r| r.split_once('-')).ok_or_else(bad)?;
-    let (a, b): (u64, u64) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
-    if a > b || b >= size {
-        return Err(bad());
+    if a < 0 || b < a {
+        let message = "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last \
+                       are the zero-based offsets of the first and last bytes to copy";
+        return Err(sdkerr::local("UploadPartCopy", (400, "InvalidArgument", message)));
+    }
+    let (a, b) = (a as u64, b as u64);
+    if b >= size {
+        let message = format!("Range specified is not valid for source object of size: {size}");
+        return Err(sdkerr::local("UploadPartCopy", (400, "InvalidArgument", &message)));
     }
     Ok((a, b - a + 1))
 }
@@ -223,21 +226,23 @@ mod tests {
 
     #[test]
     fn part_lists_must_be_ascending_and_bounded() {
+        let code = |parts: &[UploadPart]| check_part_list(parts).unwrap_err().store_code().map(str::to_string);
         assert!(check_part_list(&[part(1), part(2), part(5)]).is_ok());
-        assert!(check_part_list(&[]).is_err());
-        assert!(check_part_list(&[part(2), part(1)]).is_err());
-        assert!(check_part_list(&[part(1), part(1)]).is_err());
-        assert!(check_part_list(&[part(0)]).is_err());
-        assert!(check_part_list(&[part(10_001)]).is_err());
+        assert_eq!(code(&[]).as_deref(), Some("MalformedXML"));
+        assert_eq!(code(&[part(2), part(1)]).as_deref(), Some("InvalidPartOrder"));
+        assert_eq!(code(&[part(1), part(1)]).as_deref(), Some("InvalidPartOrder"));
+        assert_eq!(code(&[part(0)]).as_deref(), Some("InvalidArgument"));
+        assert_eq!(code(&[part(10_001)]).as_deref(), Some("InvalidArgument"));
     }
 
     #[test]
-    fn copy_ranges_parse() {
-        assert_eq!(parse_copy_range(None, 10).unwrap(), (0, 10));
-        assert_eq!(parse_copy_range(Some("bytes=2-4"), 10).unwrap(), (2, 3));
-        assert!(parse_copy_range(Some("bytes=2-10"), 10).is_err());
-        assert!(parse_copy_range(Some("bytes=5-2"), 10).is_err());
-        assert!(parse_copy_range(Some("bytes=-2"), 10).is_err());
-        assert!(parse_copy_range(Some("2-4"), 10).is_err());
+    fn copy_spans_stay_inside_the_source() {
+        assert_eq!(copy_span(None, 10).unwrap(), (0, 10));
+        assert_eq!(copy_span(Some((2, 4)), 10).unwrap(), (2, 3));
+        let past = copy_span(Some((2, 10)), 10).unwrap_err();
+        assert_eq!((past.status().as_u16(), past.store_code()), (500, Some("InvalidArgument")));
+        assert!(past.to_string().ends_with("Range specified is not valid for source object of size: 10"), "{past}");
+        assert!(copy_span(Some((5, 2)), 10).is_err());
+        assert!(copy_span(Some((-2, 4)), 10).is_err());
     }
 }

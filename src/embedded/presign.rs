@@ -5,11 +5,13 @@
 //! Requests: Using Query Parameters"), made and checked with `aws-sigv4`: a check re-signs the request
 //! as received and compares signatures in constant time.
 //!
-//! Staging addresses follow lakeFS's `getPhysicalAddress`: `<namespace>/data/<id>,<sig>`, where `<id>`
-//! starts with the creation time and `<sig>` is an HMAC-SHA256 binding the address to one
-//! repository (lakeFS's rule: `SetLinkAddress`/`VerifyLinkAddress` take the repository only, so an
-//! address may be linked at any branch and path of it); `linkPhysicalAddress` accepts it for 24 hours.
+//! Staging addresses follow lakeFS's `getPhysicalAddress`: `<namespace>/data/<partition>/<xid>,<sig>`,
+//! where the xid carries the creation time and `<sig>` is an HMAC-SHA256 (base64url) over the JSON
+//! `{"Repository":…,"Branch":…,"Path":…,"PhysicalAddress":"data/<partition>/<xid>"}`: an address
+//! may be linked (or its presigned multipart upload completed) only by the repository, branch and
+//! path it was issued for, within 24 hours (`LinkAddressTime`).
 
+use super::error::ApiError;
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
     PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation, SigningSettings, UriPathNormalizationMode,
@@ -19,6 +21,7 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -180,53 +183,125 @@ impl Presigner {
     }
 }
 
-/// Signs staging addresses (lakeFS's `VerifyLinkAddress` scheme).
+/// Signs staging addresses as lakeFS's catalog does (`GetAddressWithSignature`,
+/// `VerifyLinkAddress`, `getAddressJSON` in `pkg/catalog/catalog.go`).
 #[derive(Clone)]
 pub struct AddressSigner {
     key: Vec<u8>,
 }
 
-/// Why a link address was refused (400 in lakeFS).
+/// Why a link address was refused, with lakeFS's error text. All are 400 in lakeFS
+/// (`graveler.ErrLinkAddressInvalid`/`ErrLinkAddressExpired`, `block.ErrInvalidAddress`) except
+/// [`AddressError::BadId`], which falls to `handleAPIError`'s default branch (500).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AddressError {
-    #[error("link address invalid")]
-    Invalid,
+    #[error("address is not signed: link address invalid")]
+    NotSigned,
+    /// The signature is not base64url; carries the JSON that would have been verified.
+    #[error("malformed address signature: {0}: link address invalid")]
+    Malformed(String),
+    #[error("invalid address signature: invalid address")]
+    BadSignature,
     #[error("link address expired")]
     Expired,
+    /// A correctly signed address whose last segment is not an xid (lakeFS cannot produce one).
+    #[error("xid: invalid ID")]
+    BadId,
 }
+
+impl From<AddressError> for ApiError {
+    fn from(e: AddressError) -> ApiError {
+        match e {
+            AddressError::BadId => ApiError::Unexpected(e.to_string()),
+            e => ApiError::BadRequest(e.to_string()),
+        }
+    }
+}
+
+/// A string as Go's `json.Marshal` writes it (`<`, `>`, `&`, U+2028 and U+2029 escaped).
+fn go_json_string(s: &str) -> String {
+    let json = serde_json::Value::from(s).to_string();
+    json.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+}
+
+/// lakeFS `getAddressJSON`: what a signature covers.
+fn address_json(repo: &str, branch: &str, path: &str, relative: &str) -> String {
+    format!(
+        "{{\"Repository\":{},\"Branch\":{},\"Path\":{},\"PhysicalAddress\":{}}}",
+        go_json_string(repo),
+        go_json_string(branch),
+        go_json_string(path),
+        go_json_string(relative)
+    )
+}
+
+/// Go's `base64.RawURLEncoding` decoder: no padding, non-zero trailing bits tolerated.
+const RAW_URL_LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+        .with_decode_allow_trailing_bits(true),
+);
 
 impl AddressSigner {
     pub fn new(key: Vec<u8>) -> AddressSigner {
         AddressSigner { key }
     }
 
-    fn mac(&self, repo: &str, base: &str) -> String {
+    fn mac(&self, json: &str) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("hmac accepts any key length");
-        mac.update(serde_json::json!([repo, base]).to_string().as_bytes());
-        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        mac.update(json.as_bytes());
+        mac
     }
 
-    /// A fresh address under `namespace` bound to repository `repo`.
-    pub fn new_address(&self, namespace: &str, repo: &str) -> String {
-        let base = format!("{}/data/{}", namespace.trim_end_matches('/'), new_object_id());
-        let sig = self.mac(repo, &base);
-        format!("{base},{sig}")
+    /// A fresh address relative to the storage namespace, `data/<partition>/<xid>,<signature>`,
+    /// bound to `repo`, `branch` and `path` (lakeFS `GetAddressWithSignature`).
+    pub fn new_address(&self, repo: &str, branch: &str, path: &str) -> String {
+        let relative = super::xid::new_data_path();
+        let sig =
+            URL_SAFE_NO_PAD.encode(self.mac(&address_json(repo, branch, path, &relative)).finalize().into_bytes());
+        format!("{relative},{sig}")
     }
 
-    /// Checks an address inside `namespace`'s data prefix for repository `repo` at `now`.
-    pub fn verify(&self, address: &str, repo: &str, now: SystemTime) -> Result<(), AddressError> {
-        let (base, sig) = address.rsplit_once(',').ok_or(AddressError::Invalid)?;
-        let expected = self.mac(repo, base);
-        if !constant_time_eq(expected.as_bytes(), sig.as_bytes()) {
-            return Err(AddressError::Invalid);
-        }
-        let id = base.rsplit('/').next().unwrap_or_default();
-        let created = id.get(..8).and_then(|h| u64::from_str_radix(h, 16).ok()).ok_or(AddressError::Invalid)?;
+    /// Checks a relative address (see [`relative_address`]) presented to link `path` on `branch`
+    /// of `repo` at `now` (lakeFS `VerifyLinkAddress`: signature first, then the 24 h window).
+    pub fn verify(
+        &self,
+        repo: &str,
+        branch: &str,
+        path: &str,
+        address: &str,
+        now: SystemTime,
+    ) -> Result<(), AddressError> {
+        let (relative, sig) = address.rsplit_once(',').ok_or(AddressError::NotSigned)?;
+        let json = address_json(repo, branch, path, relative);
+        let sig = RAW_URL_LENIENT.decode(sig).map_err(|_| AddressError::Malformed(json.clone()))?;
+        self.mac(&json).verify_slice(&sig).map_err(|_| AddressError::BadSignature)?;
+        let created = super::xid::path_time(relative).ok_or(AddressError::BadId)?;
         if now > UNIX_EPOCH + Duration::from_secs(created) + LINK_ADDRESS_TTL {
             return Err(AddressError::Expired);
         }
         Ok(())
     }
+}
+
+/// lakeFS `normalizePhysicalAddress`: the address relative to `namespace` when it lies in the
+/// namespace's data prefix (`<namespace>/data/…`), which is when lakeFS checks its signature;
+/// `None` for any other ("full") address.
+pub fn relative_address<'a>(namespace: &str, address: &'a str) -> Option<&'a str> {
+    let prefix = if namespace.ends_with('/') { namespace.to_string() } else { format!("{namespace}/") };
+    let data_prefix = format!("{prefix}{}/", super::xid::DATA_PREFIX);
+    address.starts_with(&data_prefix).then(|| &address[prefix.len()..])
+}
+
+/// The full address of `relative` under `namespace` (what lakeFS answers as `physical_address`).
+pub fn full_address(namespace: &str, relative: &str) -> String {
+    format!("{}/{relative}", namespace.trim_end_matches('/'))
 }
 
 /// A unique object id: 8 hex digits of creation time, then 24 random hex digits.
@@ -280,15 +355,56 @@ mod tests {
     }
 
     #[test]
-    fn addresses_bind_the_repository_and_expire() {
+    fn addresses_bind_repository_branch_and_path_and_expire() {
         let s = AddressSigner::new(b"k".to_vec());
-        let a = s.new_address("local://ns/", "r");
-        assert!(a.starts_with("local://ns/data/"));
+        let a = s.new_address("r", "main", "dir/obj");
+        assert!(a.starts_with("data/") && a.split('/').count() == 3, "{a}");
         let now = SystemTime::now();
-        assert_eq!(s.verify(&a, "r", now), Ok(()));
-        assert_eq!(s.verify(&a, "r2", now), Err(AddressError::Invalid));
-        assert_eq!(s.verify(&a, "r", now + Duration::from_secs(25 * 3600)), Err(AddressError::Expired));
-        assert_eq!(s.verify("local://ns/data/x", "r", now), Err(AddressError::Invalid));
-        assert_eq!(AddressSigner::new(b"other".to_vec()).verify(&a, "r", now), Err(AddressError::Invalid));
+        assert_eq!(s.verify("r", "main", "dir/obj", &a, now), Ok(()));
+        // Linked for another path, branch or repository, or with another key: lakeFS's 400s.
+        assert_eq!(s.verify("r", "main", "dir/other", &a, now), Err(AddressError::BadSignature));
+        assert_eq!(s.verify("r", "dev", "dir/obj", &a, now), Err(AddressError::BadSignature));
+        assert_eq!(s.verify("r2", "main", "dir/obj", &a, now), Err(AddressError::BadSignature));
+        let other_key = AddressSigner::new(b"other".to_vec());
+        assert_eq!(other_key.verify("r", "main", "dir/obj", &a, now), Err(AddressError::BadSignature));
+        // The 24 h window (lakeFS LinkAddressTime), counted from the xid's time.
+        let late = now + LINK_ADDRESS_TTL + Duration::from_secs(5);
+        assert_eq!(s.verify("r", "main", "dir/obj", &a, late), Err(AddressError::Expired));
+        // Unsigned, a signature that is not base64url, another object id under the same signature.
+        assert_eq!(s.verify("r", "main", "p", "data/x/y", now), Err(AddressError::NotSigned));
+        let malformed = s.verify("r", "main", "p", "data/x/y,***", now).unwrap_err();
+        assert_eq!(
+            malformed.to_string(),
+            "malformed address signature: {\"Repository\":\"r\",\"Branch\":\"main\",\"Path\":\"p\",\
+             \"PhysicalAddress\":\"data/x/y\"}: link address invalid"
+        );
+        let (_, sig) = a.rsplit_once(',').unwrap();
+        let moved = format!("data/x/{},{sig}", crate::embedded::xid::Xid::with_time(0));
+        assert_eq!(s.verify("r", "main", "dir/obj", &moved, now), Err(AddressError::BadSignature));
+        // Messages and statuses as lakeFS's handleAPIError gives them.
+        assert_eq!(AddressError::BadSignature.to_string(), "invalid address signature: invalid address");
+        assert_eq!(AddressError::NotSigned.to_string(), "address is not signed: link address invalid");
+        assert_eq!(ApiError::from(AddressError::Expired).status(), 400);
+        assert_eq!(ApiError::from(AddressError::BadId).status(), 500);
+    }
+
+    #[test]
+    fn signed_json_is_gos() {
+        assert_eq!(
+            address_json("r", "b", "a<b>&c\u{2028}\"", "data/p/x"),
+            "{\"Repository\":\"r\",\"Branch\":\"b\",\"Path\":\"a\\u003cb\\u003e\\u0026c\\u2028\\\"\",\
+             \"PhysicalAddress\":\"data/p/x\"}"
+        );
+    }
+
+    #[test]
+    fn only_addresses_in_the_data_prefix_are_relative() {
+        assert_eq!(relative_address("local://ns", "local://ns/data/p/x,s"), Some("data/p/x,s"));
+        assert_eq!(relative_address("local://ns/", "local://ns/data/p/x,s"), Some("data/p/x,s"));
+        assert_eq!(relative_address("s3://b/ns", "s3://b/ns/data/p/x"), Some("data/p/x"));
+        assert_eq!(relative_address("local://ns", "local://ns/other/x"), None);
+        assert_eq!(relative_address("local://ns", "local://ns2/data/p/x,s"), None);
+        assert_eq!(relative_address("local://ns", "local://ns/data"), None);
+        assert_eq!(full_address("local://ns/", "data/p/x,s"), "local://ns/data/p/x,s");
     }
 }

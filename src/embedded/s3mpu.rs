@@ -3,13 +3,14 @@
 //! `UploadPart` presigned, `UploadPartCopy`, `CompleteMultipartUpload`, `AbortMultipartUpload`,
 //! `HeadObject`). The S3 `UploadId` is the lakeFS `upload_id`.
 //!
-//! S3 error codes become the lakeFS-style errors of the local implementation ([`super::mpu`]):
-//! `NoSuchUpload` → 404, `InvalidPart`/`InvalidPartOrder`/`EntityTooSmall` → 400, each message
-//! starting with the S3 code, so the gateway on top can map them back. `CompleteMultipartUpload`
-//! and `UploadPartCopy` may fail after a 200 status with an `<Error>` body: that is an error too.
+//! The S3 server's error answers are reported as lakeFS reports its S3 adapter's errors: 500 with
+//! aws-sdk-go-v2's error text naming the operation, status, request ids, S3 code and message
+//! ([`super::sdkerr`]). `CompleteMultipartUpload` and `UploadPartCopy` may fail after a 200 status
+//! with an `<Error>` body: that is an error too (reported with status 500, as the SDK does).
 
 use super::error::{ApiError, ApiResult};
-use super::s3store::{S3Store, store_error};
+use super::s3store::S3Store;
+use super::sdkerr::StoreError;
 use crate::lakefs::client::{ReqBody, empty_body};
 use crate::lakefs::dto::UploadPart;
 use bytes::Bytes;
@@ -52,6 +53,10 @@ struct ErrorDoc {
     code: String,
     #[serde(rename = "Message", default)]
     message: String,
+    #[serde(rename = "RequestId", default)]
+    request_id: String,
+    #[serde(rename = "HostId", default)]
+    host_id: String,
 }
 
 #[derive(Serialize)]
@@ -70,39 +75,65 @@ struct PartXml {
     etag: String,
 }
 
-/// The lakeFS-style error for an S3 error answer `text` (status `status`) to `what`.
-fn mpu_error(what: &str, status: StatusCode, text: &str) -> ApiError {
-    let doc: ErrorDoc = quick_xml::de::from_str(text).unwrap_or_default();
-    let message = if doc.message.is_empty() { format!("the S3 store refused {what}") } else { doc.message };
-    match doc.code.as_str() {
-        "NoSuchUpload" => ApiError::not_found(format!("NoSuchUpload: {message}")),
-        "InvalidPart" | "InvalidPartOrder" | "EntityTooSmall" => {
-            ApiError::bad_request(format!("{}: {message}", doc.code))
-        }
-        "InvalidRange" => ApiError::bad_request(format!("InvalidArgument: {message}")),
-        "NoSuchKey" => ApiError::Gone("No data".into()),
-        _ if status.is_success() => ApiError::Internal(format!("{what}: the S3 store answered {}", doc.code)),
-        _ => store_error(what, status, text.as_bytes()),
+/// The request ids of an S3 answer: `x-amz-request-id` and `x-amz-id-2`.
+#[derive(Debug, Clone, Default)]
+struct AnswerIds {
+    request_id: String,
+    host_id: String,
+}
+
+impl AnswerIds {
+    fn of(headers: &http::HeaderMap) -> AnswerIds {
+        let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        AnswerIds { request_id: get("x-amz-request-id"), host_id: get("x-amz-id-2") }
     }
+}
+
+/// An S3 error answer (`status`, body `text`) to `operation`, as lakeFS reports it: 500 with the
+/// S3 SDK's error text ([`crate::embedded::sdkerr`]). A body-less answer is named after its status
+/// (`NotFound`: `Not Found`); a 200 answer carrying an `<Error>` is reported with status 500.
+fn mpu_error(operation: &'static str, status: StatusCode, ids: AnswerIds, text: &str) -> ApiError {
+    let doc: ErrorDoc = quick_xml::de::from_str(text).unwrap_or_default();
+    let (code, message) = if doc.code.is_empty() {
+        let reason = status.canonical_reason().unwrap_or("");
+        (reason.replace(' ', ""), reason.to_string())
+    } else {
+        (doc.code, doc.message)
+    };
+    let pick = |body: String, header: String| if body.is_empty() { header } else { body };
+    StoreError {
+        operation,
+        status: if status.is_success() { 500 } else { status.as_u16() },
+        request_id: pick(doc.request_id, ids.request_id),
+        host_id: pick(doc.host_id, ids.host_id),
+        code,
+        message,
+    }
+    .into_api()
 }
 
 /// Parses an S3 XML answer into `T`; error statuses and `<Error>` documents become errors.
-fn parse_answer<T: DeserializeOwned>(what: &str, status: StatusCode, body: &[u8]) -> ApiResult<T> {
+fn parse_answer<T: DeserializeOwned>(
+    operation: &'static str,
+    status: StatusCode,
+    ids: AnswerIds,
+    body: &[u8],
+) -> ApiResult<T> {
     let text = String::from_utf8_lossy(body);
     if !status.is_success() || text.contains("<Error>") {
-        return Err(mpu_error(what, status, &text));
+        return Err(mpu_error(operation, status, ids, &text));
     }
-    quick_xml::de::from_str(&text).map_err(|e| ApiError::Internal(format!("{what}: unexpected S3 answer: {e}")))
+    quick_xml::de::from_str(&text).map_err(|e| ApiError::Internal(format!("{operation}: unexpected S3 answer: {e}")))
 }
 
-async fn read_answer<T: DeserializeOwned>(what: &str, resp: Response<Incoming>) -> ApiResult<T> {
-    let status = resp.status();
+async fn read_answer<T: DeserializeOwned>(operation: &'static str, resp: Response<Incoming>) -> ApiResult<T> {
+    let (status, ids) = (resp.status(), AnswerIds::of(resp.headers()));
     let body = Limited::new(resp.into_body(), MAX_ANSWER)
         .collect()
         .await
-        .map_err(|e| ApiError::Internal(format!("{what}: reading the S3 answer: {e}")))?
+        .map_err(|e| ApiError::Internal(format!("{operation}: reading the S3 answer: {e}")))?
         .to_bytes();
-    parse_answer(what, status, &body)
+    parse_answer(operation, status, ids, &body)
 }
 
 /// The `CompleteMultipartUpload` request body, parts as given (quoted ETags).
@@ -186,9 +217,9 @@ impl S3Store {
         if resp.status().is_success() {
             return Ok(());
         }
-        let status = resp.status();
+        let (status, ids) = (resp.status(), AnswerIds::of(resp.headers()));
         let body = Limited::new(resp.into_body(), MAX_ANSWER).collect().await.map(|c| c.to_bytes()).unwrap_or_default();
-        Err(mpu_error("AbortMultipartUpload", status, &String::from_utf8_lossy(&body)))
+        Err(mpu_error("AbortMultipartUpload", status, ids, &String::from_utf8_lossy(&body)))
     }
 
     /// `HeadObject`: size, modification time and ETag.
@@ -196,7 +227,7 @@ impl S3Store {
         let path = self.path_of(self.key_of(address)?);
         let resp = self.send(Method::HEAD, &path, vec![], empty_body()).await?;
         if !resp.status().is_success() {
-            return Err(store_error("HEAD", resp.status(), b""));
+            return Err(mpu_error("HeadObject", resp.status(), AnswerIds::of(resp.headers()), ""));
         }
         let h = resp.headers();
         let text = |name: header::HeaderName| h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
@@ -227,27 +258,43 @@ mod tests {
     }
 
     #[test]
-    fn answers_parse_and_errors_map_to_lakefs_statuses() {
+    fn answers_parse_and_errors_read_as_lakefs_reports_them() {
+        let ids = || AnswerIds { request_id: "R".into(), host_id: "H".into() };
         let ok = b"<?xml version=\"1.0\"?><InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key>\
                    <UploadId>u-1</UploadId></InitiateMultipartUploadResult>";
-        let r: InitiateResult = parse_answer("x", StatusCode::OK, ok).unwrap();
+        let r: InitiateResult = parse_answer("CreateMultipartUpload", StatusCode::OK, ids(), ok).unwrap();
         assert_eq!(r.upload_id, "u-1");
-        let err = |status: StatusCode, code: &str| {
+        let err = |op: &'static str, status: StatusCode, code: &str| {
             let body = format!("<?xml version=\"1.0\"?><Error><Code>{code}</Code><Message>m</Message></Error>");
-            parse_answer::<EtagResult>("x", status, body.as_bytes()).unwrap_err()
+            parse_answer::<EtagResult>(op, status, ids(), body.as_bytes()).unwrap_err()
         };
-        assert_eq!(err(StatusCode::NOT_FOUND, "NoSuchUpload").to_string(), "NoSuchUpload: m");
-        assert_eq!(err(StatusCode::NOT_FOUND, "NoSuchUpload").status(), 404);
-        assert_eq!(err(StatusCode::BAD_REQUEST, "InvalidPart").to_string(), "InvalidPart: m");
-        assert_eq!(err(StatusCode::BAD_REQUEST, "InvalidPartOrder").status(), 400);
-        assert_eq!(err(StatusCode::BAD_REQUEST, "EntityTooSmall").to_string(), "EntityTooSmall: m");
-        assert_eq!(err(StatusCode::NOT_FOUND, "NoSuchKey").status(), 410);
-        // A 200 answer carrying an <Error> document is an error.
-        assert_eq!(err(StatusCode::OK, "InternalError").status(), 500);
-        assert_eq!(err(StatusCode::OK, "InvalidPart").status(), 400);
-        assert_eq!(err(StatusCode::FORBIDDEN, "AccessDenied").status(), 500);
-        assert!(parse_answer::<EtagResult>("x", StatusCode::BAD_GATEWAY, b"not xml").is_err());
-        let done: EtagResult = parse_answer("x", StatusCode::OK, b"<R><ETag>\"e-2\"</ETag></R>").unwrap();
+        let small = err("CompleteMultipartUpload", StatusCode::BAD_REQUEST, "EntityTooSmall");
+        assert_eq!((small.status().as_u16(), small.store_code()), (500, Some("EntityTooSmall")));
+        assert_eq!(
+            small.to_string(),
+            "operation error S3: CompleteMultipartUpload, https response error StatusCode: 400, RequestID: R, \
+             HostID: H, api error EntityTooSmall: m"
+        );
+        let gone = err("CompleteMultipartUpload", StatusCode::NOT_FOUND, "NoSuchUpload");
+        assert!(gone.to_string().ends_with("StatusCode: 404, RequestID: R, HostID: H, api error NoSuchUpload: m"));
+        // NoSuchUpload is a modeled error of AbortMultipartUpload: no "api error".
+        let abort = err("AbortMultipartUpload", StatusCode::NOT_FOUND, "NoSuchUpload");
+        assert!(abort.to_string().ends_with("HostID: H, NoSuchUpload: m"), "{abort}");
+        // Ids in the error document win over the headers.
+        let body = b"<Error><Code>InvalidPart</Code><Message>m</Message><RequestId>BR</RequestId></Error>";
+        let e = parse_answer::<EtagResult>("CompleteMultipartUpload", StatusCode::BAD_REQUEST, ids(), body);
+        assert!(e.unwrap_err().to_string().contains("RequestID: BR, HostID: H,"));
+        // A 200 answer carrying an <Error> document is an error, reported with status 500.
+        let late = err("CompleteMultipartUpload", StatusCode::OK, "InternalError");
+        assert!(late.to_string().contains("StatusCode: 500,"), "{late}");
+        // A body-less answer is named after its status.
+        let head = mpu_error("HeadObject", StatusCode::NOT_FOUND, ids(), "");
+        assert!(head.to_string().ends_with("StatusCode: 404, RequestID: R, HostID: H, NotFound: Not Found"), "{head}");
+        assert_eq!(
+            parse_answer::<EtagResult>("x", StatusCode::BAD_GATEWAY, ids(), b"not xml").unwrap_err().status(),
+            500
+        );
+        let done: EtagResult = parse_answer("x", StatusCode::OK, ids(), b"<R><ETag>\"e-2\"</ETag></R>").unwrap();
         assert_eq!(done.etag, "\"e-2\"");
     }
 }

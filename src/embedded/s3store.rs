@@ -12,8 +12,6 @@ use crate::sigclient::{SigV4Key, signed_request};
 use http::{Method, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper_util::client::legacy::{Client, connect::HttpConnector};
-use hyper_util::rt::TokioExecutor;
 use percent_encoding::utf8_percent_encode;
 use std::time::{Duration, SystemTime};
 
@@ -35,7 +33,7 @@ pub struct S3Config {
 pub struct S3Store {
     cfg: S3Config,
     presigner: Presigner,
-    http: Client<HttpConnector, ReqBody>,
+    http: crate::outbound::HttpClient<ReqBody>,
 }
 
 pub(super) fn store_error(what: &str, status: StatusCode, body: &[u8]) -> ApiError {
@@ -49,12 +47,12 @@ pub(super) fn store_error(what: &str, status: StatusCode, body: &[u8]) -> ApiErr
 
 impl S3Store {
     pub fn new(cfg: S3Config) -> ApiResult<S3Store> {
-        if !cfg.endpoint.starts_with("http://") {
-            return Err(ApiError::bad_request("the S3 blockstore endpoint must be http://"));
+        if !cfg.endpoint.starts_with("http://") && !cfg.endpoint.starts_with("https://") {
+            return Err(ApiError::bad_request("the S3 blockstore endpoint must be an http:// or https:// URL"));
         }
         let presigner =
             Presigner::with_region(cfg.access_key_id.clone(), cfg.secret_access_key.clone(), cfg.region.clone());
-        let http = Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+        let http = crate::outbound::Outbound::global().client();
         let cfg = S3Config { endpoint: cfg.endpoint.trim_end_matches('/').to_string(), ..cfg };
         Ok(S3Store { cfg, presigner, http })
     }

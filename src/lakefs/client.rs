@@ -13,8 +13,6 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, header};
 use http_body_util::{BodyExt, Full, combinators::UnsyncBoxBody};
 use hyper::body::Incoming;
-use hyper_util::client::legacy::{Client, connect::HttpConnector};
-use hyper_util::rt::TokioExecutor;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -152,7 +150,7 @@ pub struct Upload {
 /// The lakeFS client (cheap to clone; clones share the connection pool and token).
 #[derive(Clone)]
 pub struct LakeFsClient {
-    http: Client<HttpConnector, ReqBody>,
+    http: crate::outbound::HttpClient<ReqBody>,
     cfg: Arc<ClientConfig>,
     token: Arc<Mutex<Option<(String, i64)>>>,
 }
@@ -201,17 +199,18 @@ enum Idempotent {
 pub const SLOW_CALL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 impl LakeFsClient {
+    /// A client on the process's outbound settings ([`crate::outbound::Outbound::global`]).
     pub fn new(cfg: ClientConfig) -> Result<LakeFsClient> {
-        if !cfg.endpoint.starts_with("http://") {
-            return Err(LakeFsError::Request(format!(
-                "endpoint {} must be http:// (https arrives with TLS support)",
-                cfg.endpoint
-            )));
+        LakeFsClient::with_outbound(cfg, &crate::outbound::Outbound::global())
+    }
+
+    /// A client on the given outbound settings (trusted roots, proxies).
+    pub fn with_outbound(cfg: ClientConfig, outbound: &crate::outbound::Outbound) -> Result<LakeFsClient> {
+        let scheme_ok = cfg.endpoint.starts_with("http://") || cfg.endpoint.starts_with("https://");
+        if !scheme_ok || cfg.endpoint.parse::<http::Uri>().is_err() {
+            return Err(LakeFsError::Request(format!("endpoint {} must be an http:// or https:// URL", cfg.endpoint)));
         }
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(cfg.timeout));
-        let http = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(60)).build(connector);
+        let http = outbound.clone().with_connect_timeout(cfg.timeout.min(crate::outbound::CONNECT_TIMEOUT)).client();
         Ok(LakeFsClient { http, cfg: Arc::new(cfg), token: Arc::new(Mutex::new(None)) })
     }
 
@@ -315,7 +314,7 @@ impl LakeFsClient {
         crate::metrics::metrics().lakefs_call(&operation_id(&method_name, path_and_query), status, started.elapsed());
         let resp = match answer {
             None => return Err(LakeFsError::Timeout(timeout)),
-            Some(Err(e)) => return Err(LakeFsError::Connect(format!("{e:?}"))),
+            Some(Err(e)) => return Err(LakeFsError::Connect(e.to_string())),
             Some(Ok(resp)) => resp,
         };
         let status = resp.status();
@@ -396,9 +395,12 @@ mod tests {
     }
 
     #[test]
-    fn https_is_refused_explicitly() {
-        let cfg = ClientConfig::new("https://lakefs.example.com/api/v1", Credentials::Token("t".into()));
-        assert!(matches!(LakeFsClient::new(cfg), Err(LakeFsError::Request(_))));
+    fn endpoints_are_http_or_https_urls() {
+        let client = |e: &str| LakeFsClient::new(ClientConfig::new(e, Credentials::Token("t".into())));
+        assert!(client("https://lakefs.example.com/api/v1").is_ok());
+        assert!(client("http://127.0.0.1:8000/api/v1").is_ok());
+        assert!(matches!(client("ftp://lakefs.example.com/api/v1"), Err(LakeFsError::Request(_))));
+        assert!(matches!(client("lakefs.example.com"), Err(LakeFsError::Request(_))));
     }
 
     #[test]

@@ -147,6 +147,7 @@ pub async fn handle_delete_bucket(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Respo
                 return Err(not_empty());
             }
             lakefs.delete_repository(&repo).await.map_err(lake)?;
+            ctx.gw.storage.forget(&repo);
         }
     }
     let mut resp = Response::new(empty());

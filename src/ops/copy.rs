@@ -90,7 +90,7 @@ pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Res
     let src_target = super::target::resolve(ctx, &src_bucket).await?;
     let (src_bucket, src_key) = (src_target.repo.clone(), src_target.key(&src_key));
     let (src_ref, src_path) = split_key(&src_key)?;
-    let presign = store::presign_supported(ctx).await?;
+    let presign = store::presign_supported(ctx, &src_bucket).await?;
     let src = ctx
         .lakefs
         .stat_object(&src_bucket, src_ref, src_path, presign)
@@ -209,7 +209,7 @@ async fn stream_copy(
             .boxed_unsync();
     let finish: store::Finish = Box::new(move || {
         let digest = std::mem::take(&mut *md5.lock().unwrap_or_else(PoisonError::into_inner)).finalize();
-        Ok((Some(hex::encode(digest)), Default::default()))
+        Some(Ok((Some(hex::encode(digest)), Default::default())))
     });
     let obj = store::NewObject { content_type, metadata, if_absent: false };
     let new = store::write(ctx, repo, dest, body, size, obj, finish).await?;

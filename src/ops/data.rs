@@ -1,14 +1,12 @@
 //! The data path: bytes move between the S3 client and the object store through the URLs lakeFS
 //! presigns, on a pooled keep-alive HTTP client. Nothing here buffers an object.
 
+use super::store_error::{StoreOp, from_response, unavailable};
 use crate::lakefs::client::ReqBody;
 use crate::range::ByteRange;
 use crate::s3::{S3Error, S3Result};
-use crate::s3_err;
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http::{Method, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
-use hyper_util::client::legacy::{Client, connect::HttpConnector};
-use hyper_util::rt::TokioExecutor;
 use std::time::Duration;
 
 /// Time allowed for the object store to start answering once the request was sent.
@@ -17,39 +15,34 @@ pub const DATA_TIMEOUT: Duration = Duration::from_secs(60);
 /// HTTP client for presigned object-store URLs.
 #[derive(Clone)]
 pub struct DataClient {
-    http: Client<HttpConnector, ReqBody>,
+    http: crate::outbound::HttpClient<ReqBody>,
 }
 
 impl Default for DataClient {
     fn default() -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(Duration::from_secs(10)));
-        let http = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(60)).build(connector);
-        DataClient { http }
+        DataClient::new(&crate::outbound::Outbound::global())
     }
 }
 
-fn store_unavailable(detail: impl std::fmt::Display) -> S3Error {
-    s3_err!(ServiceUnavailable, "The object store is unavailable: {detail}")
-        .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
+impl DataClient {
+    /// A data client on the given outbound settings.
+    pub fn new(outbound: &crate::outbound::Outbound) -> DataClient {
+        DataClient { http: outbound.client() }
+    }
 }
 
 impl DataClient {
     async fn send(&self, req: Request<ReqBody>) -> S3Result<Response<Incoming>> {
-        if req.uri().scheme_str() != Some("http") {
-            return Err(S3Error::internal(format!(
-                "presigned URLs over {:?} are not supported yet",
-                req.uri().scheme_str()
-            )));
+        if !matches!(req.uri().scheme_str(), Some("http" | "https")) {
+            return Err(S3Error::internal(format!("lakeFS presigned a URL lakegate cannot use: {}", req.uri())));
         }
         // The answer is timed from the end of the body: an upload may stream for any time.
         let (parts, body) = req.into_parts();
         let (body, ended) = crate::body::EndSignal::new(body);
         let req = Request::from_parts(parts, http_body_util::BodyExt::boxed_unsync(body));
         match crate::body::answer_within(self.http.request(req), ended, DATA_TIMEOUT).await {
-            None => Err(store_unavailable("timed out")),
-            Some(Err(e)) => Err(store_unavailable(e)),
+            None => Err(unavailable(format!("no answer within {DATA_TIMEOUT:?}"))),
+            Some(Err(e)) => Err(unavailable(e)),
             Some(Ok(resp)) => Ok(resp),
         }
     }
@@ -64,9 +57,7 @@ impl DataClient {
         let resp = self.send(req).await?;
         match resp.status() {
             StatusCode::OK | StatusCode::PARTIAL_CONTENT => Ok(resp),
-            StatusCode::NOT_FOUND => Err(s3_err!(NoSuchVersion, "The object's data is missing from the object store.")),
-            StatusCode::RANGE_NOT_SATISFIABLE => Err(s3_err!(InvalidRange, "The requested range is not satisfiable")),
-            s => Err(store_unavailable(format!("GET answered {s}"))),
+            _ => Err(from_response(StoreOp::Get, resp).await),
         }
     }
 
@@ -88,12 +79,8 @@ impl DataClient {
             .body(body)
             .map_err(S3Error::internal)?;
         let resp = self.send(req).await?;
-        match resp.status() {
-            s if s.is_success() => {}
-            StatusCode::NOT_FOUND if part => {
-                return Err(s3_err!(NoSuchUpload, "The specified multipart upload does not exist."));
-            }
-            s => return Err(store_unavailable(format!("PUT answered {s}"))),
+        if !resp.status().is_success() {
+            return Err(from_response(if part { StoreOp::PutPart } else { StoreOp::Put }, resp).await);
         }
         let etag = resp.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).unwrap_or("");
         Ok(etag.trim_matches('"').to_string())

@@ -2,7 +2,10 @@
 //! missing, else `NoSuchKey`; 401/403 → `AccessDenied` (a read-only repository →
 //! `ErrReadOnlyRepository`, as lakeFS's gateway answers); 409 → conflict codes by context;
 //! 412 → `PreconditionFailed`; 410 → `NoSuchVersion` (data gone, as lakeFS's gateway answers);
-//! 429/503, other 5xx, timeouts and unreachable lakeFS → `503 SlowDown` with `Retry-After`.
+//! 429, 502–504, a locked branch (lakeFS's `500 branch is currently locked, try again later`),
+//! timeouts and unreachable lakeFS → `503 SlowDown` with `Retry-After`; any other 500 is
+//! `500 InternalError` with lakeFS's message (`pkg/api/controller.go` `handleApiErrorCallback`
+//! answers 500 for errors it does not classify, which a retry does not fix).
 
 use crate::lakefs::LakeFsError;
 use crate::s3::{S3Error, S3ErrorCode};
@@ -48,8 +51,9 @@ fn map_status(status: StatusCode, message: &str, missing: Missing) -> S3Error {
         412 => PreconditionFailed,
         416 => InvalidRange,
         501 => NotImplemented,
-        429 | 503 => return slow_down(&format!("lakeFS answered {status}: {message}")),
-        s if s >= 500 => return slow_down(&format!("lakeFS answered {status}: {message}")),
+        429 | 502..=504 => return slow_down(&format!("lakeFS answered {status}: {message}")),
+        500 if message.contains("currently locked") => return slow_down(&format!("lakeFS: {message}")),
+        500 => InternalError,
         _ => InternalError,
     };
     let text = match code {
@@ -85,7 +89,10 @@ mod tests {
             (api(410, "No data"), Missing::Key, NoSuchVersion),
             (api(429, "slow"), Missing::Key, SlowDown),
             (api(503, "kv"), Missing::Key, SlowDown),
-            (api(500, "boom"), Missing::Key, SlowDown),
+            (api(500, "boom"), Missing::Key, InternalError),
+            (api(500, "branch is currently locked, try again later"), Missing::Key, SlowDown),
+            (api(502, "bad gateway"), Missing::Key, SlowDown),
+            (api(504, "gateway timeout"), Missing::Key, SlowDown),
             (api(501, "not implemented"), Missing::Key, NotImplemented),
             (api(400, "bad"), Missing::Key, InvalidRequest),
             (LakeFsError::Timeout(Duration::from_secs(1)), Missing::Key, SlowDown),

@@ -62,7 +62,7 @@ pub async fn handle_get_object(
 ) -> S3Result<Response<Body>> {
     check_version_and_part(version_id, part_number)?;
     let (reference, path) = split_key(key)?;
-    let presign = with_body && super::store::presign_supported(ctx).await?;
+    let presign = with_body && super::store::presign_supported(ctx, bucket).await?;
     let stats = stat(ctx, bucket, (reference, path), presign).await?;
     let etag = format!("\"{}\"", stats.checksum);
     let mut resp = Response::new(empty());

@@ -14,7 +14,9 @@ pub mod list;
 pub(crate) mod list_xml;
 pub mod multipart;
 pub mod put;
+pub mod storage;
 pub mod store;
+pub mod store_error;
 pub mod target;
 
 use crate::body::Body;

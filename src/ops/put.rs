@@ -94,15 +94,16 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Inc
     };
     // Through presigned URLs the object store computes the MD5 (its ETag): lakegate hashes only
     // what it must check (Content-MD5, a signed payload hash, a checksum).
-    let md5 = !store::presign_supported(ctx).await?;
+    let md5 = !store::presign_supported(ctx, bucket).await?;
     let prepared = prepare_with(ctx.parts, body, ctx.verified, ctx.body_watch(), None, md5)?;
     let (req_body, length, outcome) = into_request_body(prepared).await?;
     let digests = outcome.clone();
     let finish: Finish = Box::new(move || {
-        let d = digests.get().unwrap_or_else(|| Err(unfinished()))?;
-        let extra =
-            d.checksum.iter().map(|(alg, v)| (format!("{CHECKSUM_PREFIX}{}", alg.sdk_name()), v.clone())).collect();
-        Ok((d.md5_hex, extra))
+        Some(digests.get()?.map(|d| {
+            let extra =
+                d.checksum.iter().map(|(alg, v)| (format!("{CHECKSUM_PREFIX}{}", alg.sdk_name()), v.clone())).collect();
+            (d.md5_hex, extra)
+        }))
     });
     let stats = store::write(ctx, bucket, (branch, path), req_body, length, obj, finish).await?;
     crate::publish::after_put(&ctx.gw.publish, &ctx.lakefs, bucket, branch, path);

@@ -15,43 +15,15 @@ use crate::s3_err;
 use http::{Response, StatusCode};
 use hyper::body::Incoming;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-/// What lakeFS's storage can do: presigned URLs, presigned multipart uploads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Capabilities {
-    pub presign: bool,
-    pub multipart: bool,
+/// Whether repository `repo`'s storage presigns.
+pub async fn presign_supported(ctx: &Ctx<'_>, repo: &str) -> S3Result<bool> {
+    Ok(super::storage::capabilities(ctx, repo).await?.presign)
 }
 
-/// lakeFS's storage capabilities (asked once per gateway, then remembered; concurrent first
-/// requests wait for the one `getConfig`).
-pub async fn capabilities(ctx: &Ctx<'_>) -> S3Result<Capabilities> {
-    ctx.gw.storage.get_or_try_init(|| ask_capabilities(ctx)).await.copied()
-}
-
-async fn ask_capabilities(ctx: &Ctx<'_>) -> S3Result<Capabilities> {
-    let config = ctx.lakefs.get_config().await.map_err(|e| map_lakefs(e, Missing::Bucket))?;
-    let storage = config.storage_config.as_ref();
-    let presign = storage.is_some_and(|s| s.pre_sign_support);
-    let multipart = presign && storage.is_some_and(|s| s.pre_sign_multipart_upload == Some(true));
-    if !presign {
-        tracing::info!("lakeFS storage cannot presign: object bytes will stream through lakeFS");
-    }
-    if !multipart {
-        tracing::info!("lakeFS storage has no presigned multipart upload: multipart parts are spooled by lakegate");
-    }
-    Ok(Capabilities { presign, multipart })
-}
-
-/// Whether lakeFS presigns.
-pub async fn presign_supported(ctx: &Ctx<'_>) -> S3Result<bool> {
-    Ok(capabilities(ctx).await?.presign)
-}
-
-/// Whether lakeFS offers presigned multipart uploads.
-pub async fn multipart_supported(ctx: &Ctx<'_>) -> S3Result<bool> {
-    Ok(capabilities(ctx).await?.multipart)
+/// Whether repository `repo`'s storage offers presigned multipart uploads.
+pub async fn multipart_supported(ctx: &Ctx<'_>, repo: &str) -> S3Result<bool> {
+    Ok(super::storage::capabilities(ctx, repo).await?.multipart)
 }
 
 /// Opens an object's bytes: `stats` came from `statObject` with `presign` as given.
@@ -87,8 +59,22 @@ pub struct NewObject {
 
 /// What the body turned out to be, known once it was sent: its MD5 hex (`None` when it was not
 /// computed: the object store's ETag is the checksum then, as lakeFS itself records it) and
-/// metadata to add (the additional checksum), or the error that ended it.
-pub type Finish = Box<dyn FnOnce() -> S3Result<(Option<String>, BTreeMap<String, String>)> + Send>;
+/// metadata to add (the additional checksum), or the error that ended it; `None` while the body
+/// was not read to its end.
+pub type Finish = Box<dyn FnOnce() -> Option<S3Result<(Option<String>, BTreeMap<String, String>)>> + Send>;
+
+/// Whose fault a write's failure is, once the body and the store both had their say: the client's
+/// when its body failed (cut short, bad signature or checksum); the store's when it failed before
+/// the body was read to its end (an outage is a retryable 503, not `IncompleteBody`); and
+/// `IncompleteBody` when the store accepted a body that was not read to its end.
+pub fn blame<T, U>(client: Option<S3Result<T>>, store: S3Result<U>) -> S3Result<(T, U)> {
+    match (client, store) {
+        (Some(Err(client_side)), _) => Err(client_side),
+        (_, Err(store_side)) => Err(store_side),
+        (None, Ok(_)) => Err(unfinished()),
+        (Some(Ok(c)), Ok(s)) => Ok((c, s)),
+    }
+}
 
 /// Writes exactly `length` bytes of `body` as `repo/branch/path`.
 pub async fn write(
@@ -101,7 +87,7 @@ pub async fn write(
     finish: Finish,
 ) -> S3Result<ObjectStats> {
     let lakefs = &ctx.lakefs;
-    if !presign_supported(ctx).await? {
+    if !presign_supported(ctx, repo).await? {
         let upload = Upload {
             body,
             length,
@@ -110,11 +96,7 @@ pub async fn write(
             if_absent: obj.if_absent,
         };
         let uploaded = lakefs.upload_object(repo, branch, path, upload).await;
-        let (_, extra) = match (finish(), uploaded) {
-            (Err(client_side), _) => return Err(client_side),
-            (Ok(_), Err(e)) => return Err(map_link_error(e)),
-            (Ok(done), Ok(_)) => done,
-        };
+        let ((_, extra), _) = blame(finish(), uploaded.map_err(map_link_error))?;
         if !extra.is_empty() {
             let mut metadata = obj.metadata;
             metadata.extend(extra);
@@ -128,14 +110,12 @@ pub async fn write(
     let loc = physical_address(ctx, repo, branch, path).await?;
     let url = loc.presigned_url.clone().ok_or_else(|| S3Error::internal("lakeFS did not return a presigned URL"))?;
     let stored = ctx.gw.data.put(&url, body, length).await;
-    let (checksum, extra) = match (finish(), stored) {
-        (Err(client_side), _) => return Err(client_side),
-        (Ok(_), Err(store)) => return Err(store),
-        (Ok((None, _)), Ok(etag)) if etag.is_empty() => {
+    let (checksum, extra) = match blame(finish(), stored)? {
+        ((None, _), etag) if etag.is_empty() => {
             return Err(S3Error::internal("the object store answered the upload without an ETag"));
         }
-        (Ok((None, extra)), Ok(etag)) => (etag, extra),
-        (Ok((Some(md5), extra)), Ok(etag)) => {
+        ((None, extra), etag) => (etag, extra),
+        ((Some(md5), extra), etag) => {
             if !etag.is_empty() && etag != md5 {
                 tracing::warn!(request_id = ctx.request_id, store_etag = %etag, %md5, "object store ETag differs from the body's MD5");
             }
@@ -156,26 +136,10 @@ pub async fn write(
     lakefs.link_physical_address(repo, branch, path, &meta, obj.if_absent).await.map_err(map_link_error)
 }
 
-/// A staging location for a new object: one from the key's pool when ready (no lakeFS call), else
-/// `getPhysicalAddress`; either way the pool is topped up in the background.
+/// A staging location for a new object: `getPhysicalAddress` for exactly this repository, branch
+/// and path (lakeFS signs the address over the three and refuses it for any other at link time).
 async fn physical_address(ctx: &Ctx<'_>, repo: &str, branch: &str, path: &str) -> S3Result<StagingLocation> {
-    let pool = &ctx.gw.addresses;
-    let key = (ctx.verified.access_key_id.clone(), repo.to_string());
-    let pooled = pool.take(&key);
-    if pool.enabled() {
-        crate::metrics::metrics().cache_lookup("address_pool", pooled.is_some());
-        let (lakefs, target) = (ctx.lakefs.clone(), Arc::new((repo.to_string(), branch.to_string(), path.to_string())));
-        pool.refill(key, move || {
-            let (lakefs, target) = (lakefs.clone(), target.clone());
-            async move { lakefs.get_physical_address(&target.0, &target.1, &target.2, true).await }
-        });
-    }
-    match pooled {
-        Some(loc) => Ok(loc),
-        None => {
-            ctx.lakefs.get_physical_address(repo, branch, path, true).await.map_err(|e| map_lakefs(e, Missing::Bucket))
-        }
-    }
+    ctx.lakefs.get_physical_address(repo, branch, path, true).await.map_err(|e| map_lakefs(e, Missing::Bucket))
 }
 
 /// `s3_err!` for a body whose outcome is missing (the stream was never driven to its end).

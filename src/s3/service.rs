@@ -46,13 +46,12 @@ pub struct Gateway {
     /// `None`: CreateBucket of a repository answers NotImplemented.
     pub namespace_template: Option<String>,
     /// What lakeFS's storage can do (asked once, on first use, by one request while the others wait).
-    pub storage: tokio::sync::OnceCell<crate::ops::store::Capabilities>,
+    pub storage: crate::ops::storage::StorageCache,
     /// `statObject` answers for objects at commit ids (immutable), per key.
     pub commit_stats: crate::cache::CommitStats,
     /// Bytes of small objects read at commit ids, by physical address.
     pub small_objects: crate::cache::SmallObjects,
     /// Pre-fetched `getPhysicalAddress` answers per key and repository (PutObject's fast path).
-    pub addresses: Arc<crate::addresses::AddressPool>,
     /// Multipart upload ids, registry and spool.
     pub multipart: crate::ops::multipart::Multipart,
     /// Publish-on-success rules.

@@ -1,7 +1,8 @@
 //! The admin listener (separate from the S3 endpoint, so probes and scrapes never compete with S3
 //! clients or need S3 signatures): `GET /healthz` (the process serves: 200), `GET /readyz` (lakeFS
-//! answers its health check and accepts the gateway's own credentials (`getCurrentUser`): 200,
-//! else 503 with the reason; the answer is kept [`READY_TTL`]), and `GET /metrics` (Prometheus /
+//! answers its health check and accepts the gateway's own credentials (`getCurrentUser`): 200 with
+//! lakeFS's version and storages (`getConfig`) as detail, else 503 with the reason; the answer is
+//! kept [`READY_TTL`]), and `GET /metrics` (Prometheus /
 //! OpenMetrics text, see [`crate::metrics`]).
 
 use crate::body::{Body, full};
@@ -16,11 +17,19 @@ pub const READY_TTL: Duration = Duration::from_secs(3);
 /// How long one readiness check may take.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// `lakeFS <version>; storage <id>=<type>(…), …`: what lakegate talks to.
+pub fn describe_lakefs(config: &crate::lakefs::dto::Config) -> String {
+    let version =
+        config.version_config.as_ref().and_then(|v| v.version.clone()).unwrap_or_else(|| "(version unknown)".into());
+    let storages = crate::ops::storage::Storages::from_config(config).describe();
+    format!("lakeFS {version}; storage {storages}")
+}
+
 /// What the admin endpoints look at.
 pub struct Admin {
     lakefs: LakeFsClient,
     uploads: Arc<crate::ops::multipart::registry::Registry>,
-    ready: tokio::sync::Mutex<Option<(Instant, Result<(), String>)>>,
+    ready: tokio::sync::Mutex<Option<(Instant, Result<String, String>)>>,
     /// Set once shutdown began: `/readyz` answers 503 so load balancers stop sending.
     draining: Mutex<bool>,
 }
@@ -35,7 +44,7 @@ impl Admin {
         *self.draining.lock().unwrap_or_else(|e| e.into_inner()) = true;
     }
 
-    async fn readiness(&self) -> Result<(), String> {
+    async fn readiness(&self) -> Result<String, String> {
         if *self.draining.lock().unwrap_or_else(|e| e.into_inner()) {
             return Err("shutting down".into());
         }
@@ -54,10 +63,13 @@ impl Admin {
         answer
     }
 
-    async fn check(&self) -> Result<(), String> {
+    async fn check(&self) -> Result<String, String> {
         self.lakefs.health_check().await.map_err(|e| format!("lakeFS health check: {e}"))?;
         self.lakefs.get_current_user().await.map_err(|e| format!("lakeFS credentials: {e}"))?;
-        Ok(())
+        Ok(match self.lakefs.get_config().await {
+            Ok(config) => describe_lakefs(&config),
+            Err(e) => format!("lakeFS config unavailable: {e}"),
+        })
     }
 
     /// Answers one admin request.
@@ -74,7 +86,7 @@ impl Admin {
         match req.uri().path() {
             "/healthz" => text(StatusCode::OK, "ok\n".into()),
             "/readyz" => match self.readiness().await {
-                Ok(()) => text(StatusCode::OK, "ready\n".into()),
+                Ok(detail) => text(StatusCode::OK, format!("ready\n{detail}\n")),
                 Err(why) => text(StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}\n")),
             },
             "/metrics" => {

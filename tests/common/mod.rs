@@ -99,6 +99,7 @@ pub fn config(data_dir: &Path, expiry: Option<std::time::Duration>) -> EmbeddedC
         server_id: None,
         import_roots: Vec::new(),
         oidc: None,
+        extra_storages: Vec::new(),
     }
 }
 

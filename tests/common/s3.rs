@@ -137,7 +137,6 @@ pub fn gateway_args(lakefs: &Server, dir: &std::path::Path, tls: bool) -> (Gatew
         session_key_file: None,
         session_max_ttl_secs: 43_200,
         spool_max_bytes: 1 << 30,
-        address_pool: 16,
         small_object_cache: 16 << 20,
         admin_listen: None,
         shutdown_grace_secs: 5,

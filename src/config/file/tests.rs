@@ -29,12 +29,12 @@ admin_listen = "127.0.0.1:9001"
 domain = ["s3.a", "s3.b"]
 flat_buckets = true
 allow_sigv2 = false
-address_pool = 3
+small_object_cache = 3
 max_requests_per_key = 7
 log_format = "json"
 api_listen = "127.0.0.1:1"   # a `dev` setting: ignored by serve
 "#,
-        &["--address-pool", "5"],
+        &["--small-object-cache", "5"],
     );
     assert_eq!(merged.problems, Vec::<String>::new());
     let cli = parse(&merged);
@@ -45,7 +45,7 @@ api_listen = "127.0.0.1:1"   # a `dev` setting: ignored by serve
     assert_eq!(g.admin_addr().port(), 9001);
     assert_eq!(g.domains, ["s3.a", "s3.b"]);
     assert!(g.flat_buckets && !g.allow_sigv2);
-    assert_eq!(g.address_pool, 5, "the flag wins over the file");
+    assert_eq!(g.small_object_cache, 5, "the flag wins over the file");
     assert_eq!(g.limits.max_requests_per_key, 7);
     assert_eq!(g.limits.idle_timeout_secs, 60, "defaults stay");
 }
@@ -55,7 +55,7 @@ fn every_problem_is_reported_at_once() {
     let (merged, _d) = with_file(
         r#"
 lisen = "127.0.0.1:9000"
-address_pool = "many"
+small_object_cache = "many"
 flat_buckets = "yes"
 region = ["a", "b"]
 listen = { host = "x" }
@@ -69,7 +69,7 @@ config = "other.toml"
     assert_eq!(merged.problems.len(), 8, "{p}");
     for needle in [
         "unknown key `lisen` (did you mean `listen`?)",
-        "address_pool = \"many\": invalid value",
+        "small_object_cache = \"many\": invalid value",
         "flat_buckets = \"yes\": a switch",
         "region takes one value",
         "listen: a table is not a valid value",

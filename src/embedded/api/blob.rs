@@ -80,7 +80,8 @@ async fn put_part(s: &Arc<Embedded>, req: Request<Incoming>, q: &Query, rel: &st
     let uploads = Uploads::new(&s.blobs);
     let st = uploads.load(&upload_id).await?;
     if st.physical_address != format!("{SCHEME}{rel}") {
-        return Err(ApiError::bad_request("the upload id does not belong to this object"));
+        // S3 answers an upload id of another key as unknown.
+        return Err(ApiError::not_found("NoSuchUpload: the specified multipart upload does not exist"));
     }
     let etag = uploads.write_part(&s.blobs, &upload_id, n, BodyDataStream::new(req.into_body())).await?;
     // An abort racing this write may have removed the upload meanwhile: do not resurrect it.

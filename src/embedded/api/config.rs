@@ -6,37 +6,13 @@ use crate::embedded::auth::{LOGIN_DURATION_SECS, SESSION_COOKIE, check_key_pair,
 use crate::embedded::catalog::now_unix;
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, json_response, read_json};
-use crate::lakefs::dto::{AuthenticationToken, Config, CurrentUser, LoginInformation, StorageConfig, VersionConfig};
+use crate::lakefs::dto::{AuthenticationToken, Config, CurrentUser, LoginInformation, VersionConfig};
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use std::sync::Arc;
 
 /// The lakeFS version whose API the embedded server follows.
 pub const EMULATED_LAKEFS_VERSION: &str = "1.84.0";
-
-/// What the blockstore offers: presigning included (unlike lakeFS's local blockstore) unless the
-/// server runs with presigning off, as lakeFS's local blockstore does; presigned multipart upload
-/// when presigning is on and `multipart` (lakeFS `pre_sign_multipart_upload`, S3 adapter).
-pub fn storage_config(presign: bool, multipart: bool, s3_bucket: Option<&str>) -> StorageConfig {
-    let (kind, example, regex, description) = match s3_bucket {
-        Some(b) => ("s3", format!("s3://{b}/"), "^s3://", "lakegate embedded server on an S3 bucket"),
-        None => ("local", "local://example-bucket/".to_string(), "^local://", "lakegate embedded local blob store"),
-    };
-    StorageConfig {
-        blockstore_type: kind.into(),
-        blockstore_namespace_example: example,
-        blockstore_namespace_validity_regex: regex.into(),
-        default_namespace_prefix: None,
-        pre_sign_support: presign,
-        pre_sign_support_ui: presign,
-        import_support: false,
-        import_validity_regex: regex.into(),
-        // On both blockstores (the S3 one maps it onto the S3 server's multipart API, like lakeFS).
-        pre_sign_multipart_upload: Some(presign && multipart),
-        blockstore_id: None,
-        blockstore_description: Some(description.into()),
-    }
-}
 
 fn version_config() -> VersionConfig {
     VersionConfig {
@@ -48,18 +24,22 @@ fn version_config() -> VersionConfig {
     }
 }
 
-pub fn get_config(presign: bool, multipart: bool, s3_bucket: Option<&str>) -> ApiResult<Response<Body>> {
+/// `getConfig`: the primary storage as `storage_config`, every storage in `storage_config_list`
+/// (empty with the single blockstore), as lakeFS's `getStorageConfigs`.
+pub fn get_config(s: &Embedded) -> ApiResult<Response<Body>> {
+    let (storage, list) = s.storages.configs();
     let config = Config {
         version_config: Some(version_config()),
-        storage_config: Some(storage_config(presign, multipart, s3_bucket)),
-        storage_config_list: None,
+        storage_config: Some(storage),
+        storage_config_list: Some(list),
         capabilities_config: Some(Default::default()),
     };
     json_response(StatusCode::OK, &config)
 }
 
-pub fn get_storage_config(presign: bool, multipart: bool, s3_bucket: Option<&str>) -> ApiResult<Response<Body>> {
-    json_response(StatusCode::OK, &storage_config(presign, multipart, s3_bucket))
+/// `getStorageConfig` (deprecated): the primary storage.
+pub fn get_storage_config(s: &Embedded) -> ApiResult<Response<Body>> {
+    json_response(StatusCode::OK, &s.storages.primary().config())
 }
 
 pub fn get_version() -> ApiResult<Response<Body>> {

@@ -322,14 +322,8 @@ async fn dispatch(s: &Arc<Embedded>, route: Route, c: &Caller, req: Request<Inco
     use Route::*;
     match route {
         HealthCheck => Ok(super::http::status_response(http::StatusCode::NO_CONTENT)),
-        GetConfig => {
-            config::get_config(s.presign_expiry.is_some(), s.presign_multipart, s.s3.as_ref().map(|s3| s3.bucket()))
-        }
-        GetStorageConfig => config::get_storage_config(
-            s.presign_expiry.is_some(),
-            s.presign_multipart,
-            s.s3.as_ref().map(|s3| s3.bucket()),
-        ),
+        GetConfig => config::get_config(s),
+        GetStorageConfig => config::get_storage_config(s),
         GetLakeFsVersion => config::get_version(),
         Login => config::login(s, req).await,
         StsLogin => config::sts_login(s, req).await,

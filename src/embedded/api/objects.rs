@@ -7,7 +7,9 @@ use crate::embedded::authz::{Caller, Permission, action, arn};
 use crate::embedded::catalog::{Entry, ListQuery, Listed, WriteCondition, clamp_amount, now_unix};
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, Query, json_response, parse_range, read_json, status_response};
-use crate::embedded::presign::new_object_id;
+use crate::embedded::presign::full_address;
+use crate::embedded::storage::Storage;
+use crate::embedded::xid::new_data_path;
 use crate::lakefs::dto::{
     ObjectCopyCreation, ObjectError, ObjectErrorList, ObjectStats, ObjectStatsList, PathList, PathType,
 };
@@ -60,8 +62,9 @@ pub fn stats(path: String, e: Entry, with_metadata: bool, presigned: Option<(Str
     }
 }
 
-fn presigned_get(s: &Embedded, e: &Entry, presign: bool) -> ApiResult<Option<(String, i64)>> {
-    if presign { s.presign_address("GET", &e.physical_address).map(Some) } else { Ok(None) }
+/// A presigned GET of `e` when asked for (`storage`: the repository's, when presigning).
+fn presigned_get(s: &Embedded, e: &Entry, storage: Option<&Storage>) -> ApiResult<Option<(String, i64)>> {
+    storage.map(|st| s.presign_address(st, "GET", &e.physical_address)).transpose()
 }
 
 pub async fn stat_object(
@@ -74,8 +77,9 @@ pub async fn stat_object(
     let path = object_path(&q, "path")?;
     let (with_metadata, presign) = (q.bool("user_metadata", true)?, q.bool("presign", false)?);
     let p = path.clone();
-    let (_, entry) = s.db(move |m| m.stat_entry(&repo, &reference, &p)).await?;
-    let presigned = presigned_get(s, &entry, presign)?;
+    let (repository, entry) = s.db(move |m| m.stat_entry(&repo, &reference, &p)).await?;
+    let storage = if presign { Some(s.storage_of(&repository)?) } else { None };
+    let presigned = presigned_get(s, &entry, storage)?;
     json_response(StatusCode::OK, &stats(path, entry, with_metadata, presigned))
 }
 
@@ -93,6 +97,12 @@ pub async fn list_objects(
         q.str_or_empty("delimiter").to_string(),
     );
     let amount = clamp_amount(q.amount()?);
+    let storage = if presign {
+        let r = repo.clone();
+        Some(s.storage_of(&s.db(move |m| m.get_repository(&r)).await?)?.clone())
+    } else {
+        None
+    };
     let (rows, more) = s
         .db(move |m| {
             m.list_entries(
@@ -107,7 +117,7 @@ pub async fn list_objects(
     for row in rows {
         results.push(match row {
             Listed::Object(path, e) => {
-                let presigned = presigned_get(s, &e, presign)?;
+                let presigned = presigned_get(s, &e, storage.as_ref())?;
                 stats(path, e, with_metadata, presigned)
             }
             Listed::CommonPrefix(path) => ObjectStats {
@@ -141,9 +151,9 @@ pub async fn get_object(
     let q = Query::parse(req.uri().query());
     let path = object_path(&q, "path")?;
     let presign = q.bool("presign", false)?;
-    let (_, entry) = s.db(move |m| m.stat_entry(&repo, &reference, &path)).await?;
+    let (repository, entry) = s.db(move |m| m.stat_entry(&repo, &reference, &path)).await?;
     if presign && with_body {
-        let (url, _) = s.presign_address("GET", &entry.physical_address)?;
+        let (url, _) = s.presign_address(s.storage_of(&repository)?, "GET", &entry.physical_address)?;
         let mut resp = status_response(StatusCode::FOUND);
         resp.headers_mut().insert(header::LOCATION, header_value(&url)?);
         return Ok(resp);
@@ -205,7 +215,7 @@ pub async fn upload_object(
     let cond = write_condition(req.headers())?;
     let (r, b) = (repo.clone(), branch.clone());
     let repository = s.db(move |m| m.get_branch(&r, &b).and_then(|_| m.get_repository(&r))).await?;
-    let address = format!("{}/data/{}", repository.storage_namespace.trim_end_matches('/'), new_object_id());
+    let address = full_address(&repository.storage_namespace, &new_data_path());
     let metadata = user_metadata(req.headers());
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let (written, content_type) = if content_type.starts_with("multipart/form-data") {
@@ -322,7 +332,7 @@ pub async fn copy_object(
             m.stat_entry(&r, &src_ref, &sp)
         })
         .await?;
-    let address = format!("{}/data/{}", repository.storage_namespace.trim_end_matches('/'), new_object_id());
+    let address = full_address(&repository.storage_namespace, &new_data_path());
     s.copy_data(&src.physical_address, &address).await?;
     let entry = Entry { physical_address: address, mtime: now_unix(), ..src };
     stage_and_respond(s, repo, branch, dest_path, entry, WriteCondition::None, body.force.unwrap_or(false)).await

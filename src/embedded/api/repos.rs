@@ -50,28 +50,14 @@ pub async fn list_repositories(s: &Arc<Embedded>, req: Request<Incoming>) -> Api
     let amount = clamp_amount(q.amount()?);
     let (repos, more) = s.db(move |m| m.list_repositories(&prefix, &after, &search, amount)).await?;
     let page = pagination(repos.len(), more, repos.last().map(|r| r.id.as_str()));
-    json_response(StatusCode::OK, &RepositoryList { pagination: page, results: repos })
+    let results = repos.into_iter().map(answer).collect();
+    json_response(StatusCode::OK, &RepositoryList { pagination: page, results })
 }
 
-/// A storage namespace must be `<scheme><path>` on this server's blockstore (`local://…`, or
-/// `s3://<its bucket>/<prefix>`), with path segments that cannot escape it.
-fn validate_namespace(s: &Embedded, ns: &str) -> ApiResult<()> {
-    let scheme = s.scheme();
-    let rest = ns.strip_prefix(scheme).unwrap_or("");
-    let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
-    let ok = !rest.trim_matches('/').is_empty()
-        && segments.iter().all(|p| !p.is_empty() && *p != "." && *p != ".." && !p.contains(['\\', '\0', ',']))
-        && match &s.s3 {
-            Some(s3) => segments.len() >= 2 && segments[0] == s3.bucket(),
-            None => true,
-        };
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(format!(
-            "storage namespace {ns:?} is not valid for this blockstore (expected {scheme}…)"
-        )))
-    }
+/// A repository as lakeFS answers it: `storage_id` always present (`""` on the single blockstore).
+fn answer(mut repo: Repository) -> Repository {
+    repo.storage_id.get_or_insert_with(String::new);
+    repo
 }
 
 /// `createRepository`: needs `fs:CreateRepository` on the repository and
@@ -91,7 +77,19 @@ pub async fn create_repository(
         Permission::new(action::CREATE_REPOSITORY, arn::repo(&body.name)),
         Permission::new(action::ATTACH_STORAGE_NAMESPACE, arn::namespace(&body.storage_namespace)),
     ])?;
-    validate_namespace(s, &body.storage_namespace)?;
+    // lakeFS answers an existing repository 409 before looking at the storage.
+    let name = body.name.clone();
+    if s.db(move |m| m.get_repository(&name)).await.is_ok() {
+        return Err(ApiError::Conflict("error creating repository: not unique".into()));
+    }
+    // lakeFS `GetActualStorageID` (no id: the single or backward-compatible storage), then
+    // "storage id: invalid value: validation error" (`graveler.ErrInvalidStorageID`) for an unknown one.
+    let storage_id = body.storage_id.clone().unwrap_or_default();
+    let storage = s
+        .storages
+        .by_id(&storage_id)
+        .ok_or_else(|| ApiError::bad_request("storage id: invalid value: validation error"))?;
+    storage.validate_namespace(&body.storage_namespace)?;
     let default_branch = body.default_branch.clone().filter(|b| !b.is_empty()).unwrap_or_else(|| "main".into());
     if !valid_branch_name(&default_branch) {
         return Err(ApiError::bad_request(format!("branch id: invalid value: {default_branch:?}")));
@@ -99,24 +97,21 @@ pub async fn create_repository(
     if body.sample_data == Some(true) {
         return Err(ApiError::NotImplemented("sample_data is not supported by the embedded server".into()));
     }
-    if body.storage_id.as_deref().is_some_and(|id| !id.is_empty()) {
-        return Err(ApiError::bad_request("storage_id: the embedded server has a single blockstore"));
-    }
     let repo = Repository {
         id: body.name,
         creation_date: now_unix(),
         default_branch,
         storage_namespace: body.storage_namespace,
-        storage_id: None,
+        storage_id: Some(storage_id),
         read_only: Some(body.read_only.unwrap_or(false)),
     };
     let created = s.db(move |m| m.create_repository(repo)).await?;
-    json_response(StatusCode::CREATED, &created)
+    json_response(StatusCode::CREATED, &answer(created))
 }
 
 pub async fn get_repository(s: &Arc<Embedded>, repo: String) -> ApiResult<Response<Body>> {
     let found = s.db(move |m| m.get_repository(&repo)).await?;
-    json_response(StatusCode::OK, &found)
+    json_response(StatusCode::OK, &answer(found))
 }
 
 pub async fn delete_repository(s: &Arc<Embedded>, repo: String, req: Request<Incoming>) -> ApiResult<Response<Body>> {

@@ -321,23 +321,33 @@ async fn finish(
     Ok(stats.checksum.trim_matches('"').to_string())
 }
 
-/// lakeFS's complete failures: the store's verdict on the parts, a vanished upload, a race.
-fn map_complete_error(e: crate::lakefs::LakeFsError) -> S3Error {
+/// lakeFS's complete failures: the store's verdict on the parts (real lakeFS passes the S3
+/// adapter's error through as `500` with the SDK's text, `… api error EntityTooSmall: …`;
+/// `pkg/api/controller.go` `CompletePresignMultipartUpload` → `handleAPIError` default), a vanished
+/// upload, a race with a commit.
+pub(crate) fn map_complete_error(e: crate::lakefs::LakeFsError) -> S3Error {
     let message = match &e {
         crate::lakefs::LakeFsError::Api { message, .. } => message.clone(),
         _ => String::new(),
     };
-    match e.status().map(|s| s.as_u16()) {
-        Some(400) if message.contains("EntityTooSmall") => {
-            s3_err!(EntityTooSmall, "Your proposed upload is smaller than the minimum allowed size")
-        }
-        Some(400) if message.contains("InvalidPartOrder") => {
-            s3_err!(InvalidPartOrder, "The list of parts was not in ascending order.")
-        }
-        Some(400) if message.contains("InvalidPart") => s3_err!(
+    let store_said = matches!(e.status().map(|s| s.as_u16()), Some(400 | 500));
+    let says = |code: &str| store_said && message.contains(code);
+    if says("EntityTooSmall") {
+        return s3_err!(EntityTooSmall, "Your proposed upload is smaller than the minimum allowed size");
+    }
+    if says("InvalidPartOrder") {
+        return s3_err!(InvalidPartOrder, "The list of parts was not in ascending order.");
+    }
+    if says("InvalidPart") {
+        return s3_err!(
             InvalidPart,
             "One or more of the specified parts could not be found or its entity tag did not match. ({message})"
-        ),
+        );
+    }
+    if says("NoSuchUpload") {
+        return s3_err!(NoSuchUpload, "The specified multipart upload does not exist.");
+    }
+    match e.status().map(|s| s.as_u16()) {
         Some(404) if !message.contains("repository") => {
             s3_err!(NoSuchUpload, "The specified multipart upload does not exist.")
         }
@@ -368,7 +378,7 @@ async fn finish_spooled(
         stream.map_ok(http_body::Frame::data).map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>);
     let body = http_body_util::StreamBody::new(frames).boxed_unsync();
     let obj = NewObject { content_type: token.content_type.clone(), metadata, if_absent };
-    let finish: store::Finish = Box::new(move || Ok((Some(etag), BTreeMap::new())));
+    let finish: store::Finish = Box::new(move || Some(Ok((Some(etag), BTreeMap::new()))));
     let stats = store::write(ctx, &token.repo, (&token.branch, &token.path), body, length, obj, finish).await?;
     Ok(stats.checksum.trim_matches('"').to_string())
 }
@@ -430,6 +440,36 @@ mod tests {
 
     fn rec(n: u32, etag: &str, size: u64) -> PartRecord {
         PartRecord { part_number: n, etag: etag.into(), size, last_modified_ms: 0, checksum: None }
+    }
+
+    #[test]
+    fn failed_completes_map_from_what_lakefs_and_the_store_said() {
+        use crate::lakefs::LakeFsError;
+        use crate::s3::S3ErrorCode::*;
+        let api =
+            |s: u16, m: &str| LakeFsError::Api { status: http::StatusCode::from_u16(s).unwrap(), message: m.into() };
+        let sdk = |code: &str| {
+            format!(
+                "operation error S3: CompleteMultipartUpload, https response error StatusCode: 400, RequestID: 1, HostID: 2, api error {code}: text"
+            )
+        };
+        let rows = [
+            (api(500, &sdk("EntityTooSmall")), EntityTooSmall),
+            (api(500, &sdk("InvalidPart")), InvalidPart),
+            (api(500, &sdk("InvalidPartOrder")), InvalidPartOrder),
+            (api(500, &sdk("NoSuchUpload")), NoSuchUpload),
+            (api(400, "EntityTooSmall"), EntityTooSmall),
+            (api(404, "not found"), NoSuchUpload),
+            (api(404, "repository not found"), NoSuchBucket),
+            (api(409, "conflict"), SlowDown),
+            (api(500, "branch is currently locked, try again later"), SlowDown),
+            (api(500, "unexpected"), InternalError),
+            (api(501, "presign multipart upload API is not supported"), NotImplemented),
+        ];
+        for (e, code) in rows {
+            let text = e.to_string();
+            assert_eq!(map_complete_error(e).code, code, "{text}");
+        }
     }
 
     #[test]

@@ -184,7 +184,7 @@ pub async fn handle_create_multipart_upload(
         metadata: object_metadata(h)?,
         checksum: checksum.map(|a| a.sdk_name().to_string()),
         checksum_type: checksum_type.clone(),
-        spool: !store::multipart_supported(ctx).await?,
+        spool: !store::multipart_supported(ctx, &t.repo).await?,
         initiated_ms: now_ms(),
         nonce: hex::encode(rand::random::<[u8; 8]>()),
     };

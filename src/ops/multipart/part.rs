@@ -13,7 +13,7 @@ use crate::ops::copy::{parse_copy_source, source_conditions};
 use crate::ops::errors::{Missing, map_lakefs};
 use crate::ops::headers::value;
 use crate::ops::put::into_request_body;
-use crate::ops::store::unfinished;
+use crate::ops::store::{self, unfinished};
 use crate::ops::target::{Target, resolve};
 use crate::ops::{Ctx, split_key};
 use crate::range::ByteRange;
@@ -81,8 +81,7 @@ pub async fn handle_upload_part(
             .map_err(map_upload_error)?;
         let (body, length, _) = into_request_body(verified).await?;
         let stored = ctx.gw.data.put_part(&to.presigned_url, body, length).await;
-        let client_side = outcome.get().unwrap_or_else(|| Err(unfinished()));
-        Some((client_side.clone()?, stored?))
+        Some(store::blame(outcome.get(), stored)?)
     };
     let d: Digests = outcome.get().unwrap_or_else(|| Err(unfinished()))?;
     // The object store's part ETag is what completion needs; it is the part's MD5 on S3.
@@ -168,7 +167,7 @@ pub async fn handle_upload_part_copy(
             &src_target.repo,
             src_ref,
             src_path,
-            token.spool && crate::ops::store::presign_supported(ctx).await?,
+            token.spool && crate::ops::store::presign_supported(ctx, &src_target.repo).await?,
         )
         .await
         .map_err(|e| map_lakefs(e, Missing::Key))?;
@@ -218,7 +217,7 @@ async fn copy_into_spool(
     src: &crate::lakefs::dto::ObjectStats,
     range: Option<ByteRange>,
 ) -> S3Result<(String, Option<String>)> {
-    let presign = crate::ops::store::presign_supported(ctx).await?;
+    let presign = crate::ops::store::presign_supported(ctx, repo).await?;
     let resp = crate::ops::store::read(ctx, repo, (reference, path), src, presign, range).await?;
     let length = range.map_or(src.size_bytes.unwrap_or(0).max(0) as u64, |r| r.len());
     let alg = upload_algorithm(token);

@@ -1,0 +1,1 @@
+"""Object-store failure suite for lakegate (see conftest.py)."""
