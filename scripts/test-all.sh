@@ -172,6 +172,7 @@ job lakefs_api-local suite lakefs_api .venv/bin/python
 job lakefs_api-seaweedfs-https-api suite_https_api lakefs_api .venv/bin/python
 job s3_badinput-local suite s3_badinput .venv/bin/python
 job s3_badinput-seaweedfs suite s3_badinput .venv/bin/python seaweedfs
+job store_failures-local suite store_failures .venv/bin/python
 job oidc-local suite oidc .venv/bin/python
 job s3s-e2e-seaweedfs-https seaweed_s3s_e2e
 wait_jobs

@@ -5,8 +5,9 @@ restarts on the same ports and data directory — never the shared one of script
 Session fixtures (started on first use):
   ``store``          the suite's own SeaweedFS, buckets ``store-failures`` and ``store-failures-expiry``
   ``gateway``        lakegate dev on ``store-failures`` (default presign expiry, 900 s)
-  ``expiry_gateway`` lakegate dev on ``store-failures-expiry`` with ``--presign-expiry-secs 2``: a
+  ``expiry_gateway`` lakegate dev on ``store-failures-expiry`` with ``--presign-expiry-secs 3``: a
                      store paused longer than that answers its presigned URLs 403 "Request has expired"
+``start_gateway``   private lakegate devs on ``store-failures`` (restartable on their data dir)
 Autouse ``store_up``: SeaweedFS runs (resumed or restarted) before and after every test.
 
 The lakegate process machinery is the s3_clients suite's (``LakegateServer``, ``serve_lakegate``,
@@ -21,7 +22,8 @@ Environment:
 from __future__ import annotations
 
 import os
-from typing import Iterator, List
+from pathlib import Path
+from typing import Callable, Iterator, List, Optional
 
 import pytest
 
@@ -68,6 +70,31 @@ def gateway(tmp_path_factory, store) -> Iterator[LakegateServer]:
 def expiry_gateway(tmp_path_factory, store) -> Iterator[LakegateServer]:
     args = _blockstore_args(store, BUCKET_EXPIRY) + ["--presign-expiry-secs", str(PRESIGN_EXPIRY_SECS)]
     yield from serve_lakegate(tmp_path_factory, "sf-expiry-gateway", _SERVERS, args)
+
+
+@pytest.fixture
+def start_gateway(tmp_path, store) -> Iterator[Callable[..., LakegateServer]]:
+    """``start_gateway(extra_args, data_dir=None)``: a private lakegate dev on bucket
+    ``store-failures`` (a second call with the same ``data_dir`` restarts on it, on new ports);
+    all are stopped after the test."""
+    mine: List[LakegateServer] = []
+
+    def start(extra_args: Optional[List[str]] = None, data_dir: Optional[Path] = None) -> LakegateServer:
+        base = tmp_path / f"gw{len(mine)}"
+        base.mkdir()
+        srv = LakegateServer(data_dir or base / "data", base / "lakegate.log",
+                             _blockstore_args(store, BUCKET_MAIN) + list(extra_args or []))
+        mine.append(srv)
+        _SERVERS.append(srv)
+        srv.start()
+        return srv
+
+    try:
+        yield start
+    finally:
+        for srv in mine:
+            srv.stop()
+            _SERVERS.remove(srv)
 
 
 @pytest.fixture(autouse=True)

@@ -60,7 +60,7 @@ REGION = "us-east-1"
 KiB = 1024
 MiB = 1024 * KiB
 # What expiry_gateway's embedded server presigns for (``--presign-expiry-secs``), in seconds.
-PRESIGN_EXPIRY_SECS = 2
+PRESIGN_EXPIRY_SECS = 3
 # The S3 error codes of a store that cannot serve now (AWS "Error responses": 503).
 UNAVAILABLE_CODES = ("SlowDown", "ServiceUnavailable")
 
@@ -199,7 +199,7 @@ class WeedStore:
         if self.running():
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
@@ -317,17 +317,38 @@ def client_error(call: Callable[[], Any]) -> ClientError:
     pytest.fail(f"expected an S3 error, got success: {r.get('ResponseMetadata') if isinstance(r, dict) else r}")
 
 
-def while_paused(store: "WeedStore", seconds: float, call: Callable[[], Any]) -> Any:
-    """``call()`` with the store paused; it resumes ``seconds`` after the pause (or when ``call``
-    returns, if sooner)."""
+def while_paused(store: "WeedStore", hold: float, call: Callable[[], Any]) -> Any:
+    """``call()`` (in a thread) with the store paused: it resumes ``hold`` seconds after the
+    request reached its socket (bytes waiting in the kernel), so a URL presigned for less than
+    ``hold`` seconds has expired by then however slow the machine. A call that returns without
+    reaching the store fails the test."""
+    result: Dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["value"] = call()
+        except BaseException as e:  # noqa: BLE001 (re-raised below)
+            result["error"] = e
+
     store.pause()
-    timer = threading.Timer(seconds, store.resume)
-    timer.start()
+    thread = threading.Thread(target=run, daemon=True)
     try:
-        return call()
+        thread.start()
+        deadline = time.monotonic() + 30
+        while thread.is_alive() and store.bytes_waiting() == 0:
+            if time.monotonic() > deadline:
+                pytest.fail("the request did not reach the paused store within 30 s")
+            time.sleep(0.02)
+        reached = thread.is_alive()
+        thread.join(hold)
     finally:
-        timer.cancel()
         store.resume()
+    thread.join(60)
+    assert not thread.is_alive(), "no answer 60 s after the store resumed"
+    assert reached, f"answered without reaching the store: {result}"
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
 
 
 def absent(server: LakegateServer, key: str) -> Optional[str]:

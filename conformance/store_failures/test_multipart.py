@@ -82,3 +82,51 @@ def test_complete_refused_by_store_is_400_sent_once(gateway, code):
         want = small1
     s3.complete_multipart_upload(Bucket=BUCKET, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts})
     assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == want
+
+
+def test_complete_refused_by_the_store_itself_is_relayed(start_gateway, tmp_path):
+    """The same two refusals decided by SeaweedFS, not by lakegate: lakegate refuses a Complete
+    itself when its upload registry knows the parts; a replica (or a restart) without that record
+    — here ``lakegate dev`` restarted on the same data with a fresh ``--state-dir`` and the same
+    ``--upload-id-key-file`` — passes the Complete to lakeFS, whose store answers it."""
+    key_file = tmp_path / "upload-id.key"
+    key_file.write_text(os.urandom(24).hex())
+    first = start_gateway(["--state-dir", str(tmp_path / "state-1"), "--upload-id-key-file", str(key_file)])
+    s3 = gateway_client(first)
+    uploads = {}
+    for code in ("EntityTooSmall", "InvalidPart"):
+        key = new_key(f"store-{code}.bin")
+        uid = s3.create_multipart_upload(Bucket=BUCKET, Key=key)["UploadId"]
+        bodies = [os.urandom(1 * KiB), os.urandom(2 * KiB)][: 2 if code == "EntityTooSmall" else 1]
+        etags = [s3.upload_part(Bucket=BUCKET, Key=key, UploadId=uid, PartNumber=n, Body=b)["ETag"]
+                 for n, b in enumerate(bodies, 1)]
+        uploads[code] = (key, uid, bodies, etags)
+    first.stop()
+
+    second = start_gateway(["--state-dir", str(tmp_path / "state-2"), "--upload-id-key-file", str(key_file)],
+                           data_dir=first.data_dir)
+    s3 = gateway_client(second)
+    for code, (key, uid, bodies, etags) in uploads.items():
+        # this gateway has no record of the upload (so it cannot judge the parts itself)
+        unknown = client_error(lambda: s3.list_parts(Bucket=BUCKET, Key=key, UploadId=uid))
+        assert unknown.response["Error"]["Code"] == "NoSuchUpload", unknown.response
+        parts = [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, 1)]
+        if code == "InvalidPart":
+            parts[0]["ETag"] = WRONG_ETAG
+        attempts = Attempts(s3, "CompleteMultipartUpload")
+        e = client_error(lambda: s3.complete_multipart_upload(
+            Bucket=BUCKET, Key=key, UploadId=uid, MultipartUpload={"Parts": parts}))
+        assert (e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"].get("Code")) == (400, code), \
+            e.response
+        assert attempts.sent == 1, f"boto3 sent CompleteMultipartUpload {attempts.sent} times: {attempts.answers}"
+        assert absent(second, key) is None
+
+        # the upload is still there: fixed, it completes
+        if code == "EntityTooSmall":
+            bodies[0] = os.urandom(5 * MiB)
+            parts[0]["ETag"] = s3.upload_part(Bucket=BUCKET, Key=key, UploadId=uid, PartNumber=1,
+                                              Body=bodies[0])["ETag"]
+        else:
+            parts[0]["ETag"] = etags[0]
+        s3.complete_multipart_upload(Bucket=BUCKET, Key=key, UploadId=uid, MultipartUpload={"Parts": parts})
+        assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == b"".join(bodies)

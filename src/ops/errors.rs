@@ -37,6 +37,27 @@ pub fn map_lakefs(err: LakeFsError, missing: Missing) -> S3Error {
     }
 }
 
+/// Object-store codes a lakeFS error may carry for a multipart upload, most specific first.
+const STORE_VERDICTS: [S3ErrorCode; 5] = [
+    S3ErrorCode::InvalidPartOrder,
+    S3ErrorCode::InvalidPart,
+    S3ErrorCode::EntityTooSmall,
+    S3ErrorCode::EntityTooLarge,
+    S3ErrorCode::NoSuchUpload,
+];
+
+/// The object store's verdict inside a lakeFS error: lakeFS passes a block adapter's error it does
+/// not classify through as `500` with the store SDK's text (`… api error EntityTooSmall: …`,
+/// `… NoSuchUpload: The specified upload does not exist …`; `pkg/api/controller.go`
+/// `handleApiErrorCallback`, default case).
+pub fn store_verdict(err: &LakeFsError) -> Option<S3ErrorCode> {
+    let LakeFsError::Api { status, message } = err else { return None };
+    if !matches!(status.as_u16(), 400 | 500) {
+        return None;
+    }
+    STORE_VERDICTS.into_iter().find(|c| message.contains(c.as_str()))
+}
+
 fn map_status(status: StatusCode, message: &str, missing: Missing) -> S3Error {
     use S3ErrorCode::*;
     let code = match status.as_u16() {
@@ -69,6 +90,25 @@ fn map_status(status: StatusCode, message: &str, missing: Missing) -> S3Error {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn store_verdicts_are_read_from_lakefs_500s() {
+        use S3ErrorCode::*;
+        let sdk = "operation error S3: CompleteMultipartUpload, https response error StatusCode: 400, RequestID: 1, HostID: , api error";
+        let rows = [
+            (api(500, &format!("{sdk} EntityTooSmall: small")), Some(EntityTooSmall)),
+            (api(500, &format!("{sdk} InvalidPartOrder: order")), Some(InvalidPartOrder)),
+            (api(500, &format!("{sdk} InvalidPart: part")), Some(InvalidPart)),
+            (api(500, "HostID: , NoSuchUpload: The specified upload does not exist."), Some(NoSuchUpload)),
+            (api(400, "EntityTooLarge"), Some(EntityTooLarge)),
+            (api(500, "boom"), None),
+            (api(404, "NoSuchUpload"), None),
+            (LakeFsError::Connect("EntityTooSmall".into()), None),
+        ];
+        for (e, code) in rows {
+            assert_eq!(store_verdict(&e), code, "{e}");
+        }
+    }
 
     fn api(status: u16, message: &str) -> LakeFsError {
         LakeFsError::Api { status: StatusCode::from_u16(status).unwrap(), message: message.into() }

@@ -18,7 +18,7 @@ use crate::ops::target::Target;
 use crate::ops::{Ctx, OwnedCtx};
 use crate::s3::checksum::{ChecksumAlgorithm, multipart};
 use crate::s3::xml::{XMLNS, read_xml, to_xml};
-use crate::s3::{S3Error, S3Result};
+use crate::s3::{S3Error, S3ErrorCode, S3Result};
 use crate::s3_err;
 use futures_util::TryStreamExt;
 use http::Response;
@@ -330,22 +330,24 @@ pub(crate) fn map_complete_error(e: crate::lakefs::LakeFsError) -> S3Error {
         crate::lakefs::LakeFsError::Api { message, .. } => message.clone(),
         _ => String::new(),
     };
-    let store_said = matches!(e.status().map(|s| s.as_u16()), Some(400 | 500));
-    let says = |code: &str| store_said && message.contains(code);
-    if says("EntityTooSmall") {
-        return s3_err!(EntityTooSmall, "Your proposed upload is smaller than the minimum allowed size");
-    }
-    if says("InvalidPartOrder") {
-        return s3_err!(InvalidPartOrder, "The list of parts was not in ascending order.");
-    }
-    if says("InvalidPart") {
-        return s3_err!(
-            InvalidPart,
-            "One or more of the specified parts could not be found or its entity tag did not match. ({message})"
-        );
-    }
-    if says("NoSuchUpload") {
-        return s3_err!(NoSuchUpload, "The specified multipart upload does not exist.");
+    match crate::ops::errors::store_verdict(&e) {
+        Some(S3ErrorCode::EntityTooSmall) => {
+            return s3_err!(EntityTooSmall, "Your proposed upload is smaller than the minimum allowed size");
+        }
+        Some(S3ErrorCode::InvalidPartOrder) => {
+            return s3_err!(InvalidPartOrder, "The list of parts was not in ascending order.");
+        }
+        Some(S3ErrorCode::InvalidPart) => {
+            return s3_err!(
+                InvalidPart,
+                "One or more of the specified parts could not be found or its entity tag did not match. ({message})"
+            );
+        }
+        Some(S3ErrorCode::NoSuchUpload) => {
+            return s3_err!(NoSuchUpload, "The specified multipart upload does not exist.");
+        }
+        Some(code) => return S3Error::new(code, format!("The object store refused the upload: {message}")),
+        None => {}
     }
     match e.status().map(|s| s.as_u16()) {
         Some(404) if !message.contains("repository") => {

@@ -229,7 +229,10 @@ pub async fn handle_abort_multipart_upload(
             .abort_presign_multipart_upload(&token.repo, &token.branch, &token.path, &token.lakefs_id, &abort)
             .await;
         match aborted {
-            Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => {
+            Err(e)
+                if e.status() == Some(StatusCode::NOT_FOUND)
+                    || crate::ops::errors::store_verdict(&e) == Some(crate::s3::S3ErrorCode::NoSuchUpload) =>
+            {
                 registry(ctx, move |r| r.remove(&digest)).await?;
                 return Err(s3_err!(NoSuchUpload, "The specified upload does not exist."));
             }

@@ -35,7 +35,8 @@ pub(crate) fn upload_algorithm(token: &UploadToken) -> Option<ChecksumAlgorithm>
 
 /// A lakeFS error on an upload's part: 404 means the upload is gone.
 pub(crate) fn map_upload_error(e: crate::lakefs::LakeFsError) -> S3Error {
-    if e.status() == Some(StatusCode::NOT_FOUND) {
+    let gone = crate::ops::errors::store_verdict(&e) == Some(crate::s3::S3ErrorCode::NoSuchUpload);
+    if gone || e.status() == Some(StatusCode::NOT_FOUND) {
         return s3_err!(NoSuchUpload, "The specified multipart upload does not exist.");
     }
     map_lakefs(e, Missing::Bucket)
