@@ -7,10 +7,10 @@
 # throwaway CA made for this run with the openssl CLI (DIR/tls/ca.pem; its key stays in DIR/tls).
 # DIR/env makes every client of the run trust that CA, and only it: SSL_CERT_FILE (lakegate's
 # rustls client, Python's ssl, urllib3, lakefs-sdk), AWS_CA_BUNDLE (botocore, the AWS CLI),
-# REQUESTS_CA_BUNDLE (requests), CURL_CA_BUNDLE (curl). They replace the system's roots, so source
-# DIR/env only where nothing must reach the internet (not in a shell that runs pip or cargo
-# install). DIR/env also names a second certificate the same CA signed for 127.0.0.1/localhost
-# (LAKEGATE_TEST_TLS_CERT/_KEY), for lakegate's own listeners (`lakegate dev --api-tls-cert`).
+# REQUESTS_CA_BUNDLE (requests). They replace the system's roots, so source DIR/env only where
+# nothing must reach the internet (not in a shell that runs pip or cargo install). DIR/env also
+# names a second certificate the same CA signed for 127.0.0.1/localhost (LAKEGATE_TEST_TLS_CERT and
+# _KEY), for lakegate's own listeners (`lakegate dev --api-tls-cert`).
 #   scripts/seaweedfs.sh start DIR   → starts it; writes DIR/env (S3 endpoints, bucket, keys, CA) to source
 #   scripts/seaweedfs.sh stop DIR    → stops it by PID
 set -euo pipefail
@@ -75,8 +75,9 @@ start)
   "actions":["Admin","Read","Write","List","Tagging"]}]}
 JSON
   s3=$(free_port); s3_https=$(free_port); master=$(free_port); volume=$(free_port); filer=$(free_port)
+  # (no WebDAV, Iceberg or Lance listeners: their fixed default ports would clash with another weed)
   "$weed" mini -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.config="$dir/s3.json" -admin.ui=false \
-    -s3.port="$s3" -s3.port.https="$s3_https" \
+    -webdav=false -s3.port.iceberg=0 -s3.port.lance=0 -s3.port="$s3" -s3.port.https="$s3_https" \
     -s3.cert.file="$dir/tls/seaweedfs.pem" -s3.key.file="$dir/tls/seaweedfs.key" \
     -master.port="$master" -volume.port="$volume" -filer.port="$filer" \
     -volume.max=10000 -master.volumeSizeLimitMB=64 > "$dir/weed.log" 2>&1 &
@@ -101,7 +102,6 @@ export SSL_CERT_FILE=$dir/tls/ca.pem
 unset SSL_CERT_DIR
 export AWS_CA_BUNDLE=$dir/tls/ca.pem
 export REQUESTS_CA_BUNDLE=$dir/tls/ca.pem
-export CURL_CA_BUNDLE=$dir/tls/ca.pem
 # a certificate for 127.0.0.1/localhost from the same CA, for lakegate's own listeners
 export LAKEGATE_TEST_TLS_CERT=$dir/tls/lakegate.pem
 export LAKEGATE_TEST_TLS_KEY=$dir/tls/lakegate.key

@@ -90,7 +90,9 @@ async fn presigned_data_path_round_trips_bytes() {
     upload_presigned(&c, "bytes", "main", "big/blob.bin", &data).await;
 
     let stat = c.stat_object("bytes", "main", "big/blob.bin", true).await.unwrap();
-    assert!(stat.physical_address.starts_with("http://127.0.0.1:"));
+    // the embedded blob store (http), or the test command's SeaweedFS (https)
+    let url = &stat.physical_address;
+    assert!(url.starts_with("http://127.0.0.1:") || url.starts_with("https://127.0.0.1:"), "{url}");
     assert!(stat.physical_address_expiry.unwrap() > 0);
     assert_eq!(stat.metadata.unwrap()["owner"], "tests");
     assert_eq!(stat.content_type.as_deref(), Some("text/plain"));

@@ -6,7 +6,36 @@ mod common;
 
 use common::*;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// A connection to the host of `url` (TLS for https, trusting the system's roots or the CA file
+/// `SSL_CERT_FILE` names, as the test command's SeaweedFS pass sets) and the rest of the URL.
+async fn connect(url: &str) -> (Box<dyn Stream>, String, String) {
+    let (tls, rest) = match url.strip_prefix("https://") {
+        Some(rest) => (true, rest),
+        None => (false, url.strip_prefix("http://").unwrap()),
+    };
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let tcp = tokio::net::TcpStream::connect(host).await.unwrap();
+    if !tls {
+        return (Box::new(tcp), host.to_string(), path.to_string());
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    let cfg =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    let name =
+        rustls_pki_types::ServerName::try_from(host.rsplit_once(':').map_or(host, |(h, _)| h).to_string()).unwrap();
+    let stream = tokio_rustls::TlsConnector::from(std::sync::Arc::new(cfg)).connect(name, tcp).await.unwrap();
+    (Box::new(stream), host.to_string(), path.to_string())
+}
 
 async fn presigned_put(server: &Server, path: &str) -> (String, lakegate::lakefs::dto::StagingLocation) {
     let c = server.client();
@@ -48,9 +77,7 @@ async fn a_truncated_presigned_put_stores_nothing() {
     let server = Server::start(dir.path()).await;
     server.client().create_repository(&repo_creation("store")).await.unwrap();
     let (url, loc) = presigned_put(&server, "short").await;
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_at(rest.find('/').unwrap());
-    let mut tcp = tokio::net::TcpStream::connect(host).await.unwrap();
+    let (mut tcp, host, path) = connect(&url).await;
     let head = format!("PUT {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 10\r\n\r\nhello");
     tcp.write_all(head.as_bytes()).await.unwrap();
     tcp.shutdown().await.unwrap();

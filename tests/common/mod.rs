@@ -7,8 +7,6 @@ pub mod sts_stub;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::{Client, connect::HttpConnector};
-use hyper_util::rt::TokioExecutor;
 use lakegate::embedded::{Embedded, EmbeddedConfig};
 use lakegate::lakefs::client::{ClientConfig, Credentials, LakeFsClient};
 use std::path::{Path, PathBuf};
@@ -133,10 +131,12 @@ pub fn repo_creation(name: &str) -> lakegate::lakefs::dto::RepositoryCreation {
     }
 }
 
-pub type RawClient = Client<HttpConnector, Full<Bytes>>;
+/// lakegate's own outbound client: http and https (presigned URLs of an https object store, such as
+/// the test command's SeaweedFS, whose CA `SSL_CERT_FILE` names).
+pub type RawClient = lakegate::outbound::HttpClient<Full<Bytes>>;
 
 pub fn raw_client() -> RawClient {
-    Client::builder(TokioExecutor::new()).build(HttpConnector::new())
+    lakegate::outbound::Outbound::global().client()
 }
 
 /// Sends a request and collects `(status, headers, body)`.
