@@ -163,6 +163,8 @@ pub async fn upload_part(
     json_response(StatusCode::OK, &UploadTo { presigned_url })
 }
 
+/// `uploadPartCopy`, in lakeFS's order: read permission on the source, both repositories (404),
+/// the destination address (400), the source entry (404), the range, then the store's copy.
 pub async fn upload_part_copy(
     s: &Arc<Embedded>,
     (repo, branch, upload_id, part): (String, String, String, String),
@@ -178,13 +180,13 @@ pub async fn upload_part_copy(
     if src.repository.is_empty() || src.reference.is_empty() || src.path.is_empty() {
         return Err(ApiError::bad_request("copy_source: repository, ref and path are required"));
     }
-    let range = src.range.as_deref().filter(|r| !r.is_empty()).map(copy_range).transpose()?;
     let (repository, _) = repository(s, &repo).await?;
     let sr = src.repository.clone();
     s.db(move |m| m.get_repository(&sr)).await?;
     check_address(s, &repository, &branch, &path, &body.physical_address)?;
     let (sr, sref, sp) = (src.repository.clone(), src.reference.clone(), src.path.clone());
     let (_, entry) = s.db(move |m| m.stat_entry(&sr, &sref, &sp)).await?;
+    let range = src.range.as_deref().filter(|r| !r.is_empty()).map(copy_range).transpose()?;
     let st = open_upload(s, &upload_id, &body.physical_address, "UploadPartCopy").await?;
     let size = u64::try_from(entry.size_bytes).unwrap_or(0);
     let etag = match s.s3_for(&st.physical_address)? {
