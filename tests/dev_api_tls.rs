@@ -5,131 +5,23 @@
 
 mod common;
 
+use common::devproc::{Answer, Dev, plain_request};
+use common::tls::{Tls, make_tls};
+
 use bytes::Bytes;
 use common::s3::{Req, sign_request};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::ffi::OsStr;
+use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
-/// A CA and a server certificate it signed for 127.0.0.1 and localhost.
-struct Tls {
-    ca_der: Vec<u8>,
-    cert: PathBuf,
-    key: PathBuf,
-    /// The CA, plus the CA file the environment already trusts (the SeaweedFS pass's), for the child.
-    trust: PathBuf,
-}
-
-fn make_tls(dir: &Path) -> Tls {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.distinguished_name.push(DnType::CommonName, "lakegate dev_api_tls CA");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
-    params.distinguished_name.push(DnType::CommonName, "127.0.0.1");
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
-    let (cert_path, key_path, trust) = (dir.join("api.pem"), dir.join("api.key"), dir.join("trust.pem"));
-    std::fs::write(&cert_path, cert.pem()).unwrap();
-    std::fs::write(&key_path, key.serialize_pem()).unwrap();
-    let mut bundle = ca.pem();
-    if let Some(inherited) = std::env::var_os("SSL_CERT_FILE").and_then(|f| std::fs::read_to_string(f).ok()) {
-        bundle.push('\n');
-        bundle.push_str(&inherited);
-    }
-    std::fs::write(&trust, bundle).unwrap();
-    Tls { ca_der: ca.der().to_vec(), cert: cert_path, key: key_path, trust }
-}
-
-struct Dev {
-    child: Child,
-    info: serde_json::Value,
-    log: PathBuf,
-}
-
-impl Drop for Dev {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-impl Dev {
-    fn field(&self, name: &str) -> &str {
-        self.info[name].as_str().unwrap_or_else(|| panic!("dev.json has no {name}: {}", self.info))
-    }
-
-    /// `host:port` of the lakeFS API.
-    fn api_authority(&self) -> String {
-        let api = self.field("api_endpoint");
-        api.split_once("://").unwrap().1.split('/').next().unwrap().to_string()
-    }
-
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let start = text.len().saturating_sub(4000);
-        format!("---- lakegate dev log (tail) ----\n{}", text.get(start..).unwrap_or(&text))
-    }
-}
-
-fn lakegate_bin() -> String {
-    std::env::var("LAKEGATE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_lakegate").to_string())
-}
-
-/// `lakegate dev` on `data` with its API over TLS, trusting `tls`'s CA; returns once dev.json is
-/// written (the gateway reached the API over TLS by then: it made its key there).
-// The child is owned by `Dev`, whose `Drop` kills and waits for it.
-#[allow(clippy::zombie_processes)]
+/// `lakegate dev` on `dir/data` with its API over TLS, trusting `tls`'s CA; returns once dev.json
+/// is written (the gateway reached the API over TLS by then: it made its key there).
 fn start_dev(dir: &Path, tls: &Tls) -> Dev {
-    let data = dir.join("data");
-    let log = dir.join("lakegate.log");
-    let mut child = Command::new(lakegate_bin())
-        .args(["dev", "--data"])
-        .arg(&data)
-        .args(["--api-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--api-tls-cert"])
-        .arg(&tls.cert)
-        .arg("--api-tls-key")
-        .arg(&tls.key)
-        .env("SSL_CERT_FILE", &tls.trust)
-        .env_remove("SSL_CERT_DIR")
-        .env_remove("LAKEGATE_DEV_API_TLS_CERT")
-        .env_remove("LAKEGATE_DEV_API_TLS_KEY")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .expect("spawn lakegate dev");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(bytes) = std::fs::read(data.join("dev.json")) {
-            return Dev { child, info: serde_json::from_slice(&bytes).expect("dev.json is JSON"), log };
-        }
-        let exited = child.try_wait().unwrap();
-        if exited.is_some() || Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "lakegate dev wrote no dev.json ({exited:?})\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// The answer to a request.
-struct Answer {
-    status: u16,
-    version: http::Version,
-    body: Vec<u8>,
+    let args = [OsStr::new("--api-tls-cert"), tls.cert.as_os_str(), OsStr::new("--api-tls-key"), tls.key.as_os_str()];
+    Dev::start(dir, &args, &[("SSL_CERT_FILE", tls.trust.as_os_str())])
 }
 
 /// One request over TLS to `authority`, trusting only `ca_der`, offering `alpn` (`h2` or
@@ -183,34 +75,9 @@ async fn tls_request(
         tokio::spawn(conn);
         sender.send_request(req).await.unwrap()
     };
-    let (status, version) = (resp.status().as_u16(), resp.version());
+    let (status, version, headers) = (resp.status().as_u16(), resp.version(), resp.headers().clone());
     let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
-    Answer { status, version, body }
-}
-
-/// One clear-text HTTP/1.1 request to `authority`.
-async fn plain_request(
-    authority: &str,
-    method: &str,
-    path_and_query: &str,
-    headers: &[(String, String)],
-    body: Vec<u8>,
-) -> Result<Answer, String> {
-    let tcp = tokio::net::TcpStream::connect(authority).await.map_err(|e| e.to_string())?;
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await.map_err(|e| e.to_string())?;
-    tokio::spawn(conn);
-    let mut b = http::Request::builder().method(method).uri(path_and_query);
-    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
-        b = b.header("host", authority);
-    }
-    for (k, v) in headers {
-        b = b.header(k.as_str(), v.as_str());
-    }
-    let resp = sender.send_request(b.body(Full::new(Bytes::from(body))).unwrap()).await.map_err(|e| e.to_string())?;
-    let (status, version) = (resp.status().as_u16(), resp.version());
-    let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes().to_vec();
-    Ok(Answer { status, version, body })
+    Answer { status, version, headers, body }
 }
 
 fn basic(dev: &Dev) -> String {
@@ -303,14 +170,14 @@ fn api_tls_files_that_do_not_load_stop_the_start() {
     let other = tempfile::tempdir().unwrap();
     let wrong_key = make_tls(other.path()).key;
     let run = |extra: &[&std::ffi::OsStr]| {
-        Command::new(lakegate_bin())
+        std::process::Command::new(common::devproc::lakegate_bin())
             .args(["dev", "--data"])
             .arg(dir.path().join("data"))
             .args(["--api-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0"])
             .args(extra)
             .env_remove("LAKEGATE_DEV_API_TLS_CERT")
             .env_remove("LAKEGATE_DEV_API_TLS_KEY")
-            .stdin(Stdio::null())
+            .stdin(std::process::Stdio::null())
             .output()
             .unwrap()
     };

@@ -2,8 +2,11 @@
 //! data dir, the typed lakeFS client pointed at it, and a raw HTTP client for presigned URLs.
 #![allow(dead_code)]
 
+pub mod devproc;
+pub mod proxy;
 pub mod s3;
 pub mod sts_stub;
+pub mod tls;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
