@@ -50,6 +50,12 @@ impl Stack {
     pub async fn start_adjusted(tls: bool, presign: bool, adjust: impl FnOnce(&mut GatewayArgs)) -> Stack {
         let dir = tempfile::tempdir().unwrap();
         let lakefs = Server::start_with(&dir.path().join("data"), presign).await;
+        Stack::on(lakefs, dir, tls, adjust).await
+    }
+
+    /// A gateway (settings changed by `adjust`) in front of a running embedded server whose files
+    /// are in `dir`.
+    pub async fn on(lakefs: Server, dir: tempfile::TempDir, tls: bool, adjust: impl FnOnce(&mut GatewayArgs)) -> Stack {
         let (ak, sk) = (lakefs.access_key_id.clone(), lakefs.secret_access_key.clone());
         let keys = StaticKeys::new([(ak.clone(), sk.clone())]);
         let (mut args, der) = gateway_args(&lakefs, dir.path(), tls);
