@@ -180,9 +180,10 @@ pub struct LakeFsArgs {
     /// lakeFS secret access key (prefer the environment variable).
     #[arg(long, env = "LAKEGATE_LAKEFS_SECRET_ACCESS_KEY", hide_env_values = true)]
     pub lakefs_secret_access_key: Option<String>,
-    /// Log in to lakeFS with `externalPrincipalLogin`, signed with the AWS credentials in the
-    /// environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), instead
-    /// of a lakeFS key pair.
+    /// Log in to lakeFS with `externalPrincipalLogin` instead of a lakeFS key pair, signed with AWS
+    /// credentials from the AWS SDK's default chain: environment (`AWS_ACCESS_KEY_ID`, …), shared
+    /// config/credentials files and `AWS_PROFILE`, web identity token file (EKS IRSA), container
+    /// credentials endpoint (ECS, EKS Pod Identity), EC2 instance metadata (IMDSv2).
     #[arg(long, env = "LAKEGATE_LAKEFS_AWS_IAM", conflicts_with_all = ["lakefs_access_key_id", "lakefs_secret_access_key"])]
     pub lakefs_aws_iam: bool,
     /// STS host lakeFS verifies the gateway's AWS identity with (`--lakefs-aws-iam`).

@@ -51,35 +51,33 @@ pub struct AwsIamLogin {
     pub region: String,
     /// The `X-LakeFS-Server-ID` lakeFS requires (by default the host of its endpoint).
     pub server_id: String,
-    /// `(access key id, secret, session token)`; `None`: the standard AWS environment variables
-    /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), read at each login.
+    /// `(access key id, secret, session token)`; `None`: the AWS SDK's default credentials chain
+    /// ([`super::aws_creds`]: environment, shared files and profiles, web identity token file,
+    /// container credentials endpoint, instance metadata), asked at each login and cached until
+    /// shortly before the credentials expire.
     pub keys: Option<(String, String, Option<String>)>,
 }
 
 impl AwsIamLogin {
-    fn keys(&self) -> Result<(String, String, Option<String>)> {
-        if let Some(k) = &self.keys {
-            return Ok(k.clone());
+    /// The AWS credentials to sign with: the explicit keys, else the default chain's.
+    async fn credentials(&self) -> Result<aws_credential_types::Credentials> {
+        if let Some((ak, sk, token)) = &self.keys {
+            return Ok(aws_credential_types::Credentials::new(ak, sk, token.clone(), None, "lakegate"));
         }
-        let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
-        match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-            (Some(ak), Some(sk)) => Ok((ak, sk, var("AWS_SESSION_TOKEN"))),
-            _ => Err(LakeFsError::Request(
-                "AWS IAM login needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment".into(),
-            )),
-        }
+        let chain = super::aws_creds::AwsCredentialChain::process(&self.region).await;
+        chain.credentials().await.map_err(|e| LakeFsError::Request(format!("AWS IAM login: {e}")))
     }
 
     /// The `externalPrincipalLogin` body, signed now.
-    fn login_information(&self) -> Result<super::auth_dto::ExternalLoginInformation> {
-        let (ak, sk, token) = self.keys()?;
+    async fn login_information(&self) -> Result<super::auth_dto::ExternalLoginInformation> {
+        let creds = self.credentials().await?;
         let signer = super::aws_iam::IdentitySigner {
             sts_host: &self.sts_host,
             region: &self.region,
             server_id: &self.server_id,
-            access_key_id: &ak,
-            secret_access_key: &sk,
-            session_token: token.as_deref(),
+            access_key_id: creds.access_key_id(),
+            secret_access_key: creds.secret_access_key(),
+            session_token: creds.session_token(),
         };
         let request =
             signer.identity_request(std::time::SystemTime::now()).map_err(|e| LakeFsError::Request(e.to_string()))?;
@@ -241,7 +239,7 @@ impl LakeFsClient {
             Credentials::Login { access_key_id, secret_access_key } => {
                 self.login(access_key_id, secret_access_key).await
             }
-            Credentials::AwsIam(l) => self.external_principal_login(&l.login_information()?).await,
+            Credentials::AwsIam(l) => self.external_principal_login(&l.login_information().await?).await,
             _ => Err(LakeFsError::Request("these credentials do not log in".into())),
         }
     }

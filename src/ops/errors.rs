@@ -38,12 +38,14 @@ pub fn map_lakefs(err: LakeFsError, missing: Missing) -> S3Error {
 }
 
 /// Object-store codes a lakeFS error may carry for a multipart upload, most specific first.
-const STORE_VERDICTS: [S3ErrorCode; 5] = [
+const STORE_VERDICTS: [S3ErrorCode; 7] = [
     S3ErrorCode::InvalidPartOrder,
     S3ErrorCode::InvalidPart,
     S3ErrorCode::EntityTooSmall,
     S3ErrorCode::EntityTooLarge,
     S3ErrorCode::NoSuchUpload,
+    S3ErrorCode::NoSuchKey,
+    S3ErrorCode::InvalidRange,
 ];
 
 /// The object store's verdict inside a lakeFS error: lakeFS passes a block adapter's error it does
@@ -101,6 +103,8 @@ mod tests {
             (api(500, &format!("{sdk} InvalidPart: part")), Some(InvalidPart)),
             (api(500, "HostID: , NoSuchUpload: The specified upload does not exist."), Some(NoSuchUpload)),
             (api(400, "EntityTooLarge"), Some(EntityTooLarge)),
+            (api(500, &format!("{sdk} InvalidRange: The requested range is not satisfiable")), Some(InvalidRange)),
+            (api(500, "operation error S3: UploadPartCopy, StatusCode: 404, NoSuchKey: gone"), Some(NoSuchKey)),
             (api(500, "boom"), None),
             (api(404, "NoSuchUpload"), None),
             (LakeFsError::Connect("EntityTooSmall".into()), None),

@@ -33,13 +33,17 @@ pub(crate) fn upload_algorithm(token: &UploadToken) -> Option<ChecksumAlgorithm>
     token.checksum.as_deref().and_then(ChecksumAlgorithm::from_sdk_name)
 }
 
-/// A lakeFS error on an upload's part: 404 means the upload is gone.
+/// A lakeFS error on an upload's part: 404, or the store's `NoSuchUpload`, means the upload is
+/// gone; the store's other verdicts (a range past the source's end, a missing source) keep their
+/// S3 code.
 pub(crate) fn map_upload_error(e: crate::lakefs::LakeFsError) -> S3Error {
-    let gone = crate::ops::errors::store_verdict(&e) == Some(crate::s3::S3ErrorCode::NoSuchUpload);
-    if gone || e.status() == Some(StatusCode::NOT_FOUND) {
-        return s3_err!(NoSuchUpload, "The specified multipart upload does not exist.");
+    match crate::ops::errors::store_verdict(&e) {
+        Some(crate::s3::S3ErrorCode::NoSuchUpload) => {}
+        Some(code) => return S3Error::new(code, format!("The object store refused the part: {e}")),
+        None if e.status() != Some(StatusCode::NOT_FOUND) => return map_lakefs(e, Missing::Bucket),
+        None => {}
     }
-    map_lakefs(e, Missing::Bucket)
+    s3_err!(NoSuchUpload, "The specified multipart upload does not exist.")
 }
 
 /// A part checksum of another algorithm than the upload's is refused, as S3 does.
