@@ -6,6 +6,7 @@ pub mod aws_iam;
 pub mod client;
 pub mod dto;
 pub mod error;
+pub mod versions;
 pub mod workflow_dto;
 
 pub use client::{Credentials, LakeFsClient};

@@ -157,6 +157,7 @@ async fn replace_metadata(
             .filter(|(k, _)| k.starts_with(CHECKSUM_PREFIX))
             .map(|(k, v)| (k.clone(), v.clone())),
     );
+    super::storage::require(ctx, "updateObjectUserMetadata", "Replacing an object's metadata in place").await?;
     let lakefs = &ctx.lakefs;
     lakefs
         .update_object_user_metadata(repo, branch, path, &metadata)

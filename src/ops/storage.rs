@@ -11,6 +11,7 @@
 use super::Ctx;
 use super::errors::{Missing, map_lakefs};
 use crate::lakefs::dto::{Config, StorageConfig};
+use crate::lakefs::versions::{self, Version};
 use crate::s3::{S3Error, S3Result};
 use dashmap::DashMap;
 use std::collections::HashMap;
@@ -45,11 +46,27 @@ pub struct Storages {
     by_id: HashMap<String, Capabilities>,
     /// Whether repositories must be asked for their `storage_id`.
     multi: bool,
+    /// The version lakeFS reports (`None`: not a release, taken as having every operation).
+    pub version: Option<Version>,
 }
 
 impl Storages {
     /// The storages a `getConfig` answer describes.
     pub fn from_config(config: &Config) -> Storages {
+        let version = config.version_config.as_ref().and_then(|v| v.version.as_deref()).and_then(Version::parse);
+        let mut storages = Storages::of(config);
+        storages.version = version;
+        if let Some(needed) = versions::missing("uploadPart", version) {
+            // presigned multipart needs a presigned URL per part, one at a time
+            for c in storages.by_id.values_mut().filter(|c| c.multipart) {
+                c.multipart = false;
+                tracing::info!(lakefs = %needed, "presigned multipart uploads need lakeFS {needed} or later: parts are spooled");
+            }
+        }
+        storages
+    }
+
+    fn of(config: &Config) -> Storages {
         let list = config.storage_config_list.as_deref().unwrap_or_default();
         if list.is_empty() {
             let single = config.storage_config.as_ref().map(Capabilities::from).unwrap_or(Capabilities {
@@ -57,14 +74,14 @@ impl Storages {
                 presign: false,
                 multipart: false,
             });
-            return Storages { by_id: HashMap::from([(String::new(), single)]), multi: false };
+            return Storages { by_id: HashMap::from([(String::new(), single)]), multi: false, version: None };
         }
         let mut by_id: HashMap<String, Capabilities> =
             list.iter().map(|s| (s.blockstore_id.clone().unwrap_or_default(), Capabilities::from(s))).collect();
         if let Some(default) = &config.storage_config {
             by_id.entry(default.blockstore_id.clone().unwrap_or_default()).or_insert_with(|| default.into());
         }
-        Storages { by_id, multi: true }
+        Storages { by_id, multi: true, version: None }
     }
 
     /// The capabilities of storage `id`.
@@ -111,6 +128,19 @@ pub async fn storages<'a>(ctx: &'a Ctx<'_>) -> S3Result<&'a Storages> {
             Ok::<_, S3Error>(storages)
         })
         .await
+}
+
+/// Refuses `operation` with `501 NotImplemented` naming the version needed when the lakeFS the
+/// gateway talks to is older than the release that introduced it.
+pub async fn require(ctx: &Ctx<'_>, operation: &str, what: &str) -> S3Result<()> {
+    match versions::missing(operation, storages(ctx).await?.version) {
+        None => Ok(()),
+        Some(needed) => Err(crate::s3_err!(
+            NotImplemented,
+            "{what} needs lakeFS {needed} or later (its {operation} operation); this lakeFS is {}",
+            storages(ctx).await?.version.map_or_else(|| "older".to_string(), |v| v.to_string())
+        )),
+    }
 }
 
 /// What repository `repo`'s storage can do.

@@ -95,6 +95,11 @@ pub async fn write(
             metadata: obj.metadata.clone(),
             if_absent: obj.if_absent,
         };
+        if crate::s3::checksum::parse_checksum_request(&ctx.parts.headers)?.algorithm().is_some() {
+            // the checksum is kept as metadata set after the upload: refuse before writing anything
+            super::storage::require(ctx, "updateObjectUserMetadata", "An additional checksum without presigned URLs")
+                .await?;
+        }
         let uploaded = lakefs.upload_object(repo, branch, path, upload).await;
         let ((_, extra), _) = blame(finish(), uploaded.map_err(map_link_error))?;
         if !extra.is_empty() {

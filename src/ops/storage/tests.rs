@@ -59,3 +59,19 @@ fn a_lakefs_without_storage_config_presigns_nothing() {
     let s = Storages::from_config(&Config::default());
     assert_eq!(s.get("").map(|c| c.presign), Some(false));
 }
+
+#[test]
+fn presigned_multipart_waits_for_a_lakefs_with_per_part_urls() {
+    let config = |version: &str| Config {
+        version_config: Some(crate::lakefs::dto::VersionConfig { version: Some(version.into()), ..Default::default() }),
+        storage_config: Some(storage(Some(""), "s3", true, Some(true))),
+        ..Default::default()
+    };
+    let old = Storages::from_config(&config("1.54.0"));
+    assert_eq!(old.version, Some(Version(1, 54, 0)));
+    assert_eq!(old.get("").map(|c| (c.presign, c.multipart)), Some((true, false)), "uploadPart arrived in v1.55.0");
+    let new = Storages::from_config(&config("1.84.0"));
+    assert_eq!(new.get("").map(|c| c.multipart), Some(true));
+    let dev = Storages::from_config(&config("dev-0a1b2c"));
+    assert_eq!((dev.version, dev.get("").map(|c| c.multipart)), (None, Some(true)));
+}
