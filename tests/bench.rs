@@ -107,3 +107,49 @@ async fn refused_requests_are_errors() {
     assert_eq!(r["error_samples"][0], "403 SignatureDoesNotMatch", "{r}");
     assert_eq!(r["total"]["mib_per_sec"], 0.0);
 }
+
+/// The embedded lakeFS's API calls so far, per operation.
+async fn lakefs_calls(stack: &Stack) -> std::collections::BTreeMap<String, u64> {
+    let url = format!("{}/metrics", stack.lakefs.api_endpoint.trim_end_matches("/api/v1"));
+    let (status, _, body) = raw(&raw_client(), "GET", &url, &[], Vec::new()).await;
+    assert_eq!(status, 200);
+    lakegate::bench::stats::lakefs_calls(&String::from_utf8_lossy(&body))
+}
+
+/// lakeFS binds each staging address to its repository, branch and path: 1,000 PutObjects of
+/// 1,000 distinct keys on four branches, eight at a time, all link, each with exactly its two
+/// lakeFS calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_puts_on_four_branches_make_two_lakefs_calls_each() {
+    use futures_util::StreamExt;
+    let stack = Stack::start(false).await;
+    let lakefs = stack.lakefs.client();
+    lakefs.create_repository(&repo_creation("bench")).await.unwrap();
+    let branches = ["main", "b1", "b2", "b3"];
+    for b in &branches[1..] {
+        let creation =
+            lakegate::lakefs::dto::BranchCreation { name: b.to_string(), source: "main".into(), ..Default::default() };
+        lakefs.create_branch("bench", &creation).await.unwrap();
+    }
+    let warm = signed(&stack, Req::new("PUT", "/bench/main/warm").body(b"w")).await;
+    assert_eq!(warm.status, 200, "{}", warm.text());
+    let before = lakefs_calls(&stack).await;
+    let keys: Vec<String> =
+        branches.iter().flat_map(|b| (0..250).map(move |i| format!("/bench/{b}/t/{i:04}"))).collect();
+    let statuses: Vec<u16> = futures_util::stream::iter(keys.iter())
+        .map(|k| async { signed(&stack, Req::new("PUT", k).body(k.as_bytes())).await.status })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    assert!(statuses.iter().all(|s| *s == 200), "{:?}", statuses.iter().filter(|s| **s != 200).collect::<Vec<_>>());
+    let calls = lakegate::bench::stats::calls_between(&before, &lakefs_calls(&stack).await);
+    let expected: std::collections::BTreeMap<String, u64> =
+        [("getPhysicalAddress".to_string(), 1000), ("linkPhysicalAddress".to_string(), 1000)].into();
+    assert_eq!(calls, expected);
+    for b in branches {
+        let listed = signed(&stack, Req::new("GET", &format!("/bench?list-type=2&prefix={b}/t/"))).await;
+        assert_eq!(listed.text().matches("<Key>").count(), 250, "{b}: {} keys listed", listed.text().len());
+    }
+    let back = signed(&stack, Req::new("GET", "/bench/b2/t/0123")).await;
+    assert_eq!(back.text(), "/bench/b2/t/0123");
+}
