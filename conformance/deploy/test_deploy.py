@@ -73,7 +73,7 @@ SERVE_KEYS = frozenset(
         "max_requests_per_key",
         "request_timeout_secs",
         "idle_timeout_secs",
-        "address_pool",
+        "ca_file",
         "small_object_cache",
     }
 )
