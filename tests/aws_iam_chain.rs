@@ -128,10 +128,14 @@ impl Gateway {
         std::fs::create_dir_all(&home).unwrap();
         let log = s.dir.join(format!("{name}.log"));
         let bin = std::env::var("LAKEGATE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_lakegate").to_string());
+        // the CA that the object store of the test command's SeaweedFS pass is signed by
+        let trust: Vec<(&str, std::ffi::OsString)> =
+            std::env::var_os("SSL_CERT_FILE").map(|f| ("SSL_CERT_FILE", f)).into_iter().collect();
         #[allow(clippy::zombie_processes)] // waited for in `Drop`
         let child = Command::new(bin)
             .current_dir(&home)
             .env_clear()
+            .envs(trust)
             .env("HOME", &home)
             .env("AWS_REGION", "us-east-1")
             .env("AWS_EC2_METADATA_DISABLED", "true")

@@ -95,6 +95,11 @@ impl Outbound {
                 "no trusted root certificate found (system store, SSL_CERT_FILE, --ca-file): https calls will fail"
             );
         }
+        Outbound::trusting(roots)
+    }
+
+    /// Settings trusting exactly `roots`, proxies from the environment.
+    fn trusting(roots: rustls::RootCertStore) -> Result<Outbound, OutboundError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
@@ -119,20 +124,10 @@ impl Outbound {
             .get_or_init(|| {
                 Outbound::new(&[]).unwrap_or_else(|e| {
                     tracing::error!(error = %e, "outbound TLS settings failed; https calls will fail");
-                    Outbound::without_roots()
+                    Outbound::trusting(rustls::RootCertStore::empty()).expect("ring has the default protocol versions")
                 })
             })
             .clone()
-    }
-
-    fn without_roots() -> Outbound {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("ring supports the default protocol versions")
-            .with_root_certificates(rustls::RootCertStore::empty())
-            .with_no_client_auth();
-        Outbound { tls: Arc::new(tls), proxies: Arc::new(Matcher::from_env()), connect_timeout: CONNECT_TIMEOUT }
     }
 
     /// The same settings with another connect timeout.
