@@ -5,6 +5,7 @@
 //! - `embedded`: the embedded lakeFS-compatible server (`lakegate dev`, and the tests' lakeFS).
 //! - `s3`: the S3 front door: addressing and routing, SigV4, aws-chunked bodies, checksums, S3 errors.
 //! - `server`: the HTTP accept loop with graceful shutdown.
+//! - `outbound`: the one client for every connection lakegate opens (TLS roots, proxies).
 //! - `ops`: S3 operations on lakeFS, one file per group.
 //! - `gateway`, `config`: running the S3 endpoint.
 //! - `auth`: gateway keys (the key file behind SigV4), per-key lakeFS sessions, lakegate's STS endpoint.
