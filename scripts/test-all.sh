@@ -137,6 +137,9 @@ step "build the tests and the lakegate binary"
 cargo test --locked --no-run
 cargo build --locked
 export LAKEGATE_BIN="$root/target/debug/lakegate"
+
+step "docs/lakefs-fidelity.md: every row's pinning test exists (conformance/check_ledger.py)"
+python3 conformance/check_ledger.py
 wait_jobs
 
 step "deploy/: Kubernetes (strict schemas), Compose spec, Dockerfile and cross-checks, offline (conformance/deploy)"

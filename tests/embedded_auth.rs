@@ -313,3 +313,138 @@ async fn external_principal_login_issues_a_token_for_the_bound_user() {
     srv2.stop().await;
     srv.stop().await;
 }
+
+/// A user whose only policy allows `statements` (`(actions, resource)` pairs): its basic auth.
+async fn user_allowed(srv: &Server, id: &str, statements: &[(&[&str], String)]) -> String {
+    let statement: Vec<Value> =
+        statements.iter().map(|(a, r)| json!({"effect": "allow", "action": a, "resource": r})).collect();
+    let policy = json!({"id": format!("only-{id}"), "statement": statement});
+    assert_eq!(call(srv, "POST", "/auth/policies", Some(&admin(srv)), Some(policy)).await.0, 201);
+    let (auth, _, _) = user_with_key(srv, id).await;
+    let attach = format!("/auth/users/{id}/policies/only-{id}");
+    assert_eq!(call(srv, "PUT", &attach, Some(&admin(srv)), None).await.0, 201);
+    auth
+}
+
+/// lakeFS's denial: 401 `insufficient permissions`.
+fn denied((status, body): (u16, Value)) {
+    assert_eq!((status, body["message"].as_str()), (401, Some("insufficient permissions")), "{body}");
+}
+
+/// Writes `path` on `branch` and commits it (as the admin).
+async fn admin_commit(srv: &Server, repo: &str, branch: &str, path: &str) -> String {
+    let c = srv.client();
+    c.upload_object(repo, branch, path, upload_of(path.as_bytes().to_vec())).await.unwrap();
+    c.commit(repo, branch, &CommitCreation { message: format!("add {path}"), ..Default::default() }).await.unwrap().id
+}
+
+/// Each operation needs exactly the permission node lakeFS's controller checks
+/// (`pkg/api/controller.go` v1.84.0): a user allowed exactly that node succeeds, a user allowed
+/// something close to it (another branch, a missing half of an `And` node) gets 401.
+#[tokio::test]
+async fn each_operation_checks_lakefs_permission_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source");
+    std::fs::create_dir_all(&source).unwrap();
+    std::fs::write(source.join("in.txt"), "imported").unwrap();
+    let mut cfg = config(&dir.path().join("data"), Some(lakegate::embedded::PRESIGN_EXPIRY));
+    cfg.import_roots = vec![source.clone()];
+    let srv = Server::start_config(cfg).await;
+    let (a, c) = (admin(&srv), srv.client());
+    let r = "perms";
+    c.create_repository(&repo_creation(r)).await.unwrap();
+    let arn = |rest: &str| format!("arn:lakefs:fs:::repository/{r}{rest}");
+    let branch = json!({"name": "feature", "source": "main"});
+    assert_eq!(call(&srv, "POST", &format!("/repositories/{r}/branches"), Some(&a), Some(branch)).await.0, 201);
+    let first = admin_commit(&srv, r, "main", "a.txt").await;
+
+    // mergeIntoBranch: fs:CreateCommit on the destination branch (nothing on the source)
+    admin_commit(&srv, r, "feature", "f1.txt").await;
+    let merge = format!("/repositories/{r}/refs/feature/merge/main");
+    let no = user_allowed(&srv, "merge-no", &[(&["fs:CreateCommit"], arn("/branch/feature"))]).await;
+    denied(call(&srv, "POST", &merge, Some(&no), Some(json!({}))).await);
+    let yes = user_allowed(&srv, "merge-yes", &[(&["fs:CreateCommit"], arn("/branch/main"))]).await;
+    assert_eq!(call(&srv, "POST", &merge, Some(&yes), Some(json!({}))).await.0, 200);
+
+    // mergePullRequest: the pull request is read first (404 before any check), then
+    // fs:CreateCommit on its destination branch and pr:WritePullRequest on the repository
+    admin_commit(&srv, r, "feature", "f2.txt").await;
+    let pr = json!({"title": "t", "source_branch": "feature", "destination_branch": "main"});
+    let (st, created) = call(&srv, "POST", &format!("/repositories/{r}/pulls"), Some(&a), Some(pr)).await;
+    assert_eq!(st, 201);
+    let merge_pr = format!("/repositories/{r}/pulls/{}/merge", created["id"].as_str().unwrap());
+    let repo_wide = [(&["pr:WritePullRequest", "fs:CreateCommit"][..], arn(""))];
+    let no = user_allowed(&srv, "pr-no", &repo_wide).await;
+    denied(call(&srv, "PUT", &merge_pr, Some(&no), None).await);
+    let unknown = format!("/repositories/{r}/pulls/00000000000000000000/merge");
+    assert_eq!(call(&srv, "PUT", &unknown, Some(&no), None).await.0, 404);
+    let half = user_allowed(&srv, "pr-half", &[(&["fs:CreateCommit"], arn("/branch/main"))]).await;
+    denied(call(&srv, "PUT", &merge_pr, Some(&half), None).await);
+    let exact = [(&["fs:CreateCommit"][..], arn("/branch/main")), (&["pr:WritePullRequest"][..], arn(""))];
+    let yes = user_allowed(&srv, "pr-yes", &exact).await;
+    let (st, body) = call(&srv, "PUT", &merge_pr, Some(&yes), None).await;
+    assert_eq!(st, 200, "{body}");
+
+    // hardResetBranch: fs:RevertBranch on the branch
+    let reset = format!("/repositories/{r}/branches/main/hard_reset?ref={first}");
+    let no = user_allowed(&srv, "reset-no", &[(&["fs:RevertBranch"], arn("/branch/feature"))]).await;
+    denied(call(&srv, "PUT", &reset, Some(&no), None).await);
+    let yes = user_allowed(&srv, "reset-yes", &[(&["fs:RevertBranch"], arn("/branch/main"))]).await;
+    assert_eq!(call(&srv, "PUT", &reset, Some(&yes), None).await.0, 204);
+
+    // copyObject: fs:ReadObject on the source and fs:WriteObject on the destination
+    let copy = format!("/repositories/{r}/branches/main/objects/copy?dest_path=copy.txt");
+    let no = user_allowed(&srv, "copy-no", &[(&["fs:WriteObject"], arn("/object/copy.txt"))]).await;
+    denied(call(&srv, "POST", &copy, Some(&no), Some(json!({"src_path": "a.txt"}))).await);
+    let exact = [(&["fs:ReadObject"][..], arn("/object/a.txt")), (&["fs:WriteObject"][..], arn("/object/copy.txt"))];
+    let yes = user_allowed(&srv, "copy-yes", &exact).await;
+    assert_eq!(call(&srv, "POST", &copy, Some(&yes), Some(json!({"src_path": "a.txt"}))).await.0, 201);
+
+    // linkPhysicalAddress (and getPhysicalAddress): fs:WriteObject on the object
+    let yes = user_allowed(&srv, "link-yes", &[(&["fs:WriteObject"], arn("/object/linked.txt"))]).await;
+    let backing = format!("/repositories/{r}/branches/main/staging/backing?path=linked.txt");
+    let (st, loc) = call(&srv, "GET", &format!("{backing}&presign=true"), Some(&yes), None).await;
+    assert_eq!(st, 200, "{loc}");
+    let data = b"linked bytes".to_vec();
+    let (st, headers, _) = raw(&raw_client(), "PUT", loc["presigned_url"].as_str().unwrap(), &[], data.clone()).await;
+    assert_eq!(st, 200);
+    let etag = headers["etag"].to_str().unwrap().trim_matches('"').to_string();
+    let link = json!({"staging": {"physical_address": loc["physical_address"]}, "checksum": etag,
+        "size_bytes": data.len()});
+    let no = user_allowed(&srv, "link-no", &[(&["fs:WriteObject"], arn("/object/other.txt"))]).await;
+    denied(call(&srv, "PUT", &backing, Some(&no), Some(link.clone())).await);
+    let (st, body) = call(&srv, "PUT", &backing, Some(&yes), Some(link)).await;
+    assert_eq!(st, 200, "{body}");
+
+    // importStart: fs:WriteObject and fs:CreateCommit on the branch, fs:ImportFromStorage on each
+    // source (a namespace ARN), fs:WriteObject on each destination (an object ARN)
+    if test_s3().is_none() {
+        c.commit(r, "main", &CommitCreation { message: "staged".into(), ..Default::default() }).await.unwrap();
+        let src = format!("local://{}/", source.canonicalize().unwrap().display());
+        let import = format!("/repositories/{r}/branches/main/import");
+        let body = json!({"paths": [{"type": "common_prefix", "path": src, "destination": "imported/"}],
+            "commit": {"message": ""}});
+        // what the embedded server used to check
+        let old = [(&["fs:ImportFromStorage"][..], "*".to_string()), (&["fs:CreateCommit"][..], arn("/branch/main"))];
+        let no = user_allowed(&srv, "import-no", &old).await;
+        denied(call(&srv, "POST", &import, Some(&no), Some(body.clone())).await);
+        let exact = [
+            (&["fs:WriteObject", "fs:CreateCommit"][..], arn("/branch/main")),
+            (&["fs:ImportFromStorage"][..], format!("arn:lakefs:fs:::namespace/{src}")),
+            (&["fs:WriteObject"][..], arn("/object/imported/")),
+        ];
+        let yes = user_allowed(&srv, "import-yes", &exact).await;
+        let (st, started) = call(&srv, "POST", &import, Some(&yes), Some(body)).await;
+        assert_eq!(st, 202, "{started}");
+        let status = format!("{import}?id={}", started["id"].as_str().unwrap());
+        loop {
+            let (st, s) = call(&srv, "GET", &status, Some(&a), None).await;
+            assert_eq!((st, s.get("error")), (200, None), "{s}");
+            if s["completed"] == true {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    srv.stop().await;
+}

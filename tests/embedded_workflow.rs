@@ -201,3 +201,95 @@ fn walkdir_count(dir: &std::path::Path) -> usize {
     }
     n
 }
+
+/// Pull requests and import statuses live in the catalog, as lakeFS keeps them in its KV store:
+/// after a restart on the same data directory they read back with the same fields, and the
+/// operations on them follow the stored state.
+#[tokio::test]
+async fn pull_requests_and_imports_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source");
+    std::fs::create_dir_all(source.join("sub")).unwrap();
+    std::fs::write(source.join("a.txt"), "a").unwrap();
+    std::fs::write(source.join("sub/b.txt"), "bb").unwrap();
+    let mut cfg = config(&dir.path().join("data"), Some(lakegate::embedded::PRESIGN_EXPIRY));
+    cfg.import_roots = vec![source.clone()];
+    let server = Server::start_config(cfg.clone()).await;
+    let c = server.client();
+    let r = "durable";
+    c.create_repository(&repo_creation(r)).await.unwrap();
+    c.create_branch(r, &BranchCreation { name: "feature".into(), source: "main".into(), ..Default::default() })
+        .await
+        .unwrap();
+    put_commit(&c, r, "feature", "report.csv", b"1,2,3").await;
+    let create = |title: &str| PullRequestCreation {
+        title: title.into(),
+        description: Some(format!("about {title}")),
+        source_branch: "feature".into(),
+        destination_branch: "main".into(),
+    };
+    let open_id = c.create_pull_request(r, &create("to merge")).await.unwrap().id;
+    let closed_id = c.create_pull_request(r, &create("to close")).await.unwrap().id;
+    let close = PullRequestBasic { status: Some("closed".into()), ..Default::default() };
+    c.update_pull_request(r, &closed_id, &close).await.unwrap();
+    let pulls_before = c.list_pull_requests(r, "all", "", None).await.unwrap().results;
+    assert_eq!(pulls_before.len(), 2);
+
+    // imports (local:// sources): one completed, one failed
+    let mut imports = Vec::new();
+    if test_s3().is_none() {
+        let root = source.canonicalize().unwrap();
+        for (path, dest) in [(format!("local://{}/", root.display()), "in/"), ("local:///etc/".into(), "etc/")] {
+            let creation = ImportCreation {
+                paths: vec![ImportLocation { kind: "common_prefix".into(), path, destination: dest.into() }],
+                commit: CommitCreation::default(),
+                force: None,
+            };
+            let id = c.import_start(r, "main", &creation).await.unwrap().id;
+            let ended = loop {
+                let s = c.import_status(r, "main", &id).await.unwrap();
+                if s.completed || s.error.is_some() {
+                    break s;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            };
+            imports.push((id, ended));
+        }
+        assert!(imports[0].1.completed && imports[0].1.commit.is_some(), "{:?}", imports[0].1);
+        assert!(imports[1].1.error.as_ref().unwrap().message.contains("not under an allowed import root"));
+        // the import's background task holds the server's state (and its database) until it ends
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    server.stop().await;
+
+    let server = Server::start_config(cfg).await;
+    let c = server.client();
+    assert_eq!(c.list_pull_requests(r, "all", "", None).await.unwrap().results, pulls_before);
+    for pull in &pulls_before {
+        assert_eq!(&c.get_pull_request(r, &pull.id).await.unwrap(), pull);
+    }
+    for (id, status) in &imports {
+        assert_eq!(&c.import_status(r, "main", id).await.unwrap(), status);
+    }
+    // still open: it merges; still closed: it does not
+    let merged = c.merge_pull_request(r, &open_id).await.unwrap();
+    let pull = c.get_pull_request(r, &open_id).await.unwrap();
+    assert_eq!((pull.status.as_str(), pull.merged_commit_id.as_deref()), ("merged", Some(merged.reference.as_str())));
+    assert_eq!(status(c.merge_pull_request(r, &closed_id).await), 400);
+    if let [(done, _), (failed, _)] = imports.as_slice() {
+        // completed: 409; failed (not completed): cancelling writes lakeFS's `Canceled`
+        assert_eq!(status(c.import_cancel(r, "main", done).await), 409);
+        c.import_cancel(r, "main", failed).await.unwrap();
+        let s = c.import_status(r, "main", failed).await.unwrap();
+        assert_eq!((s.completed, s.error.map(|e| e.message)), (false, Some("Canceled".to_string())));
+    }
+    // lakeFS drops a deleted repository's pull requests and imports with it
+    c.delete_repository(r).await.unwrap();
+    c.create_repository(&repo_creation(r)).await.unwrap();
+    assert!(c.list_pull_requests(r, "all", "", None).await.unwrap().results.is_empty());
+    assert_eq!(status(c.get_pull_request(r, &open_id).await), 404);
+    if let Some((id, _)) = imports.first() {
+        assert_eq!(status(c.import_status(r, "main", id).await), 404);
+    }
+    server.stop().await;
+}

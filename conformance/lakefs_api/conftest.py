@@ -377,3 +377,67 @@ def pytest_runtest_makereport(item, call):
     if rep.failed and _SERVERS:
         for i, srv in enumerate(list(_SERVERS)):
             rep.sections.append((f"lakegate #{i} ({srv.data_dir})", srv.log_tail(4000)))
+
+
+# --------------------------------------------------------------------------------------
+# schema lane: every JSON answer of the API must validate against lakeFS's OpenAPI spec
+# (schema_check.py; the spec is ../shared/reference/lakefs-swagger.yml beside the checkout)
+# --------------------------------------------------------------------------------------
+
+import schema_check  # noqa: E402  (conftest's directory is on sys.path: rootdir-relative import)
+
+_RECORDS: List[schema_check.Record] = []
+_UNRECORDED = [0]  # JSON answers read as a stream by the caller (preload_content=False): not checked
+_orig_urlopen = urllib3.PoolManager.urlopen
+
+
+def _recording_urlopen(self, method, url, redirect=True, **kw):
+    resp = _orig_urlopen(self, method, url, redirect=redirect, **kw)
+    try:
+        path = urlsplit(url).path
+        if path.startswith(schema_check.API_PREFIX + "/") and not getattr(resp, "_lakegate_recorded", False):
+            ctype = resp.headers.get("Content-Type", "")
+            if "json" in ctype.lower():
+                resp._lakegate_recorded = True
+                if kw.get("preload_content", True):
+                    _RECORDS.append(schema_check.Record(
+                        method=method.upper(), path=path[len(schema_check.API_PREFIX):], status=resp.status,
+                        content_type=ctype, body=resp.data or b"",
+                        test=os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0]))
+                else:
+                    _UNRECORDED[0] += 1
+    except Exception:  # never let the recorder break a test
+        pass
+    return resp
+
+
+def pytest_sessionstart(session):
+    if not schema_check.SPEC_PATH.is_file():
+        raise pytest.UsageError(
+            f"lakeFS OpenAPI spec not found at {schema_check.SPEC_PATH}: the lakefs_api suite's schema lane "
+            "needs lakeFS v1.84.0's swagger.yml at ../shared/reference/lakefs-swagger.yml beside the "
+            "checkout (or LAKEGATE_LAKEFS_SWAGGER)")
+    urllib3.PoolManager.urlopen = _recording_urlopen
+
+
+def pytest_sessionfinish(session, exitstatus):
+    urllib3.PoolManager.urlopen = _orig_urlopen
+    # only a full run can tell that an allow-listed violation is gone
+    if not _RECORDS or session.config.option.keyword or session.config.option.markexpr \
+            or any("::" in a for a in session.config.args):
+        full = False
+    else:
+        full = True
+    result = schema_check.check(_RECORDS)
+    if not full:
+        result.gone = []
+    text = result.report()
+    if _UNRECORDED[0]:
+        text += f"\n  {_UNRECORDED[0]} streamed JSON answer(s) not checked"
+    tr = session.config.pluginmanager.get_plugin("terminalreporter")
+    if tr is not None:
+        tr.write_line("")
+        tr.write_sep("=", "lakeFS OpenAPI schema lane", red=result.failed, green=not result.failed)
+        tr.write_line(text)
+    if result.failed and session.exitstatus == 0:
+        session.exitstatus = 1

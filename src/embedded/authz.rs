@@ -28,7 +28,12 @@ pub mod action {
     pub const LIST_BRANCHES: &str = "fs:ListBranches";
     pub const CREATE_COMMIT: &str = "fs:CreateCommit";
     pub const READ_COMMIT: &str = "fs:ReadCommit";
+    pub const LIST_COMMITS: &str = "fs:ListCommits";
     pub const READ_CONFIG: &str = "fs:ReadConfig";
+    pub const CREATE_TAG: &str = "fs:CreateTag";
+    pub const DELETE_TAG: &str = "fs:DeleteTag";
+    pub const READ_TAG: &str = "fs:ReadTag";
+    pub const LIST_TAGS: &str = "fs:ListTags";
     pub const REVERT_BRANCH: &str = "fs:RevertBranch";
     pub const IMPORT_FROM_STORAGE: &str = "fs:ImportFromStorage";
     pub const IMPORT_CANCEL: &str = "fs:ImportCancel";
@@ -67,6 +72,9 @@ pub mod arn {
     }
     pub fn branch(repo: &str, branch: &str) -> String {
         format!("arn:lakefs:fs:::repository/{repo}/branch/{branch}")
+    }
+    pub fn tag(repo: &str, tag: &str) -> String {
+        format!("arn:lakefs:fs:::repository/{repo}/tag/{tag}")
     }
     pub fn namespace(ns: &str) -> String {
         format!("arn:lakefs:fs:::namespace/{ns}")

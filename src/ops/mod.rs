@@ -167,10 +167,24 @@ pub fn split_key(key: &str) -> S3Result<(&str, &str)> {
     }
 }
 
-/// Splits a key to write into `(branch, path)`.
+/// Splits a key to write into `(branch, path)`. A first segment that cannot be a lakeFS branch
+/// name (`^\w[-\w]*$`: a tag such as `v1.2`, a ref expression such as `main~1` or `main@`) is
+/// refused before any lakeFS call with `NoSuchBucket`, the code lakeFS's own S3 gateway answers
+/// for a write to anything but a branch (`pkg/gateway/operations/putobject.go`: `BranchExists`).
 pub fn split_write_key(key: &str) -> S3Result<(&str, &str)> {
     match key.split_once('/') {
-        Some((branch, path)) if !branch.is_empty() && !path.is_empty() => Ok((branch, path)),
+        Some((branch, path)) if !branch.is_empty() && !path.is_empty() => {
+            let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+            let mut chars = branch.chars();
+            if !(chars.next().is_some_and(word) && chars.all(|c| word(c) || c == '-')) {
+                return Err(s3_err!(
+                    NoSuchBucket,
+                    "The specified bucket does not exist: writes go to a branch, and {branch:?} is no branch name \
+                     (tags and ref expressions are read-only)"
+                ));
+            }
+            Ok((branch, path))
+        }
         _ => Err(s3_err!(InvalidArgument, "Object keys are <branch>/<path>; {key:?} names no path")),
     }
 }
@@ -186,5 +200,15 @@ mod tests {
         for bad in ["main", "main/", "/x"] {
             assert_eq!(split_key(bad).unwrap_err().code, crate::s3::S3ErrorCode::NoSuchKey, "{bad}");
         }
+    }
+
+    #[test]
+    fn writes_go_to_branch_names_only() {
+        assert_eq!(split_write_key("feature-1_x/a/b").unwrap(), ("feature-1_x", "a/b"));
+        for read_only in ["v1.2/a", "main~1/a", "main@/a", "main^2/a", "-x/a", "main$/a"] {
+            let e = split_write_key(read_only).unwrap_err();
+            assert_eq!(e.code, crate::s3::S3ErrorCode::NoSuchBucket, "{read_only}");
+        }
+        assert_eq!(split_write_key("main").unwrap_err().code, crate::s3::S3ErrorCode::InvalidArgument);
     }
 }

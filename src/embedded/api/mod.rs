@@ -14,6 +14,7 @@ mod policies;
 mod principals;
 mod repos;
 mod staging;
+mod tags;
 mod users;
 mod workflow;
 
@@ -82,6 +83,11 @@ pub enum Route {
     ImportStart(String, String),
     ImportStatus(String, String),
     ImportCancel(String, String),
+    ListTags(String),
+    CreateTag(String),
+    /// Repository, tag id.
+    GetTag(String, String),
+    DeleteTag(String, String),
     /// Users, credentials, policies and external principals (`/auth/…`).
     Auth(AuthRoute),
 }
@@ -230,6 +236,16 @@ impl Route {
                 let (r, b) = o(r, b);
                 ImportStatus(r, b)
             }
+            ("GET", ["repositories", r, "tags"]) => ListTags(r.to_string()),
+            ("POST", ["repositories", r, "tags"]) => CreateTag(r.to_string()),
+            ("GET", ["repositories", r, "tags", t]) => {
+                let (r, t) = o(r, t);
+                GetTag(r, t)
+            }
+            ("DELETE", ["repositories", r, "tags", t]) => {
+                let (r, t) = o(r, t);
+                DeleteTag(r, t)
+            }
             ("DELETE", ["repositories", r, "branches", b, "import"]) => {
                 let (r, b) = o(r, b);
                 ImportCancel(r, b)
@@ -366,8 +382,12 @@ async fn dispatch(s: &Arc<Embedded>, route: Route, c: &Caller, req: Request<Inco
         UpdatePullRequest(r, p) => workflow::update_pull_request(s, r, p, req).await,
         MergePullRequest(r, p) => workflow::merge_pull_request(s, r, p, c).await,
         ImportStart(r, b) => imports::import_start(s, (r, b), c, req).await,
-        ImportStatus(..) => imports::import_status(s, req).await,
-        ImportCancel(..) => imports::import_cancel(s, req).await,
+        ImportStatus(r, _) => imports::import_status(s, r, req).await,
+        ImportCancel(r, _) => imports::import_cancel(s, r, req).await,
+        ListTags(r) => tags::list_tags(s, r, req).await,
+        CreateTag(r) => tags::create_tag(s, r, c, req).await,
+        GetTag(r, t) => tags::get_tag(s, r, t).await,
+        DeleteTag(r, t) => tags::delete_tag(s, r, t, req).await,
         Auth(a) => auth_routes::dispatch(s, a, c, req).await,
     }
 }

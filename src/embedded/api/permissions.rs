@@ -4,8 +4,11 @@
 //!
 //! Operations whose resource comes from the body are checked by their handlers:
 //! `createRepository` (repository and storage namespace), `createBranch` (the new branch),
+//! `createTag` (the new tag),
 //! `copyObject` and `uploadPartCopy` (reading the source), `deleteObjects` (each path; denied
-//! paths are reported as 401 entries, as lakeFS does), `createUser` and `createPolicy`.
+//! paths are reported as 401 entries, as lakeFS does), `createUser`, `createPolicy`,
+//! `importStart` (each source and destination) and `mergePullRequest` (the pull request's
+//! destination branch, known once it is read: an unknown pull request is 404 before any check).
 
 use super::Route;
 use crate::embedded::authz::{Permission, action as a, arn};
@@ -18,7 +21,8 @@ pub fn required(route: &Route, q: &Query) -> Vec<Permission> {
     let object = |r: &str, param: &str| arn::object(r, q.str_or_empty(param));
     match route {
         HealthCheck | Login | StsLogin | GetAuthCapabilities | GetCurrentUser | GetConfig | GetLakeFsVersion => vec![],
-        CreateRepository | CreateBranch(_) | DeleteObjects(..) => vec![],
+        CreateRepository | CreateBranch(_) | CreateTag(_) | DeleteObjects(..) | ImportStart(..)
+        | MergePullRequest(..) => vec![],
         GetStorageConfig => one(a::READ_CONFIG, arn::ALL.into()),
         ListRepositories => one(a::LIST_REPOSITORIES, arn::ALL.into()),
         GetRepository(r) => one(a::READ_REPOSITORY, arn::repo(r)),
@@ -42,20 +46,15 @@ pub fn required(route: &Route, q: &Query) -> Vec<Permission> {
         CopyObject(r, _) => one(a::WRITE_OBJECT, object(r, "dest_path")),
         DeleteObject(r, _) => one(a::DELETE_OBJECT, object(r, "path")),
         MergeIntoBranch(r, _, b) => one(a::CREATE_COMMIT, arn::branch(r, b)),
-        FindMergeBase(r, ..) => one(a::READ_COMMIT, arn::repo(r)),
+        FindMergeBase(r, ..) => one(a::LIST_COMMITS, arn::repo(r)),
         HardResetBranch(r, b) => one(a::REVERT_BRANCH, arn::branch(r, b)),
         ListPullRequests(r) => one(a::LIST_PULL_REQUESTS, arn::repo(r)),
         CreatePullRequest(r) => one(a::WRITE_PULL_REQUEST, arn::repo(r)),
         GetPullRequest(r, _) => one(a::READ_PULL_REQUEST, arn::repo(r)),
         UpdatePullRequest(r, _) => one(a::WRITE_PULL_REQUEST, arn::repo(r)),
-        // merging writes a commit on the destination (the handler names it; the repository here)
-        MergePullRequest(r, _) => {
-            vec![Permission::new(a::WRITE_PULL_REQUEST, arn::repo(r)), Permission::new(a::CREATE_COMMIT, arn::repo(r))]
-        }
-        ImportStart(r, b) => vec![
-            Permission::new(a::IMPORT_FROM_STORAGE, arn::ALL),
-            Permission::new(a::CREATE_COMMIT, arn::branch(r, b)),
-        ],
+        ListTags(r) => one(a::LIST_TAGS, arn::repo(r)),
+        GetTag(r, t) => one(a::READ_TAG, arn::tag(r, t)),
+        DeleteTag(r, t) => one(a::DELETE_TAG, arn::tag(r, t)),
         ImportStatus(r, b) => one(a::READ_BRANCH, arn::branch(r, b)),
         ImportCancel(r, b) => one(a::IMPORT_CANCEL, arn::branch(r, b)),
         Auth(route) => route.permissions(q),
@@ -86,5 +85,10 @@ mod tests {
         );
         assert_eq!(need(Route::ListObjects("r".into(), "main".into()))[0].resource, "arn:lakefs:fs:::repository/r");
         assert!(need(Route::HealthCheck).is_empty() && need(Route::GetCurrentUser).is_empty());
+        let base = need(Route::FindMergeBase("r".into(), "a".into(), "b".into()));
+        assert_eq!(base, vec![Permission::new(a::LIST_COMMITS, "arn:lakefs:fs:::repository/r")]);
+        // checked by their handlers, once the body or the pull request is read
+        assert!(need(Route::MergePullRequest("r".into(), "p".into())).is_empty());
+        assert!(need(Route::ImportStart("r".into(), "main".into())).is_empty());
     }
 }

@@ -7,7 +7,7 @@
 
 use super::repos::{pagination, refuse_params};
 use crate::embedded::Embedded;
-use crate::embedded::authz::Caller;
+use crate::embedded::authz::{Caller, Permission, action, arn};
 use crate::embedded::catalog::{MergeOutcome, clamp_amount};
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, Query, json_response, read_json, status_response};
@@ -117,8 +117,16 @@ pub async fn update_pull_request(
 }
 
 /// `mergePullRequest`: merges the source branch into the destination with lakeFS's default
-/// message; the pull request becomes `merged` only when the merge succeeded.
+/// message; the pull request becomes `merged` only when the merge succeeded. As lakeFS, the pull
+/// request is read first (404 before any permission check), then the caller needs
+/// `fs:CreateCommit` on the destination branch and `pr:WritePullRequest` on the repository.
 pub async fn merge_pull_request(s: &Arc<Embedded>, repo: String, id: String, c: &Caller) -> ApiResult<Response<Body>> {
+    let (r, i) = (repo.clone(), id.clone());
+    let pull = s.db(move |m| m.get_pull(&r, &i)).await?;
+    c.require(&[
+        Permission::new(action::CREATE_COMMIT, arn::branch(&repo, &pull.destination_branch)),
+        Permission::new(action::WRITE_PULL_REQUEST, arn::repo(&repo)),
+    ])?;
     let user = c.user.clone();
     let outcome = s
         .db(move |m| {

@@ -73,17 +73,18 @@ impl Meta {
         Ok(commit)
     }
 
-    /// `getCommit`: by full id or unique prefix.
+    /// `getCommit`: the commit any ref expression resolves to (a branch: its head). As lakeFS's
+    /// controller: any not-found but the repository's is 404 "commit not found", any other
+    /// failure (an invalid ref) 500 with its text.
     pub fn get_commit(&self, repo: &str, id: &str) -> ApiResult<Commit> {
         let txn = self.db.begin_read()?;
         let (_, resolved) = resolve(&txn, repo, id).map_err(|e| match e {
-            ApiError::NotFound(m) if m.starts_with("ref ") => ApiError::not_found("commit not found"),
+            ApiError::NotFound(m) if m == "repository not found" => ApiError::NotFound(m),
+            ApiError::NotFound(_) => ApiError::not_found("commit not found"),
+            ApiError::BadRequest(m) => ApiError::Unexpected(m),
             other => other,
         })?;
-        match resolved {
-            super::repos::Resolved::Commit(c) => Ok(c),
-            super::repos::Resolved::Branch { .. } => Err(ApiError::not_found("commit not found")),
-        }
+        Ok(resolved.commit().clone())
     }
 
     /// `logCommits`: ancestors of `reference`, newest first (by generation, then date).

@@ -6,44 +6,46 @@
 //! (message "Import objects" by default, metadata `.lakefs.merge.strategy: source-wins`),
 //! replacing what was under each destination; `ingested_objects` grows while it runs; failures
 //! show as the status's `error`; cancelling a finished import is 409 "conflict found".
-//! Jobs live in memory: a restarted server forgets them (their commits stay).
+//! The status lives in the catalog (`IMPORTS`), as lakeFS keeps it in its KV store: written when
+//! the import starts, about every second while it runs (progress), and when it ends; a write never
+//! replaces a status that is already completed or failed, so a cancel (which writes `Canceled`)
+//! wins. `importStatus` answers what was last written, so an import that was running when the
+//! server stopped keeps its last status (not completed, no error) after a restart, as on lakeFS.
 
 use super::merge::{Tree, read_tree};
 use super::meta::*;
-use super::repos::resolve;
+use super::repos::{ensure_repo, get_json, resolve};
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::lakefs::dto::{Commit, CommitCreation, Error};
 use crate::lakefs::workflow_dto::{ImportLocation, ImportStatus};
+use redb::ReadableTable;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// One import's progress.
+/// lakeFS's error text of a cancelled import (`catalog.ImportCanceled`).
+pub const IMPORT_CANCELED: &str = "Canceled";
+
+/// One running import's progress (in memory while it runs; its status is in the catalog).
 #[derive(Default)]
 pub struct ImportJob {
     pub ingested: AtomicI64,
     pub cancelled: AtomicBool,
     done: Mutex<Option<Result<Commit, String>>>,
-    updated: Mutex<String>,
 }
 
 impl ImportJob {
-    fn touch(&self) {
-        *self.updated.lock().unwrap_or_else(PoisonError::into_inner) = super::pulls::now_rfc3339();
-    }
-
     /// Records how the import ended.
     pub fn finish(&self, result: Result<Commit, String>) {
         *self.done.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
-        self.touch();
     }
 
-    /// `importStatus`'s answer.
+    /// The status to write now (`update_time` is now).
     pub fn status(&self) -> ImportStatus {
         let done = self.done.lock().unwrap_or_else(PoisonError::into_inner).clone();
         let mut status = ImportStatus {
             completed: matches!(done, Some(Ok(_))),
-            update_time: self.updated.lock().unwrap_or_else(PoisonError::into_inner).clone(),
+            update_time: super::pulls::now_rfc3339(),
             ingested_objects: Some(self.ingested.load(Ordering::Relaxed)),
             metarange_id: None,
             commit: None,
@@ -59,19 +61,9 @@ impl ImportJob {
         }
         status
     }
-
-    /// `importCancel`: 409 when the import already completed.
-    pub fn cancel(&self) -> ApiResult<()> {
-        if matches!(*self.done.lock().unwrap_or_else(PoisonError::into_inner), Some(Ok(_))) {
-            return Err(ApiError::Conflict("conflict found".into()));
-        }
-        self.cancelled.store(true, Ordering::Relaxed);
-        self.finish(Err("Canceled".into()));
-        Ok(())
-    }
 }
 
-/// The running and finished imports, by id.
+/// The imports running in this process, by id.
 #[derive(Default)]
 pub struct Imports(dashmap::DashMap<String, Arc<ImportJob>>);
 
@@ -80,14 +72,84 @@ impl Imports {
     pub fn start(&self) -> (String, Arc<ImportJob>) {
         let id = super::pulls::new_xid();
         let job = Arc::new(ImportJob::default());
-        job.touch();
         self.0.insert(id.clone(), job.clone());
         (id, job)
     }
 
-    /// The job `id` (404 "not found" as lakeFS).
-    pub fn get(&self, id: &str) -> ApiResult<Arc<ImportJob>> {
-        self.0.get(id).map(|j| j.clone()).ok_or_else(|| ApiError::not_found("not found"))
+    /// The running job `id`, if it runs in this process.
+    pub fn running(&self, id: &str) -> Option<Arc<ImportJob>> {
+        self.0.get(id).map(|j| j.clone())
+    }
+
+    /// Forgets a job that ended (its status stays in the catalog).
+    pub fn remove(&self, id: &str) {
+        self.0.remove(id);
+    }
+}
+
+impl Meta {
+    /// Stores a new import's first status (before `importStart` answers, as lakeFS).
+    pub fn create_import(&self, repo: &str, id: &str, status: &ImportStatus) -> ApiResult<()> {
+        let txn = self.db.begin_write()?;
+        {
+            if txn.open_table(REPOS)?.get(repo)?.is_none() {
+                return Err(ApiError::not_found("repository not found"));
+            }
+            txn.open_table(IMPORTS)?.insert(key2(repo, id).as_str(), to_json(status)?.as_slice())?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Writes a running import's status unless the stored one is already completed or failed
+    /// (cancelled) or gone; `false` then, and the import should stop (lakeFS's
+    /// `importStatusAsync`).
+    pub fn write_import_status(&self, repo: &str, id: &str, status: &ImportStatus) -> ApiResult<bool> {
+        let txn = self.db.begin_write()?;
+        let written = {
+            let mut table = txn.open_table(IMPORTS)?;
+            let key = key2(repo, id);
+            let stored: Option<ImportStatus> = get_json(&table, &key)?;
+            match stored {
+                Some(s) if !s.completed && s.error.is_none() => {
+                    table.insert(key.as_str(), to_json(status)?.as_slice())?;
+                    true
+                }
+                _ => false,
+            }
+        };
+        txn.commit()?;
+        Ok(written)
+    }
+
+    /// `importStatus`: the status as last written (404 "not found" for an unknown id).
+    pub fn import_status(&self, repo: &str, id: &str) -> ApiResult<ImportStatus> {
+        let txn = self.db.begin_read()?;
+        ensure_repo(&txn, repo)?;
+        get_json(&txn.open_table(IMPORTS)?, &key2(repo, id))?.ok_or_else(|| ApiError::not_found("not found"))
+    }
+
+    /// `importCancel`: 409 "conflict found" once completed; otherwise the status's error becomes
+    /// `Canceled` (also for an import that already failed, or that was running when the server
+    /// stopped), as lakeFS's `CancelImport`.
+    pub fn cancel_import(&self, repo: &str, id: &str) -> ApiResult<()> {
+        let txn = self.db.begin_write()?;
+        {
+            if txn.open_table(REPOS)?.get(repo)?.is_none() {
+                return Err(ApiError::not_found("repository not found"));
+            }
+            let mut table = txn.open_table(IMPORTS)?;
+            let key = key2(repo, id);
+            let mut status: ImportStatus = get_json(&table, &key)?.ok_or_else(|| ApiError::not_found("not found"))?;
+            if status.completed {
+                return Err(ApiError::Conflict("conflict found".into()));
+            }
+            status.error = Some(Error { message: IMPORT_CANCELED.into() });
+            status.update_time = super::pulls::now_rfc3339();
+            table.insert(key.as_str(), to_json(&status)?.as_slice())?;
+        }
+        txn.commit()?;
+        Ok(())
     }
 }
 
@@ -239,6 +301,51 @@ mod tests {
         assert!(source_path("local:///data/in/../x", &roots).unwrap_err().contains("traversal"));
         assert!(source_path("s3://b/x", &roots).unwrap_err().contains("local://"));
         assert!(source_path("local://rel/x", &roots).unwrap_err().contains("traversal"));
+    }
+
+    /// An import that was running when the server stopped: lakeFS's status stays as its
+    /// `importStatusAsync` last wrote it (not completed, no error, the progress of then) and can
+    /// still be cancelled; a write after a cancel or after the end is refused.
+    #[test]
+    fn a_status_stays_as_last_written_across_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("meta.redb");
+        let job = ImportJob::default();
+        {
+            let meta = Meta::open(&path).unwrap();
+            let txn = meta.db.begin_write().unwrap();
+            let repo = br#"{"id":"r","creation_date":0,"default_branch":"main","storage_namespace":"local://r"}"#;
+            txn.open_table(REPOS).unwrap().insert("r", repo.as_slice()).unwrap();
+            txn.commit().unwrap();
+            meta.create_import("r", "id1", &job.status()).unwrap();
+            job.ingested.store(7, Ordering::Relaxed);
+            assert!(meta.write_import_status("r", "id1", &job.status()).unwrap());
+            assert!(matches!(meta.import_status("r", "nope"), Err(ApiError::NotFound(_))));
+            assert!(matches!(meta.import_status("other", "id1"), Err(ApiError::NotFound(_))));
+        }
+        let meta = Meta::open(&path).unwrap();
+        let status = meta.import_status("r", "id1").unwrap();
+        assert_eq!((status.completed, status.error, status.ingested_objects), (false, None, Some(7)));
+        meta.cancel_import("r", "id1").unwrap();
+        let status = meta.import_status("r", "id1").unwrap();
+        assert_eq!(status.error.map(|e| e.message), Some(IMPORT_CANCELED.to_string()));
+        assert!(!meta.write_import_status("r", "id1", &job.status()).unwrap(), "a cancel wins");
+        meta.create_import("r", "id2", &job.status()).unwrap();
+        let commit = Commit {
+            id: "c".into(),
+            parents: vec![],
+            committer: "u".into(),
+            message: "m".into(),
+            creation_date: 0,
+            meta_range_id: "mr".into(),
+            metadata: None,
+            generation: None,
+            version: None,
+        };
+        job.finish(Ok(commit));
+        assert!(meta.write_import_status("r", "id2", &job.status()).unwrap());
+        assert!(meta.import_status("r", "id2").unwrap().completed);
+        assert!(matches!(meta.cancel_import("r", "id2"), Err(ApiError::Conflict(_))));
     }
 
     #[test]

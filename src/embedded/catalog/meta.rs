@@ -37,8 +37,12 @@ pub(crate) const COMMITS: TableDefinition<&str, &[u8]> = TableDefinition::new("c
 pub(crate) const STAGED: TableDefinition<&str, &[u8]> = TableDefinition::new("staged");
 /// `repo\0meta range id\0path` → committed `Entry` JSON.
 pub(crate) const TREES: TableDefinition<&str, &[u8]> = TableDefinition::new("trees");
+/// `repo\0tag id` → commit id.
+pub(crate) const TAGS: TableDefinition<&str, &str> = TableDefinition::new("tags");
 /// `repo\0pull request id` → `PullRequest` JSON.
 pub(crate) const PULLS: TableDefinition<&str, &[u8]> = TableDefinition::new("pulls");
+/// `repo\0import id` → `ImportStatus` JSON, as last written (lakeFS keeps it in its KV store).
+pub(crate) const IMPORTS: TableDefinition<&str, &[u8]> = TableDefinition::new("imports");
 
 /// One object version as the catalog stores it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +86,8 @@ impl Meta {
         txn.open_table(STAGED)?;
         txn.open_table(TREES)?;
         txn.open_table(PULLS)?;
+        txn.open_table(TAGS)?;
+        txn.open_table(IMPORTS)?;
         txn.commit()?;
         Ok(Meta { db })
     }

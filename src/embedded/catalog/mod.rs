@@ -9,6 +9,7 @@ pub mod objects;
 pub mod policies;
 pub mod principals;
 pub mod pulls;
+pub mod refs;
 pub mod repos;
 pub mod users;
 

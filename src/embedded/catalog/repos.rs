@@ -1,7 +1,7 @@
 //! Repositories, branches and ref resolution of the embedded server, with lakeFS's rules:
 //! repository names `^[a-z0-9][a-z0-9-]{2,62}$`, branch names `^\w[-\w]*$`, a repository starts with
 //! an empty "Repository created" commit on its default branch, the default branch cannot be deleted,
-//! and a ref is a branch name, a full commit id or a unique commit id prefix (≥ 6 hex digits).
+//! and a ref is an expression over branches, tags and commit ids (see `refs`).
 //! (lakeFS API: `createRepository`, `listRepositories`, `getRepository`, `deleteRepository`,
 //! `createBranch`, `listBranches`, `getBranch`, `deleteBranch`.)
 
@@ -153,7 +153,12 @@ impl Meta {
             for k in keys_with_prefix(&branches, &prefix)? {
                 branches.remove(k.as_str())?;
             }
-            for def in [COMMITS, STAGED, TREES] {
+            let mut tags = txn.open_table(TAGS)?;
+            for k in keys_with_prefix(&tags, &prefix)? {
+                tags.remove(k.as_str())?;
+            }
+            // lakeFS drops the repository's KV partition, pull requests and imports included
+            for def in [COMMITS, STAGED, TREES, PULLS, IMPORTS] {
                 let mut t = txn.open_table(def)?;
                 for k in keys_with_prefix(&t, &prefix)? {
                     t.remove(k.as_str())?;
@@ -168,6 +173,14 @@ impl Meta {
     pub fn create_branch(&self, repo: &str, name: &str, source: &str) -> ApiResult<String> {
         let commit_id = {
             let read = self.db.begin_read()?;
+            // lakeFS `Catalog.CreateBranch`: a commit id or a tag of that name is a conflict
+            ensure_repo(&read, repo)?;
+            if read.open_table(COMMITS)?.get(key2(repo, name).as_str())?.is_some() {
+                return Err(ApiError::Conflict(format!("commit ID {name}: conflict found")));
+            }
+            if super::refs::tag_exists(&read, repo, name)? {
+                return Err(ApiError::Conflict(format!("tag ID {name}: conflict found")));
+            }
             resolve(&read, repo, source)?.1.commit().id.clone()
         };
         let txn = self.db.begin_write()?;
@@ -254,34 +267,9 @@ pub(crate) fn ensure_repo(txn: &ReadTransaction, repo: &str) -> ApiResult<Reposi
     get_json(&txn.open_table(REPOS)?, repo)?.ok_or_else(repo_not_found)
 }
 
-/// Resolves `reference` in `repo`: a branch, a full commit id or a unique commit id prefix.
+/// Resolves the ref expression `reference` in `repo` (see [`super::refs::resolve`]).
 pub(crate) fn resolve(txn: &ReadTransaction, repo: &str, reference: &str) -> ApiResult<(Repository, Resolved)> {
-    let repository = ensure_repo(txn, repo)?;
-    let commits = txn.open_table(COMMITS)?;
-    let head = txn.open_table(BRANCHES)?.get(key2(repo, reference).as_str())?.map(|v| v.value().to_string());
-    if let Some(id) = head {
-        let commit = get_json(&commits, &key2(repo, &id))?.ok_or_else(|| ApiError::internal("branch head missing"))?;
-        return Ok((repository, Resolved::Branch { name: reference.to_string(), commit }));
-    }
-    let hex = reference.len() >= 6 && reference.chars().all(|c| c.is_ascii_hexdigit());
-    if hex {
-        let prefix = key2(repo, &reference.to_ascii_lowercase());
-        let mut found = None;
-        for item in commits.range::<&str>(prefix.as_str()..)? {
-            let (k, v) = item?;
-            if !k.value().starts_with(prefix.as_str()) {
-                break;
-            }
-            if found.is_some() {
-                return Err(ApiError::not_found("reference is ambiguous"));
-            }
-            found = Some(from_json::<Commit>(v.value())?);
-        }
-        if let Some(commit) = found {
-            return Ok((repository, Resolved::Commit(commit)));
-        }
-    }
-    Err(ApiError::not_found(format!("ref {reference} not found")))
+    super::refs::resolve(txn, repo, reference)
 }
 
 #[cfg(test)]
