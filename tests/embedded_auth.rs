@@ -448,3 +448,129 @@ async fn each_operation_checks_lakefs_permission_node() {
     }
     srv.stop().await;
 }
+
+/// The operations whose permission node is one fixed action on a resource named by the path (or,
+/// for `createBranch` and `createRepository`, the body), as lakeFS's controller checks it
+/// (`pkg/api/controller.go` v1.84.0). One row per operation: the request, a policy allowing
+/// exactly lakeFS's node, one allowing something close to it (another branch, repository or
+/// object, the wrong action, half of an `And` node), and the allowed caller's status. The close
+/// policy gets 401 `insufficient permissions`, except `headObject` (401 without a body) and
+/// `getConfig` (lakeFS logs the denial and answers 200 with the same config).
+#[tokio::test]
+async fn each_plain_operation_checks_lakefs_permission_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source");
+    std::fs::create_dir_all(&source).unwrap();
+    let mut cfg = config(&dir.path().join("data"), Some(lakegate::embedded::PRESIGN_EXPIRY));
+    cfg.import_roots = vec![source];
+    let srv = Server::start_config(cfg).await;
+    let (a, c) = (admin(&srv), srv.client());
+    let r = "perms";
+    c.create_repository(&repo_creation(r)).await.unwrap();
+    let first = admin_commit(&srv, r, "main", "a.txt").await;
+    for name in ["feature", "doomed"] {
+        let branch = json!({"name": name, "source": "main"});
+        assert_eq!(call(&srv, "POST", &format!("/repositories/{r}/branches"), Some(&a), Some(branch)).await.0, 201);
+    }
+    admin_commit(&srv, r, "feature", "f.txt").await;
+    c.upload_object(r, "feature", "staged.txt", upload_of(b"staged".to_vec())).await.unwrap();
+    c.upload_object(r, "main", "del.txt", upload_of(b"del".to_vec())).await.unwrap();
+    let pr = json!({"title": "t", "source_branch": "feature", "destination_branch": "main"});
+    let (st, created) = call(&srv, "POST", &format!("/repositories/{r}/pulls"), Some(&a), Some(pr.clone())).await;
+    assert_eq!(st, 201);
+    let pull = format!("/repositories/{r}/pulls/{}", created["id"].as_str().unwrap());
+    let made = namespace("made");
+    let made_ns = format!("arn:lakefs:fs:::namespace/{made}");
+
+    let arn = |rest: &str| format!("arn:lakefs:fs:::repository/{r}{rest}");
+    let other = || "arn:lakefs:fs:::repository/other".to_string();
+    let rp = |rest: &str| format!("/repositories/{r}{rest}");
+    type Node = (&'static [&'static str], String);
+    type Row = (&'static str, &'static str, String, Option<Value>, Vec<Node>, Vec<Node>, u16);
+    let one = |action: &'static [&'static str], resource: String| -> Vec<Node> { vec![(action, resource)] };
+    #[rustfmt::skip]
+    let table: Vec<Row> = vec![
+        // (operation, method, path, body, exact node, close node, allowed status)
+        ("importStatus", "GET", rp("/branches/main/import?id=none"), None,
+            one(&["fs:ReadBranch"], arn("/branch/main")), one(&["fs:ReadBranch"], arn("/branch/feature")), 404),
+        ("importCancel", "DELETE", rp("/branches/main/import?id=none"), None,
+            one(&["fs:ImportCancel"], arn("/branch/main")), one(&["fs:ReadBranch"], arn("/branch/main")), 404),
+        ("createPullRequest", "POST", rp("/pulls"), Some(pr),
+            one(&["pr:WritePullRequest"], arn("")), one(&["pr:WritePullRequest"], other()), 201),
+        ("updatePullRequest", "PATCH", pull.clone(), Some(json!({"title": "t2"})),
+            one(&["pr:WritePullRequest"], arn("")), one(&["pr:ReadPullRequest"], arn("")), 200),
+        ("getPullRequest", "GET", pull, None,
+            one(&["pr:ReadPullRequest"], arn("")), one(&["pr:ListPullRequests"], arn("")), 200),
+        ("listPullRequests", "GET", rp("/pulls"), None,
+            one(&["pr:ListPullRequests"], arn("")), one(&["pr:ReadPullRequest"], arn("")), 200),
+        ("deleteObject", "DELETE", rp("/branches/main/objects?path=del.txt"), None,
+            one(&["fs:DeleteObject"], arn("/object/del.txt")), one(&["fs:DeleteObject"], arn("/object/a.txt")), 204),
+        ("headObject", "HEAD", rp("/refs/main/objects?path=a.txt"), None,
+            one(&["fs:ReadObject"], arn("/object/a.txt")), one(&["fs:ReadObject"], arn("/object/b.txt")), 200),
+        ("commit", "POST", rp("/branches/feature/commits"), Some(json!({"message": "m"})),
+            one(&["fs:CreateCommit"], arn("/branch/feature")), one(&["fs:CreateCommit"], arn("/branch/main")), 201),
+        ("getCommit", "GET", rp(&format!("/commits/{first}")), None,
+            one(&["fs:ReadCommit"], arn("")), one(&["fs:ListCommits"], arn("")), 200),
+        ("logCommits", "GET", rp("/refs/main/commits"), None,
+            one(&["fs:ReadBranch"], arn("/branch/main")), one(&["fs:ReadCommit"], arn("")), 200),
+        ("createBranch", "POST", rp("/branches"), Some(json!({"name": "new", "source": "main"})),
+            one(&["fs:CreateBranch"], arn("/branch/new")), one(&["fs:CreateBranch"], arn("/branch/main")), 201),
+        ("getBranch", "GET", rp("/branches/main"), None,
+            one(&["fs:ReadBranch"], arn("/branch/main")), one(&["fs:ReadBranch"], arn("/branch/feature")), 200),
+        ("deleteBranch", "DELETE", rp("/branches/doomed"), None,
+            one(&["fs:DeleteBranch"], arn("/branch/doomed")), one(&["fs:DeleteBranch"], arn("/branch/feature")), 204),
+        ("listBranches", "GET", rp("/branches"), None,
+            one(&["fs:ListBranches"], arn("")), one(&["fs:ListBranches"], other()), 200),
+        ("createRepository", "POST", "/repositories".into(), Some(json!({"name": "made", "storage_namespace": made})),
+            vec![(&["fs:CreateRepository"], "arn:lakefs:fs:::repository/made".into()), (&["fs:AttachStorageNamespace"], made_ns)],
+            one(&["fs:CreateRepository"], "arn:lakefs:fs:::repository/made".into()), 201),
+        ("getRepository", "GET", rp(""), None,
+            one(&["fs:ReadRepository"], arn("")), one(&["fs:ReadRepository"], other()), 200),
+        ("deleteRepository", "DELETE", "/repositories/made".into(), None,
+            one(&["fs:DeleteRepository"], "arn:lakefs:fs:::repository/made".into()), one(&["fs:DeleteRepository"], arn("")), 204),
+        ("getStorageConfig", "GET", "/config/storage".into(), None,
+            one(&["fs:ReadConfig"], "*".into()), one(&["fs:ReadRepository"], "*".into()), 200),
+        ("getConfig", "GET", "/config".into(), None,
+            one(&["fs:ReadConfig"], "*".into()), one(&["fs:ReadRepository"], "*".into()), 200),
+    ];
+    for (op, method, path, body, exact, close, ok) in table {
+        let send = |auth: String| {
+            let (path, body) = (path.clone(), body.clone());
+            let srv = &srv;
+            async move {
+                let headers = [("content-type", "application/json"), ("authorization", auth.as_str())];
+                let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+                let url = format!("{}{path}", srv.api_endpoint);
+                raw(&raw_client(), method, &url, &headers, bytes).await
+            }
+        };
+        let near = user_allowed(&srv, &format!("{op}-close"), &close).await;
+        let (st, headers, out) = send(near).await;
+        let out_json = serde_json::from_slice(&out).unwrap_or(Value::Null);
+        let yes = user_allowed(&srv, &format!("{op}-exact"), &exact).await;
+        match op {
+            "headObject" => {
+                let length = headers.get("content-length").map(|v| v.to_str().unwrap().to_string());
+                assert_eq!((st, length.as_deref().unwrap_or("0"), out.len()), (401, "0", 0), "{op}");
+            }
+            "getConfig" => {
+                assert_eq!(st, 200, "{op}: {out_json}");
+                let (st, _, allowed) = send(yes).await;
+                assert_eq!(st, 200, "{op}");
+                let allowed: Value = serde_json::from_slice(&allowed).unwrap();
+                assert_eq!(out_json, allowed, "{op}: the denied caller gets the same config");
+                assert_eq!(allowed["storage_config"]["import_support"], true, "import roots are configured");
+                continue;
+            }
+            _ => denied((st, out_json)),
+        }
+        let (st, _, out) = send(yes).await;
+        assert_eq!(st, ok, "{op}: {}", String::from_utf8_lossy(&out));
+    }
+    // headObject's other errors are the status alone too (`handleApiErrorCallback`)
+    let url = format!("{}{}", srv.api_endpoint, rp("/refs/main/objects?path=none"));
+    let (st, headers, _) = raw(&raw_client(), "HEAD", &url, &[("authorization", a.as_str())], vec![]).await;
+    let length = headers.get("content-length").map(|v| v.to_str().unwrap().to_string());
+    assert_eq!((st, length.as_deref().unwrap_or("0")), (404, "0"));
+    srv.stop().await;
+}

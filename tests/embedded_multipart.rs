@@ -389,6 +389,14 @@ async fn upload_addresses_are_bound_as_lakefs_binds_them() {
     assert_eq!(err.status().unwrap(), 400, "{err}");
     let abort = serde_json::json!({"physical_address": address});
     refused(call_json(&server, "DELETE", &pmpu_url("home", "dev", "m/obj", &up.upload_id), abort).await, bad_signature);
+    // A part URL for another object's address under this upload's id: the blob endpoint (or S3)
+    // answers the store's 404 NoSuchUpload.
+    let second = c.create_presign_multipart_upload("home", "main", "m/second", None).await.unwrap();
+    let from = UploadPartFrom { physical_address: second.physical_address.clone() };
+    let crossed = c.upload_part("home", "main", "m/second", &up.upload_id, 1, &from).await.unwrap();
+    let (code, _, body) = raw(&raw_client(), "PUT", &crossed.presigned_url, &[], data.clone()).await;
+    let body = String::from_utf8_lossy(&body);
+    assert_eq!((code, body.contains("<Code>NoSuchUpload</Code>")), (404, true), "{body}");
     // The repository, branch and path of the upload.
     let (status, body) = done(("home", "main", "m/obj"), address.clone()).await;
     assert_eq!(status, 200, "{body}");

@@ -21,7 +21,7 @@ mod workflow;
 use super::Embedded;
 use super::authz::Caller;
 use super::error::{ApiError, ApiResult};
-use super::http::{Body, Query, error_response};
+use super::http::{Body, Query, error_response, status_response};
 pub use auth_routes::AuthRoute;
 use http::{Method, Request, Response};
 use hyper::body::Incoming;
@@ -327,11 +327,24 @@ async fn api(state: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Respons
             req.uri().path()
         )));
     };
-    caller.require(&permissions::required(&route, &Query::parse(req.uri().query())))?;
+    // lakeFS's headObject answers its denial and its errors with the status alone
+    // (`authorizeCallback` / `handleApiErrorCallback` → `writeResponse(w, r, code, nil)`)
+    let head_object = matches!(route, Route::HeadObject(..));
+    if let Err(e) = caller.require(&permissions::required(&route, &Query::parse(req.uri().query()))) {
+        return if head_object { Ok(status_response(e.status())) } else { Err(e) };
+    }
     let operation = route.operation_id();
     let result = dispatch(state, route, &caller, req).await;
     state.api_calls.record(operation, result.as_ref().map_or_else(|e| e.status(), |r| r.status()).as_u16());
-    result
+    match result {
+        Err(e) if head_object => {
+            if e.status() == http::StatusCode::INTERNAL_SERVER_ERROR {
+                tracing::error!(%e, "embedded lakeFS headObject failed");
+            }
+            Ok(status_response(e.status()))
+        }
+        result => result,
+    }
 }
 
 async fn dispatch(s: &Arc<Embedded>, route: Route, c: &Caller, req: Request<Incoming>) -> ApiResult<Response<Body>> {
