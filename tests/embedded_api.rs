@@ -470,3 +470,94 @@ async fn a_second_storage_is_chosen_by_storage_id() {
     let Err(err) = lakegate::embedded::Embedded::start(&cfg).await else { panic!("started without storage plain") };
     assert!(err.to_string().contains("repository cold is on storage \"plain\", which is not configured"), "{err}");
 }
+
+/// Failure answers the S3 gateway depends on, as lakeFS v1.84.0 gives them (status and message;
+/// `pkg/api/controller.go` `handleApiErrorCallback`, the errors of `pkg/graveler/errors.go`). One
+/// row per (operation, failure); see docs/lakefs-fidelity.md "Failure statuses".
+#[tokio::test]
+async fn failure_statuses_follow_lakefs() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let c = server.client();
+    let auth = basic(&server.access_key_id, &server.secret_access_key);
+    c.create_repository(&repo_creation("fail")).await.unwrap();
+    let ro = serde_json::json!({"name": "rdo", "storage_namespace": namespace("rdo"), "read_only": true});
+    assert_eq!(call(&server, "POST", "/repositories", Some(&auth), Some(ro)).await.0, 201);
+    let dev = BranchCreation { name: "dev".into(), source: "main".into(), ..Default::default() };
+    c.create_branch("fail", &dev).await.unwrap();
+    upload_presigned(&c, "fail", "dev", "a", b"a").await;
+    c.commit("fail", "dev", &CommitCreation { message: "a".into(), ..Default::default() }).await.unwrap();
+    let tag = serde_json::json!({"id": "v1", "ref": "main"});
+    assert_eq!(call(&server, "POST", "/repositories/fail/tags", Some(&auth), Some(tag)).await.0, 201);
+    upload_presigned(&c, "fail", "main", "dirty", b"d").await;
+    let many: Vec<String> = (0..1001).map(|i| format!("p{i}")).collect();
+    let branch = |name: &str, source: &str| Some(serde_json::json!({"name": name, "source": source}));
+    let rows: Vec<(&str, &str, Option<serde_json::Value>, u16, &str)> = vec![
+        ("GET", "/repositories/nope", None, 404, "repository not found"),
+        ("DELETE", "/repositories/nope", None, 404, "repository not found"),
+        ("DELETE", "/repositories/rdo", None, 403, "read-only repository"),
+        ("POST", "/repositories/nope/branches", branch("x", "main"), 404, "repository not found"),
+        ("POST", "/repositories/fail/branches", branch("dev", "main"), 409, "branch already exists: not unique"),
+        ("POST", "/repositories/fail/branches", branch("v1", "main"), 409, "tag ID v1: conflict found"),
+        ("POST", "/repositories/fail/branches", branch("x", "nope"), 404, "source reference 'nope': not found"),
+        ("POST", "/repositories/rdo/branches", branch("x", "main"), 403, "read-only repository"),
+        ("DELETE", "/repositories/fail/branches/main", None, 403, "cannot delete repository default branch"),
+        ("DELETE", "/repositories/fail/branches/nope", None, 404, "branch not found"),
+        ("DELETE", "/repositories/rdo/branches/main", None, 403, "read-only repository"),
+        ("GET", "/repositories/nope/refs/main/objects/stat?path=a", None, 404, "repository not found"),
+        ("GET", "/repositories/fail/refs/nope/objects/stat?path=a", None, 404, "not found"),
+        ("GET", "/repositories/fail/refs/main/objects/stat?path=missing", None, 404, "not found"),
+        ("GET", "/repositories/nope/refs/main/objects/ls", None, 404, "repository not found"),
+        ("GET", "/repositories/fail/refs/nope/objects/ls", None, 404, "not found"),
+        ("DELETE", "/repositories/fail/branches/nope/objects?path=a", None, 404, "branch not found"),
+        ("DELETE", "/repositories/rdo/branches/main/objects?path=a", None, 403, "read-only repository"),
+        (
+            "POST",
+            "/repositories/fail/branches/main/objects/delete",
+            Some(serde_json::json!({"paths": many})),
+            400,
+            "request size exceeded, max paths is set to 1000",
+        ),
+        (
+            "POST",
+            "/repositories/fail/branches/nope/objects/copy?dest_path=b",
+            Some(serde_json::json!({"src_path": "a"})),
+            404,
+            "branch 'nope' not found",
+        ),
+        (
+            "POST",
+            "/repositories/fail/branches/main/objects/copy?dest_path=b",
+            Some(serde_json::json!({"src_path": "missing"})),
+            404,
+            "not found",
+        ),
+        (
+            "POST",
+            "/repositories/fail/refs/dev/merge/main",
+            Some(serde_json::json!({})),
+            400,
+            "uncommitted changes (dirty branch)",
+        ),
+        ("POST", "/repositories/rdo/refs/main/merge/main", Some(serde_json::json!({})), 403, "read-only repository"),
+        ("PUT", "/repositories/rdo/branches/main/hard_reset?ref=main", None, 403, "read-only repository"),
+    ];
+    let mut wrong = Vec::new();
+    for (method, path, body, status, message) in rows {
+        let (got, err) = call(&server, method, path, Some(&auth), body).await;
+        if (got, err["message"].as_str()) != (status, Some(message)) {
+            wrong.push(format!("{method} {path}: {got} {err} (lakeFS: {status} {message:?})"));
+        }
+    }
+    // deleteObjects reports a read-only repository per path (200, 403 entries).
+    let body = serde_json::json!({"paths": ["a"]});
+    let (got, list) =
+        call(&server, "POST", "/repositories/rdo/branches/main/objects/delete", Some(&auth), Some(body)).await;
+    assert_eq!(
+        (got, &list["errors"][0]["status_code"], &list["errors"][0]["message"]),
+        (200, &serde_json::json!(403), &serde_json::json!("read-only repository")),
+        "{list}"
+    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    server.stop().await;
+}

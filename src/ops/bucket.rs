@@ -64,8 +64,15 @@ pub async fn handle_get_bucket_location(ctx: &Ctx<'_>, t: &Target) -> S3Result<R
     Ok(xml_response(to_xml("LocationConstraint", &LocationConstraint { xmlns: XMLNS, region })?))
 }
 
+/// CreateBucket's lakeFS errors. lakeFS answers 409 for a branch or repository that exists
+/// (`branch already exists: not unique`, `error creating repository: not unique`): the caller owns
+/// it. A tag or commit id of the branch's name is 409 `tag ID <n>: conflict found` /
+/// `commit ID <n>: conflict found` (`Catalog.CreateBranch`): the name is taken by something that
+/// is not a bucket, S3's `BucketAlreadyExists`.
 fn already_owned(err: crate::lakefs::LakeFsError) -> S3Error {
-    if err.status() == Some(StatusCode::CONFLICT) {
+    if err.status() == Some(StatusCode::CONFLICT) && err.to_string().contains("conflict found") {
+        s3_err!(BucketAlreadyExists, "The requested bucket name is not available: {err}")
+    } else if err.status() == Some(StatusCode::CONFLICT) {
         s3_err!(
             BucketAlreadyOwnedByYou,
             "Your previous request to create the named bucket succeeded and you already own it."
@@ -153,4 +160,33 @@ pub async fn handle_delete_bucket(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Respo
     let mut resp = Response::new(empty());
     *resp.status_mut() = StatusCode::NO_CONTENT;
     Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::s3::S3ErrorCode::*;
+
+    #[test]
+    fn create_bucket_conflicts_follow_lakefs_texts() {
+        let api = |s: u16, m: &str| crate::lakefs::LakeFsError::Api {
+            status: StatusCode::from_u16(s).unwrap(),
+            message: m.into(),
+        };
+        let rows = [
+            (api(409, "branch already exists: not unique"), BucketAlreadyOwnedByYou),
+            (api(409, "error creating repository: not unique"), BucketAlreadyOwnedByYou),
+            (api(409, "tag ID v1: conflict found"), BucketAlreadyExists),
+            (api(409, "commit ID abc: conflict found"), BucketAlreadyExists),
+            (api(400, "branch: invalid value"), InvalidBucketName),
+            (api(403, "read-only repository"), ErrReadOnlyRepository),
+            (api(404, "source reference 'main': not found"), NoSuchBucket),
+            (api(404, "repository not found"), NoSuchBucket),
+            (api(500, "branch is currently locked, try again later"), SlowDown),
+        ];
+        for (e, code) in rows {
+            let text = e.to_string();
+            assert_eq!(already_owned(e).code, code, "{text}");
+        }
+    }
 }

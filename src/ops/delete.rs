@@ -122,6 +122,17 @@ pub async fn handle_delete_objects(ctx: &Ctx<'_>, t: &Target, body: Incoming) ->
         }
     }
     for (branch, keys) in by_branch {
+        // lakeFS's deleteObjects ignores a missing branch (200, no entries): a repository bucket's
+        // keys name their branch, so it is checked here (a branch bucket's was checked above).
+        if t.branch.is_none()
+            && let Err(e) = ctx.lakefs.get_branch(bucket, &branch).await
+        {
+            let err = map_lakefs(e, Missing::Bucket);
+            for key in keys {
+                result.errors.push(KeyError { key, code: err.code.as_str().into(), message: err.message.clone() });
+            }
+            continue;
+        }
         delete_branch_keys(ctx, bucket, &branch, keys, &mut result).await;
     }
     for d in &mut result.deleted {
@@ -134,6 +145,14 @@ pub async fn handle_delete_objects(ctx: &Ctx<'_>, t: &Target, body: Incoming) ->
         result.deleted.clear();
     }
     Ok(xml_response(to_xml("DeleteResult", &result)?))
+}
+
+/// The S3 code of one `deleteObjects` error entry: lakeFS reports the batch's error per path
+/// (`controller.go` `DeleteObjects`: 401 denied, 403 `read-only repository`, 500 otherwise, e.g.
+/// `branch is currently locked, try again later`), read as any other lakeFS answer.
+fn entry_code(status: u16, message: &str) -> crate::s3::S3ErrorCode {
+    let status = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    map_lakefs(crate::lakefs::LakeFsError::Api { status, message: message.into() }, Missing::Bucket).code
 }
 
 async fn delete_branch_keys(ctx: &Ctx<'_>, bucket: &str, branch: &str, keys: Vec<String>, result: &mut DeleteResult) {
@@ -150,8 +169,8 @@ async fn delete_branch_keys(ctx: &Ctx<'_>, bucket: &str, branch: &str, keys: Vec
                 match failed.get(&key) {
                     None => result.deleted.push(Deleted { key }),
                     Some((status, message)) => {
-                        let code = if *status == 401 || *status == 403 { "AccessDenied" } else { "InternalError" };
-                        result.errors.push(KeyError { key, code: code.into(), message: message.clone() });
+                        let code = entry_code(*status, message);
+                        result.errors.push(KeyError { key, code: code.as_str().into(), message: message.clone() });
                     }
                 }
             }
@@ -162,5 +181,20 @@ async fn delete_branch_keys(ctx: &Ctx<'_>, bucket: &str, branch: &str, keys: Vec
                 result.errors.push(KeyError { key, code: err.code.as_str().into(), message: err.message.clone() });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::s3::S3ErrorCode::*;
+
+    #[test]
+    fn delete_objects_entries_map_like_lakefs_answers() {
+        assert_eq!(entry_code(401, "Unauthorized"), AccessDenied);
+        assert_eq!(entry_code(403, "read-only repository"), ErrReadOnlyRepository);
+        assert_eq!(entry_code(403, "cannot write to protected branch"), AccessDenied);
+        assert_eq!(entry_code(500, "branch is currently locked, try again later"), SlowDown);
+        assert_eq!(entry_code(500, "boom"), InternalError);
     }
 }

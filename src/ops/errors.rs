@@ -127,7 +127,7 @@ mod tests {
             (api(404, "branch not found"), Missing::Key, NoSuchKey),
             (api(404, "anything"), Missing::Bucket, NoSuchBucket),
             (api(401, "error authenticating request"), Missing::Key, AccessDenied),
-            (api(403, "cannot write to read-only repository"), Missing::Key, ErrReadOnlyRepository),
+            (api(403, "read-only repository"), Missing::Key, ErrReadOnlyRepository),
             (api(403, "denied"), Missing::Key, AccessDenied),
             (api(412, "Precondition failed"), Missing::Key, PreconditionFailed),
             (api(410, "No data"), Missing::Key, NoSuchVersion),

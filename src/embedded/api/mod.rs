@@ -365,7 +365,7 @@ async fn dispatch(s: &Arc<Embedded>, route: Route, c: &Caller, req: Request<Inco
         ListBranches(r) => repos::list_branches(s, r, req).await,
         CreateBranch(r) => repos::create_branch(s, r, c, req).await,
         GetBranch(r, b) => repos::get_branch(s, r, b).await,
-        DeleteBranch(r, b) => repos::delete_branch(s, r, b).await,
+        DeleteBranch(r, b) => repos::delete_branch(s, r, b, req).await,
         DiffBranch(r, b) => repos::diff_branch(s, r, b, req).await,
         Commit(r, b) => repos::commit(s, r, b, c.user.clone(), req).await,
         GetCommit(r, c) => repos::get_commit(s, r, c).await,

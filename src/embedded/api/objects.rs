@@ -291,18 +291,30 @@ pub async fn delete_objects(
     let force = q.bool("force", false)?;
     let body: PathList = read_json(req.into_body()).await?;
     if body.paths.len() > MAX_DELETE_OBJECTS {
-        return Err(ApiError::bad_request(format!("too many paths: at most {MAX_DELETE_OBJECTS} per request")));
+        return Err(ApiError::bad_request(format!("request size exceeded, max paths is set to {MAX_DELETE_OBJECTS}")));
     }
     let (paths, denied): (Vec<String>, Vec<String>) = body
         .paths
         .into_iter()
         .filter(|p| !p.is_empty() && !p.contains('\0'))
         .partition(|p| caller.allowed(&[Permission::new(action::DELETE_OBJECT, arn::object(&repo, p))]));
-    s.db(move |m| m.delete_entries(&repo, &branch, &paths, force)).await?;
-    let errors = denied
+    let listed = paths.clone();
+    let outcome = s.db(move |m| m.delete_entries(&repo, &branch, &paths, force)).await;
+    let mut errors: Vec<ObjectError> = denied
         .into_iter()
         .map(|p| ObjectError { status_code: 401, message: "Unauthorized".into(), path: Some(p) })
         .collect();
+    // lakeFS reports the batch's error per path: not found (repository or branch) is ignored,
+    // a read-only repository is 403, anything else 500 (`controller.go` `DeleteObjects`).
+    let status = match &outcome {
+        Ok(()) | Err(ApiError::NotFound(_)) => None,
+        Err(ApiError::Forbidden(_)) => Some(403),
+        Err(_) => Some(500),
+    };
+    if let (Some(status_code), Err(e)) = (status, outcome) {
+        let message = e.to_string();
+        errors.extend(listed.into_iter().map(|p| ObjectError { status_code, message: message.clone(), path: Some(p) }));
+    }
     json_response(StatusCode::OK, &ObjectErrorList { errors })
 }
 
@@ -328,7 +340,13 @@ pub async fn copy_object(
     let (r, b, sp) = (repo.clone(), branch.clone(), body.src_path.clone());
     let (repository, src) = s
         .db(move |m| {
-            m.get_branch(&r, &b)?;
+            // lakeFS `CopyObject`: repository (404), then "branch '<b>' not found" for the destination
+            m.get_branch(&r, &b).map_err(|e| match e {
+                ApiError::NotFound(m) if m == "branch not found" => {
+                    ApiError::not_found(format!("branch '{b}' not found"))
+                }
+                e => e,
+            })?;
             m.stat_entry(&r, &src_ref, &sp)
         })
         .await?;

@@ -146,7 +146,8 @@ pub async fn create_branch(
     if body.source.is_empty() {
         return Err(ApiError::bad_request("source: required"));
     }
-    let commit_id = s.db(move |m| m.create_branch(&repo, &body.name, &body.source)).await?;
+    let force = body.force == Some(true);
+    let commit_id = s.db(move |m| m.create_branch(&repo, &body.name, &body.source, force)).await?;
     let mut resp = Response::new(full(commit_id));
     *resp.status_mut() = StatusCode::CREATED;
     resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
@@ -158,8 +159,14 @@ pub async fn get_branch(s: &Arc<Embedded>, repo: String, branch: String) -> ApiR
     json_response(StatusCode::OK, &found)
 }
 
-pub async fn delete_branch(s: &Arc<Embedded>, repo: String, branch: String) -> ApiResult<Response<Body>> {
-    s.db(move |m| m.delete_branch(&repo, &branch)).await?;
+pub async fn delete_branch(
+    s: &Arc<Embedded>,
+    repo: String,
+    branch: String,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    let force = Query::parse(req.uri().query()).bool("force", false)?;
+    s.db(move |m| m.delete_branch(&repo, &branch, force)).await?;
     Ok(status_response(StatusCode::NO_CONTENT))
 }
 

@@ -37,7 +37,7 @@ impl Meta {
             let repository: Repository =
                 get_json(&txn.open_table(REPOS)?, repo)?.ok_or_else(|| ApiError::not_found("repository not found"))?;
             if repository.read_only == Some(true) && req.force != Some(true) {
-                return Err(ApiError::Forbidden("cannot write to read-only repository".into()));
+                return Err(ApiError::Forbidden("read-only repository".into()));
             }
             let mut branches = txn.open_table(BRANCHES)?;
             let head_key = key2(repo, branch);

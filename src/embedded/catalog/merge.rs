@@ -137,7 +137,7 @@ impl Meta {
             (repository, src, dst, base, trees)
         };
         if repository.read_only == Some(true) && req.force != Some(true) {
-            return Err(ApiError::Forbidden("cannot write to read-only repository".into()));
+            return Err(ApiError::Forbidden("read-only repository".into()));
         }
         let nothing = base.as_ref().is_some_and(|b| b.id == src.id);
         if nothing && req.allow_empty != Some(true) && req.force != Some(true) {
@@ -225,7 +225,7 @@ impl Meta {
                 .filter(|(_, r)| r.branch().is_some())
                 .ok_or_else(|| ApiError::not_found("branch not found"))?;
             if repository.read_only == Some(true) && !force {
-                return Err(ApiError::Forbidden("cannot write to read-only repository".into()));
+                return Err(ApiError::Forbidden("read-only repository".into()));
             }
             let (_, target) = resolve(&txn, repo, reference)
                 .map_err(|e| ApiError::not_found(format!("hard-reset {branch} to {reference}: {e}")))?;

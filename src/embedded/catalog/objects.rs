@@ -49,14 +49,14 @@ fn past_prefix(prefix: &str) -> String {
 }
 
 impl Meta {
-    /// The object at `path` in `reference`, or 404.
+    /// The object at `path` in `reference`, or 404 `not found` (lakeFS `graveler.ErrNotFound`).
     pub fn stat_entry(&self, repo: &str, reference: &str, path: &str) -> ApiResult<(Repository, Entry)> {
         let txn = self.db.begin_read()?;
         let (repository, resolved) = resolve(&txn, repo, reference)?;
         let staged = txn.open_table(STAGED)?;
         let trees = txn.open_table(TREES)?;
         let entry = lookup(&staged, &trees, repo, resolved.branch(), resolved.commit(), path)?;
-        entry.map(|e| (repository, e)).ok_or_else(|| ApiError::not_found("object not found"))
+        entry.map(|e| (repository, e)).ok_or_else(|| ApiError::not_found("not found"))
     }
 
     /// A page of `reference`'s entries; `(page, has_more)`.
@@ -180,7 +180,7 @@ fn writable_branch(txn: &WriteTransaction, repo: &str, branch: &str, force: bool
     let repository: Repository =
         get_json(&txn.open_table(REPOS)?, repo)?.ok_or_else(|| ApiError::not_found("repository not found"))?;
     if repository.read_only == Some(true) && !force {
-        return Err(ApiError::Forbidden("cannot write to read-only repository".into()));
+        return Err(ApiError::Forbidden("read-only repository".into()));
     }
     let head = txn.open_table(BRANCHES)?.get(key2(repo, branch).as_str())?.map(|v| v.value().to_string());
     let head = head.ok_or_else(|| ApiError::not_found("branch not found"))?;

@@ -145,7 +145,7 @@ impl Meta {
             let mut repos = txn.open_table(REPOS)?;
             let repo: Repository = get_json(&repos, id)?.ok_or_else(repo_not_found)?;
             if repo.read_only == Some(true) && !force {
-                return Err(ApiError::Forbidden("repository is read-only: use force to delete it".into()));
+                return Err(ApiError::Forbidden("read-only repository".into()));
             }
             repos.remove(id)?;
             let prefix = format!("{id}\0");
@@ -170,18 +170,29 @@ impl Meta {
     }
 
     /// `createBranch`: the new branch points at the commit `source` resolves to; returns its id.
-    pub fn create_branch(&self, repo: &str, name: &str, source: &str) -> ApiResult<String> {
+    /// lakeFS's order (`Catalog.CreateBranch`, `Graveler.CreateBranch`): repository, a commit id or
+    /// tag of that name (409), read-only (403), the source (404), an existing branch (409
+    /// `branch already exists: not unique`, `graveler.ErrBranchExists`).
+    pub fn create_branch(&self, repo: &str, name: &str, source: &str, force: bool) -> ApiResult<String> {
         let commit_id = {
             let read = self.db.begin_read()?;
             // lakeFS `Catalog.CreateBranch`: a commit id or a tag of that name is a conflict
-            ensure_repo(&read, repo)?;
+            let repository = ensure_repo(&read, repo)?;
             if read.open_table(COMMITS)?.get(key2(repo, name).as_str())?.is_some() {
                 return Err(ApiError::Conflict(format!("commit ID {name}: conflict found")));
             }
             if super::refs::tag_exists(&read, repo, name)? {
                 return Err(ApiError::Conflict(format!("tag ID {name}: conflict found")));
             }
-            resolve(&read, repo, source)?.1.commit().id.clone()
+            if repository.read_only == Some(true) && !force {
+                return Err(ApiError::Forbidden("read-only repository".into()));
+            }
+            // lakeFS `Graveler.CreateBranch`: "source reference '<ref>': not found"
+            let resolved = resolve(&read, repo, source).map_err(|e| match e {
+                ApiError::NotFound(m) => ApiError::not_found(format!("source reference '{source}': {m}")),
+                e => e,
+            })?;
+            resolved.1.commit().id.clone()
         };
         let txn = self.db.begin_write()?;
         {
@@ -191,7 +202,7 @@ impl Meta {
             let mut branches = txn.open_table(BRANCHES)?;
             let key = key2(repo, name);
             if branches.get(key.as_str())?.is_some() {
-                return Err(ApiError::Conflict("branch already exists".into()));
+                return Err(ApiError::Conflict("branch already exists: not unique".into()));
             }
             branches.insert(key.as_str(), commit_id.as_str())?;
         }
@@ -238,12 +249,17 @@ impl Meta {
         Ok((out, more))
     }
 
-    /// `deleteBranch`: drops the branch and its uncommitted changes.
-    pub fn delete_branch(&self, repo: &str, name: &str) -> ApiResult<()> {
+    /// `deleteBranch`: drops the branch and its uncommitted changes. lakeFS's order
+    /// (`Graveler.DeleteBranch`): repository (404), read-only (403 unless `force`), the default
+    /// branch (403), the branch (404).
+    pub fn delete_branch(&self, repo: &str, name: &str, force: bool) -> ApiResult<()> {
         let txn = self.db.begin_write()?;
         {
             let repos = txn.open_table(REPOS)?;
             let repository: Repository = get_json(&repos, repo)?.ok_or_else(repo_not_found)?;
+            if repository.read_only == Some(true) && !force {
+                return Err(ApiError::Forbidden("read-only repository".into()));
+            }
             if repository.default_branch == name {
                 return Err(ApiError::Forbidden("cannot delete repository default branch".into()));
             }
