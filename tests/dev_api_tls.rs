@@ -14,7 +14,6 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::ffi::OsStr;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// `lakegate dev` on `dir/data` with its API over TLS, trusting `tls`'s CA; returns once dev.json
@@ -35,19 +34,11 @@ async fn tls_request(
     headers: &[(&str, &str)],
     body: Vec<u8>,
 ) -> Answer {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(rustls_pki_types::CertificateDer::from(ca_der.to_vec())).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    cfg.alpn_protocols = vec![alpn.to_vec()];
+    let cfg = common::tls::client_config(ca_der, alpn);
     let tcp = tokio::net::TcpStream::connect(authority).await.unwrap();
     let host = authority.rsplit_once(':').unwrap().0.to_string();
     let name = rustls_pki_types::ServerName::try_from(host).unwrap();
-    let stream = tokio_rustls::TlsConnector::from(Arc::new(cfg)).connect(name, tcp).await.expect("TLS handshake");
+    let stream = tokio_rustls::TlsConnector::from(cfg).connect(name, tcp).await.expect("TLS handshake");
     assert_eq!(
         stream.get_ref().1.alpn_protocol(),
         Some(alpn),

@@ -269,15 +269,7 @@ pub async fn send(
             sender.send_request(req).await.unwrap()
         }
         Some(der) => {
-            let mut roots = rustls::RootCertStore::empty();
-            roots.add(rustls_pki_types::CertificateDer::from(der.clone())).unwrap();
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let cfg = rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-            let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
+            let connector = tokio_rustls::TlsConnector::from(super::tls::client_config(der, b"http/1.1"));
             let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
             let tls = connector.connect(name, tcp).await.unwrap();
             let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.unwrap();
@@ -411,16 +403,8 @@ pub async fn send_h2(
 ) -> (Answer, http::Version) {
     let der = stack.tls_cert_der.clone().expect("a TLS stack");
     let tcp = tokio::net::TcpStream::connect(stack.s3_addr).await.unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(rustls_pki_types::CertificateDer::from(der)).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    cfg.alpn_protocols = vec![b"h2".to_vec()];
-    let tls = tokio_rustls::TlsConnector::from(Arc::new(cfg))
+    let cfg = super::tls::client_config(&der, b"h2");
+    let tls = tokio_rustls::TlsConnector::from(cfg)
         .connect(rustls_pki_types::ServerName::try_from("localhost").unwrap(), tcp)
         .await
         .unwrap();

@@ -41,3 +41,17 @@ pub fn make_tls(dir: &Path) -> Tls {
     std::fs::write(&ca_path, ca.pem()).unwrap();
     Tls { ca_der: ca.der().to_vec(), cert: cert_path, key: key_path, trust, ca: ca_path }
 }
+
+/// A TLS client configuration trusting only `ca_der`, offering `alpn`.
+pub fn client_config(ca_der: &[u8], alpn: &[u8]) -> std::sync::Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(rustls_pki_types::CertificateDer::from(ca_der.to_vec())).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    cfg.alpn_protocols = vec![alpn.to_vec()];
+    std::sync::Arc::new(cfg)
+}
