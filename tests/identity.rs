@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::s3::{Req, Stack, gateway_args, send, sign_request, signed_as};
+use common::s3::{Req, Stack, gateway_args, send, sign_request, signed_as, tag_values};
 use common::*;
 use lakegate::auth::keystore::{self, KeyStore, ModeName};
 use lakegate::gateway::GatewayServer;
@@ -100,10 +100,61 @@ async fn the_read_only_users_writes_are_denied_by_lakefs_and_its_reads_work() {
         assert_eq!((d.status, d.code()), (403, "AccessDenied".to_string()), "{}", d.text());
         assert!(d.text().contains("lakeFS"), "the denial is lakeFS's decision: {}", d.text());
     }
+    // DeleteObjects: lakeFS answers 401 with the batch's error list after one message per denial
+    // (ledger: deleteObjects); each denied key is an AccessDenied entry of a 200 answer.
+    let xml = "<Delete><Object><Key>main/a.txt</Key></Object><Object><Key>main/zz</Key></Object></Delete>";
+    let md5 = {
+        use base64::Engine;
+        use md5::Digest;
+        base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(xml.as_bytes()))
+    };
+    let batch =
+        signed_as(&ids.stack, bob, Req::new("POST", "/idrepo?delete").header("content-md5", &md5).body(xml.as_bytes()))
+            .await;
+    assert_eq!(batch.status, 200, "{}", batch.text());
+    assert_eq!(tag_values(&batch.text(), "Code"), ["AccessDenied", "AccessDenied"], "{}", batch.text());
+    assert_eq!(tag_values(&batch.text(), "Key"), ["main/a.txt", "main/zz"], "{}", batch.text());
     assert_eq!(get(&ids, alice, "/idrepo/main/a.txt").await.status, 200, "nothing was deleted");
     assert_eq!(get(&ids, bob, "/idrepo/main/b.txt").await.status, 404, "nothing was written");
     // Each user logged in once, through lakegate's STS endpoint.
     assert_eq!(ids.srv().state.external_login_count(), 2);
+}
+
+/// A batch delete where lakeFS denies some keys: the allowed ones are deleted and say so, the
+/// denied ones are AccessDenied (lakeFS's 401 carries the batch's error list, ledger: deleteObjects).
+#[tokio::test]
+async fn a_batch_delete_partly_denied_reports_each_key_as_lakefs_decided() {
+    let ids = start(30, true).await;
+    let admin = basic(&ids.srv().access_key_id, &ids.srv().secret_access_key);
+    let policy = json!({"id": "DeleteKeep", "statement": [
+        {"effect": "allow", "action": ["fs:DeleteObject"], "resource": "arn:lakefs:fs:::repository/idrepo/object/keep/*"}]});
+    assert_eq!(call(ids.srv(), "POST", "/auth/policies", Some(&admin), Some(policy)).await.0, 201);
+    user_with_policy(ids.srv(), "carol", "DeleteKeep").await;
+    let read_all = "/auth/users/carol/policies/FSReadAll";
+    assert_eq!(call(ids.srv(), "PUT", read_all, Some(&admin), None).await.0, 201);
+    let keys = &ids.keys_file;
+    let carol =
+        lakegate::keys::create(&ids.srv().client(), keys, ModeName::Principal, "carol", None, None).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await; // the key file is re-read at most once a second
+    let alice = Ids::key(&ids.alice);
+    for k in ["main/keep/1", "main/other"] {
+        assert_eq!(put(&ids, alice, &format!("/idrepo/{k}"), b"x").await.status, 200);
+    }
+    let xml = "<Delete><Object><Key>main/keep/1</Key></Object><Object><Key>main/other</Key></Object></Delete>";
+    let md5 = {
+        use base64::Engine;
+        use md5::Digest;
+        base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(xml.as_bytes()))
+    };
+    let req = Req::new("POST", "/idrepo?delete").header("content-md5", &md5).body(xml.as_bytes());
+    let batch = signed_as(&ids.stack, Ids::key(&carol), req).await;
+    let text = batch.text();
+    assert_eq!(batch.status, 200, "{text}");
+    assert_eq!(tag_values(&text, "Key"), ["main/keep/1", "main/other"], "{text}");
+    assert_eq!(tag_values(&text, "Code"), ["AccessDenied"], "{text}");
+    assert!(text.contains("<Deleted><Key>main/keep/1</Key>"), "{text}");
+    assert_eq!(get(&ids, alice, "/idrepo/main/keep/1").await.status, 404);
+    assert_eq!(get(&ids, alice, "/idrepo/main/other").await.status, 200);
 }
 
 #[tokio::test]
@@ -178,7 +229,11 @@ async fn lakefs_refuses_sts_hosts_outside_its_allow_list_and_bad_signatures() {
     let ids = start(30, false).await;
     let refused = get(&ids, Ids::key(&ids.alice), "/idrepo?list-type=2").await;
     assert_eq!((refused.status, refused.code()), (403, "AccessDenied".to_string()));
-    assert!(refused.text().contains("not allowed"), "{}", refused.text());
+    assert!(
+        refused.text().contains("lakeFS refused: lakeFS answered 401 Unauthorized: invalid token format"),
+        "{}",
+        refused.text()
+    );
     assert_eq!(ids.srv().state.external_login_count(), 0);
 
     // lakegate's STS endpoint refuses a GetCallerIdentity signed with a wrong secret…

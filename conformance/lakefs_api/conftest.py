@@ -441,3 +441,47 @@ def pytest_sessionfinish(session, exitstatus):
         tr.write_line(text)
     if result.failed and session.exitstatus == 0:
         session.exitstatus = 1
+
+
+# --------------------------------------------------------------------------------------
+# ledger lane: every test names the ledger rows it pins, by operation
+# (``@pytest.mark.ledger("linkPhysicalAddress", ...)``; the operation must head a row of
+# docs/lakefs-fidelity.md). The ledger's own check (conformance/check_ledger.py) goes the other
+# way: every row names a test that exists.
+# --------------------------------------------------------------------------------------
+
+LEDGER_PATH = REPO_ROOT / "docs" / "lakefs-fidelity.md"
+
+
+def ledger_operations(text: str) -> List[str]:
+    """The first cells of the ledger's table rows (the operations each row is about)."""
+    return [line.split("|")[1].strip() for line in text.splitlines()
+            if line.startswith("| ") and not line.startswith("| operation")]
+
+
+def in_ledger(op: str, cells: List[str]) -> bool:
+    """Whether `op` (an operation id such as ``statObject``, or a phrase such as ``every
+    operation``) heads some row: a whole word or phrase of a row's first cell."""
+    import re
+    pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(op)}(?![A-Za-z0-9])")
+    return any(pattern.search(cell) for cell in cells)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "ledger(*operations): the lakeFS operations whose ledger rows "
+        "(docs/lakefs-fidelity.md) this test pins")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Refuses the run when a test names no ledger row, or an operation the ledger has no row for."""
+    known = ledger_operations(LEDGER_PATH.read_text())
+    problems = []
+    for item in items:
+        marks = list(item.iter_markers("ledger"))
+        ops = [op for m in marks for op in m.args]
+        if not ops:
+            problems.append(f"{item.nodeid}: no @pytest.mark.ledger(<operation>) naming its ledger row")
+        problems += [f"{item.nodeid}: ledger has no row for operation {op!r}" for op in ops if not in_ledger(op, known)]
+    if problems:
+        raise pytest.UsageError("ledger lane (docs/lakefs-fidelity.md):\n  " + "\n  ".join(problems))

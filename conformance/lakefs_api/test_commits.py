@@ -1,13 +1,14 @@
 """commit, logCommits, getCommit, and reads by commit id vs branch."""
 
 import hashlib
+import json
 import time
 
 import lakefs_sdk
 import pytest
 from lakefs_sdk.exceptions import BadRequestException, NotFoundException
 
-from conftest import error_message, unique_name, upload_bytes
+from conftest import error_message, ns, unique_name, upload_bytes
 
 
 def _commit(api_client, repo, branch, message, metadata=None, **kw):
@@ -19,6 +20,7 @@ def _head(api_client, repo, branch="main"):
     return lakefs_sdk.BranchesApi(api_client).get_branch(repo, branch).commit_id
 
 
+@pytest.mark.ledger("commit")
 def test_commit_201_moves_branch_head(api_client, server, repo):
     parent = _head(api_client, repo)
     upload_bytes(server, repo, "main", "data/a.txt", b"hello")
@@ -37,6 +39,7 @@ def test_commit_201_moves_branch_head(api_client, server, repo):
     assert _head(api_client, repo) == c.id
 
 
+@pytest.mark.ledger("commit", "statObject")
 def test_branches_are_isolated(api_client, server, repo):
     lakefs_sdk.BranchesApi(api_client).create_branch(repo, lakefs_sdk.BranchCreation(name="feat", source="main"))
     main_head = _head(api_client, repo)
@@ -55,6 +58,7 @@ def test_branches_are_isolated(api_client, server, repo):
         _commit(api_client, repo, "main", "nothing")
 
 
+@pytest.mark.ledger("commit")
 def test_commit_date_override(api_client, server, repo):
     upload_bytes(server, repo, "main", "f", b"1")
     c = _commit(api_client, repo, "main", "dated", date=1600000000)
@@ -62,6 +66,7 @@ def test_commit_date_override(api_client, server, repo):
     assert lakefs_sdk.CommitsApi(api_client).get_commit(repo, c.id).creation_date == 1600000000
 
 
+@pytest.mark.ledger("commit")
 def test_commit_no_changes_400(api_client, repo):
     head = _head(api_client, repo)
     with pytest.raises(BadRequestException) as ei:
@@ -71,6 +76,7 @@ def test_commit_no_changes_400(api_client, repo):
     assert _head(api_client, repo) == head
 
 
+@pytest.mark.ledger("commit")
 def test_commit_allow_empty_201(api_client, repo):
     head = _head(api_client, repo)
     c = _commit(api_client, repo, "main", "empty on purpose", allow_empty=True)
@@ -78,24 +84,28 @@ def test_commit_allow_empty_201(api_client, repo):
     assert _head(api_client, repo) == c.id
 
 
+@pytest.mark.ledger("commit")
 def test_commit_unknown_branch_404(api_client, repo):
     with pytest.raises(NotFoundException) as ei:
         _commit(api_client, repo, "nope", "m", allow_empty=True)
     error_message(ei.value)
 
 
+@pytest.mark.ledger("commit")
 def test_commit_unknown_repo_404(api_client):
     with pytest.raises(NotFoundException) as ei:
         _commit(api_client, unique_name(), "main", "m", allow_empty=True)
     error_message(ei.value)
 
 
+@pytest.mark.ledger("commit")
 def test_commit_missing_message_400(raw, repo):
     r = raw.request("POST", f"/repositories/{repo}/branches/main/commits", json_body={"metadata": {}})
     assert r.status == 400
     error_message(r)
 
 
+@pytest.mark.ledger("commit")
 def test_commit_bad_json_400(raw, repo):
     r = raw.request("POST", f"/repositories/{repo}/branches/main/commits", body=b"[1,2",
                     headers={"Content-Type": "application/json"})
@@ -103,6 +113,7 @@ def test_commit_bad_json_400(raw, repo):
     error_message(r)
 
 
+@pytest.mark.ledger("logCommits")
 def test_log_commits_order_and_pagination(api_client, server, repo):
     initial = _head(api_client, repo)
     upload_bytes(server, repo, "main", "one", b"1")
@@ -132,12 +143,14 @@ def test_log_commits_order_and_pagination(api_client, server, repo):
     assert [c.id for c in by_id.results] == [c1.id, initial]
 
 
+@pytest.mark.ledger("logCommits")
 def test_log_commits_unknown_ref_404(api_client, repo):
     with pytest.raises(NotFoundException) as ei:
         lakefs_sdk.RefsApi(api_client).log_commits(repo, "no-such-ref")
     error_message(ei.value)
 
 
+@pytest.mark.ledger("getCommit")
 def test_get_commit(api_client, server, repo):
     upload_bytes(server, repo, "main", "x", b"x")
     c = _commit(api_client, repo, "main", "for get", metadata={"a": "b"})
@@ -153,17 +166,20 @@ def test_get_commit(api_client, server, repo):
     assert g.meta_range_id == c.meta_range_id
 
 
+@pytest.mark.ledger("getCommit")
 def test_get_commit_unknown_404(api_client, repo):
     with pytest.raises(NotFoundException) as ei:
         lakefs_sdk.CommitsApi(api_client).get_commit(repo, "0" * 64)
     error_message(ei.value)
 
 
+@pytest.mark.ledger("getCommit")
 def test_get_commit_unknown_repo_404(api_client):
     with pytest.raises(NotFoundException):
         lakefs_sdk.CommitsApi(api_client).get_commit(unique_name(), "0" * 64)
 
 
+@pytest.mark.ledger("getObject", "statObject", "listObjects")
 def test_reads_at_branch_see_staged_over_committed(api_client, server, repo):
     objects = lakefs_sdk.ObjectsApi(api_client)
     upload_bytes(server, repo, "main", "f.txt", b"version-1")
@@ -186,6 +202,7 @@ def test_reads_at_branch_see_staged_over_committed(api_client, server, repo):
     assert [o.path for o in at_branch.results] == ["f.txt", "new-staged.txt"]
 
 
+@pytest.mark.ledger("deleteObject", "statObject", "getObject")
 def test_delete_committed_object_hidden_at_branch_not_at_commit(api_client, server, repo):
     objects = lakefs_sdk.ObjectsApi(api_client)
     upload_bytes(server, repo, "main", "keep/me.bin", b"\x00\x01\x02payload")
@@ -202,3 +219,120 @@ def test_delete_committed_object_hidden_at_branch_not_at_commit(api_client, serv
     with pytest.raises(NotFoundException):
         objects.stat_object(repo, c2.id, "keep/me.bin")
     assert objects.stat_object(repo, c1.id, "keep/me.bin").size_bytes == 10
+
+
+# ---------------------------------------------------------------------- commit: lakeFS's rules
+
+
+@pytest.mark.ledger("commit", "diffBranch")
+def test_commit_compares_staged_entries_by_identity(api_client, server, repo):
+    # lakeFS committed.Commit: a staged entry whose identity (size, ETag, user metadata, content
+    # type) equals the committed one is no change; the committed entry stays the base one
+    first = upload_bytes(server, repo, "main", "same.txt", b"same bytes")
+    c1 = _commit(api_client, repo, "main", "first")
+    again = upload_bytes(server, repo, "main", "same.txt", b"same bytes")
+    assert again["physical_address"] != first["physical_address"]
+    assert lakefs_sdk.BranchesApi(api_client).diff_branch(repo, "main").results == []
+    with pytest.raises(BadRequestException) as ei:
+        _commit(api_client, repo, "main", "nothing new")
+    assert error_message(ei.value) == "commit: no changes"
+    objects = lakefs_sdk.ObjectsApi(api_client)
+    # the refused commit left the staged entry staged
+    assert objects.stat_object(repo, "main", "same.txt").physical_address == again["physical_address"]
+    c2 = _commit(api_client, repo, "main", "empty", allow_empty=True)
+    assert (c2.parents, c2.meta_range_id) == ([c1.id], c1.meta_range_id)
+    assert objects.stat_object(repo, "main", "same.txt").physical_address == first["physical_address"]
+    # other user metadata is another identity
+    upload_bytes(server, repo, "main", "same.txt", b"same bytes", headers={"x-lakefs-meta-k": "v"})
+    assert _commit(api_client, repo, "main", "metadata").meta_range_id != c1.meta_range_id
+
+
+@pytest.mark.ledger("commit")
+def test_commit_body_message_metadata_date_and_answer(raw, repo):
+    path = f"/repositories/{repo}/branches/main/commits"
+    r = raw.request("POST", path, json_body={"message": "", "allow_empty": True})
+    assert r.status == 201, r.data
+    doc = json.loads(r.data)
+    # an empty message is a message; no metadata answers {}; generation and version are set
+    assert (doc["message"], doc["metadata"], doc["committer"], doc["version"]) == ("", {}, "admin", 1)
+    assert doc["generation"] == 2
+    r = raw.request("POST", path, json_body={"message": "m", "allow_empty": True, "date": 1700000000,
+                                             "metadata": {"a": "1"}})
+    doc2 = json.loads(r.data)
+    assert (doc2["creation_date"], doc2["metadata"], doc2["parents"], doc2["generation"]) == (
+        1700000000, {"a": "1"}, [doc["id"]], 3)
+    got = json.loads(raw.request("GET", f"/repositories/{repo}/commits/{doc['id']}").data)
+    assert got["metadata"] == {} and got["id"] == doc["id"]
+
+
+@pytest.mark.ledger("commit")
+def test_commit_checks_in_lakefs_order(raw, api_client):
+    repo = unique_name()
+    lakefs_sdk.RepositoriesApi(api_client).create_repository(
+        lakefs_sdk.RepositoryCreation(name=repo, storage_namespace=ns(repo), read_only=True))
+    cases = [
+        ("Bad_Repo", "main", {}, 400, "argument repository: repository id: invalid value: validation error"),
+        (repo, "a.b", {}, 400, "argument branch: branch id: invalid value: validation error"),
+        ("no-such-repo-x", "main", {}, 404, "repository not found"),
+        # read-only before the branch
+        (repo, "nope", {}, 403, "read-only repository"),
+        (repo, "nope", {"force": True}, 404, "branch not found"),
+        (repo, "main", {}, 403, "read-only repository"),
+    ]
+    for r_name, branch, extra, status, message in cases:
+        r = raw.request("POST", f"/repositories/{r_name}/branches/{branch}/commits",
+                        json_body={"message": "m", "allow_empty": True, **extra})
+        assert (r.status, error_message(r)) == (status, message), (r_name, branch, extra)
+    r = raw.request("POST", f"/repositories/{repo}/branches/main/commits",
+                    json_body={"message": "m", "allow_empty": True, "force": True})
+    assert r.status == 201
+
+
+@pytest.mark.ledger("commit")
+def test_commit_source_metarange_501(raw, repo):
+    r = raw.request("POST", f"/repositories/{repo}/branches/main/commits", query=[("source_metarange", "x")],
+                    json_body={"message": "m"})
+    assert r.status == 501
+    error_message(r)
+
+
+@pytest.mark.ledger("getCommit")
+def test_get_commit_failures_other_than_not_found_are_500(raw, repo):
+    # pkg/api/controller.go GetCommit: repository not found and not found are 404, the rest 500
+    for r_name, ref, status, message in [
+        ("Bad_Repo", "main", 500, "argument repository: repository id: invalid value: validation error"),
+        (repo, "main$", 500, "ref: invalid value: validation error: should point to a commit"),
+        (repo, "main@1", 500, "ref: invalid value: validation error"),
+        (repo, "main~5", 404, "commit not found"),
+    ]:
+        r = raw.request("GET", f"/repositories/{r_name}/commits/{ref}")
+        assert (r.status, error_message(r)) == (status, message), ref
+
+
+# ---------------------------------------------------------------------- findMergeBase
+
+
+@pytest.mark.ledger("findMergeBase")
+def test_find_merge_base_answers_as_lakefs_fills_it(api_client, server, raw, repo):
+    base = _head(api_client, repo)
+    lakefs_sdk.BranchesApi(api_client).create_branch(repo, lakefs_sdk.BranchCreation(name="src", source="main"))
+    upload_bytes(server, repo, "src", "s", b"s")
+    on_src = _commit(api_client, repo, "src", "on src").id
+    upload_bytes(server, repo, "main", "d", b"d")
+    on_main = _commit(api_client, repo, "main", "on main").id
+    r = raw.request("GET", f"/repositories/{repo}/refs/src/merge/main")
+    assert r.status == 200, r.data
+    # Catalog.FindMergeBase returns the destination's commit first, and the controller reads it as
+    # the source's: the two ids are swapped against their names
+    assert json.loads(r.data) == {"source_commit_id": on_main, "destination_commit_id": on_src,
+                                  "base_commit_id": base}
+    sdk = lakefs_sdk.RefsApi(api_client).find_merge_base(repo, "main", "src")
+    assert (sdk.source_commit_id, sdk.destination_commit_id, sdk.base_commit_id) == (on_src, on_main, base)
+    for src, dst, status, message in [
+        ("src", "nope", 404, "get commit by ref nope: not found"),
+        ("nope", "main", 404, "get commit by branch nope: not found"),
+        ("nope", "nope2", 404, "get commit by ref nope2: not found"),
+        ("src", "main x", 400, "argument destination: ref: invalid value: validation error"),
+    ]:
+        r = raw.request("GET", f"/repositories/{repo}/refs/{src}/merge/{dst.replace(' ', '%20')}")
+        assert (r.status, error_message(r)) == (status, message), (src, dst)

@@ -25,7 +25,7 @@ ENDPOINTS = [
     # deleteObjects is 200 here: test_objects.py::test_delete_objects_unknown_repository_or_branch_200
     ("POST", "/repositories/{repo}/branches/main/objects/copy", [("dest_path", "y")], {"src_path": "x"}),
     ("GET", "/repositories/{repo}/branches/main/staging/backing", [("path", "x")], None),
-    ("GET", "/user", None, None),
+    # getCurrentUser without credentials is 200 with an empty user, as on lakeFS (test_health_config_auth.py)
     ("GET", "/config", None, None),
 ]
 
@@ -34,17 +34,19 @@ def _id(e):
     return f"{e[0]} {e[1]}"
 
 
+@pytest.mark.ledger("every operation")
 @pytest.mark.parametrize("method,path,query,body", ENDPOINTS, ids=[_id(e) for e in ENDPOINTS])
 def test_no_credentials_401(raw, repo, method, path, query, body):
     # an existing (throwaway) repository, so that only authentication can fail
     r = raw.request(method, path.format(repo=repo), query=query, json_body=body, auth=None)
     assert r.status == 401, (r.status, r.data)
-    error_message(r)
+    assert error_message(r) == "error authenticating request"
 
 
 WRONG_CREDS = [e for e in ENDPOINTS if e[0] == "GET"]
 
 
+@pytest.mark.ledger("every operation")
 @pytest.mark.parametrize("method,path,query,body", WRONG_CREDS, ids=[_id(e) for e in WRONG_CREDS])
 def test_wrong_credentials_401(raw, repo, method, path, query, body):
     r = raw.request(method, path.format(repo=repo), query=query, json_body=body,
@@ -56,6 +58,7 @@ def test_wrong_credentials_401(raw, repo, method, path, query, body):
 REPO_SCOPED = [e for e in ENDPOINTS if "{repo}" in e[1]]
 
 
+@pytest.mark.ledger("every operation")
 @pytest.mark.parametrize("method,path,query,body", REPO_SCOPED, ids=[_id(e) for e in REPO_SCOPED])
 def test_unknown_repository_404(raw, method, path, query, body):
     r = raw.request(method, path.format(repo=unique_name()), query=query, json_body=body)
@@ -77,6 +80,7 @@ BRANCH_SCOPED = [
 ]
 
 
+@pytest.mark.ledger("every operation")
 @pytest.mark.parametrize("method,path,query,body", BRANCH_SCOPED, ids=[_id(e) for e in BRANCH_SCOPED])
 def test_unknown_branch_404(raw, repo, method, path, query, body):
     headers = None
@@ -95,6 +99,7 @@ PATH_SCOPED = [
 ]
 
 
+@pytest.mark.ledger("every operation")
 @pytest.mark.parametrize("method,path,query", PATH_SCOPED, ids=[f"{m} {p}" for m, p, _ in PATH_SCOPED])
 def test_unknown_path_404(raw, repo, method, path, query):
     body = {"src_path": "no/such/object"} if method == "POST" else None
@@ -103,11 +108,13 @@ def test_unknown_path_404(raw, repo, method, path, query):
     error_message(r)
 
 
+@pytest.mark.ledger("every operation")
 def test_unknown_path_head_404(raw, repo):
     r = raw.request("HEAD", f"/repositories/{repo}/refs/main/objects", query=[("path", "nope")])
     assert r.status == 404
 
 
+@pytest.mark.ledger("every operation")
 def test_unknown_commit_ref_404(raw, server, repo):
     upload_bytes(server, repo, "main", "x", b"x")
     r = raw.request("GET", f"/repositories/{repo}/refs/{'a' * 64}/objects", query=[("path", "x")])
@@ -115,6 +122,7 @@ def test_unknown_commit_ref_404(raw, server, repo):
     error_message(r)
 
 
+@pytest.mark.ledger("every operation")
 @pytest.mark.parametrize("method,path,ctype,body", [
     ("POST", "/repositories", "application/json", b"{"),
     ("POST", "/repositories", "application/json", b'{"name": 5, "storage_namespace": "local://x"}'),
@@ -130,6 +138,30 @@ def test_malformed_json_400(raw, repo, method, path, ctype, body):
     error_message(r)
 
 
+@pytest.mark.ledger("every operation")
 def test_unknown_api_route_404(raw):
-    r = raw.request("GET", "/no/such/route")
-    assert r.status == 404
+    """lakeFS `serve.go` `InvalidAPIEndpointHandler`: before authentication (no route matched)."""
+    for auth in (True, None):
+        r = raw.request("GET", "/no/such/route", auth=auth)
+        assert r.status == 404
+        assert error_message(r) == "invalid API endpoint"
+
+
+# Operations of lakeFS v1.84's API that the embedded server does not implement: 501 with a message
+# naming the call, after authentication (ledger: "Not implemented").
+NOT_IMPLEMENTED = [
+    ("GET", "/repositories/{repo}/refs/main/diff/main", None),  # diffRefs
+    ("POST", "/repositories/{repo}/branches/main/revert", {"ref": "main", "parent_number": 0}),  # revertBranch
+    ("POST", "/repositories/{repo}/branches/main/cherry-pick", {"ref": "main"}),  # cherryPick
+    ("GET", "/auth/groups", None),  # listGroups
+    ("GET", "/repositories/{repo}/actions/runs", None),  # listRepositoryRuns
+]
+
+
+@pytest.mark.ledger("diffRefs", "revertBranch", "cherryPick", "listGroups", "listRepositoryRuns")
+@pytest.mark.parametrize("method,path,body", NOT_IMPLEMENTED, ids=[f"{m} {p}" for m, p, _ in NOT_IMPLEMENTED])
+def test_not_implemented_501(raw, repo, method, path, body):
+    r = raw.request(method, path.format(repo=repo), json_body=body)
+    assert r.status == 501, (r.status, r.data)
+    assert "not implemented by lakegate's embedded lakeFS server" in error_message(r)
+    assert raw.request(method, path.format(repo=repo), json_body=body, auth=None).status == 401

@@ -51,6 +51,7 @@ def _store_refused(exc, operation, store_status, code):
     assert (f", {code}: " if modeled else f", api error {code}: ") in message, message
 
 
+@pytest.mark.ledger("createPresignMultipartUpload", "completePresignMultipartUpload")
 def test_multipart_round_trip(server, api_client, repo):
     exp = _exp(api_client)
     resp = exp.create_presign_multipart_upload_with_http_info(repo, "main", "mp/obj.bin", parts=2)
@@ -81,6 +82,7 @@ def test_multipart_round_trip(server, api_client, repo):
         assert r.status == 200 and r.headers["ETag"].strip('"') == stats.checksum
 
 
+@pytest.mark.ledger("createPresignMultipartUpload", "completePresignMultipartUpload")
 def test_multipart_errors(api_client, repo):
     exp = _exp(api_client)
     with pytest.raises(NotFoundException):
@@ -118,6 +120,7 @@ def test_multipart_errors(api_client, repo):
     assert stats.checksum == _multipart_etag([b"y" * (5 * MIB)])
 
 
+@pytest.mark.ledger("abortPresignMultipartUpload", "uploadPart")
 def test_abort(api_client, repo):
     exp = _exp(api_client)
     up = exp.create_presign_multipart_upload(repo, "main", "ab", parts=1)
@@ -140,6 +143,7 @@ def test_abort(api_client, repo):
         lakefs_sdk.ObjectsApi(api_client).stat_object(repo, "main", "ab")
 
 
+@pytest.mark.ledger("uploadPartCopy")
 def test_upload_part_copy_from_another_repository(server, api_client, repo):
     exp = _exp(api_client)
     src = create_repo(api_client).id
@@ -177,6 +181,7 @@ def test_upload_part_copy_from_another_repository(server, api_client, repo):
     assert bytes(lakefs_sdk.ObjectsApi(api_client).get_object(repo, "main", "c")) == b"".join(pieces)
 
 
+@pytest.mark.ledger("uploadPart", "completePresignMultipartUpload")
 def test_upload_address_bound_to_repository_branch_and_path(api_client, repo):
     exp = _exp(api_client)
     lakefs_sdk.BranchesApi(api_client).create_branch(repo, lakefs_sdk.BranchCreation(name="b2", source="main"))
@@ -207,6 +212,7 @@ def test_upload_address_bound_to_repository_branch_and_path(api_client, repo):
     assert stats.checksum == _multipart_etag([b"bound part"])
 
 
+@pytest.mark.ledger("getConfig", "createPresignMultipartUpload")
 def test_not_supported_without_presign(server_factory):
     srv = server_factory(extra_args=["--no-presign"])
     with srv.client() as client:
@@ -216,6 +222,7 @@ def test_not_supported_without_presign(server_factory):
         assert e.value.status == 501
 
 
+@pytest.mark.ledger("getConfig", "createPresignMultipartUpload")
 def test_not_offered_without_presign_multipart(server_factory):
     srv = server_factory(extra_args=["--no-presign-multipart"])
     with srv.client() as client:

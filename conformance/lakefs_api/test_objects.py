@@ -23,6 +23,7 @@ def _obj(api_client):
 # ---------------------------------------------------------------------- uploadObject
 
 
+@pytest.mark.ledger("uploadObject")
 def test_upload_octet_stream_201(server, api_client, repo):
     data = os.urandom(1000) + b"tail"
     before = int(time.time())
@@ -46,12 +47,14 @@ def test_upload_octet_stream_201(server, api_client, repo):
     assert bytes(_obj(api_client).get_object(repo, "main", "dir/blob.bin")) == data
 
 
+@pytest.mark.ledger("uploadObject")
 def test_upload_octet_stream_keeps_content_type(server, api_client, repo):
     upload_bytes(server, repo, "main", "doc.json", b'{"a": 1}', content_type="application/json")
     st = _obj(api_client).stat_object(repo, "main", "doc.json")
     assert st.content_type == "application/json"
 
 
+@pytest.mark.ledger("uploadObject")
 def test_upload_sdk_multipart_form(api_client, repo, tmp_path):
     # the SDK sends multipart/form-data with a single part named "content" (from a file path)
     f = tmp_path / "table.csv"
@@ -68,6 +71,7 @@ def test_upload_sdk_multipart_form(api_client, repo, tmp_path):
     assert bytes(_obj(api_client).get_object(repo, "main", "tables/t.csv")) == data
 
 
+@pytest.mark.ledger("uploadObject")
 def test_upload_raw_multipart_form(server, api_client, repo):
     data = bytes(range(256)) * 10
     r = server.raw().request("POST", f"/repositories/{repo}/branches/main/objects",
@@ -81,6 +85,7 @@ def test_upload_raw_multipart_form(server, api_client, repo):
     assert bytes(_obj(api_client).get_object(repo, "main", "mp/raw.bin")) == data
 
 
+@pytest.mark.ledger("uploadObject")
 def test_upload_empty_object(server, api_client, repo):
     doc = upload_bytes(server, repo, "main", "empty", b"")
     assert doc["size_bytes"] == 0
@@ -88,6 +93,7 @@ def test_upload_empty_object(server, api_client, repo):
     assert bytes(_obj(api_client).get_object(repo, "main", "empty")) == b""
 
 
+@pytest.mark.ledger("uploadObject")
 def test_upload_path_with_spaces_and_unicode(server, api_client, repo):
     path = "dir with space/ünïcødé+plus&amp=.txt"
     doc = upload_bytes(server, repo, "main", path, b"weird path")
@@ -99,12 +105,14 @@ def test_upload_path_with_spaces_and_unicode(server, api_client, repo):
     assert http("GET", st.physical_address).data == b"weird path"
 
 
+@pytest.mark.ledger("uploadObject")
 def test_upload_overwrites(server, api_client, repo):
     upload_bytes(server, repo, "main", "o", b"old")
     upload_bytes(server, repo, "main", "o", b"newer")
     assert bytes(_obj(api_client).get_object(repo, "main", "o")) == b"newer"
 
 
+@pytest.mark.ledger("uploadObject")
 def test_upload_if_none_match_star(server, api_client, repo):
     raw = server.raw()
     path = f"/repositories/{repo}/branches/main/objects"
@@ -118,6 +126,7 @@ def test_upload_if_none_match_star(server, api_client, repo):
     assert bytes(_obj(api_client).get_object(repo, "main", "once")) == b"first"
 
 
+@pytest.mark.ledger("uploadObject")
 def test_upload_if_match_501(server, api_client, repo):
     upload_bytes(server, repo, "main", "im", b"v1")
     r = server.raw().request("POST", f"/repositories/{repo}/branches/main/objects", query=[("path", "im")],
@@ -128,6 +137,7 @@ def test_upload_if_match_501(server, api_client, repo):
     assert bytes(_obj(api_client).get_object(repo, "main", "im")) == b"v1"
 
 
+@pytest.mark.ledger("uploadObject")
 def test_upload_unknown_branch_404(server, repo):
     r = server.raw().request("POST", f"/repositories/{repo}/branches/nope/objects", query=[("path", "x")],
                              body=b"x", headers={"Content-Type": "application/octet-stream"})
@@ -135,6 +145,7 @@ def test_upload_unknown_branch_404(server, repo):
     error_message(r)
 
 
+@pytest.mark.ledger("uploadObject")
 def test_upload_unknown_repo_404(server):
     r = server.raw().request("POST", f"/repositories/{unique_name()}/branches/main/objects",
                              query=[("path", "x")], body=b"x",
@@ -143,6 +154,7 @@ def test_upload_unknown_repo_404(server):
     error_message(r)
 
 
+@pytest.mark.ledger("uploadObject")
 def test_upload_missing_path_400(server, repo):
     r = server.raw().request("POST", f"/repositories/{repo}/branches/main/objects", body=b"x",
                              headers={"Content-Type": "application/octet-stream"})
@@ -153,6 +165,7 @@ def test_upload_missing_path_400(server, repo):
 # ---------------------------------------------------------------------- statObject
 
 
+@pytest.mark.ledger("statObject")
 def test_stat_object(server, api_client, repo):
     data = b"stat me please"
     upload_bytes(server, repo, "main", "s/obj.txt", data, content_type="text/plain",
@@ -171,6 +184,7 @@ def test_stat_object(server, api_client, repo):
     assert isinstance(st.mtime, int)
 
 
+@pytest.mark.ledger("statObject")
 def test_stat_object_user_metadata_false(server, api_client, repo):
     upload_bytes(server, repo, "main", "m", b"m", headers={"x-lakefs-meta-a": "b"})
     st = _obj(api_client).stat_object(repo, "main", "m", user_metadata=False)
@@ -178,6 +192,7 @@ def test_stat_object_user_metadata_false(server, api_client, repo):
     assert _obj(api_client).stat_object(repo, "main", "m", user_metadata=True).metadata == {"a": "b"}
 
 
+@pytest.mark.ledger("statObject")
 def test_stat_object_presign(server, api_client, repo):
     data = b"0123456789abcdef"
     upload_bytes(server, repo, "main", "p/ps.bin", data)
@@ -195,18 +210,21 @@ def test_stat_object_presign(server, api_client, repo):
     assert r.data == data
 
 
+@pytest.mark.ledger("statObject")
 def test_stat_object_unknown_path_404(api_client, repo):
     with pytest.raises(NotFoundException) as ei:
         _obj(api_client).stat_object(repo, "main", "does/not/exist")
     error_message(ei.value)
 
 
+@pytest.mark.ledger("statObject")
 def test_stat_object_unknown_ref_404(api_client, repo):
     with pytest.raises(NotFoundException) as ei:
         _obj(api_client).stat_object(repo, "no-branch", "x")
     error_message(ei.value)
 
 
+@pytest.mark.ledger("statObject")
 def test_stat_object_missing_path_param_400(raw, repo):
     r = raw.request("GET", f"/repositories/{repo}/refs/main/objects/stat")
     assert r.status == 400
@@ -225,6 +243,7 @@ def listing_repo(server, repo):
     return repo
 
 
+@pytest.mark.ledger("listObjects")
 def test_list_objects_flat(api_client, listing_repo):
     resp = _obj(api_client).list_objects_with_http_info(listing_repo, "main")
     assert resp.status_code == 200
@@ -239,6 +258,7 @@ def test_list_objects_flat(api_client, listing_repo):
     assert res.pagination.max_per_page == 1000
 
 
+@pytest.mark.ledger("listObjects")
 def test_list_objects_delimiter(api_client, listing_repo):
     res = _obj(api_client).list_objects(listing_repo, "main", delimiter="/")
     assert [(o.path, o.path_type) for o in res.results] == [
@@ -246,17 +266,20 @@ def test_list_objects_delimiter(api_client, listing_repo):
     assert res.pagination.results == 3
 
 
+@pytest.mark.ledger("listObjects")
 def test_list_objects_prefix_and_delimiter(api_client, listing_repo):
     res = _obj(api_client).list_objects(listing_repo, "main", prefix="a/", delimiter="/")
     assert [(o.path, o.path_type) for o in res.results] == [
         ("a/1.txt", "object"), ("a/2.txt", "object"), ("a/b/", "common_prefix")]
 
 
+@pytest.mark.ledger("listObjects")
 def test_list_objects_prefix_no_delimiter(api_client, listing_repo):
     res = _obj(api_client).list_objects(listing_repo, "main", prefix="a/")
     assert [o.path for o in res.results] == ["a/1.txt", "a/2.txt", "a/b/3.txt"]
 
 
+@pytest.mark.ledger("listObjects")
 def test_list_objects_pagination(api_client, listing_repo):
     api = _obj(api_client)
     p1 = api.list_objects(listing_repo, "main", amount=2)
@@ -273,6 +296,7 @@ def test_list_objects_pagination(api_client, listing_repo):
     assert p3.pagination.has_more is False
 
 
+@pytest.mark.ledger("listObjects")
 def test_list_objects_after(api_client, listing_repo):
     res = _obj(api_client).list_objects(listing_repo, "main", after="a/b/3.txt")
     assert [o.path for o in res.results] == ["c.txt", "d/4.txt"]
@@ -281,6 +305,7 @@ def test_list_objects_after(api_client, listing_repo):
     assert past_end.pagination.has_more is False
 
 
+@pytest.mark.ledger("listObjects")
 def test_list_objects_delimiter_pagination(api_client, listing_repo):
     """Paging one entry at a time through a delimited listing: after a common prefix the next
     page starts past everything under it."""
@@ -296,6 +321,7 @@ def test_list_objects_delimiter_pagination(api_client, listing_repo):
     assert seen == ["a/", "c.txt", "d/"]
 
 
+@pytest.mark.ledger("listObjects")
 @pytest.mark.parametrize("amount", [0, -1])
 def test_list_objects_nonpositive_amount_means_default(api_client, listing_repo, amount):
     res = _obj(api_client).list_objects(listing_repo, "main", amount=amount)
@@ -303,11 +329,13 @@ def test_list_objects_nonpositive_amount_means_default(api_client, listing_repo,
     assert res.pagination.has_more is False
 
 
+@pytest.mark.ledger("listObjects")
 def test_list_objects_amount_1000_ok(api_client, listing_repo):
     res = _obj(api_client).list_objects(listing_repo, "main", amount=1000)
     assert len(res.results) == 5
 
 
+@pytest.mark.ledger("listObjects")
 def test_list_objects_amount_over_1000_400(raw, listing_repo):
     # PaginationAmount: maximum 1000 in the OpenAPI spec; lakeFS validates requests against it
     r = raw.request("GET", f"/repositories/{listing_repo}/refs/main/objects/ls", query=[("amount", 1001)])
@@ -315,6 +343,7 @@ def test_list_objects_amount_over_1000_400(raw, listing_repo):
     error_message(r)
 
 
+@pytest.mark.ledger("listObjects")
 def test_list_objects_presign(server, api_client, listing_repo):
     res = _obj(api_client).list_objects(listing_repo, "main", delimiter="/", presign=True)
     obj = [o for o in res.results if o.path == "c.txt"][0]
@@ -324,6 +353,7 @@ def test_list_objects_presign(server, api_client, listing_repo):
     assert r.data == b"c.txt"
 
 
+@pytest.mark.ledger("listObjects")
 def test_list_objects_empty_repo(api_client, repo):
     res = _obj(api_client).list_objects(repo, "main")
     assert res.results == []
@@ -331,12 +361,14 @@ def test_list_objects_empty_repo(api_client, repo):
     assert res.pagination.results == 0
 
 
+@pytest.mark.ledger("listObjects")
 def test_list_objects_unknown_ref_404(api_client, repo):
     with pytest.raises(NotFoundException) as ei:
         _obj(api_client).list_objects(repo, "no-branch")
     error_message(ei.value)
 
 
+@pytest.mark.ledger("listObjects")
 def test_list_objects_unknown_repo_404(api_client):
     with pytest.raises(NotFoundException) as ei:
         _obj(api_client).list_objects(unique_name(), "main")
@@ -346,6 +378,7 @@ def test_list_objects_unknown_repo_404(api_client):
 # ---------------------------------------------------------------------- getObject
 
 
+@pytest.mark.ledger("getObject")
 def test_get_object_200_headers(server, api_client, repo):
     data = b"get me" * 50
     upload_bytes(server, repo, "main", "g.txt", data, content_type="text/plain")
@@ -359,6 +392,7 @@ def test_get_object_200_headers(server, api_client, repo):
     assert h["Content-Type"].startswith("text/plain")
 
 
+@pytest.mark.ledger("getObject")
 def test_get_object_range_206(server, api_client, repo):
     data = bytes(range(100))
     upload_bytes(server, repo, "main", "r.bin", data)
@@ -369,6 +403,7 @@ def test_get_object_range_206(server, api_client, repo):
     assert resp.headers["Content-Length"] == "10"
 
 
+@pytest.mark.ledger("getObject")
 def test_get_object_range_suffix_and_open(server, repo):
     data = bytes(range(50))
     upload_bytes(server, repo, "main", "r2.bin", data)
@@ -385,6 +420,7 @@ def test_get_object_range_suffix_and_open(server, repo):
     assert r.headers["Content-Range"] == "bytes 45-49/50"
 
 
+@pytest.mark.ledger("getObject")
 def test_get_object_range_unsatisfiable_416(server, repo):
     upload_bytes(server, repo, "main", "small", b"0123456789")
     r = server.raw().request("GET", f"/repositories/{repo}/refs/main/objects", query=[("path", "small")],
@@ -392,6 +428,7 @@ def test_get_object_range_unsatisfiable_416(server, repo):
     assert r.status == 416
 
 
+@pytest.mark.ledger("getObject")
 def test_get_object_presign_302(server, repo):
     data = b"redirect me"
     upload_bytes(server, repo, "main", "pre/sign.txt", data)
@@ -406,6 +443,7 @@ def test_get_object_presign_302(server, repo):
     assert got.data == data
 
 
+@pytest.mark.ledger("getObject")
 def test_get_object_if_none_match_304(server, repo):
     data = b"etag me"
     upload_bytes(server, repo, "main", "e", data)
@@ -419,18 +457,21 @@ def test_get_object_if_none_match_304(server, repo):
     assert r.data == data
 
 
+@pytest.mark.ledger("getObject")
 def test_get_object_unknown_path_404(api_client, repo):
     with pytest.raises(NotFoundException) as ei:
         _obj(api_client).get_object(repo, "main", "missing")
     error_message(ei.value)
 
 
+@pytest.mark.ledger("getObject")
 def test_get_object_unknown_repo_404(api_client):
     with pytest.raises(NotFoundException) as ei:
         _obj(api_client).get_object(unique_name(), "main", "missing")
     error_message(ei.value)
 
 
+@pytest.mark.ledger("getObject")
 def test_get_object_unknown_ref_404(api_client, repo):
     with pytest.raises(NotFoundException) as ei:
         _obj(api_client).get_object(repo, "nope", "x")
@@ -440,6 +481,7 @@ def test_get_object_unknown_ref_404(api_client, repo):
 # ---------------------------------------------------------------------- headObject
 
 
+@pytest.mark.ledger("headObject")
 def test_head_object_200(server, api_client, repo):
     data = b"head data 123"
     upload_bytes(server, repo, "main", "h.txt", data, content_type="text/plain")
@@ -452,6 +494,7 @@ def test_head_object_200(server, api_client, repo):
     assert resp.raw_data in (b"", "", None)
 
 
+@pytest.mark.ledger("headObject")
 def test_head_object_range_206(server, repo):
     upload_bytes(server, repo, "main", "hr", b"0123456789")
     r = server.raw().request("HEAD", f"/repositories/{repo}/refs/main/objects", query=[("path", "hr")],
@@ -461,6 +504,7 @@ def test_head_object_range_206(server, repo):
     assert r.headers["Content-Length"] == "4"
 
 
+@pytest.mark.ledger("headObject")
 def test_head_object_unknown_404(api_client, repo):
     with pytest.raises(NotFoundException) as ei:
         _obj(api_client).head_object(repo, "main", "nope")
@@ -470,6 +514,7 @@ def test_head_object_unknown_404(api_client, repo):
 # ---------------------------------------------------------------------- deleteObject
 
 
+@pytest.mark.ledger("deleteObject")
 def test_delete_object_204(server, api_client, repo):
     upload_bytes(server, repo, "main", "del.txt", b"bye")
     resp = _obj(api_client).delete_object_with_http_info(repo, "main", "del.txt")
@@ -478,17 +523,20 @@ def test_delete_object_204(server, api_client, repo):
         _obj(api_client).stat_object(repo, "main", "del.txt")
 
 
+@pytest.mark.ledger("deleteObject")
 def test_delete_object_absent_204(api_client, repo):
     resp = _obj(api_client).delete_object_with_http_info(repo, "main", "never-existed")
     assert resp.status_code == 204
 
 
+@pytest.mark.ledger("deleteObject")
 def test_delete_object_unknown_branch_404(api_client, repo):
     with pytest.raises(NotFoundException) as ei:
         _obj(api_client).delete_object(repo, "nope", "x")
     error_message(ei.value)
 
 
+@pytest.mark.ledger("deleteObject")
 def test_delete_object_unknown_repo_404(api_client):
     with pytest.raises(NotFoundException) as ei:
         _obj(api_client).delete_object(unique_name(), "main", "x")
@@ -498,6 +546,7 @@ def test_delete_object_unknown_repo_404(api_client):
 # ---------------------------------------------------------------------- deleteObjects
 
 
+@pytest.mark.ledger("deleteObjects")
 def test_delete_objects_200(server, api_client, repo):
     for p in ("x/1", "x/2", "x/3"):
         upload_bytes(server, repo, "main", p, b"z")
@@ -508,6 +557,7 @@ def test_delete_objects_200(server, api_client, repo):
     assert [o.path for o in _obj(api_client).list_objects(repo, "main").results] == ["x/2"]
 
 
+@pytest.mark.ledger("deleteObjects")
 def test_delete_objects_exactly_1000_ok(server, api_client, repo):
     upload_bytes(server, repo, "main", "k/0999", b"z")
     paths = [f"k/{i:04d}" for i in range(1000)]
@@ -518,6 +568,7 @@ def test_delete_objects_exactly_1000_ok(server, api_client, repo):
         _obj(api_client).stat_object(repo, "main", "k/0999")
 
 
+@pytest.mark.ledger("deleteObjects")
 def test_delete_objects_over_1000_400(raw, api_client, server, repo):
     upload_bytes(server, repo, "main", "k/0000", b"z")
     r = raw.request("POST", f"/repositories/{repo}/branches/main/objects/delete",
@@ -528,6 +579,7 @@ def test_delete_objects_over_1000_400(raw, api_client, server, repo):
     assert _obj(api_client).stat_object(repo, "main", "k/0000").size_bytes == 1
 
 
+@pytest.mark.ledger("deleteObjects")
 def test_delete_objects_unknown_repository_or_branch_200(api_client, repo):
     # lakeFS v1.84.0 pkg/api/controller.go DeleteObjects: the catalog's not-found errors (repository
     # or branch) are only logged per path, and the answer is 200 with no error entries
@@ -536,6 +588,7 @@ def test_delete_objects_unknown_repository_or_branch_200(api_client, repo):
         assert answer.errors == [], (r, b, answer)
 
 
+@pytest.mark.ledger("deleteObjects")
 def test_delete_objects_missing_paths_400(raw, repo):
     r = raw.request("POST", f"/repositories/{repo}/branches/main/objects/delete", json_body={})
     assert r.status == 400
@@ -545,6 +598,7 @@ def test_delete_objects_missing_paths_400(raw, repo):
 # ---------------------------------------------------------------------- copyObject
 
 
+@pytest.mark.ledger("copyObject")
 def test_copy_object_201(server, api_client, repo):
     data = b"copy source data"
     src = upload_bytes(server, repo, "main", "src/file.txt", data, content_type="text/plain",
@@ -565,6 +619,7 @@ def test_copy_object_201(server, api_client, repo):
     assert bytes(_obj(api_client).get_object(repo, "main", "src/file.txt")) == data
 
 
+@pytest.mark.ledger("copyObject")
 def test_copy_object_src_ref(server, api_client, repo):
     upload_bytes(server, repo, "main", "v.txt", b"old version")
     c1 = lakefs_sdk.CommitsApi(api_client).commit(repo, "main", lakefs_sdk.CommitCreation(message="v1"))
@@ -578,12 +633,14 @@ def test_copy_object_src_ref(server, api_client, repo):
         _obj(api_client).stat_object(repo, "main", "restored.txt")
 
 
+@pytest.mark.ledger("copyObject")
 def test_copy_object_missing_source_404(api_client, repo):
     with pytest.raises(NotFoundException) as ei:
         _obj(api_client).copy_object(repo, "main", "dst", lakefs_sdk.ObjectCopyCreation(src_path="nope"))
     error_message(ei.value)
 
 
+@pytest.mark.ledger("copyObject")
 def test_copy_object_unknown_dest_branch_404(server, api_client, repo):
     upload_bytes(server, repo, "main", "s", b"s")
     with pytest.raises(NotFoundException) as ei:
@@ -592,6 +649,7 @@ def test_copy_object_unknown_dest_branch_404(server, api_client, repo):
     error_message(ei.value)
 
 
+@pytest.mark.ledger("copyObject")
 def test_copy_object_shallow_501(server, api_client, repo):
     upload_bytes(server, repo, "main", "s", b"s")
     with pytest.raises(ApiException) as ei:
@@ -601,8 +659,223 @@ def test_copy_object_shallow_501(server, api_client, repo):
     error_message(ei.value)
 
 
+@pytest.mark.ledger("copyObject")
 def test_copy_object_missing_src_path_400(raw, repo):
     r = raw.request("POST", f"/repositories/{repo}/branches/main/objects/copy",
                     query=[("dest_path", "d")], json_body={"src_ref": "main"})
     assert r.status == 400
     error_message(r)
+
+
+# ---------------------------------------------------------------------- lakeFS's exact answers
+
+
+def _get(server, repo, path, ref="main", method="GET", headers=None, **params):
+    query = [("path", path)] + list(params.items())
+    return server.raw().request(method, f"/repositories/{repo}/refs/{ref}/objects", query=query, headers=headers)
+
+
+@pytest.mark.ledger("getObject")
+def test_get_object_headers_are_lakefs(server, repo):
+    upload_bytes(server, repo, "main", "t.txt", b"0123456789", content_type="text/plain")
+    upload_bytes(server, repo, "main", "b.bin", b"x")
+    r = _get(server, repo, "t.txt")
+    assert r.status == 200
+    h = r.headers
+    assert (h["ETag"], h["Content-Type"], h["Content-Length"]) == (f'"{md5(b"0123456789")}"', "text/plain", "10")
+    assert (h["Cache-Control"], h["Expires"], h["X-Content-Type-Options"]) == ("no-store, must-revalidate", "0", "nosniff")
+    assert (h["X-Frame-Options"], h["Content-Security-Policy"]) == ("SAMEORIGIN", "default-src 'none'")
+    assert h["Content-Disposition"] == "inline"
+    assert h["Last-Modified"].endswith(" GMT")
+    assert "Accept-Ranges" not in h
+    assert _get(server, repo, "b.bin").headers["Content-Disposition"] == "attachment"
+
+
+@pytest.mark.ledger("getObject")
+def test_get_object_ranges_follow_lakefs_parse_range(server, repo):
+    upload_bytes(server, repo, "main", "r", b"0123456789")
+    r = _get(server, repo, "r", headers={"Range": "bytes=-30"})
+    assert (r.status, r.headers["Content-Range"], r.data) == (206, "bytes 0-9/10", b"0123456789")
+    r = _get(server, repo, "r", headers={"Range": "bytes=8-100"})
+    assert (r.status, r.headers["Content-Range"], r.data) == (206, "bytes 8-9/10", b"89")
+    # past the end: 416 with the size; malformed, several ranges, other units: 416 without it
+    r = _get(server, repo, "r", headers={"Range": "bytes=10-"})
+    assert (r.status, error_message(r), r.headers["Content-Range"]) == (416, "Requested Range Not Satisfiable", "bytes */10")
+    for bad in ["bytes=4-2", "bytes=0-1,3-4", "items=0-1", "bytes=x-1", "bytes=-", ""]:
+        r = _get(server, repo, "r", headers={"Range": bad})
+        assert (r.status, error_message(r)) == (416, "Requested Range Not Satisfiable"), bad
+        assert "Content-Range" not in r.headers, bad
+
+
+@pytest.mark.ledger("getObject")
+def test_get_object_if_none_match_comes_before_presign(server, repo):
+    upload_bytes(server, repo, "main", "e", b"etag")
+    r = _get(server, repo, "e", headers={"If-None-Match": f'"{md5(b"etag")}"'}, presign="true")
+    assert (r.status, r.data) == (304, b"")
+    assert "ETag" not in r.headers and "Location" not in r.headers
+    assert _get(server, repo, "e", presign="true").status == 302
+
+
+@pytest.mark.ledger("getObject", "headObject")
+def test_get_and_head_object_validate_ids_and_path(server, repo):
+    for method in ("GET", "HEAD"):
+        for r_name, ref, path, status, message in [
+            ("Bad_Repo", "main", "p", 400, "argument repository: repository id: invalid value: validation error"),
+            (repo, "main%20x", "p", 400, "argument ref: ref: invalid value: validation error"),
+            (repo, "main", "p" * 1025, 400,
+             "argument path: invalid value: validation error: 1025 is above maximum length (1024)"),
+        ]:
+            r = _get(server, r_name, path, ref=ref, method=method)
+            assert r.status == status, (method, r_name, ref)
+            if method == "GET":
+                assert error_message(r) == message
+            else:
+                assert r.data == b""
+
+
+@pytest.mark.ledger("headObject")
+def test_head_object_headers_and_refused_range(server, repo):
+    upload_bytes(server, repo, "main", "h", b"0123456789", content_type="text/plain")
+    r = _get(server, repo, "h", method="HEAD")
+    h = r.headers
+    assert (r.status, h["Accept-Ranges"], h["Content-Length"], h["Content-Type"]) == (200, "bytes", "10", "text/plain")
+    assert (h["Cache-Control"], h["Expires"]) == ("no-store, must-revalidate", "0")
+    assert "Content-Disposition" not in h and "X-Frame-Options" not in h
+    r = _get(server, repo, "h", method="HEAD", headers={"Range": "bytes=4-2"})
+    assert (r.status, r.data, r.headers["ETag"]) == (416, b"", f'"{md5(b"0123456789")}"')
+    r = _get(server, repo, "h", method="HEAD", headers={"Range": "bytes=10-"})
+    assert (r.status, "Content-Range" in r.headers) == (416, False)
+
+
+@pytest.mark.ledger("uploadObject")
+def test_upload_object_checks_and_texts(server, api_client, repo):
+    raw = server.raw()
+    path = f"/repositories/{repo}/branches/main/objects"
+    octet = {"Content-Type": "application/octet-stream"}
+    upload_bytes(server, repo, "main", "exists", b"x")
+    for r_name, branch, p, headers, status, message in [
+        ("Bad_Repo", "main", "x", {}, 400, "argument repository: repository id: invalid value: validation error"),
+        (repo, "a.b", "x", {}, 400, "argument name: branch id: invalid value: validation error"),
+        (repo, "nope", "x", {}, 404, "branch 'nope' not found"),
+        (repo, "main", "exists", {"If-None-Match": "*"}, 412, "path already exists"),
+        (repo, "main", "new", {"If-Match": '"abc"'}, 501, "Not Implemented"),
+        (repo, "main", "new", {"If-None-Match": '"abc"'}, 501, "Not Implemented"),
+        (repo, "main", "p" * 1025, {}, 400,
+         "argument path: invalid value: validation error: 1025 is above maximum length (1024)"),
+    ]:
+        r = raw.request("POST", f"/repositories/{r_name}/branches/{branch}/objects", query=[("path", p)],
+                        body=b"data", headers={**octet, **headers})
+        assert (r.status, error_message(r)) == (status, message), (branch, p, headers)
+    with pytest.raises(NotFoundException):
+        _obj(api_client).stat_object(repo, "main", "new")
+
+
+@pytest.mark.ledger("uploadObject")
+def test_upload_object_form_and_metadata_headers(server, api_client, repo):
+    raw = server.raw()
+    path = f"/repositories/{repo}/branches/main/objects"
+    r = raw.request("POST", path, query=[("path", "f")], fields={"other": "x"})
+    assert (r.status, error_message(r)) == (500, "multipart upload missing key 'content': http: no such file")
+    # a `content` part without a type: the answer has the type lakeFS read (""), reads the default
+    form = (b'--B\r\nContent-Disposition: form-data; name="content"; filename="f"\r\n\r\n'
+            b"form data\r\n--B--\r\n")
+    r = raw.request("POST", path, query=[("path", "f")], body=form,
+                    headers={"Content-Type": "multipart/form-data; boundary=B"})
+    assert r.status == 201, r.data
+    assert json.loads(r.data)["content_type"] == ""
+    assert _obj(api_client).stat_object(repo, "main", "f").content_type == "application/octet-stream"
+    r = raw.request("POST", path, query=[("path", "m")], body=b"m",
+                    headers={"X-Lakefs-Meta-Color": "blue", "X-Lakefs-Internal-Client-Mtime": "7"})
+    doc = json.loads(r.data)
+    assert (doc["metadata"], doc["content_type"]) == (
+        {"color": "blue", "::lakefs::client-mtime": "7"}, "application/octet-stream")
+    assert json.loads(raw.request("POST", path, query=[("path", "n")], body=b"n").data)["metadata"] == {}
+
+
+@pytest.mark.ledger("uploadObject")
+def test_upload_object_storage_class_501(server, repo):
+    r = server.raw().request("POST", f"/repositories/{repo}/branches/main/objects",
+                             query=[("path", "sc"), ("storageClass", "GLACIER")], body=b"x")
+    assert r.status == 501
+    error_message(r)
+
+
+@pytest.mark.ledger("updateObjectUserMetadata")
+def test_update_object_user_metadata_replaces_the_set(server, api_client, repo):
+    upload_bytes(server, repo, "main", "u", b"u", headers={"x-lakefs-meta-old": "1"})
+    lakefs_sdk.CommitsApi(api_client).commit(repo, "main", lakefs_sdk.CommitCreation(message="c"))
+    before = _obj(api_client).stat_object(repo, "main", "u")
+    resp = _obj(api_client).update_object_user_metadata_with_http_info(
+        repo, "main", "u", lakefs_sdk.UpdateObjectUserMetadata(set={"new": "2"}))
+    assert resp.status_code == 204
+    after = _obj(api_client).stat_object(repo, "main", "u")
+    assert after.metadata == {"new": "2"}
+    assert (after.physical_address, after.checksum, after.mtime) == (before.physical_address, before.checksum, before.mtime)
+    changes = lakefs_sdk.BranchesApi(api_client).diff_branch(repo, "main").results
+    assert [(d.path, d.type) for d in changes] == [("u", "changed")]
+
+
+@pytest.mark.ledger("updateObjectUserMetadata")
+def test_update_object_user_metadata_checks_in_lakefs_order(server, api_client, raw, repo):
+    body = {"set": {"k": "v"}}
+    ro = unique_name()
+    lakefs_sdk.RepositoriesApi(api_client).create_repository(
+        lakefs_sdk.RepositoryCreation(name=ro, storage_namespace=ns(ro), read_only=True))
+    for r_name, branch, p, status, message in [
+        ("Bad_Repo", "main", "x", 400, "argument repository: repository id: invalid value: validation error"),
+        (repo, "a.b", "x", 400, "argument branch: branch id: invalid value: validation error"),
+        (ro, "nope", "x", 403, "read-only repository"),
+        (repo, "nope", "x", 404, "branch not found"),
+        (repo, "main", "missing", 404, f"update user metadata on {repo}/main/missing: not found"),
+    ]:
+        r = raw.request("PUT", f"/repositories/{r_name}/branches/{branch}/objects/stat/user_metadata",
+                        query=[("path", p)], json_body=body)
+        assert (r.status, error_message(r)) == (status, message), (r_name, branch, p)
+
+
+@pytest.mark.ledger("updateObjectUserMetadata")
+def test_update_object_user_metadata_unknown_repository_404(raw):
+    # lakeFS v1.84.0 Catalog.UpdateEntryUserMetadata returns nil when the repository lookup
+    # fails (so 204); the embedded server answers 404
+    r = raw.request("PUT", "/repositories/no-such-repo-x/branches/main/objects/stat/user_metadata",
+                    query=[("path", "x")], json_body={"set": {}})
+    assert (r.status, error_message(r)) == (404, "repository not found")
+
+
+@pytest.mark.ledger("listObjects", "statObject")
+def test_object_metadata_field_as_lakefs_answers_it(server, raw, repo):
+    upload_bytes(server, repo, "main", "plain", b"p")
+    upload_bytes(server, repo, "main", "tagged", b"t", headers={"x-lakefs-meta-k": "v"})
+
+    def listed(**params):
+        r = raw.request("GET", f"/repositories/{repo}/refs/main/objects/ls", query=list(params.items()))
+        return {o["path"]: o.get("metadata") for o in json.loads(r.data)["results"]}
+
+    # listObjects leaves `metadata` out for an object without any, and with user_metadata=false
+    assert listed() == {"plain": None, "tagged": {"k": "v"}}
+    assert listed(user_metadata="false") == {"plain": None, "tagged": None}
+    # statObject always answers it: {} when there is none or when it is not asked for
+    stat = lambda p, **q: json.loads(raw.request(  # noqa: E731
+        "GET", f"/repositories/{repo}/refs/main/objects/stat", query=[("path", p), *q.items()]).data)["metadata"]
+    assert (stat("plain"), stat("tagged"), stat("tagged", user_metadata="false")) == ({}, {"k": "v"}, {})
+
+
+@pytest.mark.ledger("listObjects")
+def test_list_objects_after_inside_a_common_prefix_lists_it_again(api_client, listing_repo):
+    res = _obj(api_client).list_objects(listing_repo, "main", delimiter="/", after="a/1.txt")
+    assert [o.path for o in res.results] == ["a/", "c.txt", "d/"]
+    res = _obj(api_client).list_objects(listing_repo, "main", delimiter="/", after="a/")
+    assert [o.path for o in res.results] == ["c.txt", "d/"]
+
+
+@pytest.mark.ledger("listObjects")
+def test_list_objects_validates_repository_before_ref_and_prefix(raw, repo):
+    for r_name, ref, params, status, message in [
+        ("Bad_Repo", "main", [], 400, "argument repository: repository id: invalid value: validation error"),
+        ("no-such-repo-x", "main%20x", [], 404, "repository not found"),
+        (repo, "main%20x", [], 400, "argument ref: ref: invalid value: validation error"),
+        (repo, "main", [("prefix", "p" * 1025)], 400,
+         "argument prefix: invalid value: validation error: 1025 is above maximum length (1024)"),
+    ]:
+        r = raw.request("GET", f"/repositories/{r_name}/refs/{ref}/objects/ls", query=params)
+        assert (r.status, error_message(r)) == (status, message), (r_name, ref)

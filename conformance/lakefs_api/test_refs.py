@@ -30,6 +30,7 @@ def history(api_client, server, repo):
     return c1, c2
 
 
+@pytest.mark.ledger("createTag", "getTag", "deleteTag", "listTags")
 def test_tag_crud(api_client, repo, history):
     c1, c2 = history
     tags = lakefs_sdk.TagsApi(api_client)
@@ -54,6 +55,7 @@ def test_tag_crud(api_client, repo, history):
     assert error_message(e.value) == "tag not found"
 
 
+@pytest.mark.ledger("createTag", "createBranch")
 def test_tag_refusals(api_client, repo, history):
     c1, _ = history
     tags = lakefs_sdk.TagsApi(api_client)
@@ -87,6 +89,7 @@ def test_tag_refusals(api_client, repo, history):
     assert (e.value.status, error_message(e.value)) == (409, "tag ID t1: conflict found")
 
 
+@pytest.mark.ledger("getObject", "getCommit", "logCommits", "createBranch")
 def test_ref_expressions(api_client, server, repo, history):
     c1, c2 = history
     assert _read(api_client, repo, "main") == b"three"
@@ -122,6 +125,7 @@ def test_ref_expressions(api_client, server, repo, history):
     assert error_message(e.value) == "ref: invalid value: validation error"
 
 
+@pytest.mark.ledger("getCommit", "mergeIntoBranch")
 def test_merge_parents(api_client, server, repo, history):
     c1, c2 = history
     commits = lakefs_sdk.CommitsApi(api_client)
@@ -137,3 +141,47 @@ def test_merge_parents(api_client, server, repo, history):
     assert commits.get_commit(repo, "main~1~1").id == c2
     assert commits.get_commit(repo, "main~2^1").id == c1
     assert _read(api_client, repo, "main^2", "b.txt") == b"side"
+
+
+STAGING_NOT_COMMIT = "reference to staging area with $ is not a commit"
+
+
+@pytest.mark.ledger("statObject", "getObject", "listObjects", "createTag", "createBranch",
+                    "mergeIntoBranch", "findMergeBase", "hardResetBranch")
+def test_branch_staging_ref(api_client, server, repo, history):
+    """`main$` (lakeFS `ResolveRawRef` `RefModTypeDollar`): reads see the branch, staged changes
+    included (`Graveler.Get`/`List` read the staging token over the head commit); where a commit
+    is needed it is refused with the text of the code path that needs it."""
+    _, c2 = history
+    assert _read(api_client, repo, "main$") == b"three"
+    objects = lakefs_sdk.ObjectsApi(api_client)
+    assert objects.stat_object(repo, "main$", "a.txt").size_bytes == 5
+    assert [o.path for o in objects.list_objects(repo, "main$").results] == ["a.txt"]
+    tags = lakefs_sdk.TagsApi(api_client)
+    with pytest.raises(BadRequestException) as e:  # catalog.go dereferenceCommitID
+        tags.create_tag(repo, lakefs_sdk.TagCreation(id="t", ref="main$"))
+    assert error_message(e.value) == "ref: invalid value: validation error: should point to a commit"
+    with pytest.raises(ServiceException) as e:  # graveler.go CreateBranch: ErrCreateBranchNoCommit, no status
+        lakefs_sdk.BranchesApi(api_client).create_branch(repo, lakefs_sdk.BranchCreation(name="b", source="main$"))
+    assert error_message(e.value) == "source reference 'main$': can't create a branch without commit"
+    refs = lakefs_sdk.RefsApi(api_client)
+    lakefs_sdk.BranchesApi(api_client).create_branch(repo, lakefs_sdk.BranchCreation(name="side", source="main"))
+    with pytest.raises(BadRequestException) as e:  # graveler.go FindMergeBase → dereferenceCommit
+        refs.merge_into_branch(repo, "main$", "side")
+    assert error_message(e.value) == f"get commit by ref main$: reference 'main$': {STAGING_NOT_COMMIT}"
+    # catalog.go FindMergeBase hands graveler (destination, source) as (from, to): the destination
+    # is the "ref" side, the source the "branch" side
+    with pytest.raises(BadRequestException) as e:
+        refs.find_merge_base(repo, "side", "main$")
+    assert error_message(e.value) == f"get commit by ref main$: reference 'main$': {STAGING_NOT_COMMIT}"
+    with pytest.raises(BadRequestException) as e:
+        refs.find_merge_base(repo, "main$", "side")
+    assert error_message(e.value) == f"get commit by branch main$: reference 'main$': {STAGING_NOT_COMMIT}"
+    with pytest.raises(BadRequestException) as e:  # graveler.go ResetHard → dereferenceCommit
+        lakefs_sdk.ExperimentalApi(api_client).hard_reset_branch(repo, "side", "main$")
+    assert error_message(e.value) == f"hard-reset side to main$: reference 'main$': {STAGING_NOT_COMMIT}"
+    assert lakefs_sdk.BranchesApi(api_client).get_branch(repo, "side").commit_id == c2
+    for bad in ["main$~1", "main~1$", "v9$"]:
+        with pytest.raises((BadRequestException, NotFoundException)) as e:
+            _read(api_client, repo, bad)
+        assert e.value.status == (404 if bad == "v9$" else 400), bad

@@ -14,6 +14,7 @@ def _repos(api_client):
     return lakefs_sdk.RepositoriesApi(api_client)
 
 
+@pytest.mark.ledger("getRepository", "getBranch")
 def test_demo_repository_exists(api_client):
     r = _repos(api_client).get_repository("demo")
     assert r.id == "demo"
@@ -23,6 +24,7 @@ def test_demo_repository_exists(api_client):
     assert b.id == "main"
 
 
+@pytest.mark.ledger("createRepository")
 def test_create_repository_201(api_client):
     name = unique_name()
     before = int(time.time())
@@ -42,6 +44,7 @@ def test_create_repository_201(api_client):
     assert log.results[0].parents == []
 
 
+@pytest.mark.ledger("createRepository")
 def test_create_repository_raw_wire_shape(raw):
     name = unique_name()
     r = raw.request("POST", "/repositories", json_body={"name": name, "storage_namespace": ns(name)})
@@ -55,6 +58,7 @@ def test_create_repository_raw_wire_shape(raw):
     assert doc["storage_id"] == ""  # lakeFS OSS's single blockstore
 
 
+@pytest.mark.ledger("createRepository")
 def test_create_repository_unknown_storage_id_400(raw):
     name = unique_name()
     r = raw.request("POST", "/repositories",
@@ -63,6 +67,7 @@ def test_create_repository_unknown_storage_id_400(raw):
     assert error_message(r) == "storage id: invalid value: validation error"
 
 
+@pytest.mark.ledger("createRepository")
 def test_create_repository_custom_default_branch(api_client):
     name = unique_name()
     repo = create_repo(api_client, name, default_branch="develop")
@@ -74,6 +79,7 @@ def test_create_repository_custom_default_branch(api_client):
         branches.get_branch(name, "main")
 
 
+@pytest.mark.ledger("createRepository")
 def test_create_repository_duplicate_409(api_client):
     name = create_repo(api_client).id
     with pytest.raises(ApiException) as ei:
@@ -82,6 +88,7 @@ def test_create_repository_duplicate_409(api_client):
     error_message(ei.value)
 
 
+@pytest.mark.ledger("createRepository")
 @pytest.mark.parametrize("bad_name", ["ab", "Upper-case", "-leading-dash", "under_score", "has space", "a" * 64])
 def test_create_repository_invalid_name_400(raw, bad_name):
     r = raw.request("POST", "/repositories", json_body={"name": bad_name, "storage_namespace": "local://x-ns"})
@@ -89,6 +96,7 @@ def test_create_repository_invalid_name_400(raw, bad_name):
     error_message(r)
 
 
+@pytest.mark.ledger("createRepository")
 def test_create_repository_invalid_storage_namespace_400(raw):
     name = unique_name()
     r = raw.request("POST", "/repositories", json_body={"name": name, "storage_namespace": "ftp://nope"})
@@ -96,18 +104,21 @@ def test_create_repository_invalid_storage_namespace_400(raw):
     error_message(r)
 
 
+@pytest.mark.ledger("createRepository")
 def test_create_repository_missing_required_field_400(raw):
     r = raw.request("POST", "/repositories", json_body={"name": unique_name()})
     assert r.status == 400
     error_message(r)
 
 
+@pytest.mark.ledger("createRepository")
 def test_create_repository_bad_json_400(raw):
     r = raw.request("POST", "/repositories", body=b'{"name": "x",', headers={"Content-Type": "application/json"})
     assert r.status == 400
     error_message(r)
 
 
+@pytest.mark.ledger("getRepository")
 def test_get_repository(api_client):
     name = create_repo(api_client).id
     resp = _repos(api_client).get_repository_with_http_info(name)
@@ -117,6 +128,7 @@ def test_get_repository(api_client):
     assert resp.data.default_branch == "main"
 
 
+@pytest.mark.ledger("getRepository")
 def test_get_repository_unknown_404(api_client):
     with pytest.raises(NotFoundException) as ei:
         _repos(api_client).get_repository(unique_name())
@@ -124,6 +136,7 @@ def test_get_repository_unknown_404(api_client):
     error_message(ei.value)
 
 
+@pytest.mark.ledger("listRepositories")
 def test_list_repositories_prefix_and_pagination(api_client):
     prefix = unique_name()
     names = [f"{prefix}-a", f"{prefix}-b", f"{prefix}-c"]
@@ -149,6 +162,7 @@ def test_list_repositories_prefix_and_pagination(api_client):
     assert page2.pagination.has_more is False
 
 
+@pytest.mark.ledger("listRepositories")
 def test_list_repositories_sorted_and_contains_demo(api_client):
     res = _repos(api_client).list_repositories(amount=1000)
     ids = [r.id for r in res.results]
@@ -156,6 +170,7 @@ def test_list_repositories_sorted_and_contains_demo(api_client):
     assert ids == sorted(ids)
 
 
+@pytest.mark.ledger("deleteRepository")
 def test_delete_repository_204(api_client):
     name = create_repo(api_client).id
     resp = _repos(api_client).delete_repository_with_http_info(name)
@@ -165,9 +180,51 @@ def test_delete_repository_204(api_client):
     assert name not in [r.id for r in _repos(api_client).list_repositories(prefix=name).results]
 
 
+@pytest.mark.ledger("deleteRepository")
 def test_delete_repository_unknown_404(api_client):
     with pytest.raises(NotFoundException) as ei:
         _repos(api_client).delete_repository(unique_name())
     assert ei.value.status == 404
     error_message(ei.value)
 
+
+
+@pytest.mark.ledger("listRepositories")
+def test_list_repositories_search_after_and_amount(api_client, raw):
+    tag = unique_name("s")
+    names = [f"{tag}-a", f"{tag}-b-x", f"x-{tag}-c", f"{tag}-d-x"]
+    for n in names:
+        create_repo(api_client, n)
+    api = _repos(api_client)
+    # `search` is a substring of the id, on top of `prefix`; `after` is exclusive
+    assert [r.id for r in api.list_repositories(search=tag).results] == sorted(names)
+    assert [r.id for r in api.list_repositories(prefix=tag, search="-x").results] == [names[1], names[3]]
+    assert [r.id for r in api.list_repositories(search=tag, after=names[1]).results] == [names[3], names[2]]
+    page = api.list_repositories(search=tag, amount=1)
+    assert ([r.id for r in page.results], page.pagination.has_more, page.pagination.next_offset) == (
+        [names[0]], True, names[0])
+    # amount: -1 and 0 mean 100; over 1000 is refused by lakeFS's request validator
+    for amount in (-1, 0):
+        r = raw.request("GET", "/repositories", query=[("search", tag), ("amount", amount)])
+        assert json.loads(r.data)["pagination"]["results"] == 4
+    for amount in (1001, -2):
+        assert raw.request("GET", "/repositories", query=[("amount", amount)]).status == 400
+
+
+@pytest.mark.ledger("getRepository")
+def test_get_repository_id_is_validated_and_fields_are_lakefs(raw):
+    r = raw.request("GET", "/repositories/Bad_Repo")
+    assert (r.status, error_message(r)) == (400, "argument repository: repository id: invalid value: validation error")
+    r = raw.request("GET", "/repositories/no-such-repo-x")
+    assert (r.status, error_message(r)) == (404, "repository not found")
+    doc = json.loads(raw.request("GET", "/repositories/demo").data)
+    assert set(doc) == {"id", "creation_date", "default_branch", "storage_namespace", "storage_id", "read_only"}
+    assert (doc["read_only"], doc["storage_id"]) == (False, "")
+
+
+@pytest.mark.ledger("getStorageConfig")
+def test_get_storage_config_is_the_primary_storage(raw):
+    r = raw.request("GET", "/config/storage")
+    assert r.status == 200
+    config = json.loads(raw.request("GET", "/config").data)
+    assert json.loads(r.data) == config["storage_config"]

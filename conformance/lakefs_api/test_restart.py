@@ -4,10 +4,12 @@ import hashlib
 import signal
 
 import lakefs_sdk
+import pytest
 
 from conftest import create_repo, data_url, http, ns, upload_bytes
 
 
+@pytest.mark.ledger("every operation (server lifecycle)")
 def test_restart_keeps_everything(server_factory):
     srv = server_factory()
     c = srv.client()
@@ -76,6 +78,7 @@ def test_restart_keeps_everything(server_factory):
     c.close()
 
 
+@pytest.mark.ledger("every operation (server lifecycle)")
 def test_sigint_stops_server(server_factory):
     srv = server_factory()
     assert srv.proc.poll() is None

@@ -1,3 +1,4 @@
+import pytest
 """The schema lane itself (schema_check.py): it matches templates and finds wrong shapes."""
 
 import schema_check
@@ -16,6 +17,7 @@ def rec(method, path, status, body):
     return schema_check.Record(method, path, status, "application/json", body.encode(), "t")
 
 
+@pytest.mark.ledger("every JSON answer")
 def test_literal_segments_win_over_parameters():
     tpl, op = spec().match("GET", "/repositories/r/refs/main/objects/stat")
     assert op["operationId"] == "statObject", tpl
@@ -23,6 +25,7 @@ def test_literal_segments_win_over_parameters():
     assert spec().match("GET", "/no/such/route") is None
 
 
+@pytest.mark.ledger("every JSON answer")
 def test_wrong_shapes_are_violations_and_right_ones_are_not():
     ok = '{"id":"r","creation_date":1,"default_branch":"main","storage_namespace":"local://r"}'
     assert schema_check.violations_of(spec(), rec("GET", "/repositories/r", 200, ok)) == ("getRepository", [])
@@ -41,6 +44,7 @@ def test_wrong_shapes_are_violations_and_right_ones_are_not():
     assert "listBranches 200 $.results[].id: type string (got int)" in v, v
 
 
+@pytest.mark.ledger("every JSON answer")
 def test_allowlist_is_strict():
     r = [rec("GET", "/repositories/r", 200, '{"id":"r"}')]
     res = schema_check.check(r, spec(), {})

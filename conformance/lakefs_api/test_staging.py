@@ -52,6 +52,7 @@ def _tamper_query(url: str, key: str, value: str) -> str:
 # ---------------------------------------------------------------------- getPhysicalAddress
 
 
+@pytest.mark.ledger("getPhysicalAddress")
 def test_get_physical_address_presign(server, api_client, repo):
     now = int(time.time())
     resp = _staging(api_client).get_physical_address_with_http_info(repo, "main", "up/a.bin", presign=True)
@@ -72,24 +73,28 @@ def test_get_physical_address_presign(server, api_client, repo):
     assert now < loc.presigned_url_expiry <= now + int(q["X-Amz-Expires"]) + 5
 
 
+@pytest.mark.ledger("getPhysicalAddress")
 def test_get_physical_address_without_presign(api_client, repo):
     loc = _staging(api_client).get_physical_address(repo, "main", "up/b.bin")
     assert loc.physical_address.startswith(ns(repo) + "/data/")
     assert loc.presigned_url is None
 
 
+@pytest.mark.ledger("getPhysicalAddress")
 def test_get_physical_address_unique(api_client, repo):
     a = _staging(api_client).get_physical_address(repo, "main", "same")
     b = _staging(api_client).get_physical_address(repo, "main", "same")
     assert a.physical_address != b.physical_address
 
 
+@pytest.mark.ledger("getPhysicalAddress")
 def test_get_physical_address_unknown_repo_404(api_client):
     with pytest.raises(NotFoundException) as ei:
         _staging(api_client).get_physical_address(unique_name(), "main", "x", presign=True)
     error_message(ei.value)
 
 
+@pytest.mark.ledger("getPhysicalAddress")
 def test_get_physical_address_missing_path_400(raw, repo):
     r = raw.request("GET", f"/repositories/{repo}/branches/main/staging/backing")
     assert r.status == 400
@@ -99,6 +104,7 @@ def test_get_physical_address_missing_path_400(raw, repo):
 # ---------------------------------------------------------------------- full staging flow
 
 
+@pytest.mark.ledger("getPhysicalAddress", "linkPhysicalAddress")
 def test_presigned_put_then_link(server, api_client, repo):
     data = os.urandom(4096) + b"end"
     loc = _staging(api_client).get_physical_address(repo, "main", "staged/obj.bin", presign=True)
@@ -136,6 +142,7 @@ def test_presigned_put_then_link(server, api_client, repo):
     assert bytes(_objects(api_client).get_object(repo, c.id, "staged/obj.bin")) == data
 
 
+@pytest.mark.ledger("linkPhysicalAddress")
 def test_link_if_none_match_star_creates(api_client, repo):
     loc, etag = _stage(api_client, repo, "inm/new", b"fresh")
     st = _staging(api_client).link_physical_address(
@@ -144,6 +151,7 @@ def test_link_if_none_match_star_creates(api_client, repo):
     assert st.checksum == md5(b"fresh")
 
 
+@pytest.mark.ledger("linkPhysicalAddress")
 def test_link_if_none_match_star_existing_412(server, api_client, repo):
     upload_bytes(server, repo, "main", "inm/exists", b"original")
     loc, etag = _stage(api_client, repo, "inm/exists", b"replacement")
@@ -156,6 +164,7 @@ def test_link_if_none_match_star_existing_412(server, api_client, repo):
     assert bytes(_objects(api_client).get_object(repo, "main", "inm/exists")) == b"original"
 
 
+@pytest.mark.ledger("linkPhysicalAddress")
 def test_link_if_none_match_other_value_501(api_client, repo):
     loc, etag = _stage(api_client, repo, "inm/etag", b"x")
     with pytest.raises(ApiException) as ei:
@@ -168,6 +177,7 @@ def test_link_if_none_match_other_value_501(api_client, repo):
         _objects(api_client).stat_object(repo, "main", "inm/etag")
 
 
+@pytest.mark.ledger("linkPhysicalAddress")
 def test_link_if_match_501(server, api_client, repo):
     upload_bytes(server, repo, "main", "im/obj", b"v1")
     loc, etag = _stage(api_client, repo, "im/obj", b"v2")
@@ -180,6 +190,7 @@ def test_link_if_match_501(server, api_client, repo):
     assert bytes(_objects(api_client).get_object(repo, "main", "im/obj")) == b"v1"
 
 
+@pytest.mark.ledger("linkPhysicalAddress")
 def test_link_address_at_other_path_or_branch_400(api_client, repo):
     # lakeFS signs an address for the repository, branch and path it was handed out for
     # (GetAddressWithSignature / VerifyLinkAddress over {Repository, Branch, Path, PhysicalAddress}).
@@ -196,6 +207,7 @@ def test_link_address_at_other_path_or_branch_400(api_client, repo):
     assert bytes(_objects(api_client).get_object(repo, "main", "bound/original")) == b"bound"
 
 
+@pytest.mark.ledger("linkPhysicalAddress")
 def test_link_address_of_other_repository(api_client, repo):
     other = create_repo(api_client).id
     loc, etag = _stage(api_client, other, "r/x", b"other")
@@ -214,6 +226,7 @@ def test_link_address_of_other_repository(api_client, repo):
     assert bytes(_objects(api_client).get_object(repo, "main", "r/x")) == b"other"
 
 
+@pytest.mark.ledger("linkPhysicalAddress")
 def test_link_unsigned_address_in_data_prefix_400(api_client, repo):
     loc, etag = _stage(api_client, repo, "u/x", b"unsigned")
     unsigned = lakefs_sdk.StagingLocation(physical_address=loc.physical_address.rsplit(",", 1)[0])
@@ -222,6 +235,7 @@ def test_link_unsigned_address_in_data_prefix_400(api_client, repo):
     assert error_message(ei.value) == "address is not signed: link address invalid"
 
 
+@pytest.mark.ledger("linkPhysicalAddress")
 def test_link_tampered_address_400(api_client, repo):
     loc, etag = _stage(api_client, repo, "t/x", b"data!")
     # Tamper the signature's first character: its last one also carries 2 padding bits, which
@@ -233,6 +247,7 @@ def test_link_tampered_address_400(api_client, repo):
     assert error_message(ei.value) == "invalid address signature: invalid address"
 
 
+@pytest.mark.ledger("getPhysicalAddress", "linkPhysicalAddress")
 def test_link_unknown_branch_rejected(api_client, repo):
     # getPhysicalAddress does not look at the branch (as lakeFS); linking there is 404.
     loc, etag = _stage(api_client, repo, "nb/x", b"x", branch="no-such-branch")
@@ -242,6 +257,7 @@ def test_link_unknown_branch_rejected(api_client, repo):
     error_message(ei.value)
 
 
+@pytest.mark.ledger("linkPhysicalAddress")
 def test_link_unknown_repo_404(api_client, repo):
     loc, etag = _stage(api_client, repo, "x", b"x")
     with pytest.raises(NotFoundException) as ei:
@@ -249,6 +265,7 @@ def test_link_unknown_repo_404(api_client, repo):
     error_message(ei.value)
 
 
+@pytest.mark.ledger("linkPhysicalAddress")
 def test_link_empty_checksum_400(api_client, repo):
     loc, _ = _stage(api_client, repo, "ck", b"x")
     with pytest.raises(BadRequestException) as ei:
@@ -256,6 +273,7 @@ def test_link_empty_checksum_400(api_client, repo):
     error_message(ei.value)
 
 
+@pytest.mark.ledger("linkPhysicalAddress")
 def test_link_missing_required_fields_400(raw, api_client, repo):
     loc = _staging(api_client).get_physical_address(repo, "main", "mf")
     r = raw.request("PUT", f"/repositories/{repo}/branches/main/staging/backing", query=[("path", "mf")],
@@ -264,6 +282,7 @@ def test_link_missing_required_fields_400(raw, api_client, repo):
     error_message(r)
 
 
+@pytest.mark.ledger("linkPhysicalAddress")
 def test_link_bad_json_400(raw, repo):
     r = raw.request("PUT", f"/repositories/{repo}/branches/main/staging/backing", query=[("path", "bj")],
                     body=b"{{", headers={"Content-Type": "application/json"})
@@ -274,6 +293,7 @@ def test_link_bad_json_400(raw, repo):
 # ---------------------------------------------------------------------- presigned URL security
 
 
+@pytest.mark.ledger("blob endpoint")
 def test_presigned_put_tampered_signature_403(api_client, repo):
     loc = _staging(api_client).get_physical_address(repo, "main", "sec/put", presign=True)
     sig = dict(parse_qsl(urlsplit(loc.presigned_url).query))["X-Amz-Signature"]
@@ -284,6 +304,7 @@ def test_presigned_put_tampered_signature_403(api_client, repo):
     assert _put(loc.presigned_url, b"good").status == 200
 
 
+@pytest.mark.ledger("blob endpoint")
 def test_presigned_put_tampered_path_403(api_client, repo):
     loc = _staging(api_client).get_physical_address(repo, "main", "sec/path", presign=True)
     parts = urlsplit(loc.presigned_url)
@@ -291,6 +312,7 @@ def test_presigned_put_tampered_path_403(api_client, repo):
     assert _put(bad, b"evil").status == 403
 
 
+@pytest.mark.ledger("blob endpoint")
 def test_presigned_get_tampered_signature_403(server, api_client, repo):
     upload_bytes(server, repo, "main", "sec/get", b"secret bytes")
     st = _objects(api_client).stat_object(repo, "main", "sec/get", presign=True)
@@ -301,6 +323,7 @@ def test_presigned_get_tampered_signature_403(server, api_client, repo):
     assert b"secret bytes" not in r.data
 
 
+@pytest.mark.ledger("blob endpoint")
 def test_presigned_put_url_cannot_be_used_for_get_403(server, api_client, repo):
     loc, _ = _stage(api_client, repo, "sec/method", b"written")
     r = http("GET", loc.presigned_url)
@@ -308,6 +331,7 @@ def test_presigned_put_url_cannot_be_used_for_get_403(server, api_client, repo):
     assert r.data != b"written"
 
 
+@pytest.mark.ledger("blob endpoint")
 def test_presigned_get_url_cannot_be_used_for_put_403(server, api_client, repo):
     upload_bytes(server, repo, "main", "sec/ro", b"read only")
     st = _objects(api_client).stat_object(repo, "main", "sec/ro", presign=True)
@@ -316,6 +340,7 @@ def test_presigned_get_url_cannot_be_used_for_put_403(server, api_client, repo):
     assert bytes(_objects(api_client).get_object(repo, "main", "sec/ro")) == b"read only"
 
 
+@pytest.mark.ledger("blob endpoint")
 def test_presigned_get_unsigned_403(server, api_client, repo):
     upload_bytes(server, repo, "main", "sec/nosig", b"secret bytes")
     st = _objects(api_client).stat_object(repo, "main", "sec/nosig", presign=True)
@@ -325,6 +350,7 @@ def test_presigned_get_unsigned_403(server, api_client, repo):
     assert b"secret bytes" not in r.data
 
 
+@pytest.mark.ledger("blob endpoint")
 def test_presigned_url_date_moved_to_past_403(server, api_client, repo):
     """X-Amz-Date edited two days into the past (signature no longer matches either)."""
     upload_bytes(server, repo, "main", "exp/a", b"expiring")
@@ -335,6 +361,7 @@ def test_presigned_url_date_moved_to_past_403(server, api_client, repo):
     assert r.data != b"expiring"
 
 
+@pytest.mark.ledger("blob endpoint")
 def test_presigned_urls_expire_403(server_factory):
     """Genuinely expired, validly signed URLs (server started with a 1 s presign lifetime)."""
     srv = server_factory(extra_args=["--presign-expiry-secs", "1"])
@@ -359,6 +386,7 @@ def test_presigned_urls_expire_403(server_factory):
 # ---------------------------------------------------------------------- presigned GET
 
 
+@pytest.mark.ledger("blob endpoint")
 def test_presigned_get_range_206(server, api_client, repo):
     data = bytes(range(256)) * 4
     upload_bytes(server, repo, "main", "rg/blob", data)
@@ -382,6 +410,7 @@ def test_presigned_get_range_206(server, api_client, repo):
     assert suffix.headers["Content-Range"] == f"bytes {len(data) - 10}-{len(data) - 1}/{len(data)}"
 
 
+@pytest.mark.ledger("blob endpoint")
 def test_presigned_get_unsatisfiable_range_416(server, api_client, repo):
     upload_bytes(server, repo, "main", "rg/small", b"0123456789")
     st = _objects(api_client).stat_object(repo, "main", "rg/small", presign=True)
@@ -389,6 +418,7 @@ def test_presigned_get_unsatisfiable_range_416(server, api_client, repo):
     assert r.status == 416
 
 
+@pytest.mark.ledger("blob endpoint")
 def test_presigned_get_of_staged_upload(api_client, repo):
     data = b"through presigned both ways"
     loc, etag = _stage(api_client, repo, "both/ways", data)

@@ -22,6 +22,7 @@ def _read(api_client, repo, ref, path):
     return bytes(lakefs_sdk.ObjectsApi(api_client).get_object(repo, ref, path))
 
 
+@pytest.mark.ledger("mergeIntoBranch", "findMergeBase")
 def test_merge_shapes_and_statuses(api_client, server, repo):
     refs = lakefs_sdk.RefsApi(api_client)
     _branch(api_client, repo, "feature")
@@ -48,6 +49,21 @@ def test_merge_shapes_and_statuses(api_client, server, repo):
     assert _read(api_client, repo, merged.reference, "m/a.txt") == b"main"
 
 
+@pytest.mark.ledger("mergeIntoBranch")
+def test_merge_same_content_on_both_sides_is_no_conflict(api_client, server, repo):
+    """lakeFS compares value identities (size, ETag, metadata, content type), not addresses
+    (pkg/graveler/committed/merge.go): the same bytes written on both sides merge cleanly."""
+    _branch(api_client, repo, "twin")
+    for branch in ("twin", "main"):
+        upload_bytes(server, repo, branch, "same.txt", b"identical")
+        upload_bytes(server, repo, branch, f"only-{branch}.txt", branch.encode())
+        _commit(api_client, repo, branch, f"on {branch}")
+    merged = lakefs_sdk.RefsApi(api_client).merge_into_branch(repo, "twin", "main")
+    assert _read(api_client, repo, merged.reference, "same.txt") == b"identical"
+    assert _read(api_client, repo, merged.reference, "only-twin.txt") == b"twin"
+
+
+@pytest.mark.ledger("createPullRequest", "getPullRequest", "listPullRequests", "updatePullRequest", "mergePullRequest")
 def test_pull_request_lifecycle(api_client, server, repo):
     pulls = lakefs_sdk.PullsApi(api_client)
     _branch(api_client, repo, "job-1")
@@ -73,6 +89,7 @@ def test_pull_request_lifecycle(api_client, server, repo):
         pulls.get_pull_request(repo, "00000000000000000000")
 
 
+@pytest.mark.ledger("hardResetBranch")
 def test_hard_reset(api_client, server, repo):
     branches = lakefs_sdk.BranchesApi(api_client)
     experimental = lakefs_sdk.ExperimentalApi(api_client)
@@ -86,6 +103,7 @@ def test_hard_reset(api_client, server, repo):
         experimental.hard_reset_branch(repo, "main", "no-such-ref")
 
 
+@pytest.mark.ledger("importStart", "importStatus")
 @pytest.mark.skipif(S3_BUCKET is not None, reason="the embedded server imports local:// sources only")
 def test_import_from_a_root(server_factory, tmp_path):
     source = tmp_path / "in"

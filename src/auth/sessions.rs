@@ -75,7 +75,11 @@ fn refusal(err: LakeFsError, what: &str) -> S3Error {
             AccessDenied,
             "{what}: this lakeFS has no external principals (501); give the key mode lakefs-key or service"
         ),
-        Some(401 | 403) => s3_err!(AccessDenied, "{what}: lakeFS refused: {err}"),
+        // lakeFS's answers to a refused identity (ledger: externalPrincipalLogin): 400 `invalid
+        // request`, 401 `invalid token format`, 403 `session expired`, and 404 `not found` for an
+        // identity bound to no lakeFS user; none can succeed on retry
+        Some(404) => s3_err!(AccessDenied, "{what}: lakeFS knows no user bound to this identity ({err})"),
+        Some(400 | 401 | 403) => s3_err!(AccessDenied, "{what}: lakeFS refused: {err}"),
         _ => map_lakefs(err, Missing::Bucket),
     }
 }

@@ -169,6 +169,12 @@ impl Caller {
         perms.iter().all(|p| self.verdict(p) == Verdict::Allow)
     }
 
+    /// Whether some statement allows `action` on any resource, as lakeFS's
+    /// `auth.HasActionOnAnyResource` (`pkg/auth/policy_filter.go`): the gate of `listRepositories`.
+    pub fn has_action_on_any_resource(&self, action: &str) -> bool {
+        self.statements.iter().any(|st| st.effect == "allow" && st.action.iter().any(|a| wildcard_match(a, action)))
+    }
+
     /// lakeFS's denial (401 "insufficient permissions") unless every permission is allowed.
     pub fn require(&self, perms: &[Permission]) -> ApiResult<()> {
         match perms.iter().find(|p| self.verdict(p) != Verdict::Allow) {

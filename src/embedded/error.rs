@@ -70,6 +70,20 @@ impl ApiError {
         ApiError::Internal(err.to_string())
     }
 
+    /// The same failure with `context: ` before its message, as Go's `fmt.Errorf("context: %w", err)`
+    /// keeps the wrapped error's status.
+    pub fn wrapped(self, context: &str) -> ApiError {
+        let w = |m: String| format!("{context}: {m}");
+        match self {
+            ApiError::BadRequest(m) => ApiError::BadRequest(w(m)),
+            ApiError::NotFound(m) => ApiError::NotFound(w(m)),
+            ApiError::Conflict(m) => ApiError::Conflict(w(m)),
+            ApiError::Forbidden(m) => ApiError::Forbidden(w(m)),
+            ApiError::Unexpected(m) => ApiError::Unexpected(w(m)),
+            other => other,
+        }
+    }
+
     /// The S3 error code of a store refusal (`NoSuchUpload`, `EntityTooSmall`…), if this is one.
     pub fn store_code(&self) -> Option<&str> {
         match self {

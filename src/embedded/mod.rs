@@ -108,7 +108,7 @@ pub struct Embedded {
 fn check_repository_storages(meta: &Meta, storages: &storage::Storages) -> ApiResult<()> {
     let mut after = String::new();
     loop {
-        let (page, more) = meta.list_repositories("", &after, "", 1000)?;
+        let (page, more) = meta.list_repositories("", &after, "", 1000, |_| true)?;
         for repo in &page {
             if storages.of(repo).is_err() {
                 return Err(ApiError::Internal(format!(

@@ -154,7 +154,8 @@ impl OidcLogin {
             .ok_or_else(|| refused("failed to authenticate user: the token answer has no id_token (scope openid?)"))
     }
 
-    /// Validates a login request: the lakeFS user it signs in.
+    /// Validates a login request: the lakeFS user it signs in (401 when the code or its ID token is
+    /// refused, 404 when no user has the token's subject as external id).
     pub async fn login(&self, req: &StsAuthRequest, now: i64) -> ApiResult<String> {
         let (token_endpoint, mut jwks) = self.provider(false).await?;
         let id_token = self.exchange(&token_endpoint, req).await?;
@@ -168,6 +169,10 @@ impl OidcLogin {
         let s = &self.settings;
         let sub = jwt::check_claims(&jws.claims, &s.issuer, &s.client_id, &s.required_claims, now)?;
         let user = s.users.iter().find(|(ext, _)| *ext == sub).map(|(_, u)| u.clone());
-        user.ok_or_else(|| refused(format!("no lakeFS user has external id {sub:?}")))
+        // lakeFS's `GetUserByExternalID` finds no user: `auth.ErrNotFound`, 404 `not found`
+        user.ok_or_else(|| {
+            tracing::debug!(%sub, "stsLogin: no lakeFS user has this external id");
+            ApiError::not_found("not found")
+        })
     }
 }

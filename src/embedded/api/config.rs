@@ -1,8 +1,8 @@
 //! Config and auth operations: `getConfig`, `getStorageConfig`, `getLakeFSVersion`, `login`,
-//! `getAuthCapabilities`, `getCurrentUser`.
+//! `stsLogin`, `getAuthCapabilities`, `getCurrentUser` (lakeFS v1.84.0 `pkg/api/controller.go`).
 
 use crate::embedded::Embedded;
-use crate::embedded::auth::{LOGIN_DURATION_SECS, SESSION_COOKIE, check_key_pair, issue_token};
+use crate::embedded::auth::{AUTH_FAILED, LOGIN_DURATION_SECS, SESSION_COOKIE, check_key_pair, issue_token};
 use crate::embedded::catalog::now_unix;
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, json_response, read_json};
@@ -14,12 +14,15 @@ use std::sync::Arc;
 /// The lakeFS version whose API the embedded server follows.
 pub const EMULATED_LAKEFS_VERSION: &str = "1.84.0";
 
+/// lakeFS's `getVersionConfig` with no audit or latest-version answer (offline): the version and
+/// the context `lakeFS` (OSS's `GetVersionContext`; lakectl warns of an Enterprise server on any
+/// other value), no upgrade fields.
 fn version_config() -> VersionConfig {
     VersionConfig {
         version: Some(EMULATED_LAKEFS_VERSION.into()),
-        version_context: Some(format!("lakegate-embedded/{}", env!("CARGO_PKG_VERSION"))),
+        version_context: Some("lakeFS".into()),
         latest_version: None,
-        upgrade_recommended: Some(false),
+        upgrade_recommended: None,
         upgrade_url: None,
     }
 }
@@ -46,8 +49,10 @@ pub fn get_version() -> ApiResult<Response<Body>> {
     json_response(StatusCode::OK, &version_config())
 }
 
+/// `getAuthCapabilities`: lakeFS sets `invite_user` only (true when its auth service can invite
+/// by email; the embedded server cannot), and never `forgot_password`.
 pub fn get_auth_capabilities() -> ApiResult<Response<Body>> {
-    json_response(StatusCode::OK, &serde_json::json!({"invite_user": false, "forgot_password": false}))
+    json_response(StatusCode::OK, &serde_json::json!({"invite_user": false}))
 }
 
 pub async fn login(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Response<Body>> {
@@ -64,32 +69,33 @@ pub async fn login(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Respo
     Ok(resp)
 }
 
-/// `stsLogin`: an OIDC authorization code for a token of the user its subject maps to (501
-/// without an issuer, as lakeFS without an authentication service).
+/// `stsLogin`: an OIDC authorization code for a token of the user its subject maps to. As lakeFS's
+/// `StsLogin`: 501 `Not Implemented` without an authentication service (here: an issuer), 401
+/// `Unauthorized` for a refused code or token, 404 `not found` when no user has that external id,
+/// and the lifetime `min(ttl_seconds, 12 h)`, default 1 h, never refused.
 pub async fn sts_login(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     let body: crate::lakefs::auth_dto::StsAuthRequest = read_json(req.into_body()).await?;
     let Some(oidc) = &s.oidc else {
-        return Err(ApiError::NotImplemented(
-            "not implemented: no authentication service (start with --oidc-issuer)".into(),
-        ));
+        return Err(ApiError::NotImplemented("Not Implemented".into()));
     };
-    for (name, value) in [("code", &body.code), ("state", &body.state), ("redirect_uri", &body.redirect_uri)] {
-        if value.is_empty() {
-            return Err(ApiError::BadRequest(format!("{name} is required")));
-        }
-    }
-    let ttl = body.ttl_seconds.unwrap_or(STS_DEFAULT_TTL);
-    if !(1..=STS_MAX_TTL).contains(&ttl) {
-        return Err(ApiError::BadRequest(format!("ttl_seconds must be between 1 and {STS_MAX_TTL}")));
+    if [&body.code, &body.state, &body.redirect_uri].iter().any(|v| v.is_empty()) {
+        return Err(ApiError::BadRequest("invalid authentication response: invalid request".into()));
     }
     let now = now_unix();
-    let user = oidc.login(&body, now).await?;
+    let user = oidc.login(&body, now).await.map_err(|e| match e {
+        ApiError::Unauthorized(why) => {
+            tracing::debug!(%why, "stsLogin refused");
+            ApiError::Unauthorized("Unauthorized".into())
+        }
+        e => e,
+    })?;
     let lookup = user.clone();
     if s.db(move |m| m.user(&lookup)).await?.is_none() {
-        return Err(ApiError::Unauthorized(format!("user {user:?} not found")));
+        tracing::debug!(%user, "stsLogin: the external id's user does not exist");
+        return Err(ApiError::not_found("not found"));
     }
     s.count_login(true);
-    let exp = now + ttl;
+    let exp = now + body.ttl_seconds.map_or(STS_DEFAULT_TTL, |t| t.min(STS_MAX_TTL));
     let token = issue_token(&s.jwt_key, &user, now, exp);
     json_response(StatusCode::OK, &AuthenticationToken { token, token_expiration: Some(exp) })
 }
@@ -103,8 +109,14 @@ fn http_date(unix: i64) -> String {
     httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix.max(0) as u64))
 }
 
+/// `getCurrentUser`: the caller, its `friendly_name` defaulting to its id (lakeFS `GetCurrentUser`).
 pub async fn get_current_user(s: &Arc<Embedded>, user: String) -> ApiResult<Response<Body>> {
+    if user.is_empty() {
+        let user = crate::lakefs::dto::User { id: String::new(), creation_date: 0, friendly_name: None, email: None };
+        return json_response(StatusCode::OK, &CurrentUser { user });
+    }
     let found = s.db(move |m| m.user(&user)).await?;
-    let user = found.ok_or_else(|| ApiError::Unauthorized("user not found".into()))?;
+    let mut user = found.ok_or_else(|| ApiError::Unauthorized(AUTH_FAILED.into()))?;
+    user.friendly_name.get_or_insert_with(|| user.id.clone());
     json_response(StatusCode::OK, &CurrentUser { user })
 }

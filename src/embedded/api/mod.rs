@@ -305,7 +305,8 @@ async fn caller(state: &Arc<Embedded>, req: &Request<Incoming>) -> ApiResult<Cal
         .db(move |meta| {
             let user = super::auth::authenticate(meta, &key, &headers, now)?;
             let statements =
-                meta.user_statements(&user)?.ok_or_else(|| ApiError::Unauthorized("user not found".into()))?;
+                // a valid token of a deleted user: lakeFS's middleware masks the cause too
+                meta.user_statements(&user)?.ok_or_else(|| ApiError::Unauthorized(super::auth::AUTH_FAILED.into()))?;
             Ok(Caller::new(user, statements))
         })
         .await
@@ -313,14 +314,18 @@ async fn caller(state: &Arc<Embedded>, req: &Request<Incoming>) -> ApiResult<Cal
 
 async fn api(state: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     let route = Route::parse(req.method(), req.uri().path());
+    if route.is_none() && !is_lakefs_path(req.uri().path()) {
+        // lakeFS `serve.go`: no route of the API matched, so no middleware (authentication
+        // included) ran; `InvalidAPIEndpointHandler` answers
+        return Err(ApiError::not_found("invalid API endpoint"));
+    }
     let caller = match &route {
         Some(r) if r.is_public() => Caller::default(),
+        // lakeFS `GetCurrentUser` runs without `authorize`: no credentials → an empty user
+        Some(Route::GetCurrentUser) if !super::auth::carries_credentials(req.headers()) => Caller::default(),
         _ => caller(state, &req).await?,
     };
     let Some(route) = route else {
-        if !is_lakefs_path(req.uri().path()) {
-            return Err(ApiError::not_found(format!("route not found: {}", req.uri().path())));
-        }
         return Err(ApiError::NotImplemented(format!(
             "{} {} is not implemented by lakegate's embedded lakeFS server",
             req.method(),
@@ -358,7 +363,7 @@ async fn dispatch(s: &Arc<Embedded>, route: Route, c: &Caller, req: Request<Inco
         StsLogin => config::sts_login(s, req).await,
         GetAuthCapabilities => config::get_auth_capabilities(),
         GetCurrentUser => config::get_current_user(s, c.user.clone()).await,
-        ListRepositories => repos::list_repositories(s, req).await,
+        ListRepositories => repos::list_repositories(s, c, req).await,
         CreateRepository => repos::create_repository(s, c, req).await,
         GetRepository(r) => repos::get_repository(s, r).await,
         DeleteRepository(r) => repos::delete_repository(s, r, req).await,

@@ -1,29 +1,32 @@
-//! Object operations: `statObject`, `listObjects`, `getObject`, `headObject`, `uploadObject`,
-//! `deleteObject`, `deleteObjects`, `copyObject`.
+//! Object operations: `statObject`, `listObjects`, `deleteObject`, `deleteObjects`, `copyObject`,
+//! `updateObjectUserMetadata`; `getObject`/`headObject` are in `get` (their `Range` parser in
+//! `range`), `uploadObject` in `upload`.
 
 use super::repos::{pagination, refuse_params};
 use crate::embedded::Embedded;
 use crate::embedded::authz::{Caller, Permission, action, arn};
-use crate::embedded::catalog::{Entry, ListQuery, Listed, WriteCondition, clamp_amount, now_unix};
+use crate::embedded::catalog::{Entry, ListQuery, Listed, WriteCondition, clamp_amount, now_unix, validate};
 use crate::embedded::error::{ApiError, ApiResult};
-use crate::embedded::http::{Body, Query, json_response, parse_range, read_json, status_response};
+use crate::embedded::http::{Body, Query, full, json_response, read_json, status_response};
 use crate::embedded::presign::full_address;
 use crate::embedded::storage::Storage;
 use crate::embedded::xid::new_data_path;
 use crate::lakefs::dto::{
     ObjectCopyCreation, ObjectError, ObjectErrorList, ObjectStats, ObjectStatsList, PathList, PathType,
 };
-use futures_util::TryStreamExt;
-use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
-use http_body_util::BodyDataStream;
+use http::{HeaderMap, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+mod get;
+mod range;
+mod upload;
+pub use get::get_object;
+pub use upload::upload_object;
+
 /// The most paths one `deleteObjects` call may name (lakeFS `DefaultMaxDeleteObjects`).
 pub const MAX_DELETE_OBJECTS: usize = 1000;
-/// Request header prefix carrying user metadata on `uploadObject`.
-const META_HEADER_PREFIX: &str = "x-lakefs-meta-";
 
 /// The required `path` parameter (non-empty, without NUL).
 pub fn object_path(q: &Query, name: &str) -> ApiResult<String> {
@@ -80,7 +83,12 @@ pub async fn stat_object(
     let (repository, entry) = s.db(move |m| m.stat_entry(&repo, &reference, &p)).await?;
     let storage = if presign { Some(s.storage_of(&repository)?) } else { None };
     let presigned = presigned_get(s, &entry, storage)?;
-    json_response(StatusCode::OK, &stats(path, entry, with_metadata, presigned))
+    // lakeFS always answers `metadata`: `{}` when `user_metadata=false`
+    let mut answer = stats(path, entry, true, presigned);
+    if !with_metadata {
+        answer.metadata = Some(Default::default());
+    }
+    json_response(StatusCode::OK, &answer)
 }
 
 pub async fn list_objects(
@@ -97,152 +105,49 @@ pub async fn list_objects(
         q.str_or_empty("delimiter").to_string(),
     );
     let amount = clamp_amount(q.amount()?);
-    let storage = if presign {
-        let r = repo.clone();
-        Some(s.storage_of(&s.db(move |m| m.get_repository(&r)).await?)?.clone())
-    } else {
-        None
-    };
-    let (rows, more) = s
+    // lakeFS: `Catalog.GetRepository` (id 400, 404), then `ListEntries` (ref, prefix, delimiter)
+    validate::repository("repository", &repo)?;
+    let (repository, (rows, more)) = s
         .db(move |m| {
-            m.list_entries(
-                &repo,
-                &reference,
-                &ListQuery { prefix: &prefix, after: &after, delimiter: &delimiter, amount },
-            )
+            let repository = m.get_repository(&repo)?;
+            validate::reference("ref", &reference)?;
+            validate::optional_path("prefix", &prefix)?;
+            validate::optional_path("delimiter", &delimiter)?;
+            let q = ListQuery { prefix: &prefix, after: &after, delimiter: &delimiter, amount };
+            Ok((repository, m.list_entries(&repo, &reference, &q)?))
         })
         .await?;
+    let storage = if presign { Some(s.storage_of(&repository)?) } else { None };
     let page = pagination(rows.len(), more, rows.last().map(Listed::path));
-    let mut results = Vec::with_capacity(rows.len());
-    for row in rows {
-        results.push(match row {
-            Listed::Object(path, e) => {
-                let presigned = presigned_get(s, &e, storage.as_ref())?;
-                stats(path, e, with_metadata, presigned)
-            }
-            Listed::CommonPrefix(path) => ObjectStats {
-                path,
-                path_type: PathType::CommonPrefix,
-                physical_address: String::new(),
-                physical_address_expiry: None,
-                checksum: String::new(),
-                size_bytes: None,
-                mtime: 0,
-                metadata: None,
-                content_type: None,
-            },
-        });
-    }
+    let results = rows.into_iter().map(|row| listed_stats(s, row, with_metadata, storage)).collect::<ApiResult<_>>()?;
     json_response(StatusCode::OK, &ObjectStatsList { pagination: page, results })
 }
 
-fn header_value(v: &str) -> ApiResult<HeaderValue> {
-    HeaderValue::from_str(v).map_err(ApiError::internal)
-}
-
-/// `getObject` (with a body) and `headObject` (without).
-pub async fn get_object(
-    s: &Arc<Embedded>,
-    repo: String,
-    reference: String,
-    req: Request<Incoming>,
-    with_body: bool,
-) -> ApiResult<Response<Body>> {
-    let q = Query::parse(req.uri().query());
-    let path = object_path(&q, "path")?;
-    let presign = q.bool("presign", false)?;
-    let (repository, entry) = s.db(move |m| m.stat_entry(&repo, &reference, &path)).await?;
-    if presign && with_body {
-        let (url, _) = s.presign_address(s.storage_of(&repository)?, "GET", &entry.physical_address)?;
-        let mut resp = status_response(StatusCode::FOUND);
-        resp.headers_mut().insert(header::LOCATION, header_value(&url)?);
-        return Ok(resp);
-    }
-    let etag = format!("\"{}\"", entry.checksum);
-    let mut resp = status_response(StatusCode::OK);
-    let h = resp.headers_mut();
-    h.insert(header::ETAG, header_value(&etag)?);
-    h.insert(header::LAST_MODIFIED, header_value(&http_date(entry.mtime))?);
-    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    h.insert(header::CONTENT_TYPE, header_value(&entry.content_type)?);
-    if with_body && req.headers().get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes()) {
-        *resp.status_mut() = StatusCode::NOT_MODIFIED;
-        return Ok(resp);
-    }
-    s.check_data(&entry.physical_address).await?;
-    let len = entry.size_bytes.max(0) as u64;
-    let range_header = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
-    let range = parse_range(range_header, len)
-        .map_err(|_| ApiError::RangeNotSatisfiable("requested range not satisfiable".into()))?;
-    let count = match range {
-        Some(r) => {
-            *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
-            resp.headers_mut().insert(header::CONTENT_RANGE, header_value(&r.content_range(len))?);
-            r.len()
+/// One `listObjects` row: an object (presigned when `storage` is given) or a common prefix.
+fn listed_stats(s: &Embedded, row: Listed, with_metadata: bool, storage: Option<&Storage>) -> ApiResult<ObjectStats> {
+    Ok(match row {
+        Listed::Object(path, e) => {
+            let presigned = presigned_get(s, &e, storage)?;
+            // lakeFS leaves `metadata` out when asked to, and for an object without any
+            let with_metadata = with_metadata && !e.metadata.is_empty();
+            stats(path, e, with_metadata, presigned)
         }
-        None => len,
-    };
-    resp.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(count));
-    if with_body && count > 0 {
-        *resp.body_mut() = s.read_data(&entry.physical_address, len, range).await?;
-    }
-    Ok(resp)
+        Listed::CommonPrefix(path) => ObjectStats {
+            path,
+            path_type: PathType::CommonPrefix,
+            physical_address: String::new(),
+            physical_address_expiry: None,
+            checksum: String::new(),
+            size_bytes: None,
+            mtime: 0,
+            metadata: None,
+            content_type: None,
+        },
+    })
 }
 
 pub fn http_date(unix: i64) -> String {
     httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix.max(0) as u64))
-}
-
-fn user_metadata(headers: &HeaderMap) -> BTreeMap<String, String> {
-    headers
-        .iter()
-        .filter_map(|(k, v)| {
-            Some((k.as_str().strip_prefix(META_HEADER_PREFIX)?.to_string(), v.to_str().ok()?.to_string()))
-        })
-        .collect()
-}
-
-pub async fn upload_object(
-    s: &Arc<Embedded>,
-    repo: String,
-    branch: String,
-    req: Request<Incoming>,
-) -> ApiResult<Response<Body>> {
-    let q = Query::parse(req.uri().query());
-    refuse_params(&q, &["storageClass"])?;
-    let path = object_path(&q, "path")?;
-    let force = q.bool("force", false)?;
-    let cond = write_condition(req.headers())?;
-    let (r, b) = (repo.clone(), branch.clone());
-    let repository = s.db(move |m| m.get_branch(&r, &b).and_then(|_| m.get_repository(&r))).await?;
-    let address = full_address(&repository.storage_namespace, &new_data_path());
-    let metadata = user_metadata(req.headers());
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let (written, content_type) = if content_type.starts_with("multipart/form-data") {
-        let boundary = multer::parse_boundary(&content_type).map_err(|e| ApiError::bad_request(e.to_string()))?;
-        let mut form = multer::Multipart::new(BodyDataStream::new(req.into_body()), boundary);
-        loop {
-            let field = form.next_field().await.map_err(|e| ApiError::bad_request(format!("multipart body: {e}")))?;
-            let Some(field) = field else {
-                return Err(ApiError::bad_request("multipart body has no \"content\" part"));
-            };
-            if field.name() == Some("content") {
-                let ct = field.content_type().map(|m| m.to_string()).unwrap_or_default();
-                break (s.write_data(&address, field.map_err(|e| e.to_string())).await?, ct);
-            }
-        }
-    } else {
-        (s.write_data(&address, BodyDataStream::new(req.into_body())).await?, content_type)
-    };
-    let entry = Entry {
-        physical_address: address,
-        checksum: written.md5_hex,
-        size_bytes: written.size as i64,
-        mtime: now_unix(),
-        content_type: if content_type.is_empty() { "application/octet-stream".into() } else { content_type },
-        metadata,
-    };
-    stage_and_respond(s, repo, branch, path, entry, cond, force).await
 }
 
 /// Stages a freshly written object; removes its data again when staging fails.
@@ -300,6 +205,7 @@ pub async fn delete_objects(
         .partition(|p| caller.allowed(&[Permission::new(action::DELETE_OBJECT, arn::object(&repo, p))]));
     let listed = paths.clone();
     let outcome = s.db(move |m| m.delete_entries(&repo, &branch, &paths, force)).await;
+    let denials = denied.len();
     let mut errors: Vec<ObjectError> = denied
         .into_iter()
         .map(|p| ObjectError { status_code: 401, message: "Unauthorized".into(), path: Some(p) })
@@ -315,7 +221,24 @@ pub async fn delete_objects(
         let message = e.to_string();
         errors.extend(listed.into_iter().map(|p| ObjectError { status_code, message: message.clone(), path: Some(p) }));
     }
-    json_response(StatusCode::OK, &ObjectErrorList { errors })
+    if denials == 0 {
+        return json_response(StatusCode::OK, &ObjectErrorList { errors });
+    }
+    denied_answer(denials, &ObjectErrorList { errors })
+}
+
+/// lakeFS's wire answer when some paths were denied: each denial's `authorize` already wrote a
+/// 401 `{"message":"insufficient permissions"}` (Go keeps the first status and appends every
+/// body), and the final `ObjectErrorList` follows it, one JSON value per line. The allowed paths
+/// are deleted all the same.
+fn denied_answer(denials: usize, list: &ObjectErrorList) -> ApiResult<Response<Body>> {
+    let mut body = b"{\"message\":\"insufficient permissions\"}\n".repeat(denials);
+    body.extend(serde_json::to_vec(list)?);
+    body.push(b'\n');
+    let mut resp = Response::new(full(body));
+    *resp.status_mut() = StatusCode::UNAUTHORIZED;
+    resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    Ok(resp)
 }
 
 /// `copyObject`: needs `fs:ReadObject` on the source besides `fs:WriteObject` on the destination.
@@ -362,7 +285,7 @@ struct UpdateObjectUserMetadata {
 }
 
 /// `updateObjectUserMetadata`: replaces the user metadata of an object on a branch (same data);
-/// answers 204 as lakeFS's implementation does.
+/// answers 204 as lakeFS's implementation does (see `Meta::update_user_metadata`).
 pub async fn update_object_user_metadata(
     s: &Arc<Embedded>,
     repo: String,
@@ -372,11 +295,6 @@ pub async fn update_object_user_metadata(
     let q = Query::parse(req.uri().query());
     let path = object_path(&q, "path")?;
     let body: UpdateObjectUserMetadata = read_json(req.into_body()).await?;
-    s.db(move |m| {
-        let (_, entry) = m.stat_entry(&repo, &branch, &path)?;
-        let entry = Entry { metadata: body.set, ..entry };
-        m.stage(&repo, &branch, &path, &entry, WriteCondition::None, false)
-    })
-    .await?;
+    s.db(move |m| m.update_user_metadata(&repo, &branch, &path, body.set)).await?;
     Ok(status_response(StatusCode::NO_CONTENT))
 }

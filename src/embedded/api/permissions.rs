@@ -22,9 +22,8 @@ pub fn required(route: &Route, q: &Query) -> Vec<Permission> {
     match route {
         HealthCheck | Login | StsLogin | GetAuthCapabilities | GetCurrentUser | GetConfig | GetLakeFsVersion => vec![],
         CreateRepository | CreateBranch(_) | CreateTag(_) | DeleteObjects(..) | ImportStart(..)
-        | MergePullRequest(..) => vec![],
+        | MergePullRequest(..) | ListRepositories => vec![],
         GetStorageConfig => one(a::READ_CONFIG, arn::ALL.into()),
-        ListRepositories => one(a::LIST_REPOSITORIES, arn::ALL.into()),
         GetRepository(r) => one(a::READ_REPOSITORY, arn::repo(r)),
         DeleteRepository(r) => one(a::DELETE_REPOSITORY, arn::repo(r)),
         ListBranches(r) => one(a::LIST_BRANCHES, arn::repo(r)),

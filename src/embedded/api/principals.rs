@@ -2,10 +2,10 @@
 //! `createUserExternalPrincipal`, `deleteUserExternalPrincipal`, `listUserExternalPrincipals`,
 //! `getExternalPrincipal`, and `externalPrincipalLogin`, which turns an AWS identity proven by a
 //! presigned STS `GetCallerIdentity` request ([`crate::embedded::sts`]) into a lakeFS JWT for the
-//! user that identity is bound to (as `login` does for an access key pair).
+//! user that identity is bound to (as `login` does for an access key pair). Answers follow lakeFS
+//! v1.84.0 with an auth service (see [`super::users`]): `not found`, `Already exists`.
 
-use super::repos::pagination;
-use super::users::page_params;
+use super::users::{auth_pagination, conflict_as_lakefs, not_found_as, page_params};
 use crate::embedded::Embedded;
 use crate::embedded::auth::{LOGIN_DURATION_SECS, LOGIN_MAX_DURATION_SECS, issue_token};
 use crate::embedded::catalog::now_unix;
@@ -48,26 +48,28 @@ async fn optional_creation(req: Request<Incoming>) -> ApiResult<ExternalPrincipa
 pub async fn create(s: &Arc<Embedded>, user: String, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     let id = principal_id(&req)?;
     optional_creation(req).await?;
-    s.db(move |m| m.create_principal(&user, &id)).await?;
+    let created = conflict_as_lakefs(s.db(move |m| m.create_principal(&user, &id)).await);
+    not_found_as(created, "not found")?;
     Ok(status_response(StatusCode::CREATED))
 }
 
 pub async fn delete(s: &Arc<Embedded>, user: String, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     let id = principal_id(&req)?;
-    s.db(move |m| m.delete_principal(&user, &id)).await?;
+    not_found_as(s.db(move |m| m.delete_principal(&user, &id)).await, "not found")?;
     Ok(status_response(StatusCode::NO_CONTENT))
 }
 
 pub async fn list(s: &Arc<Embedded>, user: String, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     let (prefix, after, amount) = page_params(&req)?;
-    let (principals, more) = s.db(move |m| m.list_user_principals(&user, &prefix, &after, amount)).await?;
-    let page = pagination(principals.len(), more, principals.last().map(|p| p.id.as_str()));
+    let listed = s.db(move |m| m.list_user_principals(&user, &prefix, &after, amount)).await;
+    let (principals, more) = not_found_as(listed, "not found")?;
+    let page = auth_pagination(principals.len(), more, principals.last().map(|p| p.id.as_str()));
     json_response(StatusCode::OK, &ExternalPrincipalList { pagination: page, results: principals })
 }
 
 pub async fn get(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     let id = principal_id(&req)?;
-    let principal = s.db(move |m| m.get_principal(&id)).await?;
+    let principal = not_found_as(s.db(move |m| m.get_principal(&id)).await, "not found")?;
     json_response(StatusCode::OK, &principal)
 }
 
@@ -81,18 +83,41 @@ pub fn token_lifetime(requested: Option<i64>) -> i64 {
 /// bound to no user) is 401.
 pub async fn login(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     let info: ExternalLoginInformation = read_json(req.into_body()).await?;
-    let arn = s.sts.caller_arn(&info.identity_request, SystemTime::now()).await?;
+    let arn = s.sts.caller_arn(&info.identity_request, SystemTime::now()).await.map_err(as_lakefs_refusal)?;
     let bound = arn.clone();
-    let user = s
-        .db(move |m| m.principal_user(&bound))
-        .await?
-        .ok_or_else(|| ApiError::Unauthorized(format!("external principal {arn:?} is not bound to a lakeFS user")))?;
+    // lakeFS: `Auth.GetExternalPrincipal` of an identity bound to no user → 404 `not found`
+    let user = s.db(move |m| m.principal_user(&bound)).await?.ok_or_else(|| {
+        tracing::info!(principal = %arn, "external principal login: not bound to a lakeFS user");
+        ApiError::not_found("not found")
+    })?;
     let now = now_unix();
     let exp = now + token_lifetime(info.token_expiration_duration);
     let token = issue_token(&s.jwt_key, &user, now, exp);
     s.count_login(true);
     tracing::info!(%user, principal = %arn, expires = exp, "external principal login");
     json_response(StatusCode::OK, &AuthenticationToken { token, token_expiration: Some(exp) })
+}
+
+/// The verifier's refusal as lakeFS answers it: its authentication service's 400/401/403 become
+/// 400 `invalid request`, 401 `invalid token format`, 403 `session expired`
+/// (`pkg/authentication/service.go` `APIService.ExternalPrincipalLogin`, `controller.go`
+/// `handleApiErrorCallback`); the cause is only logged.
+fn as_lakefs_refusal(err: ApiError) -> ApiError {
+    match err {
+        ApiError::Unauthorized(cause) => {
+            tracing::info!(%cause, "external principal login refused");
+            if cause == "identity token expired" {
+                ApiError::Forbidden("session expired".into())
+            } else {
+                ApiError::Unauthorized("invalid token format".into())
+            }
+        }
+        ApiError::BadRequest(cause) => {
+            tracing::info!(%cause, "external principal login refused");
+            ApiError::bad_request("invalid request")
+        }
+        other => other,
+    }
 }
 
 #[cfg(test)]

@@ -1,19 +1,24 @@
 //! Repository, branch and commit operations: `listRepositories`, `createRepository`,
 //! `getRepository`, `deleteRepository`, `listBranches`, `createBranch`, `getBranch`,
-//! `deleteBranch`, `commit`, `getCommit`, `logCommits`.
+//! `deleteBranch`, `diffBranch`, `commit`, `getCommit`, `logCommits` (its parameters: `log`).
 
 use crate::embedded::Embedded;
-use crate::embedded::authz::{Caller, Permission, action, arn};
+use crate::embedded::authz::{Caller, Permission, action, action as a, arn};
+use crate::embedded::catalog::diff::{Change, DiffQuery};
+use crate::embedded::catalog::validate;
 use crate::embedded::catalog::{clamp_amount, now_unix, valid_branch_name, valid_repo_name};
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, Query, full, json_response, read_json, status_response};
 use crate::lakefs::dto::{
-    BranchCreation, CommitCreation, CommitList, Diff, DiffList, Pagination, PathType, RefList, Repository,
-    RepositoryCreation, RepositoryList,
+    BranchCreation, CommitCreation, Diff, DiffList, Pagination, PathType, RefList, Repository, RepositoryCreation,
+    RepositoryList,
 };
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use std::sync::Arc;
+
+mod log;
+pub use log::log_commits;
 
 /// lakeFS reports 1000 as every listing's `max_per_page`.
 pub const MAX_PER_PAGE: u64 = 1000;
@@ -40,7 +45,19 @@ pub fn refuse_params(q: &Query, names: &[&str]) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn list_repositories(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Response<Body>> {
+/// `listRepositories`, as lakeFS v1.84's `Controller.ListRepositories`: no `authorize`; 401 unless
+/// some policy allows `fs:ListRepositories` on any resource, then only the repositories whose ARN
+/// the caller may list (`catalog.WithListReposPermissionFilter`), filtered before paging.
+pub async fn list_repositories(
+    s: &Arc<Embedded>,
+    caller: &Caller,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
+    if !caller.has_action_on_any_resource(a::LIST_REPOSITORIES) {
+        return Err(ApiError::Unauthorized("insufficient permissions".into()));
+    }
+    let caller = caller.clone();
+    let visible = move |id: &str| caller.allowed(&[Permission::new(a::LIST_REPOSITORIES, arn::repo(id))]);
     let q = Query::parse(req.uri().query());
     let (prefix, after, search) = (
         q.str_or_empty("prefix").to_string(),
@@ -48,7 +65,7 @@ pub async fn list_repositories(s: &Arc<Embedded>, req: Request<Incoming>) -> Api
         q.str_or_empty("search").to_string(),
     );
     let amount = clamp_amount(q.amount()?);
-    let (repos, more) = s.db(move |m| m.list_repositories(&prefix, &after, &search, amount)).await?;
+    let (repos, more) = s.db(move |m| m.list_repositories(&prefix, &after, &search, amount, visible)).await?;
     let page = pagination(repos.len(), more, repos.last().map(|r| r.id.as_str()));
     let results = repos.into_iter().map(answer).collect();
     json_response(StatusCode::OK, &RepositoryList { pagination: page, results })
@@ -109,7 +126,9 @@ pub async fn create_repository(
     json_response(StatusCode::CREATED, &answer(created))
 }
 
+/// `getRepository`: the id is validated first (400), as lakeFS's `Catalog.GetRepository`.
 pub async fn get_repository(s: &Arc<Embedded>, repo: String) -> ApiResult<Response<Body>> {
+    validate::repository("repository", &repo)?;
     let found = s.db(move |m| m.get_repository(&repo)).await?;
     json_response(StatusCode::OK, &answer(found))
 }
@@ -120,8 +139,12 @@ pub async fn delete_repository(s: &Arc<Embedded>, repo: String, req: Request<Inc
     Ok(status_response(StatusCode::NO_CONTENT))
 }
 
+/// `listBranches`: `prefix`, `after`, `amount` (`show_hidden` has nothing to show: the embedded
+/// server creates no hidden branches).
 pub async fn list_branches(s: &Arc<Embedded>, repo: String, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     let q = Query::parse(req.uri().query());
+    q.bool("show_hidden", false)?;
+    validate::repository("repository", &repo)?;
     let (prefix, after) = (q.str_or_empty("prefix").to_string(), q.str_or_empty("after").to_string());
     let amount = clamp_amount(q.amount()?);
     let (refs, more) = s.db(move |m| m.list_branches(&repo, &prefix, &after, amount)).await?;
@@ -154,7 +177,10 @@ pub async fn create_branch(
     Ok(resp)
 }
 
+/// `getBranch`: ids validated first (400), as lakeFS's `Catalog.GetBranchReference`.
 pub async fn get_branch(s: &Arc<Embedded>, repo: String, branch: String) -> ApiResult<Response<Body>> {
+    validate::repository("repository", &repo)?;
+    validate::branch("branch", &branch)?;
     let found = s.db(move |m| m.get_branch(&repo, &branch)).await?;
     json_response(StatusCode::OK, &found)
 }
@@ -170,7 +196,8 @@ pub async fn delete_branch(
     Ok(status_response(StatusCode::NO_CONTENT))
 }
 
-/// `diffBranch`: uncommitted changes of a branch (no `prefix`/`delimiter` filtering).
+/// `diffBranch`: a page of a branch's uncommitted changes (`prefix`, `delimiter`, `after`,
+/// `amount`), as lakeFS's `Catalog.DiffUncommitted`.
 pub async fn diff_branch(
     s: &Arc<Embedded>,
     repo: String,
@@ -178,23 +205,35 @@ pub async fn diff_branch(
     req: Request<Incoming>,
 ) -> ApiResult<Response<Body>> {
     let q = Query::parse(req.uri().query());
-    refuse_params(&q, &["prefix", "delimiter"])?;
-    let after = q.str_or_empty("after").to_string();
     let amount = clamp_amount(q.amount()?);
-    let (changes, more) = s.db(move |m| m.list_changes(&repo, &branch, &after, amount)).await?;
-    let page = pagination(changes.len(), more, changes.last().map(|c| c.0.as_str()));
+    let (prefix, delimiter, after) = (
+        q.str_or_empty("prefix").to_string(),
+        q.str_or_empty("delimiter").to_string(),
+        q.str_or_empty("after").to_string(),
+    );
+    let (changes, more) = s
+        .db(move |m| {
+            let q = DiffQuery { prefix: &prefix, delimiter: &delimiter, after: &after, amount };
+            m.diff_branch(&repo, &branch, &q)
+        })
+        .await?;
+    let page = pagination(changes.len(), more, changes.last().map(Change::path));
     let results = changes
         .into_iter()
-        .map(|(path, kind, size)| Diff {
-            diff_type: kind.to_string(),
-            path,
-            path_type: PathType::Object,
-            size_bytes: size,
+        .map(|c| match c {
+            Change::Object(path, kind, size) => {
+                Diff { diff_type: kind.into(), path, path_type: PathType::Object, size_bytes: Some(size) }
+            }
+            Change::CommonPrefix(path) => {
+                Diff { diff_type: "prefix_changed".into(), path, path_type: PathType::CommonPrefix, size_bytes: None }
+            }
         })
         .collect();
     json_response(StatusCode::OK, &DiffList { pagination: page, results })
 }
 
+/// `commit`: the body (`message` required, `metadata`, `date`, `allow_empty`, `force`) goes to
+/// `Meta::commit`; `source_metarange` is not supported (501).
 pub async fn commit(
     s: &Arc<Embedded>,
     repo: String,
@@ -204,26 +243,17 @@ pub async fn commit(
 ) -> ApiResult<Response<Body>> {
     refuse_params(&Query::parse(req.uri().query()), &["source_metarange"])?;
     let body: CommitCreation = read_json(req.into_body()).await?;
-    let commit = s.db(move |m| m.commit(&repo, &branch, &body, &user)).await?;
+    let commit = s
+        .db(move |m| {
+            // lakeFS `User.Committer`: the user's email when it has one, else the name
+            let email = m.user(&user)?.and_then(|u| u.email).filter(|e| !e.is_empty());
+            m.commit(&repo, &branch, &body, email.as_deref().unwrap_or(&user))
+        })
+        .await?;
     json_response(StatusCode::CREATED, &commit)
 }
 
 pub async fn get_commit(s: &Arc<Embedded>, repo: String, id: String) -> ApiResult<Response<Body>> {
     let commit = s.db(move |m| m.get_commit(&repo, &id)).await?;
     json_response(StatusCode::OK, &commit)
-}
-
-pub async fn log_commits(
-    s: &Arc<Embedded>,
-    repo: String,
-    reference: String,
-    req: Request<Incoming>,
-) -> ApiResult<Response<Body>> {
-    let q = Query::parse(req.uri().query());
-    refuse_params(&q, &["objects", "prefixes", "limit", "first_parent", "since", "stop_at"])?;
-    let after = q.str_or_empty("after").to_string();
-    let amount = clamp_amount(q.amount()?);
-    let (commits, more) = s.db(move |m| m.log_commits(&repo, &reference, &after, amount)).await?;
-    let page = pagination(commits.len(), more, commits.last().map(|c| c.id.as_str()));
-    json_response(StatusCode::OK, &CommitList { pagination: page, results: commits })
 }

@@ -1,4 +1,4 @@
-//! Commits of the embedded server (lakeFS API: `commit`, `getCommit`, `logCommits`).
+//! Commits of the embedded server (lakeFS API: `commit`, `getCommit`; `logCommits` is in `log`).
 //!
 //! A commit turns a branch's staged changes into a new tree ("meta range") identified by the SHA-256
 //! of its entries, and a commit id that is the SHA-256 of the commit's content, both 64 hex digits
@@ -6,12 +6,13 @@
 //! the commit or stay staged after it, never lost.
 
 use super::meta::*;
+use super::refs::INVALID_REF;
 use super::repos::{get_json, resolve};
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::lakefs::dto::{Commit, CommitCreation, Repository};
 use redb::{ReadableTable, Table};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BinaryHeap, HashSet};
+use std::collections::BTreeMap;
 
 /// The id of `commit` in `repo`: SHA-256 over its content (the `id` field itself excluded).
 pub(crate) fn commit_id(repo: &str, commit: &Commit) -> String {
@@ -29,9 +30,13 @@ pub(crate) fn commit_id(repo: &str, commit: &Commit) -> String {
 }
 
 impl Meta {
-    /// `commit`: commits `branch`'s staged changes; 400 "commit: no changes" when there are none
-    /// (unless `allow_empty`).
+    /// `commit`: commits `branch`'s staged changes. As lakeFS (`Catalog.Commit`,
+    /// `Graveler.Commit`, `committed.Commit`): ids (400), repository (404), read-only (403 unless
+    /// `force`), branch (404), then 400 "commit: no changes" when no staged entry differs by
+    /// identity from the committed one (unless `allow_empty`); the staged changes then stay staged.
     pub fn commit(&self, repo: &str, branch: &str, req: &CommitCreation, committer: &str) -> ApiResult<Commit> {
+        super::validate::repository("repository", repo)?;
+        super::validate::branch("branch", branch)?;
         let txn = self.db.begin_write()?;
         let commit = {
             let repository: Repository =
@@ -48,23 +53,14 @@ impl Meta {
                 get_json(&commits, &key2(repo, &head))?.ok_or_else(|| ApiError::internal("branch head missing"))?;
             let mut staged = txn.open_table(STAGED)?;
             let changes = take_staged(&mut staged, repo, branch)?;
-            if changes.is_empty() && req.allow_empty != Some(true) {
-                return Err(ApiError::bad_request("commit: no changes"));
-            }
             let mut trees = txn.open_table(TREES)?;
             let meta_range_id = apply_changes(&mut trees, repo, &parent.meta_range_id, &changes)?;
-            let commit = Commit {
-                id: String::new(),
-                parents: vec![parent.id.clone()],
-                committer: committer.to_string(),
-                message: req.message.clone(),
-                creation_date: req.date.unwrap_or_else(now_unix),
-                meta_range_id,
-                metadata: Some(req.metadata.clone().unwrap_or_default()),
-                generation: Some(parent.generation.unwrap_or(0) + 1),
-                version: Some(1),
+            let meta_range_id = match meta_range_id {
+                Some(id) => id,
+                None if req.allow_empty == Some(true) => parent.meta_range_id.clone(),
+                None => return Err(ApiError::bad_request("commit: no changes")),
             };
-            let commit = Commit { id: commit_id(repo, &commit), ..commit };
+            let commit = new_commit(repo, &parent, req, committer, meta_range_id);
             commits.insert(key2(repo, &commit.id).as_str(), to_json(&commit)?.as_slice())?;
             branches.insert(head_key.as_str(), commit.id.as_str())?;
             commit
@@ -77,81 +73,35 @@ impl Meta {
     /// controller: any not-found but the repository's is 404 "commit not found", any other
     /// failure (an invalid ref) 500 with its text.
     pub fn get_commit(&self, repo: &str, id: &str) -> ApiResult<Commit> {
-        let txn = self.db.begin_read()?;
-        let (_, resolved) = resolve(&txn, repo, id).map_err(|e| match e {
+        let as_lakefs = |e| match e {
             ApiError::NotFound(m) if m == "repository not found" => ApiError::NotFound(m),
             ApiError::NotFound(_) => ApiError::not_found("commit not found"),
             ApiError::BadRequest(m) => ApiError::Unexpected(m),
             other => other,
-        })?;
-        Ok(resolved.commit().clone())
-    }
-
-    /// `logCommits`: ancestors of `reference`, newest first (by generation, then date).
-    pub fn log_commits(
-        &self,
-        repo: &str,
-        reference: &str,
-        after: &str,
-        amount: usize,
-    ) -> ApiResult<(Vec<Commit>, bool)> {
+        };
+        super::validate::repository("repository", repo).map_err(as_lakefs)?;
         let txn = self.db.begin_read()?;
-        let (_, resolved) = resolve(&txn, repo, reference)?;
-        let commits = txn.open_table(COMMITS)?;
-        let mut heap = BinaryHeap::new();
-        let mut seen = HashSet::new();
-        let start = resolved.commit().clone();
-        seen.insert(start.id.clone());
-        heap.push(Ordered(start));
-        let mut out = Vec::new();
-        let mut skipping = !after.is_empty();
-        while let Some(Ordered(c)) = heap.pop() {
-            for p in &c.parents {
-                if seen.insert(p.clone())
-                    && let Some(pc) = get_json::<_, Commit>(&commits, &key2(repo, p))?
-                {
-                    heap.push(Ordered(pc));
-                }
-            }
-            if skipping {
-                skipping = c.id != after;
-                continue;
-            }
-            out.push(c);
-            if out.len() > amount {
-                break;
-            }
-        }
-        let more = out.len() > amount;
-        out.truncate(amount);
-        Ok((out, more))
+        let (_, resolved) = resolve(&txn, repo, id).map_err(as_lakefs)?;
+        // lakeFS `dereferenceCommitID` on `branch$`
+        let refused = || ApiError::Unexpected(format!("{INVALID_REF}: should point to a commit"));
+        Ok(resolved.needs_commit(refused)?.clone())
     }
 }
 
-/// Orders commits newest first for the log walk.
-struct Ordered(Commit);
-
-impl Ordered {
-    fn rank(&self) -> (i64, i64, &str) {
-        (self.0.generation.unwrap_or(0), self.0.creation_date, self.0.id.as_str())
-    }
-}
-
-impl PartialEq for Ordered {
-    fn eq(&self, other: &Self) -> bool {
-        self.rank() == other.rank()
-    }
-}
-impl Eq for Ordered {}
-impl PartialOrd for Ordered {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Ordered {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.rank().cmp(&other.rank())
-    }
+/// The commit `req` makes on top of `parent`, its id computed.
+fn new_commit(repo: &str, parent: &Commit, req: &CommitCreation, committer: &str, meta_range_id: String) -> Commit {
+    let commit = Commit {
+        id: String::new(),
+        parents: vec![parent.id.clone()],
+        committer: committer.to_string(),
+        message: req.message.clone(),
+        creation_date: req.date.unwrap_or_else(now_unix),
+        meta_range_id,
+        metadata: Some(req.metadata.clone().unwrap_or_default()),
+        generation: Some(parent.generation.unwrap_or(0) + 1),
+        version: Some(1),
+    };
+    Commit { id: commit_id(repo, &commit), ..commit }
 }
 
 /// Removes and returns a branch's staged changes, in path order.
@@ -172,36 +122,76 @@ fn take_staged(
     Ok(changes)
 }
 
-/// Writes the tree `base` + `changes` and returns its meta range id ("" for an empty tree).
+/// Writes the tree `base` + `changes` and returns its meta range id ("" for an empty tree), or
+/// `None` when no change differs from `base` (lakeFS's committer keeps the base entry of a key
+/// whose identity did not change, and counts only real additions, changes and removals).
 fn apply_changes(
     trees: &mut Table<&'static str, &'static [u8]>,
     repo: &str,
     base: &str,
     changes: &BTreeMap<String, Option<Entry>>,
-) -> ApiResult<String> {
-    if changes.is_empty() {
-        return Ok(base.to_string());
-    }
-    let base_prefix = key3(repo, base, "");
-    let mut merged: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    for item in trees.range::<&str>(base_prefix.as_str()..)? {
-        let (k, v) = item?;
-        let Some(path) = k.value().strip_prefix(base_prefix.as_str()) else {
-            break;
-        };
-        merged.insert(path.to_string(), v.value().to_vec());
-    }
-    for (path, change) in changes {
-        match change {
-            Some(entry) => merged.insert(path.clone(), to_json(entry)?),
-            None => merged.remove(path),
-        };
+) -> ApiResult<Option<String>> {
+    let mut merged = read_tree_bytes(trees, repo, base)?;
+    if apply(&mut merged, changes)? == 0 {
+        return Ok(None);
     }
     if merged.is_empty() {
-        return Ok(String::new());
+        return Ok(Some(String::new()));
     }
+    write_tree_bytes(trees, repo, &merged).map(Some)
+}
+
+/// The entries of tree `id` (path → entry JSON).
+fn read_tree_bytes(
+    trees: &Table<&'static str, &'static [u8]>,
+    repo: &str,
+    id: &str,
+) -> ApiResult<BTreeMap<String, Vec<u8>>> {
+    let mut tree = BTreeMap::new();
+    if id.is_empty() {
+        return Ok(tree);
+    }
+    let prefix = key3(repo, id, "");
+    for item in trees.range::<&str>(prefix.as_str()..)? {
+        let (k, v) = item?;
+        let Some(path) = k.value().strip_prefix(prefix.as_str()) else {
+            break;
+        };
+        tree.insert(path.to_string(), v.value().to_vec());
+    }
+    Ok(tree)
+}
+
+/// Applies `changes` to `tree`; how many changed it (an entry of the same identity, or a
+/// tombstone over nothing, does not).
+fn apply(tree: &mut BTreeMap<String, Vec<u8>>, changes: &BTreeMap<String, Option<Entry>>) -> ApiResult<usize> {
+    let mut changed = 0;
+    for (path, change) in changes {
+        let unchanged = match (change, tree.get(path)) {
+            (Some(entry), Some(old)) => from_json::<Entry>(old)?.same_identity(entry),
+            (None, old) => old.is_none(),
+            (Some(_), None) => false,
+        };
+        if unchanged {
+            continue;
+        }
+        changed += 1;
+        match change {
+            Some(entry) => tree.insert(path.clone(), to_json(entry)?),
+            None => tree.remove(path),
+        };
+    }
+    Ok(changed)
+}
+
+/// Stores a non-empty tree under its content hash (once) and returns that id.
+fn write_tree_bytes(
+    trees: &mut Table<&'static str, &'static [u8]>,
+    repo: &str,
+    tree: &BTreeMap<String, Vec<u8>>,
+) -> ApiResult<String> {
     let mut hasher = Sha256::new();
-    for (path, value) in &merged {
+    for (path, value) in tree {
         hasher.update((path.len() as u64).to_be_bytes());
         hasher.update(path.as_bytes());
         hasher.update((value.len() as u64).to_be_bytes());
@@ -215,7 +205,7 @@ fn apply_changes(
         .transpose()?
         .is_some_and(|(k, _)| k.value().starts_with(new_prefix.as_str()));
     if !exists {
-        for (path, value) in &merged {
+        for (path, value) in tree {
             trees.insert(format!("{new_prefix}{path}").as_str(), value.as_slice())?;
         }
     }

@@ -14,7 +14,7 @@ use crate::embedded::error::{ApiError, ApiResult};
 use crate::lakefs::dto::{Commit, Repository};
 use crate::lakefs::workflow_dto::Merge;
 use redb::{ReadableTable, Table};
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 
 /// A tree: path → entry JSON (entries compare by their whole JSON: same address, checksum, …).
 pub(crate) type Tree = BTreeMap<String, Vec<u8>>;
@@ -46,33 +46,65 @@ pub(crate) fn read_tree(
     Ok(tree)
 }
 
-/// The merge base of commits `a` and `b`: their common ancestor of the highest generation.
+/// The merge base of commits `left` and `right`, as lakeFS's `ref.FindMergeBase` finds it: walk
+/// both histories, highest generation first (then latest creation date), marking each parent with
+/// the sides it was reached from; the first parent reached from both sides is the base.
 fn merge_base(
     commits: &impl ReadableTable<&'static str, &'static [u8]>,
     repo: &str,
-    a: &Commit,
-    b: &Commit,
+    left: &Commit,
+    right: &Commit,
 ) -> ApiResult<Option<Commit>> {
-    let ancestors = |start: &Commit| -> ApiResult<HashMap<String, Commit>> {
-        let mut seen = HashMap::new();
-        let mut queue = VecDeque::from([start.clone()]);
-        while let Some(c) = queue.pop_front() {
-            if seen.contains_key(&c.id) {
-                continue;
-            }
-            for p in &c.parents {
-                if let Some(pc) = get_json::<_, Commit>(commits, &key2(repo, p))? {
-                    queue.push_back(pc);
-                }
-            }
-            seen.insert(c.id.clone(), c);
-        }
-        Ok(seen)
+    const LEFT: u8 = 1;
+    const RIGHT: u8 = 2;
+    if left.id == right.id {
+        return Ok(Some(left.clone()));
+    }
+    let load = |id: &str| -> ApiResult<Commit> {
+        get_json(commits, &key2(repo, id))?.ok_or_else(|| ApiError::not_found("commit not found"))
     };
-    let of_a = ancestors(a)?;
-    let of_b = ancestors(b)?;
-    let common = of_a.into_values().filter(|c| of_b.contains_key(&c.id));
-    Ok(common.max_by_key(|c| (c.generation.unwrap_or(0), c.creation_date, c.id.clone())))
+    let mut reached: HashMap<String, u8> = HashMap::from([(left.id.clone(), LEFT), (right.id.clone(), RIGHT)]);
+    let mut queue = BinaryHeap::from([ByGeneration(left.clone()), ByGeneration(right.clone())]);
+    while let Some(ByGeneration(c)) = queue.pop() {
+        let flags = reached.get(&c.id).copied().unwrap_or(0);
+        for p in &c.parents {
+            if !reached.contains_key(p) {
+                queue.push(ByGeneration(load(p)?));
+            }
+            let marks = reached.entry(p.clone()).or_insert(0);
+            *marks |= flags;
+            if *marks == LEFT | RIGHT {
+                return load(p).map(Some);
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// lakeFS's `CommitsGenerationPriorityQueue` order (the id only makes ties deterministic).
+struct ByGeneration(Commit);
+
+impl ByGeneration {
+    fn rank(&self) -> (i64, i64, &str) {
+        (self.0.generation.unwrap_or(0), self.0.creation_date, self.0.id.as_str())
+    }
+}
+
+impl PartialEq for ByGeneration {
+    fn eq(&self, other: &Self) -> bool {
+        self.rank() == other.rank()
+    }
+}
+impl Eq for ByGeneration {}
+impl PartialOrd for ByGeneration {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for ByGeneration {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank().cmp(&other.rank())
+    }
 }
 
 /// Three-way merge of `source` and `dest` trees over `base`: the merged tree, or the conflicts.
@@ -82,9 +114,9 @@ pub(crate) fn three_way(base: &Tree, source: &Tree, dest: &Tree, strategy: Optio
     let mut conflicts = Vec::new();
     for path in paths {
         let (b, s, d) = (base.get(path), source.get(path), dest.get(path));
-        let pick = if s == d || s == b {
+        let pick = if same(s, d) || same(s, b) {
             d
-        } else if d == b {
+        } else if same(d, b) {
             s
         } else {
             match strategy {
@@ -101,6 +133,20 @@ pub(crate) fn three_way(base: &Tree, source: &Tree, dest: &Tree, strategy: Optio
         }
     }
     if conflicts.is_empty() { Ok(merged) } else { Err(conflicts) }
+}
+
+/// Whether two tree values are the same version of an object: lakeFS's merge compares value
+/// identities (`committed/merge.go`: size, ETag, user metadata, content type), not addresses, so
+/// the same content written on both sides merges without a conflict.
+fn same(a: Option<&Vec<u8>>, b: Option<&Vec<u8>>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(x), Some(y)) => match (serde_json::from_slice::<Entry>(x), serde_json::from_slice::<Entry>(y)) {
+            (Ok(x), Ok(y)) => x.same_identity(&y),
+            _ => x == y,
+        },
+        _ => false,
+    }
 }
 
 /// Whether `branch` has staged changes.
@@ -129,7 +175,7 @@ impl Meta {
                 return Err(ApiError::not_found("branch not found"));
             }
             let commits = txn.open_table(COMMITS)?;
-            let (src, dst) = (src.commit().clone(), dst.commit().clone());
+            let (src, dst) = (src.needs_commit(|| staging_not_commit("ref", source))?.clone(), dst.commit().clone());
             let base = merge_base(&commits, repo, &src, &dst)?;
             let t = txn.open_table(TREES)?;
             let base_tree = base.as_ref().map_or(Ok(Tree::new()), |b| read_tree(&t, repo, &b.meta_range_id))?;
@@ -204,15 +250,29 @@ impl Meta {
         Ok(commit)
     }
 
-    /// `findMergeBase`: (source commit, destination commit, base commit) ids.
+    /// `findMergeBase`: the answer's (`source_commit_id`, `destination_commit_id`,
+    /// `base_commit_id`). As lakeFS v1.84.0 fills them: `Catalog.FindMergeBase` returns the
+    /// destination's commit first and the controller reads it as the source's, so
+    /// `source_commit_id` is the destination's commit and `destination_commit_id` the source's.
+    /// The destination is resolved first (`get commit by ref <destination>: …`), then the source
+    /// (`get commit by branch <source>: …`); no common ancestor is 500 `no merge base`.
     pub fn find_merge_base(&self, repo: &str, source: &str, dest: &str) -> ApiResult<(String, String, String)> {
+        super::validate::repository("repository", repo)?;
+        super::validate::reference("destination", dest)?;
+        super::validate::reference("source", source)?;
         let txn = self.db.begin_read()?;
-        let (_, src) = resolve(&txn, repo, source)?;
-        let (_, dst) = resolve(&txn, repo, dest)?;
+        super::repos::ensure_repo(&txn, repo)?;
+        let side = |side: &str, reference: &str| -> ApiResult<Commit> {
+            let context = format!("get commit by {side} {reference}");
+            let (_, resolved) = resolve(&txn, repo, reference).map_err(|e| e.wrapped(&context))?;
+            Ok(resolved.needs_commit(|| staging_not_commit(side, reference))?.clone())
+        };
+        let dst = side("ref", dest)?;
+        let src = side("branch", source)?;
         let commits = txn.open_table(COMMITS)?;
-        let base = merge_base(&commits, repo, src.commit(), dst.commit())?
-            .ok_or_else(|| ApiError::not_found("no merge base found"))?;
-        Ok((src.commit().id.clone(), dst.commit().id.clone(), base.id))
+        let base =
+            merge_base(&commits, repo, &dst, &src)?.ok_or_else(|| ApiError::Unexpected("no merge base".into()))?;
+        Ok((dst.id, src.id, base.id))
     }
 
     /// `hardResetBranch`: points `branch` at `reference`'s commit. As lakeFS's server, staged
@@ -227,9 +287,15 @@ impl Meta {
             if repository.read_only == Some(true) && !force {
                 return Err(ApiError::Forbidden("read-only repository".into()));
             }
-            let (_, target) = resolve(&txn, repo, reference)
-                .map_err(|e| ApiError::not_found(format!("hard-reset {branch} to {reference}: {e}")))?;
-            target.commit().id.clone()
+            // lakeFS `Graveler.ResetHard`: "hard-reset <branch> to <ref>: " + `dereferenceCommit`'s error
+            let context = format!("hard-reset {branch} to {reference}");
+            let (_, target) = resolve(&txn, repo, reference).map_err(|e| e.wrapped(&context))?;
+            let refused = || {
+                ApiError::bad_request(format!(
+                    "{context}: reference '{reference}': reference to staging area with $ is not a commit"
+                ))
+            };
+            target.needs_commit(refused)?.id.clone()
         };
         let txn = self.db.begin_write()?;
         {
@@ -272,6 +338,15 @@ pub(crate) fn tree_id(tree: &Tree) -> String {
         hasher.update(value);
     }
     hex::encode(hasher.finalize())
+}
+
+/// lakeFS `Graveler.FindMergeBase` on a `branch$` ref: `dereferenceCommit`'s
+/// `ErrDereferenceCommitWithStaging` wrapped with the side (`ref` for the source, `branch` for the
+/// destination); a 400.
+fn staging_not_commit(side: &str, reference: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "get commit by {side} {reference}: reference '{reference}': reference to staging area with $ is not a commit"
+    ))
 }
 
 #[cfg(test)]

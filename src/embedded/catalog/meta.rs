@@ -56,6 +56,18 @@ pub struct Entry {
     pub metadata: BTreeMap<String, String>,
 }
 
+impl Entry {
+    /// Whether two entries have the same lakeFS identity (`catalog.EntryToValue`: size, ETag, user
+    /// metadata and content type; not the address or mtime). Commits, diffs and the log's path
+    /// filter treat entries of equal identity as unchanged.
+    pub fn same_identity(&self, other: &Entry) -> bool {
+        self.size_bytes == other.size_bytes
+            && self.checksum == other.checksum
+            && self.metadata == other.metadata
+            && self.content_type == other.content_type
+    }
+}
+
 /// A lakeFS access key and the user it belongs to.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CredentialRecord {

@@ -2,7 +2,9 @@
 //! committed entries) on the redb metadata store. Synchronous; callers run it on blocking threads.
 
 pub mod commits;
+pub mod diff;
 pub mod import;
+pub mod log;
 pub mod merge;
 pub mod meta;
 pub mod objects;
@@ -12,7 +14,9 @@ pub mod pulls;
 pub mod refs;
 pub mod repos;
 pub mod users;
+pub mod validate;
 
+pub use log::LogQuery;
 pub use merge::MergeOutcome;
 pub use meta::{Entry, Meta, clamp_amount, now_unix};
 pub use objects::{ListQuery, Listed, WriteCondition};

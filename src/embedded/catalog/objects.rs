@@ -8,6 +8,7 @@ use super::repos::{get_json, resolve};
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::lakefs::dto::{Commit, Repository};
 use redb::{ReadableTable, WriteTransaction};
+use std::collections::BTreeMap;
 
 /// One row of a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,9 +32,6 @@ pub struct ListQuery<'a> {
     pub delimiter: &'a str,
     pub amount: usize,
 }
-
-/// An uncommitted change: path, kind (`added`, `changed`, `removed`) and new size.
-pub type Change = (String, &'static str, Option<i64>);
 
 /// How a write to an existing path is conditioned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +79,9 @@ impl Meta {
                 Some(i) => {
                     let cp = path[..q.prefix.len() + i + q.delimiter.len()].to_string();
                     cursor = Cursor::From(past_prefix(&cp));
-                    if cp.as_str() > q.after {
+                    // lakeFS skips only a row equal to `after`: after a path inside a common
+                    // prefix, that prefix is listed again (`entryListingIterator` seeks to `after`)
+                    if cp != q.after {
                         out.push(Listed::CommonPrefix(cp));
                     }
                 }
@@ -93,36 +93,6 @@ impl Meta {
         }
         let more = out.len() > q.amount;
         out.truncate(q.amount);
-        Ok((out, more))
-    }
-
-    /// A page of `branch`'s uncommitted changes: `(path, kind, size)` with kind `added`, `changed`
-    /// or `removed`; `(page, has_more)`.
-    pub fn list_changes(&self, repo: &str, branch: &str, after: &str, amount: usize) -> ApiResult<(Vec<Change>, bool)> {
-        let txn = self.db.begin_read()?;
-        let (_, resolved) = resolve(&txn, repo, branch)?;
-        if resolved.branch().is_none() {
-            return Err(ApiError::not_found("branch not found"));
-        }
-        let staged = txn.open_table(STAGED)?;
-        let trees = txn.open_table(TREES)?;
-        let prefix = key3(repo, branch, "");
-        let mut cursor = if after.is_empty() { Cursor::From(String::new()) } else { Cursor::After(after.to_string()) };
-        let mut out = Vec::new();
-        while out.len() <= amount {
-            let Some((path, value)) = first_under(&staged, &prefix, "", &cursor)? else { break };
-            let entry: Option<Entry> = from_json(&value)?;
-            let committed = trees.get(key3(repo, &resolved.commit().meta_range_id, &path).as_str())?.is_some();
-            let kind = match (&entry, committed) {
-                (None, _) => "removed",
-                (Some(_), true) => "changed",
-                (Some(_), false) => "added",
-            };
-            out.push((path.clone(), kind, entry.map(|e| e.size_bytes)));
-            cursor = Cursor::After(path);
-        }
-        let more = out.len() > amount;
-        out.truncate(amount);
         Ok((out, more))
     }
 
@@ -146,6 +116,36 @@ impl Meta {
                     return Err(ApiError::PreconditionFailed("Precondition failed".into()));
                 }
             }
+            staged.insert(key3(repo, branch, path).as_str(), to_json(&Some(entry))?.as_slice())?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// `updateObjectUserMetadata`: replaces the user metadata of the object `path` reads as on
+    /// `branch` (staged over committed), staging the result. lakeFS's order
+    /// (`Catalog.UpdateEntryUserMetadata`, `Graveler.Update`): ids and path (400), repository,
+    /// read-only (403, no `force`), branch (404), the object (404 `update user metadata on
+    /// <repo>/<branch>/<path>: not found`).
+    pub fn update_user_metadata(
+        &self,
+        repo: &str,
+        branch: &str,
+        path: &str,
+        metadata: BTreeMap<String, String>,
+    ) -> ApiResult<()> {
+        super::validate::repository("repository", repo)?;
+        super::validate::branch("branch", branch)?;
+        super::validate::path("path", path)?;
+        let txn = self.db.begin_write()?;
+        let head = writable_branch(&txn, repo, branch, false)?;
+        {
+            let mut staged = txn.open_table(STAGED)?;
+            let trees = txn.open_table(TREES)?;
+            let current = lookup(&staged, &trees, repo, Some(branch), &head, path)?.ok_or_else(|| {
+                ApiError::not_found(format!("update user metadata on {repo}/{branch}/{path}: not found"))
+            })?;
+            let entry = Entry { metadata, ..current };
             staged.insert(key3(repo, branch, path).as_str(), to_json(&Some(entry))?.as_slice())?;
         }
         txn.commit()?;
@@ -307,9 +307,10 @@ mod tests {
         assert_eq!(meta.stat_entry("repo", "main", "a").unwrap().1.checksum, "a2");
         assert_eq!(meta.stat_entry("repo", &c1.id, "a").unwrap().1.checksum, "a");
         assert!(matches!(meta.stat_entry("repo", "main", "b/1"), Err(ApiError::NotFound(_))));
-        let (changes, more) = meta.list_changes("repo", "main", "", 10).unwrap();
-        let kinds: Vec<_> = changes.iter().map(|(p, k, _)| (p.as_str(), *k)).collect();
-        assert_eq!((kinds, more), (vec![("a", "changed"), ("b/1", "removed"), ("b/3", "added")], false));
+        let q = crate::embedded::catalog::diff::DiffQuery { prefix: "", delimiter: "", after: "", amount: 10 };
+        let (changes, more) = meta.diff_branch("repo", "main", &q).unwrap();
+        let kinds: Vec<_> = changes.iter().map(|c| c.path()).collect();
+        assert_eq!((kinds, more), (vec!["a", "b/1", "b/3"], false));
         let err = meta.stage("repo", "main", "c", &entry("c2"), WriteCondition::IfAbsent, false);
         assert!(matches!(err, Err(ApiError::PreconditionFailed(_))));
     }
@@ -322,6 +323,8 @@ mod tests {
         }
         assert_eq!(paths(&meta, "main", "", "", "/", 100).0, ["a/", "b", "c/", "d"]);
         assert_eq!(paths(&meta, "main", "", "a/", "/", 100).0, ["b", "c/", "d"]);
+        // after a path inside a common prefix, lakeFS lists that prefix again
+        assert_eq!(paths(&meta, "main", "", "a/1", "/", 100).0, ["a/", "b", "c/", "d"]);
         assert_eq!(paths(&meta, "main", "", "", "/", 2), (vec!["a/".to_string(), "b".to_string()], true));
         assert_eq!(paths(&meta, "main", "c/", "", "/", 100).0, ["c/x/"]);
         assert_eq!(paths(&meta, "main", "a/", "a/1", "", 100).0, ["a/2"]);
@@ -335,13 +338,24 @@ mod tests {
     fn no_changes_commit_is_refused() {
         let (_d, meta) = setup();
         let req = CommitCreation { message: "empty".into(), ..Default::default() };
+        let refused = meta.commit("repo", "main", &req, "admin").unwrap_err();
+        assert_eq!((refused.status().as_u16(), refused.to_string()), (400, "commit: no changes".into()));
+        // an entry of the same identity (size, checksum, metadata, content type) is no change,
+        // and stays staged after the refusal
+        meta.stage("repo", "main", "x", &entry("x"), WriteCondition::None, false).unwrap();
+        let c1 = meta.commit("repo", "main", &req, "admin").unwrap();
+        let moved = Entry { physical_address: "local://ns/other".into(), mtime: 7, ..entry("x") };
+        meta.stage("repo", "main", "x", &moved, WriteCondition::None, false).unwrap();
         assert!(matches!(meta.commit("repo", "main", &req, "admin"), Err(ApiError::BadRequest(_))));
+        assert_eq!(meta.stat_entry("repo", "main", "x").unwrap().1.physical_address, "local://ns/other");
         let req = CommitCreation { allow_empty: Some(true), ..req };
-        let c = meta.commit("repo", "main", &req, "admin").unwrap();
-        assert_eq!(c.id.len(), 64);
-        let (log, more) = meta.log_commits("repo", "main", "", 10).unwrap();
-        assert_eq!(log.len(), 2);
-        assert!(!more);
-        assert_eq!(log[1].message, "Repository created");
+        let c2 = meta.commit("repo", "main", &req, "admin").unwrap();
+        assert_eq!((c2.id.len(), c2.meta_range_id.as_str()), (64, c1.meta_range_id.as_str()));
+        // the committed entry is the base one (lakeFS keeps a key whose identity did not change)
+        assert_eq!(meta.stat_entry("repo", "main", "x").unwrap().1.physical_address, "local://ns/x");
+        let q = crate::embedded::catalog::LogQuery { amount: 10, ..Default::default() };
+        let (log, more) = meta.log_commits("repo", "main", &q).unwrap();
+        assert_eq!((log.len(), more), (3, false));
+        assert_eq!(log[2].message, "Repository created");
     }
 }

@@ -164,12 +164,18 @@ impl Meta {
         Ok(())
     }
 
-    /// `detachPolicyFromUser`: 404 unless attached.
+    /// `detachPolicyFromUser`: 404 for an unknown user or policy; a policy that is not attached is
+    /// detached all the same (lakeFS `contrib/auth/acl/service.go` `DetachPolicyFromUser` deletes
+    /// without looking).
     pub fn detach_policy(&self, user: &str, policy: &str) -> ApiResult<()> {
         let txn = self.db.begin_write()?;
-        if txn.open_table(USER_POLICIES)?.remove(key2(user, policy).as_str())?.is_none() {
-            return Err(ApiError::not_found(format!("policy {policy:?} is not attached to user {user:?}")));
+        if txn.open_table(USERS)?.get(user)?.is_none() {
+            return Err(ApiError::not_found(format!("user {user:?} not found")));
         }
+        if txn.open_table(POLICIES)?.get(policy)?.is_none() {
+            return Err(no_such_policy(policy));
+        }
+        txn.open_table(USER_POLICIES)?.remove(key2(user, policy).as_str())?;
         txn.commit()?;
         Ok(())
     }

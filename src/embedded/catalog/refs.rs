@@ -178,10 +178,10 @@ pub(crate) fn resolve(txn: &ReadTransaction, repo: &str, reference: &str) -> Api
                 if !matches!(base, Base::Branch(..)) || raw.modifiers.len() != 1 {
                     return Err(invalid_ref());
                 }
-                if *m == Modifier::Dollar {
-                    // lakeFS's answer wherever a commit is needed; its staging-only reads are not
-                    // served by the embedded server
-                    return Err(ApiError::bad_request(format!("{INVALID_REF}: should point to a commit")));
+                if let (Modifier::Dollar, Base::Branch(name, head)) = (m, &base) {
+                    // lakeFS `ResolveRawRef`: the branch's staging token over its head commit
+                    let commit = load_commit(txn, repo, head)?;
+                    return Ok((repository, Resolved::Staging { name: name.clone(), commit }));
                 }
             }
             Modifier::Tilde(n) => {
@@ -236,7 +236,8 @@ impl Meta {
             }
             let commit_id = {
                 let read = self.db.begin_read()?;
-                resolve(&read, repo, reference)?.1.commit().id.clone()
+                let refused = || ApiError::bad_request(format!("{INVALID_REF}: should point to a commit"));
+                resolve(&read, repo, reference)?.1.needs_commit(refused)?.id.clone()
             };
             if repository.read_only == Some(true) && !force {
                 return Err(ApiError::Forbidden("read-only repository".into()));

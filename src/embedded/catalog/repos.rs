@@ -11,24 +11,35 @@ use crate::lakefs::dto::{Commit, Ref, Repository};
 use redb::{ReadTransaction, ReadableTable};
 use std::collections::BTreeMap;
 
-/// What a ref names: a branch (reads see its staged changes) or a bare commit.
+/// What a ref names: a branch (reads see its staged changes), a branch's staging area (`branch$`:
+/// reads as the branch, but no commit where one is needed) or a bare commit.
 #[derive(Debug, Clone)]
 pub enum Resolved {
     Branch { name: String, commit: Commit },
+    Staging { name: String, commit: Commit },
     Commit(Commit),
 }
 
 impl Resolved {
     pub fn commit(&self) -> &Commit {
         match self {
-            Resolved::Branch { commit, .. } | Resolved::Commit(commit) => commit,
+            Resolved::Branch { commit, .. } | Resolved::Staging { commit, .. } | Resolved::Commit(commit) => commit,
         }
     }
 
     pub fn branch(&self) -> Option<&str> {
         match self {
-            Resolved::Branch { name, .. } => Some(name),
+            Resolved::Branch { name, .. } | Resolved::Staging { name, .. } => Some(name),
             Resolved::Commit(_) => None,
+        }
+    }
+
+    /// The commit, or `refused` for a staging area (`branch$`), as lakeFS's `dereferenceCommit`
+    /// and `dereferenceCommitID` refuse it wherever a commit is needed.
+    pub fn needs_commit(&self, refused: impl FnOnce() -> ApiError) -> ApiResult<&Commit> {
+        match self {
+            Resolved::Staging { .. } => Err(refused()),
+            _ => Ok(self.commit()),
         }
     }
 }
@@ -107,13 +118,15 @@ impl Meta {
         get_json(&txn.open_table(REPOS)?, id)?.ok_or_else(repo_not_found)
     }
 
-    /// `listRepositories`: `(page, has_more)`.
+    /// `listRepositories`: `(page, has_more)` of the repositories `visible` keeps (filtered
+    /// before paging, as lakeFS's `Catalog.ListRepositories`).
     pub fn list_repositories(
         &self,
         prefix: &str,
         after: &str,
         search: &str,
         amount: usize,
+        visible: impl Fn(&str) -> bool,
     ) -> ApiResult<(Vec<Repository>, bool)> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(REPOS)?;
@@ -124,7 +137,7 @@ impl Meta {
             if !id.starts_with(prefix) {
                 break;
             }
-            if id <= after || !id.contains(search) {
+            if id <= after || !id.contains(search) || !visible(id) {
                 continue;
             }
             out.push(from_json(v.value())?);
@@ -192,7 +205,10 @@ impl Meta {
                 ApiError::NotFound(m) => ApiError::not_found(format!("source reference '{source}': {m}")),
                 e => e,
             })?;
-            resolved.1.commit().id.clone()
+            // lakeFS `Graveler.CreateBranch`: `ErrCreateBranchNoCommit` has no status of its own (500)
+            let no_commit =
+                || ApiError::Unexpected(format!("source reference '{source}': can't create a branch without commit"));
+            resolved.1.needs_commit(no_commit)?.id.clone()
         };
         let txn = self.db.begin_write()?;
         {

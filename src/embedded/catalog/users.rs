@@ -89,7 +89,8 @@ impl Meta {
         {
             let mut users = txn.open_table(USERS)?;
             if users.get(id)?.is_some() {
-                return Err(ApiError::Conflict(format!("user {id:?} already exists")));
+                // lakeFS `handleApiErrorCallback`: `auth.ErrAlreadyExists` → 409 "Already exists"
+                return Err(ApiError::Conflict("Already exists".into()));
             }
             users.insert(id, to_json(&user)?.as_slice())?;
         }

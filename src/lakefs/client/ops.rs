@@ -204,9 +204,17 @@ impl LakeFsClient {
         self.send_empty(Method::DELETE, &format!("{}/objects{q}", Self::branch_path(repo, branch))).await
     }
 
+    /// `deleteObjects`. When lakeFS denies some paths it answers 401 with one
+    /// `{"message"}` per denial followed by the `ObjectErrorList` of the whole batch (the allowed
+    /// paths were deleted): that list is the answer.
     pub async fn delete_objects(&self, repo: &str, branch: &str, paths: &PathList) -> Result<ObjectErrorList> {
         let p = format!("{}/objects/delete", Self::branch_path(repo, branch));
-        self.send_json(Method::POST, &p, paths, Idempotent::Yes).await
+        match self.send_json(Method::POST, &p, paths, Idempotent::Yes).await {
+            Err(LakeFsError::Api { status, message }) if status == http::StatusCode::UNAUTHORIZED => {
+                trailing_error_list(&message).ok_or(LakeFsError::Api { status, message })
+            }
+            answer => answer,
+        }
     }
 
     pub async fn copy_object(
@@ -405,4 +413,11 @@ impl LakeFsClient {
     pub async fn delete_credentials(&self, user: &str, access_key_id: &str) -> Result<()> {
         self.send_empty(Method::DELETE, &format!("/auth/users/{}/credentials/{}", seg(user), seg(access_key_id))).await
     }
+}
+
+/// The `ObjectErrorList` that ends a 401 `deleteObjects` body of several JSON values, if any.
+fn trailing_error_list(body: &str) -> Option<ObjectErrorList> {
+    let last = serde_json::Deserializer::from_str(body).into_iter::<serde_json::Value>().last()?.ok()?;
+    last.get("errors")?;
+    serde_json::from_value(last).ok()
 }
