@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Writes README.md's client × operation table from what the conformance suites recorded, so the
+"""Writes docs/s3-compatibility.md's client × operation table from what the conformance suites recorded, so the
 table cannot drift from what ran.
 
-    .venv/bin/python conformance/matrix.py --dir target/conformance-matrix [--readme README.md]
+    .venv/bin/python conformance/matrix.py --dir target/conformance-matrix [--readme docs/s3-compatibility.md]
         [--suites s3_clients,s3_tools,s3_objects,s3_multipart] [--passes local,seaweedfs]
 
 Input, in ``--dir`` (``scripts/test-all.sh`` sets ``LAKEGATE_MATRIX_DIR`` to it):
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -32,7 +33,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from matrix_plugin import CLIENTS, OPERATIONS, S3_TESTS_FILE, SCHEMES  # noqa: E402
+from harness.matrix_plugin import CLIENTS, OPERATIONS, S3_TESTS_FILE, SCHEMES  # noqa: E402
 
 BEGIN = "<!-- matrix:begin -->"
 END = "<!-- matrix:end -->"
@@ -222,6 +223,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.readme is None:
             sys.stdout.write(block)
         else:
+            # the block's repository links are relative to the root: make them relative to the file
+            results = Path(__file__).resolve().parent / "s3_tests" / "RESULTS.md"
+            link = Path(os.path.relpath(results, args.readme.resolve().parent)).as_posix()
+            block = block.replace("](conformance/s3_tests/RESULTS.md)", f"]({link})")
             args.readme.write_text(replace_block(args.readme.read_text(), block))
             print(f"matrix: {args.readme} updated from {len(records)} test results in {args.dir}")
     except MatrixError as e:

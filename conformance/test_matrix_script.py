@@ -1,4 +1,4 @@
-"""Tests of README.md's results machinery: ``matrix_plugin.py`` (run on a throwaway suite in a
+"""Tests of README.md's results machinery: ``harness/matrix_plugin.py`` (run on a throwaway suite in a
 pytest subprocess) and ``matrix.py`` (fed small JSON files).
 
     .venv/bin/python -m pytest -q -p no:cacheprovider conformance/test_matrix_script.py
@@ -20,14 +20,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import matrix  # noqa: E402
-from matrix_plugin import OPERATIONS  # noqa: E402
+from harness.matrix_plugin import OPERATIONS  # noqa: E402
 
 # --------------------------------------------------------------------------------------
 # the plugin
 # --------------------------------------------------------------------------------------
 
 CONFTEST = """
-import matrix_plugin
+from harness import matrix_plugin
 
 def pytest_configure(config):
     matrix_plugin.register(config)

@@ -1,4 +1,4 @@
-"""Tests of ``metrics_check.py``: its Prometheus text parser, the comparison with what boto3 sent,
+"""Tests of ``harness/metrics_check.py``: its Prometheus text parser, the comparison with what boto3 sent,
 and the botocore ``before-send`` counter (against a throwaway local HTTP server that answers one
 503 SlowDown, so a retried call counts twice).
 
@@ -20,7 +20,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import metrics_check as mc  # noqa: E402
+from harness import metrics_check as mc  # noqa: E402
 
 # --------------------------------------------------------------------------------------
 # the parser

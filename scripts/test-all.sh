@@ -13,19 +13,65 @@
 #   (conformance/s3_tests) runs once, in the local pass, and rewrites conformance/s3_tests/RESULTS.md;
 #   s3s-e2e (conformance/s3s_e2e, the s3s project's suite on the Rust AWS SDK) runs in both passes
 #   (a fresh machine builds it once with cargo install into ${LAKEGATE_TOOLS_DIR:-~/.cache/lakegate-tools}).
-#   The S3 suites record per test its client, operations and outcome (conformance/matrix_plugin.py)
-#   in target/conformance-matrix/; at the end conformance/matrix.py rewrites README.md's
+#   The S3 suites record per test its client, operations and outcome (conformance/harness/matrix_plugin.py)
+#   in target/conformance-matrix/; at the end conformance/matrix.py rewrites docs/s3-compatibility.md's
 #   client × operation table from them. Before a suite's session servers stop, their /metrics must
-#   agree with the requests boto3 sent them (conformance/metrics_check.py; else the suite fails).
+#   agree with the requests boto3 sent them (conformance/harness/metrics_check.py; else the suite fails).
 #
 # After one shared build, the suites run as independent jobs, LAKEGATE_TEST_JOBS (default 3) at a
 # time: each starts its own lakegate dev on free ports, with its own pytest --basetemp, and writes
 # its log to target/test-logs/<job>.log (printed when the job ends: its summary, or all of it when
 # it failed). The run fails if any job fails, after every job has finished.
 # Usage: scripts/test-all.sh            (from anywhere; works on a fresh machine)
+#        scripts/test-all.sh --only JOB[,JOB…]
+#   runs only those jobs (names as the `job` lines below give them: `lakefs_api-local`; a suite's
+#   name runs each of its passes: `s3_objects`, `rust-tests`, `s3s_e2e`; `_` may stand for `-`,
+#   shell globs work: `'*-seaweedfs*'`), after the same venvs and build, with SeaweedFS started
+#   when a seaweedfs job is among them; the lints, checks, deploy suite and table rewrite that are
+#   no job are left out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
+
+# ---- --only -----------------------------------------------------------------------------------
+only=""
+case "${1:-}" in
+  "") ;;
+  --only) only=${2:?"--only needs JOB[,JOB…]"} ;;
+  --only=*) only=${1#--only=} ;;
+  *) echo "usage: $0 [--only JOB[,JOB…]]" >&2; exit 2 ;;
+esac
+IFS=, read -ra only_patterns <<<"$only"
+all_jobs=$(sed -n 's/^job \([^ ]*\) .*/\1/p' "$root/scripts/test-all.sh" | grep -vx python-venvs)
+
+# matches JOB PATTERN: PATTERN is JOB, or the suite JOB is a pass of; `_` may stand for `-`
+matches() {
+  local p
+  for p in "$2" "${2//_/-}"; do
+    # shellcheck disable=SC2254  # globs in PATTERN are meant
+    case $1 in $p | $p-*) return 0 ;; esac
+  done
+  return 1
+}
+
+# selected JOB: whether this run runs JOB (all without --only; the venvs always)
+selected() {
+  [ -z "$only" ] || [ "$1" = python-venvs ] && return 0
+  local p
+  for p in "${only_patterns[@]}"; do matches "$1" "$p" && return 0; done
+  return 1
+}
+
+for p in "${only_patterns[@]}"; do
+  for j in $all_jobs; do matches "$j" "$p" && continue 2; done
+  echo "--only: no job is '$p'; the jobs: $(echo $all_jobs)" >&2
+  exit 2
+done
+seaweedfs_needed=""
+for j in $all_jobs; do
+  if selected "$j" && [[ $j == *seaweedfs* ]]; then seaweedfs_needed=1; fi
+done
+
 JOBS="${LAKEGATE_TEST_JOBS:-3}"
 logs="$root/target/test-logs"
 rm -rf "$logs" && mkdir -p "$logs"
@@ -37,6 +83,7 @@ step() { printf '\n==> [%4ds] %s\n' "$SECONDS" "$*"; }
 # "<exit code> <seconds>" when it ends.
 job() {
   local name=$1; shift
+  selected "$name" || return 0
   while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do sleep 1; report; done
   printf -- '--> [%4ds] started  %s\n' "$SECONDS" "$name"
   ( set +e; t0=$SECONDS; "$@" >"$logs/$name.log" 2>&1; echo "$? $((SECONDS - t0))" >"$logs/$name.rc" ) &
@@ -127,33 +174,44 @@ install_python() {
 step "Python venvs from PyPI and the OIDC provider from npm, in the background (.venv; .venv-s3tools: s3fs's aiobotocore pins an older botocore)"
 job python-venvs install_python
 
+if [ -z "$only" ]; then  # (--only: the jobs alone, no lints)
 step "rustfmt"
 cargo fmt --all -- --check
 
 step "clippy (all targets, warnings are errors)"
 cargo clippy --all-targets --locked -- -D warnings
+fi
 
 step "build the tests and the lakegate binary"
 cargo test --locked --no-run
 cargo build --locked
 export LAKEGATE_BIN="$root/target/debug/lakegate"
 
+if [ -z "$only" ]; then  # (--only: the jobs alone, no checks)
 step "docs/lakefs-fidelity.md: every row's pinning test exists (conformance/check_ledger.py)"
 python3 conformance/check_ledger.py
+
+step "README.md and docs/: relative links and anchors resolve; Rust files under src/ at most 500 lines (scripts/check_tree.py)"
+python3 scripts/check_tree.py
+fi
 wait_jobs
 
+if [ -z "$only" ]; then  # (--only: the jobs alone)
 step "deploy/: Kubernetes (strict schemas), Compose spec, Dockerfile and cross-checks, offline (conformance/deploy)"
 .venv-deploy/bin/python -m pytest -q -p no:cacheprovider conformance/deploy
 
 step "the suites' Python machinery: README's results table (conformance/test_matrix_script.py), /metrics check (conformance/test_metrics_check.py)"
 .venv/bin/python -m pytest -q -p no:cacheprovider conformance/test_matrix_script.py conformance/test_metrics_check.py
+fi
 
+if [ -n "$seaweedfs_needed" ]; then  # (--only: when a seaweedfs job is among them)
 step "SeaweedFS: a real S3 server for the seaweedfs pass, over HTTPS (a CA made for this run)"
 sw_dir="$(mktemp -d)"
 trap 'scripts/seaweedfs.sh stop "$sw_dir"; rm -rf "$sw_dir"' EXIT
 scripts/seaweedfs.sh start "$sw_dir"
+fi
 
-# every S3 suite writes <suite>-<pass>.json here (conformance/matrix_plugin.py), run.py s3_tests.json
+# every S3 suite writes <suite>-<pass>.json here (conformance/harness/matrix_plugin.py), run.py s3_tests.json
 export LAKEGATE_MATRIX_DIR="$root/target/conformance-matrix"
 rm -rf "$LAKEGATE_MATRIX_DIR" "$root/target/pytest" && mkdir -p "$root/target/pytest"
 
@@ -180,7 +238,9 @@ job oidc-local suite oidc .venv/bin/python
 job s3s-e2e-seaweedfs-https seaweed_s3s_e2e
 wait_jobs
 
-step "README.md: the client × operation table from what ran (conformance/matrix.py)"
-.venv/bin/python conformance/matrix.py --dir "$LAKEGATE_MATRIX_DIR" --readme README.md
+if [ -z "$only" ]; then  # (a partial run has no table to write)
+step "docs/s3-compatibility.md: the client × operation table from what ran (conformance/matrix.py)"
+.venv/bin/python conformance/matrix.py --dir "$LAKEGATE_MATRIX_DIR" --readme docs/s3-compatibility.md
+fi
 
 step "all tests passed"

@@ -16,7 +16,7 @@ import lakefs_sdk
 import pytest
 from lakefs_sdk.exceptions import ApiException
 
-from conftest import create_repo, error_message, unique_name, upload_bytes
+from .support import create_repo, error_message, unique_name, upload_bytes
 
 
 def _status(fn, *args, **kwargs) -> int:
@@ -65,16 +65,16 @@ def test_credentials_authenticate_as_their_user(server, api_client):
     listed = auth.list_user_credentials(uid)
     assert [c.access_key_id for c in listed.results] == [creds.access_key_id]
     assert auth.get_credentials(uid, creds.access_key_id).creation_date == creds.creation_date
-    with server.client(creds.access_key_id, creds.secret_access_key) as c:
+    with server.lakefs_client(creds.access_key_id, creds.secret_access_key) as c:
         assert lakefs_sdk.AuthApi(c).get_current_user().user.id == uid
-    with server.client(anonymous=True) as anon:
+    with server.lakefs_client(anonymous=True) as anon:
         token = lakefs_sdk.AuthApi(anon).login(lakefs_sdk.LoginInformation(
             access_key_id=creds.access_key_id, secret_access_key=creds.secret_access_key))
-    with server.client(access_token=token.token) as c:
+    with server.lakefs_client(access_token=token.token) as c:
         assert lakefs_sdk.AuthApi(c).get_current_user().user.id == uid
     auth.delete_credentials(uid, creds.access_key_id)
     assert _status(auth.get_credentials, uid, creds.access_key_id) == 404
-    with server.client(creds.access_key_id, creds.secret_access_key) as c:
+    with server.lakefs_client(creds.access_key_id, creds.secret_access_key) as c:
         assert _status(lakefs_sdk.AuthApi(c).get_current_user) == 401
     assert _status(auth.create_credentials, unique_name("ghost")) == 404
     auth.delete_user(uid)
@@ -128,7 +128,7 @@ def test_read_only_user_is_denied_writes(server, api_client, raw):
     auth.create_policy(_read_only_policy(pid, repo))
     auth.attach_policy_to_user(uid, pid)
     creds = auth.create_credentials(uid)
-    with server.client(creds.access_key_id, creds.secret_access_key) as c:
+    with server.lakefs_client(creds.access_key_id, creds.secret_access_key) as c:
         objects = lakefs_sdk.ObjectsApi(c)
         assert [o.path for o in objects.list_objects(repo, "main").results] == ["a.txt"]
         assert objects.stat_object(repo, "main", "a.txt").size_bytes == 5
@@ -221,7 +221,7 @@ def sts_stub():
 
 @pytest.mark.ledger("externalPrincipalLogin")
 def test_external_login_refused_without_allowed_sts_host(server):
-    with server.client(anonymous=True) as anon:
+    with server.lakefs_client(anonymous=True) as anon:
         api = lakefs_sdk.ExternalApi(anon)
         req = _identity_request("sts.amazonaws.com", ["host", "x-lakefs-server-id"])
         info = lakefs_sdk.ExternalLoginInformation(identity_request=req, token_expiration_duration=60)
@@ -234,12 +234,12 @@ def test_external_login_refused_without_allowed_sts_host(server):
 def test_external_login_through_sts(server_factory, sts_stub):
     stub, host = sts_stub
     srv = server_factory(extra_args=["--sts-allowed-host", host])
-    with srv.client() as admin:
+    with srv.lakefs_client() as admin:
         auth, ext = lakefs_sdk.AuthApi(admin), lakefs_sdk.ExternalApi(admin)
         uid = _new_user(auth)
         stub.arn = f"arn:aws:sts::1:assumed-role/{uid}/session-1"
         ext.create_user_external_principal(uid, f"arn:aws:sts::1:assumed-role/{uid}")
-    with srv.client(anonymous=True) as anon:
+    with srv.lakefs_client(anonymous=True) as anon:
         api = lakefs_sdk.ExternalApi(anon)
         unsigned = _identity_request(host, ["host"])
         assert _status(api.external_principal_login, lakefs_sdk.ExternalLoginInformation(identity_request=unsigned)) == 401
@@ -250,5 +250,5 @@ def test_external_login_through_sts(server_factory, sts_stub):
     assert token.token and token.token_expiration
     assert stub.seen[0]["server_id"] == urlsplit(srv.api_endpoint).netloc
     assert "X-Amz-Signature=0123abcd" in stub.seen[0]["path"]
-    with srv.client(access_token=token.token) as c:
+    with srv.lakefs_client(access_token=token.token) as c:
         assert lakefs_sdk.AuthApi(c).get_current_user().user.id == uid

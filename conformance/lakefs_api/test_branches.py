@@ -6,7 +6,7 @@ import lakefs_sdk
 import pytest
 from lakefs_sdk.exceptions import ApiException, NotFoundException
 
-from conftest import error_message, unique_name, upload_bytes
+from .support import error_message, unique_name, upload_bytes
 
 
 def _br(api_client):

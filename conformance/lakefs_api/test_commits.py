@@ -8,7 +8,9 @@ import lakefs_sdk
 import pytest
 from lakefs_sdk.exceptions import BadRequestException, NotFoundException
 
-from conftest import error_message, ns, unique_name, upload_bytes
+from harness import ns
+
+from .support import error_message, unique_name, upload_bytes
 
 
 def _commit(api_client, repo, branch, message, metadata=None, **kw):

@@ -3,7 +3,7 @@ repository / branch / path, each with a lakeFS ``Error`` body ``{"message": "...
 
 import pytest
 
-from conftest import error_message, unique_name, upload_bytes
+from .support import error_message, unique_name, upload_bytes
 
 # (method, path template, query, json body) -- {repo} is substituted
 ENDPOINTS = [

@@ -8,7 +8,9 @@ import lakefs_sdk
 import pytest
 from lakefs_sdk.exceptions import UnauthorizedException
 
-from conftest import S3_BUCKET, error_message
+from harness import S3_BUCKET
+
+from .support import error_message
 
 
 # ---------------------------------------------------------------------- healthCheck
@@ -23,7 +25,7 @@ def test_healthcheck_204_without_credentials(raw):
 
 @pytest.mark.ledger("healthCheck")
 def test_healthcheck_sdk(server):
-    with server.client(anonymous=True) as c:
+    with server.lakefs_client(anonymous=True) as c:
         resp = lakefs_sdk.HealthCheckApi(c).health_check_with_http_info()
     assert resp.status_code == 204
     assert resp.data is None
@@ -109,7 +111,7 @@ def test_no_credentials_401(raw):
 
 @pytest.mark.ledger("authentication")
 def test_wrong_secret_401(server):
-    with server.client(password="not-the-secret") as c:
+    with server.lakefs_client(password="not-the-secret") as c:
         with pytest.raises(UnauthorizedException) as ei:
             lakefs_sdk.RepositoriesApi(c).list_repositories()
     assert ei.value.status == 401
@@ -118,7 +120,7 @@ def test_wrong_secret_401(server):
 
 @pytest.mark.ledger("authentication")
 def test_unknown_access_key_401(server):
-    with server.client(username="AKIAUNKNOWNUNKNOWN00", password="whatever") as c:
+    with server.lakefs_client(username="AKIAUNKNOWNUNKNOWN00", password="whatever") as c:
         with pytest.raises(UnauthorizedException) as ei:
             lakefs_sdk.AuthApi(c).get_current_user()
     assert ei.value.status == 401
@@ -144,9 +146,9 @@ def test_garbage_bearer_token_401(raw):
 
 @pytest.mark.ledger("login")
 def test_login_returns_usable_jwt(server):
-    with server.client(anonymous=True) as anon:
+    with server.lakefs_client(anonymous=True) as anon:
         resp = lakefs_sdk.AuthApi(anon).login_with_http_info(lakefs_sdk.LoginInformation(
-            access_key_id=server.access_key_id, secret_access_key=server.secret_access_key))
+            access_key_id=server.lakefs_access_key_id, secret_access_key=server.lakefs_secret_access_key))
     assert resp.status_code == 200
     tok = resp.data
     assert isinstance(tok.token, str) and tok.token
@@ -158,7 +160,7 @@ def test_login_returns_usable_jwt(server):
     now = int(time.time())
     assert tok.token_expiration is not None and tok.token_expiration > now
     # usable as a bearer token
-    with server.client(access_token=tok.token) as bearer:
+    with server.lakefs_client(access_token=tok.token) as bearer:
         user = lakefs_sdk.AuthApi(bearer).get_current_user()
         assert user.user.id == "admin"
         repos = lakefs_sdk.RepositoriesApi(bearer).list_repositories(amount=1000)
@@ -168,7 +170,7 @@ def test_login_returns_usable_jwt(server):
 @pytest.mark.ledger("login")
 def test_login_bearer_raw(server, raw):
     r = raw.request("POST", "/auth/login", auth=None, json_body={
-        "access_key_id": server.access_key_id, "secret_access_key": server.secret_access_key})
+        "access_key_id": server.lakefs_access_key_id, "secret_access_key": server.lakefs_secret_access_key})
     assert r.status == 200
     token = json.loads(r.data)["token"]
     r2 = raw.request("GET", "/user", auth=f"Bearer {token}")
@@ -179,7 +181,7 @@ def test_login_bearer_raw(server, raw):
 @pytest.mark.ledger("login")
 def test_login_sets_session_cookie(server, raw):
     r = raw.request("POST", "/auth/login", auth=None, json_body={
-        "access_key_id": server.access_key_id, "secret_access_key": server.secret_access_key})
+        "access_key_id": server.lakefs_access_key_id, "secret_access_key": server.lakefs_secret_access_key})
     assert r.status == 200
     cookies = r.headers.getlist("Set-Cookie")
     assert any(c.startswith("internal_auth_session=") for c in cookies), cookies
@@ -187,17 +189,17 @@ def test_login_sets_session_cookie(server, raw):
 
 @pytest.mark.ledger("login")
 def test_login_wrong_secret_401(server):
-    with server.client(anonymous=True) as anon:
+    with server.lakefs_client(anonymous=True) as anon:
         with pytest.raises(UnauthorizedException) as ei:
             lakefs_sdk.AuthApi(anon).login(lakefs_sdk.LoginInformation(
-                access_key_id=server.access_key_id, secret_access_key="wrong"))
+                access_key_id=server.lakefs_access_key_id, secret_access_key="wrong"))
     assert ei.value.status == 401
     error_message(ei.value)
 
 
 @pytest.mark.ledger("login")
 def test_login_unknown_key_401(server):
-    with server.client(anonymous=True) as anon:
+    with server.lakefs_client(anonymous=True) as anon:
         with pytest.raises(UnauthorizedException) as ei:
             lakefs_sdk.AuthApi(anon).login(lakefs_sdk.LoginInformation(
                 access_key_id="AKIANOSUCHKEY0000000", secret_access_key="wrong"))
@@ -206,7 +208,7 @@ def test_login_unknown_key_401(server):
 
 @pytest.mark.ledger("login")
 def test_login_missing_field_400(raw, server):
-    r = raw.request("POST", "/auth/login", auth=None, json_body={"access_key_id": server.access_key_id})
+    r = raw.request("POST", "/auth/login", auth=None, json_body={"access_key_id": server.lakefs_access_key_id})
     assert r.status == 400
     error_message(r)
 

@@ -12,7 +12,7 @@ from typing import Optional, Tuple
 import lakefs_sdk
 import pytest
 
-from conftest import error_message, unique_name
+from .support import error_message, unique_name
 
 AUTH_FAILED = "error authenticating request"
 
@@ -42,7 +42,7 @@ def test_every_authentication_failure_reads_error_authenticating_request(raw):
     # an Authorization value that is neither bearer nor readable basic is no credential: the
     # session cookie still counts
     r = raw.request("POST", "/auth/login", auth=None, json_body={
-        "access_key_id": raw.server.access_key_id, "secret_access_key": raw.server.secret_access_key})
+        "access_key_id": raw.server.lakefs_access_key_id, "secret_access_key": raw.server.lakefs_secret_access_key})
     token = json.loads(r.data)["token"]
     cookie = {"Cookie": f"internal_auth_session={token}", "Authorization": "Digest x"}
     r = raw.request("GET", "/user", auth=None, headers=cookie)
@@ -53,7 +53,7 @@ def test_every_authentication_failure_reads_error_authenticating_request(raw):
 def test_login_token_carries_lakefs_login_claims(raw):
     import base64
     r = raw.request("POST", "/auth/login", auth=None, json_body={
-        "access_key_id": raw.server.access_key_id, "secret_access_key": raw.server.secret_access_key})
+        "access_key_id": raw.server.lakefs_access_key_id, "secret_access_key": raw.server.lakefs_secret_access_key})
     doc = json.loads(r.data)
     payload = doc["token"].split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -61,7 +61,7 @@ def test_login_token_carries_lakefs_login_claims(raw):
     assert claims["exp"] == doc["token_expiration"] and claims["exp"] - claims["iat"] == 168 * 3600
     assert claims["jti"]
     r = raw.request("POST", "/auth/login", auth=None, json_body={
-        "access_key_id": raw.server.access_key_id, "secret_access_key": "wrong"})
+        "access_key_id": raw.server.lakefs_access_key_id, "secret_access_key": "wrong"})
     assert (r.status, error_message(r)) == (401, AUTH_FAILED)
 
 
@@ -104,7 +104,7 @@ def test_user_and_credentials_not_found_texts(raw):
     # another user's key is not found either
     uid = unique_name("u")
     _call(raw, "POST", "/auth/users", body={"id": uid})
-    admin_key = raw.server.access_key_id
+    admin_key = raw.server.lakefs_access_key_id
     assert _call(raw, "GET", f"/auth/users/{uid}/credentials/{admin_key}")[:2] == (404, "credentials not found")
 
 

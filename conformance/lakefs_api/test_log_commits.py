@@ -13,7 +13,7 @@ import json
 import lakefs_sdk
 import pytest
 
-from conftest import create_repo, error_message, upload_bytes
+from .support import create_repo, error_message, upload_bytes
 
 
 def _commit(api_client, repo, branch, message, date):

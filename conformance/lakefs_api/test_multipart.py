@@ -14,7 +14,9 @@ import lakefs_sdk
 import pytest
 from lakefs_sdk.exceptions import ApiException, BadRequestException, NotFoundException
 
-from conftest import S3_BUCKET, data_url, create_repo, error_message, http, ns
+from harness import S3_BUCKET, data_url, ns
+
+from .support import create_repo, error_message, http
 
 MIB = 1 << 20
 
@@ -215,7 +217,7 @@ def test_upload_address_bound_to_repository_branch_and_path(api_client, repo):
 @pytest.mark.ledger("getConfig", "createPresignMultipartUpload")
 def test_not_supported_without_presign(server_factory):
     srv = server_factory(extra_args=["--no-presign"])
-    with srv.client() as client:
+    with srv.lakefs_client() as client:
         repo = create_repo(client).id
         with pytest.raises(ApiException) as e:
             _exp(client).create_presign_multipart_upload(repo, "main", "p")
@@ -225,7 +227,7 @@ def test_not_supported_without_presign(server_factory):
 @pytest.mark.ledger("getConfig", "createPresignMultipartUpload")
 def test_not_offered_without_presign_multipart(server_factory):
     srv = server_factory(extra_args=["--no-presign-multipart"])
-    with srv.client() as client:
+    with srv.lakefs_client() as client:
         assert lakefs_sdk.ConfigApi(client).get_config().storage_config.pre_sign_multipart_upload is False
         repo = create_repo(client).id
         with pytest.raises(ApiException) as e:

@@ -9,7 +9,9 @@ import lakefs_sdk
 import pytest
 from lakefs_sdk.exceptions import ApiException, NotFoundException
 
-from conftest import data_url, error_message, http, ns, unique_name, upload_bytes
+from harness import data_url, ns
+
+from .support import Raw, error_message, http, unique_name, upload_bytes
 
 
 def md5(b: bytes) -> str:
@@ -27,7 +29,7 @@ def _obj(api_client):
 def test_upload_octet_stream_201(server, api_client, repo):
     data = os.urandom(1000) + b"tail"
     before = int(time.time())
-    r = server.raw().request("POST", f"/repositories/{repo}/branches/main/objects",
+    r = Raw(server).request("POST", f"/repositories/{repo}/branches/main/objects",
                              query=[("path", "dir/blob.bin")], body=data,
                              headers={"Content-Type": "application/octet-stream",
                                       "X-Lakefs-Meta-Color": "blue", "x-lakefs-meta-owner": "me"})
@@ -74,7 +76,7 @@ def test_upload_sdk_multipart_form(api_client, repo, tmp_path):
 @pytest.mark.ledger("uploadObject")
 def test_upload_raw_multipart_form(server, api_client, repo):
     data = bytes(range(256)) * 10
-    r = server.raw().request("POST", f"/repositories/{repo}/branches/main/objects",
+    r = Raw(server).request("POST", f"/repositories/{repo}/branches/main/objects",
                              query=[("path", "mp/raw.bin")],
                              fields={"content": ("raw.bin", data, "image/png")})
     assert r.status == 201, r.data
@@ -114,7 +116,7 @@ def test_upload_overwrites(server, api_client, repo):
 
 @pytest.mark.ledger("uploadObject")
 def test_upload_if_none_match_star(server, api_client, repo):
-    raw = server.raw()
+    raw = Raw(server)
     path = f"/repositories/{repo}/branches/main/objects"
     r = raw.request("POST", path, query=[("path", "once")], body=b"first",
                     headers={"Content-Type": "application/octet-stream", "If-None-Match": "*"})
@@ -129,7 +131,7 @@ def test_upload_if_none_match_star(server, api_client, repo):
 @pytest.mark.ledger("uploadObject")
 def test_upload_if_match_501(server, api_client, repo):
     upload_bytes(server, repo, "main", "im", b"v1")
-    r = server.raw().request("POST", f"/repositories/{repo}/branches/main/objects", query=[("path", "im")],
+    r = Raw(server).request("POST", f"/repositories/{repo}/branches/main/objects", query=[("path", "im")],
                              body=b"v2", headers={"Content-Type": "application/octet-stream",
                                                   "If-Match": '"' + md5(b"v1") + '"'})
     assert r.status == 501
@@ -139,7 +141,7 @@ def test_upload_if_match_501(server, api_client, repo):
 
 @pytest.mark.ledger("uploadObject")
 def test_upload_unknown_branch_404(server, repo):
-    r = server.raw().request("POST", f"/repositories/{repo}/branches/nope/objects", query=[("path", "x")],
+    r = Raw(server).request("POST", f"/repositories/{repo}/branches/nope/objects", query=[("path", "x")],
                              body=b"x", headers={"Content-Type": "application/octet-stream"})
     assert r.status == 404
     error_message(r)
@@ -147,7 +149,7 @@ def test_upload_unknown_branch_404(server, repo):
 
 @pytest.mark.ledger("uploadObject")
 def test_upload_unknown_repo_404(server):
-    r = server.raw().request("POST", f"/repositories/{unique_name()}/branches/main/objects",
+    r = Raw(server).request("POST", f"/repositories/{unique_name()}/branches/main/objects",
                              query=[("path", "x")], body=b"x",
                              headers={"Content-Type": "application/octet-stream"})
     assert r.status == 404
@@ -156,7 +158,7 @@ def test_upload_unknown_repo_404(server):
 
 @pytest.mark.ledger("uploadObject")
 def test_upload_missing_path_400(server, repo):
-    r = server.raw().request("POST", f"/repositories/{repo}/branches/main/objects", body=b"x",
+    r = Raw(server).request("POST", f"/repositories/{repo}/branches/main/objects", body=b"x",
                              headers={"Content-Type": "application/octet-stream"})
     assert r.status == 400
     error_message(r)
@@ -407,7 +409,7 @@ def test_get_object_range_206(server, api_client, repo):
 def test_get_object_range_suffix_and_open(server, repo):
     data = bytes(range(50))
     upload_bytes(server, repo, "main", "r2.bin", data)
-    raw = server.raw()
+    raw = Raw(server)
     r = raw.request("GET", f"/repositories/{repo}/refs/main/objects", query=[("path", "r2.bin")],
                     headers={"Range": "bytes=45-"})
     assert r.status == 206
@@ -423,7 +425,7 @@ def test_get_object_range_suffix_and_open(server, repo):
 @pytest.mark.ledger("getObject")
 def test_get_object_range_unsatisfiable_416(server, repo):
     upload_bytes(server, repo, "main", "small", b"0123456789")
-    r = server.raw().request("GET", f"/repositories/{repo}/refs/main/objects", query=[("path", "small")],
+    r = Raw(server).request("GET", f"/repositories/{repo}/refs/main/objects", query=[("path", "small")],
                              headers={"Range": "bytes=100-200"})
     assert r.status == 416
 
@@ -432,7 +434,7 @@ def test_get_object_range_unsatisfiable_416(server, repo):
 def test_get_object_presign_302(server, repo):
     data = b"redirect me"
     upload_bytes(server, repo, "main", "pre/sign.txt", data)
-    r = server.raw().request("GET", f"/repositories/{repo}/refs/main/objects",
+    r = Raw(server).request("GET", f"/repositories/{repo}/refs/main/objects",
                              query=[("path", "pre/sign.txt"), ("presign", True)])
     assert r.status == 302
     loc = r.headers["Location"]
@@ -447,11 +449,11 @@ def test_get_object_presign_302(server, repo):
 def test_get_object_if_none_match_304(server, repo):
     data = b"etag me"
     upload_bytes(server, repo, "main", "e", data)
-    r = server.raw().request("GET", f"/repositories/{repo}/refs/main/objects", query=[("path", "e")],
+    r = Raw(server).request("GET", f"/repositories/{repo}/refs/main/objects", query=[("path", "e")],
                              headers={"If-None-Match": f'"{md5(data)}"'})
     assert r.status == 304
     assert r.data == b""
-    r = server.raw().request("GET", f"/repositories/{repo}/refs/main/objects", query=[("path", "e")],
+    r = Raw(server).request("GET", f"/repositories/{repo}/refs/main/objects", query=[("path", "e")],
                              headers={"If-None-Match": f'"{md5(b"other")}"'})
     assert r.status == 200
     assert r.data == data
@@ -497,7 +499,7 @@ def test_head_object_200(server, api_client, repo):
 @pytest.mark.ledger("headObject")
 def test_head_object_range_206(server, repo):
     upload_bytes(server, repo, "main", "hr", b"0123456789")
-    r = server.raw().request("HEAD", f"/repositories/{repo}/refs/main/objects", query=[("path", "hr")],
+    r = Raw(server).request("HEAD", f"/repositories/{repo}/refs/main/objects", query=[("path", "hr")],
                              headers={"Range": "bytes=2-5"})
     assert r.status == 206
     assert r.headers["Content-Range"] == "bytes 2-5/10"
@@ -672,7 +674,7 @@ def test_copy_object_missing_src_path_400(raw, repo):
 
 def _get(server, repo, path, ref="main", method="GET", headers=None, **params):
     query = [("path", path)] + list(params.items())
-    return server.raw().request(method, f"/repositories/{repo}/refs/{ref}/objects", query=query, headers=headers)
+    return Raw(server).request(method, f"/repositories/{repo}/refs/{ref}/objects", query=query, headers=headers)
 
 
 @pytest.mark.ledger("getObject")
@@ -749,7 +751,7 @@ def test_head_object_headers_and_refused_range(server, repo):
 
 @pytest.mark.ledger("uploadObject")
 def test_upload_object_checks_and_texts(server, api_client, repo):
-    raw = server.raw()
+    raw = Raw(server)
     path = f"/repositories/{repo}/branches/main/objects"
     octet = {"Content-Type": "application/octet-stream"}
     upload_bytes(server, repo, "main", "exists", b"x")
@@ -772,7 +774,7 @@ def test_upload_object_checks_and_texts(server, api_client, repo):
 
 @pytest.mark.ledger("uploadObject")
 def test_upload_object_form_and_metadata_headers(server, api_client, repo):
-    raw = server.raw()
+    raw = Raw(server)
     path = f"/repositories/{repo}/branches/main/objects"
     r = raw.request("POST", path, query=[("path", "f")], fields={"other": "x"})
     assert (r.status, error_message(r)) == (500, "multipart upload missing key 'content': http: no such file")
@@ -794,7 +796,7 @@ def test_upload_object_form_and_metadata_headers(server, api_client, repo):
 
 @pytest.mark.ledger("uploadObject")
 def test_upload_object_storage_class_501(server, repo):
-    r = server.raw().request("POST", f"/repositories/{repo}/branches/main/objects",
+    r = Raw(server).request("POST", f"/repositories/{repo}/branches/main/objects",
                              query=[("path", "sc"), ("storageClass", "GLACIER")], body=b"x")
     assert r.status == 501
     error_message(r)

@@ -7,7 +7,7 @@ import pytest
 from lakefs_sdk.exceptions import (ApiException, BadRequestException, NotFoundException,
                                    ServiceException)
 
-from conftest import error_message, upload_bytes
+from .support import error_message, upload_bytes
 
 
 def _commit(api_client, repo, message, branch="main"):

@@ -7,7 +7,9 @@ import lakefs_sdk
 import pytest
 from lakefs_sdk.exceptions import ApiException, NotFoundException
 
-from conftest import create_repo, data_url, error_message, ns, unique_name
+from harness import ns
+
+from .support import create_repo, error_message, unique_name
 
 
 def _repos(api_client):

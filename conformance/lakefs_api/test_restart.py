@@ -6,13 +6,15 @@ import signal
 import lakefs_sdk
 import pytest
 
-from conftest import create_repo, data_url, http, ns, upload_bytes
+from harness import data_url, ns
+
+from .support import create_repo, http, upload_bytes
 
 
 @pytest.mark.ledger("every operation (server lifecycle)")
 def test_restart_keeps_everything(server_factory):
     srv = server_factory()
-    c = srv.client()
+    c = srv.lakefs_client()
     repo = create_repo(c).id
     branches = lakefs_sdk.BranchesApi(c)
     objects = lakefs_sdk.ObjectsApi(c)
@@ -43,9 +45,9 @@ def test_restart_keeps_everything(server_factory):
     assert rc == 0, f"lakegate exited with {rc} on SIGTERM\n{srv.log_tail()}"
 
     srv2 = server_factory(srv.data_dir)
-    assert srv2.access_key_id == srv.access_key_id
-    assert srv2.secret_access_key == srv.secret_access_key
-    c = srv2.client()
+    assert srv2.lakefs_access_key_id == srv.lakefs_access_key_id
+    assert srv2.lakefs_secret_access_key == srv.lakefs_secret_access_key
+    c = srv2.lakefs_client()
     branches = lakefs_sdk.BranchesApi(c)
     objects = lakefs_sdk.ObjectsApi(c)
 
@@ -87,6 +89,6 @@ def test_sigint_stops_server(server_factory):
     assert rc in (0, 130, -signal.SIGINT), rc
     # the demo repository was created on first start and survives a restart
     srv2 = server_factory(srv.data_dir)
-    with srv2.client() as c:
+    with srv2.lakefs_client() as c:
         demo = lakefs_sdk.RepositoriesApi(c).get_repository("demo")
         assert (demo.default_branch, demo.storage_namespace) == ("main", ns("demo"))

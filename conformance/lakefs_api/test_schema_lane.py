@@ -1,7 +1,7 @@
 import pytest
 """The schema lane itself (schema_check.py): it matches templates and finds wrong shapes."""
 
-import schema_check
+from . import schema_check
 
 _SPEC = None
 

@@ -10,7 +10,9 @@ import lakefs_sdk
 import pytest
 from lakefs_sdk.exceptions import ApiException, BadRequestException, NotFoundException
 
-from conftest import create_repo, data_url, error_message, http, ns, unique_name, upload_bytes
+from harness import data_url, ns
+
+from .support import create_repo, error_message, http, unique_name, upload_bytes
 
 
 def md5(b: bytes) -> str:
@@ -365,7 +367,7 @@ def test_presigned_url_date_moved_to_past_403(server, api_client, repo):
 def test_presigned_urls_expire_403(server_factory):
     """Genuinely expired, validly signed URLs (server started with a 1 s presign lifetime)."""
     srv = server_factory(extra_args=["--presign-expiry-secs", "1"])
-    with srv.client() as c:
+    with srv.lakefs_client() as c:
         repo = lakefs_sdk.RepositoriesApi(c).create_repository(
             lakefs_sdk.RepositoryCreation(name=unique_name(), storage_namespace=ns("exp-ns"))).id
         upload_bytes(srv, repo, "main", "e", b"short lived")

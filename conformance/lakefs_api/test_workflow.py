@@ -7,7 +7,9 @@ import lakefs_sdk
 import pytest
 from lakefs_sdk.exceptions import ApiException, BadRequestException, NotFoundException
 
-from conftest import S3_BUCKET, create_repo, error_message, unique_name, upload_bytes
+from harness import S3_BUCKET
+
+from .support import create_repo, error_message, upload_bytes
 
 
 def _commit(api_client, repo, branch, message):
@@ -111,7 +113,7 @@ def test_import_from_a_root(server_factory, tmp_path):
         (source / f"d{i % 5}").mkdir(parents=True, exist_ok=True)
         (source / f"d{i % 5}" / f"f{i}.csv").write_text(f"row {i}\n")
     srv = server_factory(extra_args=["--import-root", str(source)])
-    with srv.client() as client:
+    with srv.lakefs_client() as client:
         _import_checks(client, source)
 
 

@@ -3,22 +3,32 @@ whose embedded lakeFS trusts it (subject ``alice`` → lakeFS user ``alice``, cl
 ``groups=data-eng`` required), and alice's access set up as admin through lakefs-sdk: repository
 ``sso`` and a policy allowing ``fs:*`` on it only (so ``demo`` answers AccessDenied to her).
 
-On a failing test the tails of every process's output are attached to the report.
+On a failing test the harness's failure-report hook attaches the tails of every running process's
+output (provider, dev, gateways) to the report.
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
+from typing import Callable, Iterator
 
 import lakefs_sdk
 import pytest
 
-from . import sso_support as sso
+import harness
+from harness import LakegateServer
+
+from . import support as sso
 
 ALICE_POLICY = "sso-alice-fs"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The harness's fixtures and failure report."""
+    harness.register(config)
+
 
 @pytest.fixture(scope="session")
 def oidc_installed() -> None:
@@ -36,17 +46,15 @@ def sso_work(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def sso_provider(oidc_installed, sso_work):
+def sso_provider(oidc_installed: None, sso_work: Path) -> Iterator[sso.Provider]:
     p = sso.start_provider(sso_work / "provider.log", "--client-id", sso.CLIENT_ID,
                            "--claim", "groups=data-eng")
     yield p
-    sso.stop_process(p.proc)
+    p.stop()
 
 
-def _setup_alice(info: dict) -> None:
-    conf = lakefs_sdk.Configuration(host=info["api_endpoint"], username=info["lakefs_access_key_id"],
-                                    password=info["lakefs_secret_access_key"])
-    with lakefs_sdk.ApiClient(conf) as api:
+def _setup_alice(dev: LakegateServer) -> None:
+    with dev.lakefs_client() as api:
         lakefs_sdk.RepositoriesApi(api).create_repository(lakefs_sdk.RepositoryCreation(
             name="sso", storage_namespace="local://sso", default_branch="main"))
         auth = lakefs_sdk.AuthApi(api)
@@ -60,37 +68,28 @@ def _setup_alice(info: dict) -> None:
 
 
 @pytest.fixture(scope="session")
-def sso_dev(sso_provider, sso_work):
-    dev = sso.DevServer(sso_work / "dev", sso_work / "dev.log", [
+def sso_dev(sso_provider: sso.Provider, sso_work: Path) -> Iterator[LakegateServer]:
+    dev = sso.start_dev(sso_work / "dev", sso_work / "dev.log", [
         "--oidc-issuer", sso_provider.issuer, "--oidc-client-id", sso.CLIENT_ID,
         "--oidc-user", "alice=alice", "--oidc-required-claim", "groups=data-eng",
-    ]).start()
+    ])
     try:
-        _setup_alice(dev.info)
+        _setup_alice(dev)
         yield dev
     finally:
         dev.stop()
 
 
 @pytest.fixture(scope="session")
-def gateways(sso_dev, sso_work):
+def gateways(sso_dev: LakegateServer, sso_work: Path) -> Iterator[Callable[[str, Path], LakegateServer]]:
     """Starts extra ``lakegate serve`` gateways on the dev lakeFS: gateways(name, key_file)."""
     started = []
 
-    def start(name: str, key_file: Path) -> sso.Gateway:
+    def start(name: str, key_file: Path) -> LakegateServer:
         gw = sso.start_serve(sso_dev, sso_work, name, key_file)
         started.append(gw)
         return gw
 
     yield start
     for gw in started:
-        sso.stop_process(gw.proc)
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    rep = outcome.get_result()
-    if rep.failed and item.module.__name__.endswith("test_sso"):
-        for name, path in sso.LOGS:
-            rep.sections.append((f"{name} ({path})", sso.tail(path, 3000)))
+        gw.stop()

@@ -29,8 +29,10 @@ import boto3
 import pytest
 import requests
 
-from . import sso_support as sso
-from .sso_support import error_code, s3_client
+from harness import AWS_CLI, LakegateServer
+
+from . import support as sso
+from .support import error_code, s3_client
 
 PROFILE = "lakegate-sso"
 PROFILE_TTL = 900
@@ -127,7 +129,7 @@ def test_aws_cli_shares_the_cached_login(profile, monkeypatch):
     s3.put_object(Bucket="sso", Key=key, Body=body)
 
     def aws(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(sso.AWS_CLI), *args, "--endpoint-url", profile.endpoint],
+        return subprocess.run([str(AWS_CLI), *args, "--endpoint-url", profile.endpoint],
                               env=profile.env(), capture_output=True, timeout=60)
 
     ls = aws("s3", "ls", "s3://sso/main/cli/")
@@ -191,7 +193,7 @@ def test_tampered_tokens_and_wrong_secret(sso_provider, sso_dev, alice_creds, ga
     assert error_code(bad.get_object, Bucket="sso", Key="main/x") == "InvalidToken"
 
     # a token sealed by a gateway whose key has dev's key id but another secret
-    dev_line = sso_dev.session_keys.read_text().split("\n")
+    dev_line = sso_dev.session_key_file.read_text().split("\n")
     dev_id = [ln for ln in dev_line if ln.strip() and not ln.startswith("#")][0].split()[0]
     other_keys = tmp_path / "other.keys"
     sso.write_key_file(other_keys, [sso.new_key_line(dev_id)])
@@ -207,7 +209,7 @@ def test_tampered_tokens_and_wrong_secret(sso_provider, sso_dev, alice_creds, ga
     assert error_code(s3.list_objects_v2, Bucket="sso", Prefix="main/") == "SignatureDoesNotMatch"
 
 
-def login_url(dev: sso.DevServer) -> str:
+def login_url(dev: LakegateServer) -> str:
     return dev.s3_endpoint + "/_lakegate/sts/oidc"
 
 
@@ -259,7 +261,7 @@ def test_login_endpoint_code_replay_and_bad_requests(sso_provider, sso_dev, tmp_
 
 def test_gateways_sharing_and_rotating_session_keys(sso_provider, sso_dev, alice_creds, gateways, tmp_path):
     # a second gateway on the same session key file accepts the dev gateway's credentials, as alice
-    shared = gateways("shared-key", sso_dev.session_keys)
+    shared = gateways("shared-key", sso_dev.session_key_file)
     assert_alice(s3_client(shared.s3_endpoint, alice_creds), "shared-gateway")
 
     # a third one with a key of its own refuses them
@@ -270,7 +272,7 @@ def test_gateways_sharing_and_rotating_session_keys(sso_provider, sso_dev, alice
     assert error_code(s3.list_objects_v2, Bucket="sso", Prefix="main/") == "InvalidToken"
 
     # rotation: a new sealing key first, dev's key second → the file is reloaded, dev's tokens open
-    dev_lines = [ln for ln in sso_dev.session_keys.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    dev_lines = [ln for ln in sso_dev.session_key_file.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
     assert len(dev_lines) == 1, dev_lines
     sso.write_key_file(keys, [sso.new_key_line("k10"), dev_lines[0]])
     time.sleep(1.1)

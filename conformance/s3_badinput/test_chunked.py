@@ -7,7 +7,7 @@ signature) and the body ends with a signed zero-length chunk. A wrong chunk sign
 ``403 SignatureDoesNotMatch``; a body that ends before its final chunk, or whose decoded length
 differs from ``x-amz-decoded-content-length``, is ``400 IncompleteBody``; a missing
 ``x-amz-decoded-content-length`` is ``411 MissingContentLength``. The chunk signatures here are
-computed by ``s3b_support.aws_chunked`` on top of botocore's seed signature; the well-formed
+computed by ``support.aws_chunked`` on top of botocore's seed signature; the well-formed
 control proves them right. Nothing refused leaves an object or a part behind.
 """
 
@@ -17,22 +17,10 @@ from typing import List, Optional
 
 import pytest
 
-from .s3b_support import (
-    BUCKET_FORMS,
-    STREAMING,
-    LakegateServer,
-    RawResponse,
-    Target,
-    Upload,
-    assert_absent,
-    assert_s3_error,
-    chunked_request,
-    encoded_length,
-    exchange,
-    new_target,
-    read_object,
-    signed_request,
-)
+from harness import LakegateServer
+
+from .support import (BUCKET_FORMS, STREAMING, RawResponse, Target, Upload, assert_absent, assert_s3_error,
+                      chunked_request, encoded_length, exchange, new_target, read_object, signed_request)
 
 CHUNKS: List[bytes] = [b"a" * 65536, b"b" * 65536, b"c" * 1000]
 DATA = b"".join(CHUNKS)

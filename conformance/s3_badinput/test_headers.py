@@ -20,16 +20,9 @@ from urllib.parse import quote
 
 import pytest
 
-from .s3b_support import (
-    BUCKET_FORMS,
-    UNSIGNED,
-    assert_absent,
-    assert_s3_error,
-    boto3_client,
-    md5_b64,
-    new_target,
-    send,
-)
+from harness import boto3_client
+
+from .support import BUCKET_FORMS, UNSIGNED, assert_absent, assert_s3_error, md5_b64, new_target, send
 
 BODY = b"the body the digests are about"
 META_LIMIT = 2048

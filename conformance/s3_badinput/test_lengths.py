@@ -15,19 +15,10 @@ from urllib.parse import quote
 
 import pytest
 
-from .s3b_support import (
-    UNSIGNED,
-    LakegateServer,
-    Target,
-    assert_absent,
-    assert_s3_error,
-    boto3_client,
-    exchange,
-    md5_b64,
-    new_target,
-    read_object,
-    signed_request,
-)
+from harness import LakegateServer, boto3_client
+
+from .support import (UNSIGNED, Target, assert_absent, assert_s3_error, exchange, md5_b64, new_target,
+                      read_object, signed_request)
 
 BODY = bytes(range(256)) * 64  # 16 KiB
 SETTLE_S = 0.3

@@ -18,20 +18,10 @@ import uuid
 
 import pytest
 
-from .s3b_support import (
-    BUCKET,
-    BUCKET_FORMS,
-    LakegateServer,
-    Target,
-    assert_absent,
-    assert_no_object,
-    assert_s3_error,
-    boto3_client,
-    listed,
-    new_target,
-    read_object,
-    send,
-)
+from harness import BUCKET, LakegateServer, boto3_client
+
+from .support import (BUCKET_FORMS, Target, assert_absent, assert_no_object, assert_s3_error, listed,
+                      new_target, read_object, send)
 
 BAD_URI = ("InvalidURI", "InvalidArgument")
 

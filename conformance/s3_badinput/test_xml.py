@@ -16,20 +16,10 @@ from typing import List
 
 import pytest
 
-from .s3b_support import (
-    BUCKET_FORMS,
-    MiB,
-    LakegateServer,
-    Target,
-    Upload,
-    assert_s3_error,
-    boto3_client,
-    complete_xml,
-    delete_objects_raw,
-    delete_xml,
-    listed,
-    new_target,
-)
+from harness import LakegateServer, MiB, boto3_client
+
+from .support import (BUCKET_FORMS, Target, Upload, assert_s3_error, complete_xml, delete_objects_raw,
+                      delete_xml, listed, new_target)
 
 OVERSIZED = 3 * MiB  # lakegate's XML limit is 2 MiB; S3 accepts about 1,000 keys of <= 1 KiB
 # An entity S3 must never expand (XXE): S3 accepts no DTDs, references to it are not well-formed.

@@ -12,7 +12,9 @@ from pathlib import Path
 import awscli
 import pytest
 
-from .s3c_support import AWS_CLI, BUCKET, md5_etag, random_bytes, sha256, unique_key
+from harness import AWS_CLI, BUCKET, md5_etag, random_bytes, sha256
+
+from .support import unique_key
 
 
 def test_cli_is_the_venv_one():

@@ -12,18 +12,9 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from .s3c_support import (
-    BRANCH,
-    BUCKET,
-    b64_digest,
-    crc32_b64,
-    md5_etag,
-    random_bytes,
-    sha256,
-    single_part_transfer,
-    unique_key,
-    watch_boto3,
-)
+from harness import BRANCH, BUCKET, md5_etag, random_bytes, sha256, single_part_transfer, watch_boto3
+
+from .support import b64_digest, crc32_b64, unique_key
 
 
 def _digest(alg: str, data: bytes) -> str:

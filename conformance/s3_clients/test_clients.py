@@ -13,19 +13,10 @@ import uuid
 
 import pytest
 
-from .s3c_support import (
-    BRANCH,
-    BUCKET,
-    Boto3Client,
-    CliClient,
-    S3Failure,
-    crc32_b64,
-    make_client,
-    md5_etag,
-    random_bytes,
-    sha256,
-    unique_key,
-)
+from harness import (BRANCH, BUCKET, Boto3Client, CliClient, S3Failure, make_client, md5_etag, random_bytes,
+                     sha256)
+
+from .support import crc32_b64, unique_key
 
 
 def expect_failure(client, boto: tuple, cli: tuple) -> S3Failure:

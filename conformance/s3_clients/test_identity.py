@@ -14,7 +14,9 @@ import lakefs_sdk
 import pytest
 from botocore.exceptions import ClientError
 
-from .s3c_support import BRANCH, BUCKET, LAKEGATE_BIN, LakegateServer, make_client, random_bytes, unique_key
+from harness import BRANCH, BUCKET, LAKEGATE_BIN, LakegateServer, make_client, random_bytes
+
+from .support import unique_key
 
 
 def _lakefs(server: LakegateServer) -> lakefs_sdk.ApiClient:

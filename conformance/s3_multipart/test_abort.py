@@ -9,23 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from .s3m_support import (
-    BRANCH,
-    BRANCH_BUCKET,
-    BUCKET,
-    PART,
-    complete,
-    create,
-    fail,
-    md5_etag,
-    new_rel,
-    random_bytes,
-    read,
-    s3,
-    spools,
-    status,
-    upload_parts,
-)
+from harness import BRANCH, BUCKET, md5_etag, random_bytes
+
+from .support import (BRANCH_BUCKET, PART, complete, create, fail, new_rel, read, s3, spools, status,
+                      upload_parts)
 
 pytestmark = pytest.mark.matrix("boto3", "multipart put")
 

@@ -15,27 +15,10 @@ import hashlib
 
 import pytest
 
-from .s3m_support import (
-    BRANCH_BUCKET,
-    BUCKET,
-    PART,
-    POLICIES,
-    b64,
-    checksum,
-    complete,
-    composite,
-    crc64nvme_bytes,
-    crc64nvme_update,
-    create,
-    fail,
-    mpu_etag,
-    new_key,
-    new_rel,
-    random_bytes,
-    read,
-    s3,
-    upload_parts,
-)
+from harness import BUCKET, POLICIES, random_bytes
+
+from .support import (BRANCH_BUCKET, PART, b64, checksum, complete, composite, crc64nvme_bytes,
+                      crc64nvme_update, create, fail, mpu_etag, new_key, new_rel, read, s3, upload_parts)
 
 pytestmark = pytest.mark.matrix("boto3", "multipart put", "checksums")
 

@@ -12,18 +12,9 @@ import json
 
 import pytest
 
-from .s3m_support import (
-    BRANCH,
-    BRANCH_BUCKET,
-    BUCKET,
-    MiB,
-    PART,
-    mpu_etag,
-    new_rel,
-    random_bytes,
-    s3,
-    sha256,
-)
+from harness import BRANCH, BUCKET, MiB, random_bytes, sha256
+
+from .support import BRANCH_BUCKET, PART, mpu_etag, new_rel, s3
 
 BIG = 200 * MiB
 CHUNK = 8 * MiB  # the CLI's default multipart_chunksize

@@ -10,26 +10,10 @@ NoSuchUpload). Runs on every server mode (spooling copies through lakegate)."""
 from __future__ import annotations
 
 import pytest
-from .s3m_support import (
-    BRANCH,
-    BRANCH_BUCKET,
-    BUCKET,
-    MiB,
-    PART,
-    complete,
-    create,
-    fail,
-    md5_etag,
-    mpu_etag,
-    new_rel,
-    new_repo_name,
-    random_bytes,
-    read,
-    s3,
-    spools,
-    storage,
-    upload_parts,
-)
+from harness import BRANCH, BUCKET, MiB, md5_etag, new_repo_name, random_bytes
+
+from .support import (BRANCH_BUCKET, PART, complete, create, fail, mpu_etag, new_rel, read, s3, spools,
+                      storage, upload_parts)
 
 
 def copies_have_md5_etags(srv) -> bool:

@@ -9,21 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from .s3m_support import (
-    BUCKET,
-    PART,
-    complete,
-    create,
-    fail,
-    md5_etag,
-    mpu_etag,
-    new_key,
-    random_bytes,
-    read,
-    s3,
-    status,
-    upload_parts,
-)
+from harness import BUCKET, md5_etag, random_bytes
+
+from .support import PART, complete, create, fail, mpu_etag, new_key, read, s3, status, upload_parts
 
 pytestmark = pytest.mark.matrix("boto3", "multipart put", "error codes")
 

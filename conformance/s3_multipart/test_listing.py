@@ -8,20 +8,9 @@ from __future__ import annotations
 
 from urllib.parse import unquote_plus
 
-from .s3m_support import (
-    BRANCH,
-    BRANCH_BUCKET,
-    BUCKET,
-    complete,
-    create,
-    fail,
-    new_branch_name,
-    new_rel,
-    random_bytes,
-    read,
-    s3,
-    upload_parts,
-)
+from harness import BRANCH, BUCKET, new_branch_name, random_bytes
+
+from .support import BRANCH_BUCKET, complete, create, fail, new_rel, read, s3, upload_parts
 
 
 def _uploads(c, bucket: str, prefix: str):

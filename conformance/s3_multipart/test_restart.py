@@ -9,19 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from .s3m_support import (
-    BRANCH,
-    BUCKET,
-    PART,
-    complete,
-    create,
-    fresh_s3,
-    mpu_etag,
-    new_key,
-    random_bytes,
-    read,
-    upload_parts,
-)
+from harness import BRANCH, BUCKET, random_bytes
+
+from .support import PART, complete, create, fresh_s3, mpu_etag, new_key, read, upload_parts
 
 
 @pytest.mark.parametrize("args", [[], ["--no-presign-multipart"], ["--no-presign"]],

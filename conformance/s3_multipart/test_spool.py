@@ -6,21 +6,10 @@ test_abort.py and test_restart.py, parametrised over the server modes.)"""
 
 from __future__ import annotations
 
-from .s3m_support import (
-    BRANCH_BUCKET,
-    PART,
-    SPOOL_MAX,
-    complete,
-    create,
-    fail,
-    fresh_s3,
-    mpu_etag,
-    new_rel,
-    random_bytes,
-    read,
-    status,
-    upload_parts,
-)
+from harness import random_bytes
+
+from .support import (BRANCH_BUCKET, PART, SPOOL_MAX, complete, create, fail, fresh_s3, mpu_etag, new_rel,
+                      read, status, upload_parts)
 
 
 def test_spool_limit_is_slow_down(tiny_spool_server):

@@ -11,26 +11,10 @@ import hashlib
 
 import pytest
 
-from .s3m_support import (
-    BRANCH,
-    BRANCH_BUCKET,
-    BUCKET,
-    BUG_NO_PRESIGN_ETAG,
-    MiB,
-    PART,
-    complete,
-    create,
-    known_bug,
-    listed_etag,
-    mpu_etag,
-    new_rel,
-    random_bytes,
-    s3,
-    sha256,
-    storage,
-    transfer_config,
-    upload_parts,
-)
+from harness import BRANCH, BUCKET, MiB, random_bytes, sha256
+
+from .support import (BRANCH_BUCKET, BUG_NO_PRESIGN_ETAG, PART, complete, create, known_bug, listed_etag,
+                      mpu_etag, new_rel, s3, storage, transfer_config, upload_parts)
 
 pytestmark = pytest.mark.matrix("boto3", "multipart put")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from .s3o_support import BRANCH, BUCKET, boto3_client, new_branch_name, new_repo_name
+from harness import BRANCH, BUCKET, boto3_client, new_branch_name, new_repo_name
 
 
 def _status(r) -> int:

@@ -8,19 +8,10 @@ import datetime
 
 import pytest
 
-from .s3o_support import (
-    BRANCH,
-    BUCKET,
-    MiB,
-    ObjCli,
-    boto3_client,
-    md5_etag,
-    new_branch_name,
-    new_prefix,
-    new_repo_name,
-    random_bytes,
-    sha256,
-)
+from harness import (BRANCH, BUCKET, MiB, ObjCli, boto3_client, md5_etag, new_branch_name, new_repo_name,
+                     random_bytes, sha256)
+
+from .support import new_prefix
 
 BRANCH_BUCKET = f"{BUCKET}.{BRANCH}"
 PAST = datetime.datetime(2001, 1, 1, tzinfo=datetime.timezone.utc)

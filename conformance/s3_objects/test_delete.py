@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from .s3o_support import BRANCH, BUCKET, ObjCli, boto3_client, bulk_put, new_prefix
+from harness import BRANCH, BUCKET, ObjCli, boto3_client
+
+from .support import bulk_put, new_prefix
 
 BRANCH_BUCKET = f"{BUCKET}.{BRANCH}"
 

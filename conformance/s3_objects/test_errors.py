@@ -9,7 +9,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from .s3o_support import BRANCH, BUCKET, ObjCli, new_prefix, new_repo_name, signed
+from harness import BRANCH, BUCKET, ObjCli, new_repo_name
+
+from .support import new_prefix, signed
 
 BRANCH_BUCKET = f"{BUCKET}.{BRANCH}"
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from .s3o_support import BRANCH, BUCKET, ObjCli, boto3_client, new_repo_name, random_bytes, sha256
+from harness import BRANCH, BUCKET, ObjCli, boto3_client, new_repo_name, random_bytes, sha256
 
 
 @pytest.fixture

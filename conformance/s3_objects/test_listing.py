@@ -15,17 +15,9 @@ from urllib.parse import unquote_plus
 
 import pytest
 
-from .s3o_support import (
-    BRANCH,
-    BUCKET,
-    POLICIES,
-    LakegateServer,
-    ObjCli,
-    boto3_client,
-    bulk_put,
-    new_prefix,
-    signed,
-)
+from harness import BRANCH, BUCKET, POLICIES, LakegateServer, ObjCli, boto3_client
+
+from .support import bulk_put, new_prefix, signed
 
 N_REGULAR = 2500
 DIRS = [f"d{i}/" for i in range(5)]

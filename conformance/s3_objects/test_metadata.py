@@ -22,7 +22,9 @@ import json
 import pytest
 from botocore.exceptions import ParamValidationError
 
-from .s3o_support import BRANCH, BUCKET, ObjCli, new_prefix, signed
+from harness import BRANCH, BUCKET, ObjCli
+
+from .support import new_prefix, signed
 
 BRANCH_BUCKET = f"{BUCKET}.{BRANCH}"
 EXPIRES = datetime.datetime(2030, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)

@@ -9,7 +9,9 @@ import datetime
 
 import pytest
 
-from .s3o_support import BRANCH, BUCKET, ObjCli, boto3_client, md5_etag, new_prefix, random_bytes, sha256
+from harness import BRANCH, BUCKET, ObjCli, boto3_client, md5_etag, random_bytes, sha256
+
+from .support import new_prefix
 
 BRANCH_BUCKET = f"{BUCKET}.{BRANCH}"
 SIZE = 10_000

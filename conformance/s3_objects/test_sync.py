@@ -10,7 +10,9 @@ import time
 
 import pytest
 
-from .s3o_support import BRANCH, BUCKET, MiB, ObjCli, boto3_client, new_prefix, random_bytes, tree_digest, write_tree
+from harness import BRANCH, BUCKET, MiB, ObjCli, boto3_client, random_bytes
+
+from .support import new_prefix, tree_digest, write_tree
 
 
 def _tree() -> dict:

@@ -11,7 +11,9 @@ import os
 
 import pytest
 
-from .s3o_support import BRANCH, BUCKET, MiB, ObjCli, boto3_client, md5_etag, new_prefix, random_bytes, sha256
+from harness import BRANCH, BUCKET, MiB, ObjCli, boto3_client, md5_etag, random_bytes, sha256
+
+from .support import new_prefix
 
 BRANCH_BUCKET = f"{BUCKET}.{BRANCH}"
 LIGHT_SIZES = [0, 1, MiB]

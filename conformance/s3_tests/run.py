@@ -27,7 +27,7 @@ tests that did not run are not reported as missing. Exit status: 0 match, 1 mism
 itself failed (lakegate did not start, pytest crashed).
 
 Environment: LAKEGATE_BIN (default <repo>/target/debug/lakegate); LAKEGATE_MATRIX_DIR and
-LAKEGATE_MATRIX_PASS (see conformance/matrix_plugin.py).
+LAKEGATE_MATRIX_PASS (see conformance/harness/matrix_plugin.py).
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ CONFORMANCE = HERE.parent
 sys.path.insert(0, str(CONFORMANCE))
 sys.path.insert(0, str(HERE))
 
-from matrix_plugin import DEFAULT_PASS, ENV_DIR, ENV_PASS, S3_TESTS_FILE  # noqa: E402
-from s3_clients.s3c_support import LAKEGATE_BIN, LakegateServer  # noqa: E402
+from harness import LAKEGATE_BIN, LakegateServer  # noqa: E402
+from harness.matrix_plugin import DEFAULT_PASS, ENV_DIR, ENV_PASS, S3_TESTS_FILE  # noqa: E402
 from s3t_select import matches, read_list  # noqa: E402
 
 EXPECTED_FAILURES = HERE / "expected_failures.txt"

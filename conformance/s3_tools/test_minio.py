@@ -11,10 +11,9 @@ import io
 
 import pytest
 
-from .s3t_support import (
-    BIG, BUCKET, PART, head, list_keys, md5_etag, minio_client, multipart_parts, new_prefix,
-    random_bytes, sha256,
-)
+from harness import BUCKET, md5_etag, random_bytes, sha256
+
+from .support import BIG, PART, head, list_keys, minio_client, multipart_parts, new_prefix
 
 
 @pytest.fixture

@@ -15,8 +15,9 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 
-from .s3t_support import (BIG, BRANCH, BUCKET, MiB, PART, head, list_keys, multipart_parts, new_prefix,
-                          pyarrow_filesystem, random_bytes, sha256)
+from harness import BRANCH, BUCKET, MiB, random_bytes, sha256
+
+from .support import BIG, PART, head, list_keys, multipart_parts, new_prefix, pyarrow_filesystem
 
 
 @pytest.fixture
@@ -164,7 +165,8 @@ def test_parquet_dataset_in_branch_bucket(fs):
 
 
 @pytest.mark.xfail(strict=True, raises=OSError, reason=(
-    "lakegate limitation (README): in a bare repository bucket the key 'main/' names a branch, not an "
+    "lakegate limitation (docs/s3-compatibility.md, Buckets and keys): in a bare repository bucket the "
+    "key 'main/' names a branch, not an "
     "object, so PutObject of that directory marker is 400 InvalidArgument; pyarrow's create_dir (run by "
     "write_dataset) puts a marker for every ancestor, so use bucket demo.main or "
     "check_directory_existence_before_creation=True (both tested above)"))

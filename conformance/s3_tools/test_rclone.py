@@ -16,10 +16,9 @@ import json
 
 import pytest
 
-from .s3t_support import (
-    BIG, BUCKET, Rclone, head, list_keys, md5_etag, multipart_parts, new_prefix, random_bytes,
-    sha256,
-)
+from harness import BUCKET, md5_etag, random_bytes, sha256
+
+from .support import BIG, Rclone, head, list_keys, multipart_parts, new_prefix
 
 
 @pytest.fixture

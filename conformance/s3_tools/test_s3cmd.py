@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from .s3t_support import (
-    BIG, BUCKET, S3cmd, head, list_keys, md5_etag, multipart_parts, new_prefix, random_bytes,
-    sha256,
-)
+from harness import BUCKET, md5_etag, random_bytes, sha256
+
+from .support import BIG, S3cmd, head, list_keys, multipart_parts, new_prefix
 
 
 @pytest.fixture

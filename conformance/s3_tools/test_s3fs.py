@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from .s3t_support import (
-    BIG, BUCKET, MiB, PART, head, md5_etag, multipart_parts, new_prefix, random_bytes,
-    s3fs_filesystem, sha256,
-)
+from harness import BUCKET, MiB, md5_etag, random_bytes, sha256
+
+from .support import BIG, PART, head, multipart_parts, new_prefix, s3fs_filesystem
 
 
 @pytest.fixture

@@ -39,26 +39,24 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
-from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE.parent))  # conformance/: the harness
+
+from harness import LakegateServer, trust_bundle  # noqa: E402
+
 EXPECTED_FAILURES = HERE / "expected_failures.txt"
 
 SUITE = "s3s-e2e"
 SUITE_VERSION = "0.14.1"
-LAKEGATE_BIN = os.environ.get("LAKEGATE_BIN", str(REPO_ROOT / "target" / "debug" / "lakegate"))
 LAKEGATE_ARGS = ["--flat-buckets"]
 REGION = "us-east-1"
-START_TIMEOUT_S = 30.0
-STOP_TIMEOUT_S = 10.0
 SUITE_TIMEOUT_S = 10 * 60
 INSTALL_TIMEOUT_S = 60 * 60
 
@@ -194,86 +192,18 @@ def make_tls_material_cryptography(directory: Path) -> Tuple[Path, Path, Path]:
     return ca_path, cert_path, key_path
 
 
-class Lakegate:
-    """One ``lakegate dev`` process in its own data directory, and a gateway key for user admin."""
-
-    def __init__(self, work: Path, extra_args: List[str]):
-        self.data_dir = work / "data"
-        self.log_path = work / "lakegate.log"
-        self.extra_args = extra_args
-        self.proc: Optional[subprocess.Popen] = None
-        self.info: Dict[str, str] = {}
-        self.key: Dict[str, str] = {}
-        self._log = None
-
-    def start(self) -> None:
-        if not Path(LAKEGATE_BIN).exists():
-            raise RunError(f"lakegate binary not found at {LAKEGATE_BIN} (set LAKEGATE_BIN or run cargo build)")
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        dev_json = self.data_dir / "dev.json"
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [LAKEGATE_BIN, "dev", "--data", str(self.data_dir), "--api-listen", "127.0.0.1:0",
-             "--listen", "127.0.0.1:0", *self.extra_args],
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log)
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:  # dev.json is written (atomically) once the ports are bound
-            self._check_alive()
-            try:
-                info = json.loads(dev_json.read_text())
-                if "s3_endpoint" in info:
-                    self.info = info
-                    break
-            except (OSError, ValueError):
-                pass
-            if time.monotonic() > deadline:
-                raise RunError(f"lakegate did not write {dev_json} within {START_TIMEOUT_S:.0f}s")
-            time.sleep(0.05)
-        parts = urlsplit(self.s3_endpoint)
-        while True:
-            self._check_alive()
-            try:
-                with socket.create_connection((parts.hostname, parts.port), timeout=1.0):
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RunError(f"lakegate's S3 endpoint {self.s3_endpoint} not accepting connections")
-            time.sleep(0.05)
-        cmd = [LAKEGATE_BIN, "keys", "create", "--dev", str(self.data_dir), "--user", "admin", "--json"]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-        if out.returncode != 0:
-            raise RunError(f"{' '.join(cmd)} failed ({out.returncode}): {out.stderr}")
-        self.key = json.loads(out.stdout)
-        if self.key.get("user_id") != "admin":
-            raise RunError(f"keys create answered {self.key!r}")
-
-    @property
-    def s3_endpoint(self) -> str:
-        return self.info["s3_endpoint"].rstrip("/")
-
-    def _check_alive(self) -> None:
-        if self.proc is not None and self.proc.poll() is not None:
-            raise RunError(f"lakegate exited with {self.proc.returncode} while starting")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def log_tail(self, max_bytes: int = 6000) -> str:
-        try:
-            data = self.log_path.read_bytes()
-        except OSError:
-            return "(no lakegate output captured)"
-        return "---- lakegate log (tail) ----\n" + data[-max_bytes:].decode("utf-8", "replace")
+def start_lakegate(work: Path, extra_args: List[str]) -> LakegateServer:
+    """``lakegate dev`` in ``work`` (the harness's ``LakegateServer``: free ports, and a gateway key
+    for lakeFS user ``admin``), its start-up failures as ``RunError``."""
+    srv = LakegateServer(work / "data", work / "lakegate.log", extra_args)
+    try:
+        srv.start()
+    except BaseException as e:  # LakegateServer reports with pytest.fail (an OutcomeException)
+        srv.stop()
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise RunError(f"lakegate dev did not start: {e}") from None
+    return srv
 
 
 # --------------------------------------------------------------------------------------
@@ -281,7 +211,7 @@ class Lakegate:
 # --------------------------------------------------------------------------------------
 
 
-def suite_env(srv: Optional[Lakegate], ca: Optional[Path]) -> Dict[str, str]:
+def suite_env(srv: Optional[LakegateServer], ca: Optional[Path]) -> Dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.pop("RUST_LOG", None)  # the suite's default: errors only
     env.update({
@@ -308,15 +238,6 @@ def suite_env(srv: Optional[Lakegate], ca: Optional[Path]) -> Dict[str, str]:
     return env
 
 
-def trust_bundle(ca: Path, inherited: Optional[str]) -> Path:
-    """``ca``, or ``ca`` and the PEM file ``inherited`` together in one file next to ``ca``."""
-    if not inherited or not Path(inherited).is_file() or Path(inherited).resolve() == ca.resolve():
-        return ca
-    bundle = ca.parent / "trust.pem"
-    bundle.write_text(ca.read_text().rstrip("\n") + "\n" + Path(inherited).read_text())
-    return bundle
-
-
 def filter_args(filters: List[str]) -> List[str]:
     return [a for f in filters for a in ("--filter", f)]
 
@@ -331,7 +252,7 @@ def list_cases(binary: Path, filters: List[str]) -> List[str]:
     return [ln for ln in (ansi.sub("", x).strip() for x in out.stdout.splitlines()) if ln.count("/") == 2]
 
 
-def run_suite(binary: Path, srv: Lakegate, ca: Optional[Path], work: Path, filters: List[str]
+def run_suite(binary: Path, srv: LakegateServer, ca: Optional[Path], work: Path, filters: List[str]
               ) -> Tuple[int, Path, Path]:
     report, log = work / "report.json", work / "s3s-e2e.log"
     with open(log, "wb") as out:
@@ -463,7 +384,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = ap.parse_args(argv)
 
     work: Optional[Path] = None
-    srv: Optional[Lakegate] = None
+    srv: Optional[LakegateServer] = None
 
     def on_term(signum, _frame):  # run the finally blocks (stop lakegate, remove the temp dir)
         raise SystemExit(128 + signum)
@@ -486,8 +407,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.tls:
             ca, cert, key = make_tls_material(work / "tls")
             lakegate_args += ["--tls-cert", str(cert), "--tls-key", str(key)]
-        srv = Lakegate(work, lakegate_args)
-        srv.start()
+        srv = start_lakegate(work, lakegate_args)
         blockstore = os.environ.get("LAKEGATE_DEV_BLOCKSTORE", "local")
         print(f"{SUITE}: {binary} ({len(selected)} cases) against lakegate dev {' '.join(LAKEGATE_ARGS)} "
               f"at {srv.s3_endpoint}, blockstore {blockstore}", flush=True)

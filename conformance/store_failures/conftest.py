@@ -10,9 +10,9 @@ Session fixtures (started on first use):
 ``start_gateway``   private lakegate devs on ``store-failures`` (restartable on their data dir)
 Autouse ``store_up``: SeaweedFS runs (resumed or restarted) before and after every test.
 
-The lakegate process machinery is the s3_clients suite's (``LakegateServer``, ``serve_lakegate``,
-whose teardown also checks /metrics against boto3's attempts); this directory is a package so its
-conftest never shadows another's.
+The lakegate processes are the harness's (``serve_lakegate``, whose teardown also checks /metrics
+against boto3's attempts; ``ServerFactory``); the failure report shows weed's log tail too (it is
+``harness.track``ed). This directory is a package so its conftest never shadows another's.
 
 Environment:
   LAKEGATE_BIN       the lakegate binary (default: <repo>/target/debug/lakegate)
@@ -23,23 +23,28 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional
+from typing import Iterator, List
 
 import pytest
 
-from .sf_support import PRESIGN_EXPIRY_SECS, REGION, STORE_KEY_ID, STORE_SECRET, LakegateServer, WeedStore, serve_lakegate
+import harness
+from harness import LakegateServer, ServerFactory, numbered_dirs, serve_lakegate
+
+from .support import PRESIGN_EXPIRY_SECS, REGION, STORE_KEY_ID, STORE_SECRET, WeedStore
 
 BUCKET_MAIN = "store-failures"
 BUCKET_EXPIRY = "store-failures-expiry"
 
-_SERVERS: List[LakegateServer] = []
-_STORES: List[WeedStore] = []
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The harness's fixtures and failure report."""
+    harness.register(config)
 
 
 @pytest.fixture(scope="session")
-def store(tmp_path_factory) -> Iterator[WeedStore]:
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WeedStore]:
     weed = WeedStore(tmp_path_factory.mktemp("sf-weed"), [BUCKET_MAIN, BUCKET_EXPIRY])
-    _STORES.append(weed)
+    harness.track(weed)
     # lakegate dev takes the S3 blockstore's keys from the environment only
     saved = {k: os.environ.get(k) for k in ("LAKEGATE_DEV_S3_ACCESS_KEY_ID", "LAKEGATE_DEV_S3_SECRET_ACCESS_KEY")}
     os.environ["LAKEGATE_DEV_S3_ACCESS_KEY_ID"] = STORE_KEY_ID
@@ -49,7 +54,7 @@ def store(tmp_path_factory) -> Iterator[WeedStore]:
         yield weed
     finally:
         weed.stop()
-        _STORES.remove(weed)
+        harness.untrack(weed)
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
@@ -62,56 +67,31 @@ def _blockstore_args(store: WeedStore, bucket: str) -> List[str]:
 
 
 @pytest.fixture(scope="session")
-def gateway(tmp_path_factory, store) -> Iterator[LakegateServer]:
-    yield from serve_lakegate(tmp_path_factory, "sf-gateway", _SERVERS, _blockstore_args(store, BUCKET_MAIN))
+def gateway(tmp_path_factory: pytest.TempPathFactory, store: WeedStore) -> Iterator[LakegateServer]:
+    yield from serve_lakegate(tmp_path_factory, "sf-gateway", _blockstore_args(store, BUCKET_MAIN))
 
 
 @pytest.fixture(scope="session")
-def expiry_gateway(tmp_path_factory, store) -> Iterator[LakegateServer]:
+def expiry_gateway(tmp_path_factory: pytest.TempPathFactory, store: WeedStore) -> Iterator[LakegateServer]:
     args = _blockstore_args(store, BUCKET_EXPIRY) + ["--presign-expiry-secs", str(PRESIGN_EXPIRY_SECS)]
-    yield from serve_lakegate(tmp_path_factory, "sf-expiry-gateway", _SERVERS, args)
+    yield from serve_lakegate(tmp_path_factory, "sf-expiry-gateway", args)
 
 
 @pytest.fixture
-def start_gateway(tmp_path, store) -> Iterator[Callable[..., LakegateServer]]:
+def start_gateway(tmp_path: Path, store: WeedStore) -> Iterator[ServerFactory]:
     """``start_gateway(extra_args, data_dir=None)``: a private lakegate dev on bucket
     ``store-failures`` (a second call with the same ``data_dir`` restarts on it, on new ports);
     all are stopped after the test."""
-    mine: List[LakegateServer] = []
-
-    def start(extra_args: Optional[List[str]] = None, data_dir: Optional[Path] = None) -> LakegateServer:
-        base = tmp_path / f"gw{len(mine)}"
-        base.mkdir()
-        srv = LakegateServer(data_dir or base / "data", base / "lakegate.log",
-                             _blockstore_args(store, BUCKET_MAIN) + list(extra_args or []))
-        mine.append(srv)
-        _SERVERS.append(srv)
-        srv.start()
-        return srv
-
+    factory = ServerFactory(numbered_dirs(tmp_path, "gw"), _blockstore_args(store, BUCKET_MAIN))
     try:
-        yield start
+        yield factory
     finally:
-        for srv in mine:
-            srv.stop()
-            _SERVERS.remove(srv)
+        factory.stop_all()
 
 
 @pytest.fixture(autouse=True)
-def store_up(store) -> Iterator[None]:
+def store_up(store: WeedStore) -> Iterator[None]:
     """Every test starts and ends with SeaweedFS serving (a test may kill or pause it)."""
     store.ensure_up()
     yield
     store.ensure_up()
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    """On a failing test, attach the tails of every running lakegate's and weed's output."""
-    outcome = yield
-    rep = outcome.get_result()
-    if rep.failed:
-        for srv in list(_SERVERS):
-            rep.sections.append((f"lakegate {srv.extra_args}", srv.log_tail(4000)))
-        for weed in list(_STORES):
-            rep.sections.append((f"weed mini {weed.endpoint}", weed.log_tail(2000)))

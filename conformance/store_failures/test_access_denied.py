@@ -12,17 +12,10 @@ import os
 
 import urllib3
 
-from .sf_support import (
-    BUCKET,
-    KiB,
-    PRESIGN_EXPIRY_SECS,
-    Attempts,
-    absent,
-    client_error,
-    gateway_client,
-    new_key,
-    while_paused,
-)
+from harness import BUCKET, KiB
+
+from .support import (PRESIGN_EXPIRY_SECS, Attempts, absent, client_error, gateway_client, new_key,
+                      while_paused)
 
 HOLD_S = PRESIGN_EXPIRY_SECS + 1.5  # the store stays paused this long after the request reached it
 EXPIRED = "Request has expired"  # SeaweedFS's <Message> for an expired presigned URL

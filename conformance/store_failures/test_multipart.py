@@ -9,18 +9,9 @@ import os
 
 import pytest
 
-from .sf_support import (
-    BUCKET,
-    KiB,
-    MiB,
-    Attempts,
-    absent,
-    assert_unavailable,
-    client_error,
-    gateway_client,
-    new_key,
-    one_attempt,
-)
+from harness import BUCKET, KiB, MiB
+
+from .support import Attempts, absent, assert_unavailable, client_error, gateway_client, new_key, one_attempt
 
 
 def test_upload_part_with_store_down_is_503_then_retry_and_complete_succeed(gateway, store):

@@ -9,19 +9,10 @@ import os
 import threading
 import time
 
-from .sf_support import (
-    BUCKET,
-    KiB,
-    MiB,
-    Attempts,
-    absent,
-    assert_unavailable,
-    client_error,
-    gateway_client,
-    new_key,
-    one_attempt,
-    sha256_of_object,
-)
+from harness import BUCKET, KiB, MiB
+
+from .support import (Attempts, absent, assert_unavailable, client_error, gateway_client, new_key,
+                      one_attempt, sha256_of_object)
 
 
 def test_put_with_store_down_is_503_then_boto3_retry_succeeds(gateway, store):

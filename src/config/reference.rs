@@ -1,10 +1,10 @@
-//! The README's configuration reference, rendered from the flag definitions themselves (name,
-//! file key, environment variable, default, help) so it cannot drift: a test compares the README
-//! with [`markdown`] (`LAKEGATE_UPDATE_README=1 cargo test config::reference` rewrites it).
+//! The configuration reference in docs/operations.md, rendered from the flag definitions themselves
+//! (name, file key, environment variable, default, help) so it cannot drift: a test compares that
+//! file with [`markdown`] (`LAKEGATE_UPDATE_README=1 cargo test config::reference` rewrites it).
 
 use clap::{Arg, Command};
 
-/// Where the reference sits in the README.
+/// Where the reference sits in docs/operations.md.
 pub const START: &str = "<!-- config-reference:start -->";
 pub const END: &str = "<!-- config-reference:end -->";
 
@@ -47,14 +47,14 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
 
-    /// The README's reference is the one the flags render (set `LAKEGATE_UPDATE_README=1` to
+    /// docs/operations.md's reference is the one the flags render (set `LAKEGATE_UPDATE_README=1` to
     /// rewrite it after changing a flag).
     #[test]
     fn readme_reference_is_current() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/operations.md");
         let readme = std::fs::read_to_string(&path).unwrap();
         let (Some(a), Some(b)) = (readme.find(START), readme.find(END)) else {
-            panic!("README.md lacks the {START} … {END} markers")
+            panic!("docs/operations.md lacks the {START} … {END} markers")
         };
         let table = markdown(&crate::cli::Cli::command(), "serve");
         let want = format!("{START}\n{table}{END}");
@@ -66,7 +66,7 @@ mod tests {
         assert_eq!(
             &readme[a..b + END.len()],
             want,
-            "README's configuration reference is stale: rerun with LAKEGATE_UPDATE_README=1"
+            "docs/operations.md's configuration reference is stale: rerun with LAKEGATE_UPDATE_README=1"
         );
     }
 

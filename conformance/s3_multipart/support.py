@@ -1,7 +1,7 @@
 """Helpers for the S3 multipart-upload conformance suite.
 
-Reuses the server and client machinery of the s3_clients suite (``s3c_support``) and the AWS CLI
-adapter of the s3_objects suite (``s3o_support.ObjCli``, default 8 MiB multipart settings), and adds:
+The server and client machinery (the AWS CLI with its default 8 MiB multipart settings too:
+``harness.ObjCli``) is the harness's; this adds:
 
 * fresh keys (``new_rel``), and the expected multipart ETag (``mpu_etag``: MD5 of the
   concatenated binary part MD5s, ``-N``);
@@ -32,48 +32,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-try:  # the layout pytest sets up (rootdir-relative packages: conformance/ is on sys.path)
-    from s3_objects.s3o_support import (  # noqa: F401  (re-exported)
-        BRANCH,
-        BUCKET,
-        MiB,
-        POLICIES,
-        Boto3Client,
-        LakegateServer,
-        ObjCli,
-        boto3_client,
-        make_self_signed_cert,
-        serve_lakegate,
-        tls_args,
-        md5_etag,
-        new_branch_name,
-        new_repo_name,
-        random_bytes,
-        register_matrix,
-        sha256,
-        watch_boto3,
-    )
-except ImportError:  # imported as conformance.s3_multipart.* from the repository root
-    from conformance.s3_objects.s3o_support import (  # noqa: F401
-        BRANCH,
-        BUCKET,
-        MiB,
-        POLICIES,
-        Boto3Client,
-        LakegateServer,
-        ObjCli,
-        boto3_client,
-        make_self_signed_cert,
-        serve_lakegate,
-        tls_args,
-        md5_etag,
-        new_branch_name,
-        new_repo_name,
-        random_bytes,
-        register_matrix,
-        sha256,
-        watch_boto3,
-    )
+from harness import BRANCH, BUCKET, LakegateServer, MiB, boto3_client, md5_etag, watch_boto3
 
 BRANCH_BUCKET = f"{BUCKET}.{BRANCH}"
 PART = 5 * MiB  # S3's minimum size of every part but the last
@@ -268,8 +227,8 @@ def known_bug(request, applies: bool, reason: str) -> None:
 
 # Known deviations (each test asserts S3 behaviour; a strict xfail marks where lakegate differs)
 BUG_NO_PRESIGN_ETAG = (
-    "known limitation (README, Multipart uploads): without presigned URLs (--no-presign, lakeFS's "
-    "local blockstore) the spooled object goes through lakeFS uploadObject, which records the plain "
+    "known limitation (docs/s3-compatibility.md, Multipart uploads): without presigned URLs "
+    "(--no-presign, lakeFS's local blockstore) the spooled object goes through lakeFS uploadObject, which records the plain "
     "MD5 of the whole object as its checksum, so the ETag (Complete, HEAD, GET, ListObjects) is that "
     "MD5 instead of \"<md5 of the concatenated part MD5s>-N\"; lakeFS offers no way to set it")
 

@@ -1,9 +1,10 @@
 """Helpers for the OIDC single-sign-on conformance tests (test_sso.py): the processes (provider.mjs,
-``lakegate dev``, extra ``lakegate serve`` gateways), ``lakegate creds oidc`` runs, the CLI's
-side of a login played in Python, and S3 error helpers.
+and through the harness's ``LakegateServer`` the ``lakegate dev`` and extra ``lakegate serve``
+gateways), ``lakegate creds oidc`` runs, the CLI's side of a login played in Python, and S3 error
+helpers.
 
-Every process writes its output to a log file registered in ``LOGS``; conftest.py attaches
-their tails to the report of a failing test.
+Every process is ``harness.track``ed while it runs (lakegate's track themselves): the harness's
+failure-report hook attaches their log tails to the report of a failing test.
 
 Environment:
   LAKEGATE_BIN   path to the lakegate binary (default: <repo>/target/debug/lakegate)
@@ -15,19 +16,17 @@ import base64
 import hashlib
 import json
 import os
-import re
 import secrets
 import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 import boto3
 import pytest
@@ -35,31 +34,15 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from harness import LAKEGATE_BIN, LakegateServer, LogFile, file_tail, track, untrack
+
 HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parents[1]
-LAKEGATE_BIN = os.environ.get("LAKEGATE_BIN", str(REPO_ROOT / "target" / "debug" / "lakegate"))
 PROVIDER = HERE / "provider.mjs"
 BROWSER_PY = HERE / "browser.py"
 INSTALL = HERE / "install.sh"
-AWS_CLI = Path(sys.executable).parent / "aws"
 CLIENT_ID = "lakegate"
 REGION = "us-east-1"
 START_TIMEOUT_S = 30.0
-
-# (name, log path) of every process started, for the failure report
-LOGS: List[Tuple[str, Path]] = []
-
-
-def tail(path: Path, max_bytes: int = 4000) -> str:
-    try:
-        data = Path(path).read_bytes()
-    except OSError:
-        return f"(no output captured at {path})"
-    return data[-max_bytes:].decode("utf-8", "replace")
-
-
-def all_tails(max_bytes: int = 3000) -> str:
-    return "\n".join(f"---- {name} ({path}) ----\n{tail(path, max_bytes)}" for name, path in LOGS)
 
 
 def b64url(data: bytes) -> str:
@@ -102,10 +85,16 @@ class Provider:
     proc: subprocess.Popen
     issuer: str
     discovery: dict = field(repr=False)
+    log: LogFile = field(repr=False)
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+        untrack(self.log)
 
 
 def start_provider(log: Path, *args: str) -> Provider:
-    LOGS.append(("provider.mjs stderr", log))
+    log_file = LogFile("provider.mjs stderr", log)
+    track(log_file)
     err = open(log, "ab")
     proc = subprocess.Popen(["node", str(PROVIDER), *args], stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=err, text=True)
@@ -118,10 +107,11 @@ def start_provider(log: Path, *args: str) -> Provider:
         timer.cancel()
     if not line.endswith("\n"):
         stop_process(proc)
-        pytest.fail(f"provider.mjs {' '.join(args)} printed no issuer line ({line!r})\n{tail(log)}")
+        untrack(log_file)
+        pytest.fail(f"provider.mjs {' '.join(args)} printed no issuer line ({line!r})\n{file_tail(log)}")
     issuer = json.loads(line)["issuer"]
     discovery = requests.get(issuer + "/.well-known/openid-configuration", timeout=5).json()
-    return Provider(proc, issuer, discovery)
+    return Provider(proc, issuer, discovery, log_file)
 
 
 # --------------------------------------------------------------------------------------
@@ -129,113 +119,26 @@ def start_provider(log: Path, *args: str) -> Provider:
 # --------------------------------------------------------------------------------------
 
 
-def _wait_port(url: str, proc: subprocess.Popen, log: Path, deadline: float) -> None:
-    parts = urllib.parse.urlsplit(url)
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"lakegate exited with {proc.returncode} before {url} answered\n{tail(log)}")
-        try:
-            with socket.create_connection((parts.hostname, parts.port), timeout=1.0):
-                return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            stop_process(proc)
-            pytest.fail(f"{url} not accepting connections within {START_TIMEOUT_S}s\n{tail(log)}")
-        time.sleep(0.05)
+def start_dev(data_dir: Path, log: Path, extra_args: List[str]) -> LakegateServer:
+    """``lakegate dev`` (its own admin listener too) on a fresh data directory, in an environment
+    without AWS_* and LAKEGATE_* settings (``clean_env``): no gateway key, the OIDC flags in
+    ``extra_args``."""
+    assert not (Path(data_dir) / "dev.json").exists(), "a fresh data directory"
+    return LakegateServer(data_dir, log, ["--admin-listen", "127.0.0.1:0", *extra_args],
+                          gateway_key=False, env=clean_env()).start()
 
 
-class DevServer:
-    """One ``lakegate dev`` (embedded lakeFS + gateway) on a fresh data directory."""
-
-    def __init__(self, data_dir: Path, log: Path, extra_args: List[str]):
-        self.data_dir, self.log, self.extra_args = Path(data_dir), Path(log), extra_args
-        self.proc: Optional[subprocess.Popen] = None
-        self.info: dict = {}
-
-    def start(self) -> "DevServer":
-        if not Path(LAKEGATE_BIN).exists():
-            pytest.fail(f"lakegate binary not found at {LAKEGATE_BIN}")
-        LOGS.append((f"lakegate dev {self.data_dir.name}", self.log))
-        dev_json = self.data_dir / "dev.json"
-        assert not dev_json.exists(), "a fresh data directory"
-        with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(
-                [LAKEGATE_BIN, "dev", "--data", str(self.data_dir), "--listen", "127.0.0.1:0",
-                 "--api-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", *self.extra_args],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=clean_env())
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if self.proc.poll() is not None:
-                pytest.fail(f"lakegate dev exited with {self.proc.returncode}\n{tail(self.log)}")
-            try:
-                self.info = json.loads(dev_json.read_text())
-                if "s3_endpoint" in self.info and "lakefs_secret_access_key" in self.info:
-                    break
-            except (OSError, ValueError):
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"lakegate dev wrote no {dev_json} within {START_TIMEOUT_S}s\n{tail(self.log)}")
-            time.sleep(0.05)
-        _wait_port(self.s3_endpoint, self.proc, self.log, deadline)
-        return self
-
-    def stop(self) -> None:
-        stop_process(self.proc)
-
-    @property
-    def s3_endpoint(self) -> str:
-        return self.info["s3_endpoint"].rstrip("/")
-
-    @property
-    def session_keys(self) -> Path:
-        return self.data_dir / "gateway" / "session.keys"
-
-
-SERVING_RE = re.compile(r"lakegate serving .*?endpoint=(http://[0-9.:]+)")
-ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
-
-
-@dataclass
-class Gateway:
-    """A ``lakegate serve`` in front of the dev server's embedded lakeFS."""
-    proc: subprocess.Popen
-    s3_endpoint: str
-    log: Path
-    key_file: Path
-    extra: dict = field(default_factory=dict)
-
-
-def start_serve(dev: DevServer, work: Path, name: str, session_key_file: Path) -> Gateway:
-    state = work / f"{name}-state"
-    state.mkdir(parents=True, exist_ok=True)
-    log = work / f"{name}.log"
-    LOGS.append((f"lakegate serve {name}", log))
+def start_serve(dev: LakegateServer, work: Path, name: str, session_key_file: Path) -> LakegateServer:
+    """A ``lakegate serve`` in front of the dev server's embedded lakeFS (service identity mode,
+    the dev server's key file), sealing session tokens with ``session_key_file``."""
+    args = ["--lakefs-endpoint", dev.info["api_endpoint"],
+            "--lakefs-access-key-id", dev.info["lakefs_access_key_id"],
+            "--identity-mode", "service",
+            "--keys-file", dev.info["keys_file"],
+            "--session-key-file", str(session_key_file)]
     env = clean_env(LAKEGATE_LAKEFS_SECRET_ACCESS_KEY=dev.info["lakefs_secret_access_key"])
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [LAKEGATE_BIN, "serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
-             "--lakefs-endpoint", dev.info["api_endpoint"],
-             "--lakefs-access-key-id", dev.info["lakefs_access_key_id"],
-             "--identity-mode", "service", "--state-dir", str(state),
-             "--keys-file", dev.info["keys_file"],
-             "--session-key-file", str(session_key_file)],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env)
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        m = SERVING_RE.search(ANSI_RE.sub("", tail(log, 1 << 20)))
-        if m:
-            break
-        if proc.poll() is not None:
-            pytest.fail(f"lakegate serve {name} exited with {proc.returncode}\n{tail(log)}")
-        if time.monotonic() > deadline:
-            stop_process(proc)
-            pytest.fail(f"lakegate serve {name} logged no 'lakegate serving ... endpoint=' line\n{tail(log)}")
-        time.sleep(0.05)
-    gw = Gateway(proc, m.group(1), log, session_key_file)
-    _wait_port(gw.s3_endpoint, proc, log, deadline)
-    return gw
+    return LakegateServer(work / f"{name}-state", work / f"{name}.log", args, command="serve",
+                          gateway_key=False, env=env).start()
 
 
 def write_key_file(path: Path, lines: List[str]) -> None:

@@ -1,8 +1,7 @@
 """Helpers for the S3 tools conformance suite: s3cmd, rclone, minio-py, s3fs and pyarrow against
 ``lakegate dev`` over HTTP and HTTPS.
 
-Reuses the server/TLS machinery of the s3_clients suite (``s3c_support``) and adds one small
-adapter per tool:
+The server and TLS machinery is the harness's; this adds one small adapter per tool:
 
 * ``S3cmd``: the ``s3cmd`` script of this venv with its own config file (path-style host, SigV4,
   5 MB multipart chunks, ``--ca-certs`` for HTTPS);
@@ -29,36 +28,8 @@ import uuid
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-try:  # the layout pytest sets up (rootdir-relative packages: conformance/ is on sys.path)
-    from s3_clients.s3c_support import (  # noqa: F401  (re-exported)
-        BRANCH,
-        BUCKET,
-        LakegateServer,
-        boto3_client,
-        make_self_signed_cert,
-        serve_lakegate,
-        tls_args,
-        md5_etag,
-        random_bytes,
-        register_matrix,
-        sha256,
-    )
-except ImportError:  # imported as conformance.s3_tools.* from the repository root
-    from conformance.s3_clients.s3c_support import (  # noqa: F401
-        BRANCH,
-        BUCKET,
-        LakegateServer,
-        boto3_client,
-        make_self_signed_cert,
-        serve_lakegate,
-        tls_args,
-        md5_etag,
-        random_bytes,
-        register_matrix,
-        sha256,
-    )
+from harness import BRANCH, BUCKET, LakegateServer, MiB, boto3_client
 
-MiB = 1024 * 1024
 BIG = 12 * MiB          # uploaded as 3 parts of 5 MiB (5 + 5 + 2) by the tools set to 5 MiB parts
 PART = 5 * MiB
 VENV_BIN = Path(sys.executable).parent

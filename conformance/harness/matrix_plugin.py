@@ -12,8 +12,8 @@ test's parameter ``param`` (a value of ``CLIENT_OF_PARAM``, e.g. s3_clients' ``c
 so a test parametrised over clients needs one marker. The others are operations of
 ``OPERATIONS``. Both vocabularies are fixed: anything else is a usage error at collection.
 
-The suites' conftests register the plugin (``register``, once per session however many suites run),
-so it needs no ``-p``. When the environment variable ``LAKEGATE_MATRIX_DIR`` is set, the session
+The S3 suites' conftests register the plugin (``harness.register(config, matrix=True)`` calls
+``register``, once per session however many suites run), so it needs no ``-p``. When the environment variable ``LAKEGATE_MATRIX_DIR`` is set, the session
 writes ``<dir>/<suite>-<pass>.json`` per suite directory it ran (``<pass>`` from
 ``LAKEGATE_MATRIX_PASS``, default ``local``), listing every test that was selected, marked or not:
 node id, client, operations, scheme (``http``/``https`` when parametrised over a ``server`` or
@@ -77,7 +77,7 @@ def register(config: pytest.Config) -> None:
         pass_name()  # a bad pass name stops the run before the tests, not after
     config.addinivalue_line(
         "markers", f"{MARKER}(client, *operations): the S3 client and operations this test covers, for "
-        "README.md's client × operation table (conformance/matrix_plugin.py)")
+        "README.md's client × operation table (conformance/harness/matrix_plugin.py)")
     config.pluginmanager.register(MatrixRecorder(), PLUGIN_NAME)
 
 

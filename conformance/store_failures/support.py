@@ -35,30 +35,12 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-try:  # the layout pytest sets up (rootdir-relative packages: conformance/ is on sys.path)
-    from s3_clients.s3c_support import (  # noqa: F401  (re-exported)
-        BRANCH,
-        BUCKET,
-        LakegateServer,
-        serve_lakegate,
-        watch_boto3,
-    )
-except ImportError:  # imported as conformance.store_failures.* from the repository root
-    from conformance.s3_clients.s3c_support import (  # noqa: F401
-        BRANCH,
-        BUCKET,
-        LakegateServer,
-        serve_lakegate,
-        watch_boto3,
-    )
+from harness import BRANCH, BUCKET, REPO_ROOT, LakegateServer, MiB, watch_boto3
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 WEED = Path(os.environ.get("LAKEGATE_WEED_BIN", REPO_ROOT / ".venv" / "bin" / "weed"))
 STORE_KEY_ID = "lakegate-store"
 STORE_SECRET = "lakegate-store-secret-key"
 REGION = "us-east-1"
-KiB = 1024
-MiB = 1024 * KiB
 # What expiry_gateway's embedded server presigns for (``--presign-expiry-secs``), in seconds.
 PRESIGN_EXPIRY_SECS = 3
 # The S3 error codes of a store that cannot serve now (AWS "Error responses": 503).
@@ -108,6 +90,11 @@ class WeedStore:
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.s3_port}"
+
+    @property
+    def label(self) -> str:
+        """For the failure report (``harness.track``)."""
+        return f"weed mini {self.endpoint}"
 
     def client(self):
         """boto3 straight to SeaweedFS (no retries, short timeouts)."""

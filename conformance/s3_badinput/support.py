@@ -9,9 +9,9 @@ a half-closed connection, so this suite builds the requests itself:
 * ``aws_chunked``: an ``aws-chunked`` body (``STREAMING-AWS4-HMAC-SHA256-PAYLOAD``) whose chunk
   signatures chain from the seed signature of the request's ``Authorization`` header; a test may
   corrupt one.
-* ``exchange``: sends head and body over ``socket.create_connection`` (TLS when the server is
-  HTTPS), optionally half-closes (``SHUT_WR``) or fully closes, and reads one HTTP/1.1 response
-  with a timeout: a hang is a test failure that says so.
+* ``exchange`` (``rawhttp.py``): sends head and body over ``socket.create_connection`` (TLS when
+  the server is HTTPS), optionally half-closes (``SHUT_WR``) or fully closes, and reads one
+  HTTP/1.1 response with a timeout: a hang is a test failure that says so; ``send``: both.
 * ``assert_s3_error``: status, ``<Code>`` among the AWS-documented ones, non-empty ``<Message>``
   and ``<RequestId>`` (equal to ``x-amz-request-id``).
 * ``assert_absent``: boto3 (a client we did not write) sees no object: HeadObject 404 and an
@@ -26,12 +26,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import socket
-import ssl
 import time
 import uuid
-import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 from urllib.parse import quote
 
@@ -41,29 +38,10 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-try:  # the layout pytest sets up (rootdir-relative packages: conformance/ is on sys.path)
-    from s3_clients.s3c_support import (  # noqa: F401  (re-exported)
-        BRANCH,
-        BUCKET,
-        LakegateServer,
-        boto3_client,
-        make_self_signed_cert,
-        serve_lakegate,
-        tls_args,
-    )
-except ImportError:  # imported as conformance.s3_badinput.* from the repository root
-    from conformance.s3_clients.s3c_support import (  # noqa: F401
-        BRANCH,
-        BUCKET,
-        LakegateServer,
-        boto3_client,
-        make_self_signed_cert,
-        serve_lakegate,
-        tls_args,
-    )
+from harness import BRANCH, BUCKET, LakegateServer, MiB, boto3_client
 
-MiB = 1024 * 1024
-IO_TIMEOUT_S = 15.0
+from .rawhttp import RawResponse, exchange  # the suite's tests import them from here
+
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 STREAMING = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 UNSIGNED = "UNSIGNED-PAYLOAD"
@@ -208,134 +186,8 @@ def chunked_request(server: LakegateServer, method: str, path: str, chunks: Sequ
 
 
 # --------------------------------------------------------------------------------------
-# raw HTTP/1.1
+# sending
 # --------------------------------------------------------------------------------------
-
-
-@dataclass
-class RawResponse:
-    status: int
-    reason: str
-    headers: Dict[str, str] = field(default_factory=dict)  # lower-case names
-    body: bytes = b""
-
-    def error(self) -> Dict[str, str]:
-        """The children of an S3 ``<Error>`` document (tag → text)."""
-        root = ET.fromstring(self.body)
-        assert root.tag == "Error", f"not an S3 error document: {self.body[:300]!r}"
-        return {child.tag: (child.text or "") for child in root}
-
-    def __str__(self) -> str:
-        return f"{self.status} {self.reason} {self.body[:400]!r}"
-
-
-def _connect(server: LakegateServer, timeout: float) -> socket.socket:
-    sock = socket.create_connection(server.host_port, timeout=timeout)
-    if server.scheme != "https":
-        return sock
-    ctx = ssl.create_default_context(cafile=str(server.ca_bundle))
-    return ctx.wrap_socket(sock, server_hostname="localhost")
-
-
-def half_close(sock: socket.socket) -> None:
-    """Send FIN (``SHUT_WR``) and keep reading. On TLS this bypasses ``SSLSocket.shutdown``,
-    which would drop the TLS state: the peer sees a TCP FIN without close_notify."""
-    socket.socket.shutdown(sock, socket.SHUT_WR)
-
-
-class _Reader:
-    """Buffered reads from a socket; ``None`` from ``read_response`` when the peer closed first."""
-
-    def __init__(self, sock: socket.socket, what: str):
-        self.sock, self.what, self.buf, self.eof = sock, what, b"", False
-
-    def _more(self) -> None:
-        try:
-            data = self.sock.recv(65536)
-        except socket.timeout:
-            pytest.fail(f"gateway hung: no complete answer within {IO_TIMEOUT_S}s to {self.what}")
-        except (ConnectionResetError, ssl.SSLError, BrokenPipeError):
-            data = b""
-        if not data:
-            self.eof = True
-        self.buf += data
-
-    def until(self, sep: bytes) -> Optional[bytes]:
-        while sep not in self.buf:
-            if self.eof:
-                return None
-            self._more()
-        out, self.buf = self.buf.split(sep, 1)
-        return out
-
-    def exactly(self, n: int) -> bytes:
-        while len(self.buf) < n and not self.eof:
-            self._more()
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-    def rest(self) -> bytes:
-        while not self.eof:
-            self._more()
-        out, self.buf = self.buf, b""
-        return out
-
-    def read_response(self) -> Optional[RawResponse]:
-        while True:
-            head = self.until(b"\r\n\r\n")
-            if head is None:
-                assert not self.buf.strip(), f"torn response head to {self.what}: {self.buf[:300]!r}"
-                return None
-            resp = _parse_head(head)
-            if resp.status >= 200:
-                break
-        resp.body = self._body(resp)
-        return resp
-
-    def _body(self, resp: RawResponse) -> bytes:
-        if resp.headers.get("transfer-encoding", "").lower() == "chunked":
-            parts = []
-            while True:
-                size = int((self.until(b"\r\n") or b"0").split(b";")[0], 16)
-                parts.append(self.exactly(size))
-                self.until(b"\r\n")
-                if size == 0:
-                    return b"".join(parts)
-        if "content-length" in resp.headers:
-            return self.exactly(int(resp.headers["content-length"]))
-        return self.rest()
-
-
-def _parse_head(head: bytes) -> RawResponse:
-    lines = head.decode("latin-1").split("\r\n")
-    _version, status, *reason = lines[0].split(" ", 2)
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return RawResponse(int(status), reason[0] if reason else "", headers)
-
-
-def exchange(server: LakegateServer, head: bytes, body: bytes = b"", *, close: str = "",
-             what: str = "") -> Optional[RawResponse]:
-    """Send one request on a fresh connection and read one response (``None``: the gateway
-    closed the connection without answering). ``close``: ``""`` keep the connection open,
-    ``"half"`` shut down our sending side after the body, ``"full"`` close the socket after the
-    body (no response is read)."""
-    what = what or head.split(b"\r\n", 1)[0].decode("latin-1")
-    sock = _connect(server, IO_TIMEOUT_S)
-    try:
-        try:
-            sock.sendall(head + body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the gateway answered early and closed; its answer may still be readable
-        if close == "full":
-            return None
-        if close == "half":
-            half_close(sock)
-        return _Reader(sock, what).read_response()
-    finally:
-        sock.close()
 
 
 def send(server: LakegateServer, method: str, path: str, *, query: str = "", body: bytes = b"",
