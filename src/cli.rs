@@ -178,7 +178,7 @@ pub fn main() {
         _ => {}
     }
     init_tracing(&cli.log_format, cli.log_level.as_deref());
-    match crate::outbound::Outbound::new(&cli.ca_file) {
+    match lakegate_net::outbound::Outbound::new(&cli.ca_file) {
         Ok(outbound) => outbound.install(),
         Err(e) => match &mut cli.command {
             Command::Serve(args) if args.check_config => args.config_problems.push(e.to_string()),

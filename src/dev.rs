@@ -212,7 +212,7 @@ fn write_dev_json(dir: &Path, info: &DevInfo) -> Result<(), DevError> {
     let tmp = dir.join(".dev.json.tmp");
     let err = |source| DevError::Write { path: path.display().to_string(), source };
     let body = serde_json::to_vec_pretty(info).map_err(|e| err(std::io::Error::other(e)))?;
-    crate::util::write_private(&tmp, &body).map_err(err)?;
+    lakegate_net::util::write_private(&tmp, &body).map_err(err)?;
     std::fs::rename(&tmp, &path).map_err(err)
 }
 

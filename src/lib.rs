@@ -13,7 +13,6 @@
 
 pub mod auth;
 pub mod bench;
-pub mod body;
 pub mod cache;
 pub mod cli;
 pub mod config;
@@ -25,12 +24,8 @@ pub mod keys;
 pub mod lakefs;
 pub mod metrics;
 pub mod ops;
-pub mod outbound;
 pub mod publish;
-pub mod range;
 pub mod s3;
 pub mod serve;
 pub mod server;
-pub mod sigclient;
-pub mod util;
 pub mod workflow;

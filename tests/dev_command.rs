@@ -122,7 +122,7 @@ async fn dev_writes_dev_json_creates_demo_and_restarts() {
 
 /// A signed S3 request as raw HTTP/1.1 bytes (UNSIGNED-PAYLOAD), for a socket the test controls.
 fn raw_signed(info: &serde_json::Value, method: &str, path: &str, body_len: usize) -> Vec<u8> {
-    let key = lakegate::sigclient::SigV4Key {
+    let key = lakegate_net::sigclient::SigV4Key {
         access_key_id: info["access_key_id"].as_str().unwrap().into(),
         secret_access_key: info["secret_access_key"].as_str().unwrap().into(),
         region: info["region"].as_str().unwrap().into(),
@@ -132,7 +132,7 @@ fn raw_signed(info: &serde_json::Value, method: &str, path: &str, body_len: usiz
     let headers: &[(&str, &str)] = if body_len > 0 { &[("content-length", &len)] } else { &[] };
     let method = http::Method::from_bytes(method.as_bytes()).unwrap();
     let req =
-        lakegate::sigclient::signed_request(&key, method, &url, headers, (), std::time::SystemTime::now()).unwrap();
+        lakegate_net::sigclient::signed_request(&key, method, &url, headers, (), std::time::SystemTime::now()).unwrap();
     let host = req.uri().authority().unwrap().to_string();
     let mut head = format!("{} {path} HTTP/1.1\r\nhost: {host}\r\n", req.method());
     for (k, v) in req.headers() {

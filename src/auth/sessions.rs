@@ -16,7 +16,7 @@ use crate::lakefs::{Credentials, LakeFsClient, LakeFsError};
 use crate::ops::errors::{Missing, map_lakefs};
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
-use crate::util::now_unix;
+use lakegate_net::util::now_unix;
 use dashmap::DashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -2,7 +2,7 @@
 //! ListObjectsV2 pages, SigV4-signed (`UNSIGNED-PAYLOAD`) on one pooled keep-alive hyper client
 //! with TCP_NODELAY. PUT bodies are one shared `Bytes` (no per-request copy).
 
-use crate::sigclient::{SigV4Key, signed_request};
+use lakegate_net::sigclient::{SigV4Key, signed_request};
 use bytes::Bytes;
 use http::{Method, Response, StatusCode};
 use http_body_util::{BodyExt, Full};

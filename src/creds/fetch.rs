@@ -2,7 +2,7 @@
 //! lakegate's outbound client: TLS with the system's trusted roots (plus `--ca-bundle`), proxies
 //! from the environment.
 
-use crate::outbound::Outbound;
+use lakegate_net::outbound::Outbound;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use std::path::Path;

@@ -7,7 +7,7 @@ use super::blob::{MAX_PUT_SIZE, Written, data_gone, file_body};
 use super::error::{ApiError, ApiResult};
 use super::http::Body;
 use super::storage::Storage;
-use crate::range::ByteRange;
+use lakegate_net::range::ByteRange;
 use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
 use http_body_util::BodyExt;

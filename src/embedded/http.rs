@@ -9,8 +9,8 @@ use http_body_util::{BodyExt, Limited};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use std::collections::HashMap;
 
-pub use crate::body::{Body, empty, full};
-pub use crate::range::{ByteRange, Unsatisfiable, parse_range};
+pub use lakegate_net::body::{Body, empty, full};
+pub use lakegate_net::range::{ByteRange, Unsatisfiable, parse_range};
 /// The largest JSON request body accepted (a 1000-path `PathList` fits comfortably).
 pub const MAX_JSON_BODY: usize = 4 << 20;
 
@@ -19,11 +19,11 @@ pub const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').r
 
 /// The embedded server's outbound HTTP(S) client (STS hosts, OIDC issuers), on the process's
 /// outbound settings.
-pub type OutboundClient = crate::outbound::HttpClient<http_body_util::Full<Bytes>>;
+pub type OutboundClient = lakegate_net::outbound::HttpClient<http_body_util::Full<Bytes>>;
 
 /// A new [`OutboundClient`].
 pub fn outbound_client() -> OutboundClient {
-    crate::outbound::Outbound::global().client()
+    lakegate_net::outbound::Outbound::global().client()
 }
 
 /// Sends `req`: the answer's status and at most `max` bytes of body, within `timeout`.

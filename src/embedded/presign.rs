@@ -26,7 +26,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub use crate::util::{constant_time_eq, parse_amz_date};
+pub use lakegate_net::util::{constant_time_eq, parse_amz_date};
 
 /// S3's upper bound for `X-Amz-Expires`: seven days.
 pub const MAX_EXPIRES: Duration = Duration::from_secs(7 * 24 * 3600);

@@ -7,8 +7,8 @@
 use super::error::{ApiError, ApiResult};
 use super::presign::Presigner;
 use crate::lakefs::client::ReqBody;
-use crate::range::ByteRange;
-use crate::sigclient::{SigV4Key, signed_request};
+use lakegate_net::range::ByteRange;
+use lakegate_net::sigclient::{SigV4Key, signed_request};
 use http::{Method, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -33,7 +33,7 @@ pub struct S3Config {
 pub struct S3Store {
     cfg: S3Config,
     presigner: Presigner,
-    http: crate::outbound::HttpClient<ReqBody>,
+    http: lakegate_net::outbound::HttpClient<ReqBody>,
 }
 
 pub(super) fn store_error(what: &str, status: StatusCode, body: &[u8]) -> ApiError {
@@ -52,7 +52,7 @@ impl S3Store {
         }
         let presigner =
             Presigner::with_region(cfg.access_key_id.clone(), cfg.secret_access_key.clone(), cfg.region.clone());
-        let http = crate::outbound::Outbound::global().client();
+        let http = lakegate_net::outbound::Outbound::global().client();
         let cfg = S3Config { endpoint: cfg.endpoint.trim_end_matches('/').to_string(), ..cfg };
         Ok(S3Store { cfg, presigner, http })
     }

@@ -182,7 +182,7 @@ impl StsVerifier {
 
 /// A token is good from its `date` for its `expiration_duration`, at most [`MAX_AGE`].
 fn check_age(t: &AwsIdentityTokenInfo, now: SystemTime) -> ApiResult<()> {
-    let date = crate::util::parse_amz_date(&t.date).ok_or_else(|| refused("invalid token format: date"))?;
+    let date = lakegate_net::util::parse_amz_date(&t.date).ok_or_else(|| refused("invalid token format: date"))?;
     let expires: u64 = t.expiration_duration.parse().map_err(|_| refused("invalid token format: expiration"))?;
     let valid_for = Duration::from_secs(expires).min(MAX_AGE);
     if date > now + MAX_SKEW {
@@ -216,7 +216,7 @@ mod tests {
     }
 
     fn at(t: &AwsIdentityTokenInfo, secs: u64) -> SystemTime {
-        crate::util::parse_amz_date(&t.date).unwrap() + Duration::from_secs(secs)
+        lakegate_net::util::parse_amz_date(&t.date).unwrap() + Duration::from_secs(secs)
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! `AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]`) and EC2 instance metadata (IMDSv2).
 //!
 //! The SDK's HTTP calls (STS, the container endpoint, IMDS) go through lakegate's own outbound
-//! client ([`crate::outbound`]: `--ca-file` roots, the proxy variables, `NO_PROXY`), so no second
+//! client ([`lakegate_net::outbound`]: `--ca-file` roots, the proxy variables, `NO_PROXY`), so no second
 //! TLS stack is built. Credentials are reused until shortly before they expire.
 
 use aws_config::environment::EnvironmentVariableRegionProvider;
@@ -72,7 +72,7 @@ impl AwsCredentialChain {
                 let region = RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
                     .or_else(ProfileFileRegionProvider::new())
                     .or_else(Region::new(fallback_region.to_string()));
-                let http = OutboundHttpClient(crate::outbound::Outbound::global());
+                let http = OutboundHttpClient(lakegate_net::outbound::Outbound::global());
                 let loader = aws_config::defaults(BehaviorVersion::latest()).region(region).http_client(http);
                 AwsCredentialChain::load(loader).await
             })
@@ -150,18 +150,18 @@ impl ProvideCredentials for NoCredentials {
 
 /// The SDK's HTTP client on lakegate's outbound settings.
 #[derive(Debug, Clone)]
-pub struct OutboundHttpClient(pub crate::outbound::Outbound);
+pub struct OutboundHttpClient(pub lakegate_net::outbound::Outbound);
 
 impl HttpClient for OutboundHttpClient {
     fn http_connector(&self, settings: &HttpConnectorSettings, _: &RuntimeComponents) -> SharedHttpConnector {
-        let connect = settings.connect_timeout().unwrap_or(crate::outbound::CONNECT_TIMEOUT);
+        let connect = settings.connect_timeout().unwrap_or(lakegate_net::outbound::CONNECT_TIMEOUT);
         let http = self.0.clone().with_connect_timeout(connect).client::<SdkBody>();
         SharedHttpConnector::new(OutboundConnector { http, read_timeout: settings.read_timeout() })
     }
 }
 
 struct OutboundConnector {
-    http: crate::outbound::HttpClient<SdkBody>,
+    http: lakegate_net::outbound::HttpClient<SdkBody>,
     read_timeout: Option<Duration>,
 }
 

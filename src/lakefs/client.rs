@@ -7,7 +7,7 @@
 
 use super::dto::*;
 use super::error::LakeFsError;
-use crate::util::now_unix;
+use lakegate_net::util::now_unix;
 use base64::Engine;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, header};
@@ -148,7 +148,7 @@ pub struct Upload {
 /// The lakeFS client (cheap to clone; clones share the connection pool and token).
 #[derive(Clone)]
 pub struct LakeFsClient {
-    http: crate::outbound::HttpClient<ReqBody>,
+    http: lakegate_net::outbound::HttpClient<ReqBody>,
     cfg: Arc<ClientConfig>,
     token: Arc<Mutex<Option<(String, i64)>>>,
 }
@@ -197,18 +197,18 @@ enum Idempotent {
 pub const SLOW_CALL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 impl LakeFsClient {
-    /// A client on the process's outbound settings ([`crate::outbound::Outbound::global`]).
+    /// A client on the process's outbound settings ([`lakegate_net::outbound::Outbound::global`]).
     pub fn new(cfg: ClientConfig) -> Result<LakeFsClient> {
-        LakeFsClient::with_outbound(cfg, &crate::outbound::Outbound::global())
+        LakeFsClient::with_outbound(cfg, &lakegate_net::outbound::Outbound::global())
     }
 
     /// A client on the given outbound settings (trusted roots, proxies).
-    pub fn with_outbound(cfg: ClientConfig, outbound: &crate::outbound::Outbound) -> Result<LakeFsClient> {
+    pub fn with_outbound(cfg: ClientConfig, outbound: &lakegate_net::outbound::Outbound) -> Result<LakeFsClient> {
         let scheme_ok = cfg.endpoint.starts_with("http://") || cfg.endpoint.starts_with("https://");
         if !scheme_ok || cfg.endpoint.parse::<http::Uri>().is_err() {
             return Err(LakeFsError::Request(format!("endpoint {} must be an http:// or https:// URL", cfg.endpoint)));
         }
-        let http = outbound.clone().with_connect_timeout(cfg.timeout.min(crate::outbound::CONNECT_TIMEOUT)).client();
+        let http = outbound.clone().with_connect_timeout(cfg.timeout.min(lakegate_net::outbound::CONNECT_TIMEOUT)).client();
         Ok(LakeFsClient { http, cfg: Arc::new(cfg), token: Arc::new(Mutex::new(None)) })
     }
 
@@ -293,7 +293,7 @@ impl LakeFsClient {
         let uri = format!("{}{path_and_query}", self.cfg.endpoint);
         let method_name = method.clone();
         // The answer is timed from the end of the body: an upload may stream for any time.
-        let (body, ended) = crate::body::EndSignal::new(body);
+        let (body, ended) = lakegate_net::body::EndSignal::new(body);
         let body = body.boxed_unsync();
         let mut req =
             Request::builder().method(method).uri(&uri).body(body).map_err(|e| LakeFsError::Request(e.to_string()))?;
@@ -304,7 +304,7 @@ impl LakeFsClient {
             req.headers_mut().insert(k.clone(), v.clone());
         }
         let started = std::time::Instant::now();
-        let answer = crate::body::answer_within(self.http.request(req), ended, timeout).await;
+        let answer = lakegate_net::body::answer_within(self.http.request(req), ended, timeout).await;
         let status = match &answer {
             Some(Ok(resp)) => resp.status().as_u16(),
             _ => 0,

@@ -5,7 +5,7 @@
 use super::Ctx;
 use super::errors::{Missing, map_lakefs};
 use super::target::{self, Target};
-use crate::body::{Body, empty};
+use lakegate_net::body::{Body, empty};
 use crate::lakefs::client::ListObjectsParams;
 use crate::lakefs::dto::{BranchCreation, RepositoryCreation};
 use crate::s3::S3Error;
@@ -14,7 +14,7 @@ use crate::s3::xml::{
     BucketEntry, Buckets, ListAllMyBucketsResult, LocationConstraint, Owner, XMLNS, to_xml, xml_response,
 };
 use crate::s3_err;
-use crate::util::format_iso8601;
+use lakegate_net::util::format_iso8601;
 use http::{Response, StatusCode, header};
 use std::time::{Duration, UNIX_EPOCH};
 

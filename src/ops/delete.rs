@@ -6,7 +6,7 @@ use super::delete_xml::parse_delete;
 use super::errors::{Missing, map_lakefs};
 use super::target::Target;
 use super::{Ctx, split_write_key};
-use crate::body::{Body, empty};
+use lakegate_net::body::{Body, empty};
 use crate::lakefs::dto::PathList;
 use crate::s3::body::prepare;
 use crate::s3::xml::{MAX_XML_BODY, XMLNS, to_xml, xml_response};

@@ -5,10 +5,10 @@
 use super::errors::{Missing, map_lakefs};
 use super::headers::{evaluate_conditions, http_date, put_stored_headers, put_user_metadata, stored_checksum, value};
 use super::{Ctx, split_key};
-use crate::body::{Body, empty, full};
+use lakegate_net::body::{Body, empty, full};
 use crate::cache::is_commit_id;
 use crate::lakefs::dto::ObjectStats;
-use crate::range::{ByteRange, parse_range};
+use lakegate_net::range::{ByteRange, parse_range};
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use futures_util::TryStreamExt;

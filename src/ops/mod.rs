@@ -19,7 +19,7 @@ pub mod store;
 pub mod store_error;
 pub mod target;
 
-use crate::body::Body;
+use lakegate_net::body::Body;
 use crate::s3::router::Endpoint;
 use crate::s3::service::Gateway;
 use crate::s3::sigv4::Verified;

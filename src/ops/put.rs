@@ -7,7 +7,7 @@ use super::errors::{Missing, map_lakefs};
 use super::headers::{CHECKSUM_PREFIX, STORED_HEADERS, STORED_PREFIX, request_metadata, value};
 use super::store::{self, Finish, NewObject, unfinished};
 use super::{Ctx, split_write_key};
-use crate::body::{Body, empty};
+use lakegate_net::body::{Body, empty};
 use crate::lakefs::client::ReqBody;
 use crate::s3::body::{Outcome, VerifiedBody, prepare_with};
 use crate::s3::{S3Error, S3Result};

@@ -9,7 +9,7 @@ use super::errors::{Missing, map_lakefs};
 use super::put::map_link_error;
 use crate::lakefs::client::{ReqBody, Upload};
 use crate::lakefs::dto::{ObjectStats, StagingLocation, StagingMetadata};
-use crate::range::ByteRange;
+use lakegate_net::range::ByteRange;
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use http::{Response, StatusCode};

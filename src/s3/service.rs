@@ -8,7 +8,7 @@ use super::error::{S3Error, S3Result, error_response};
 use super::router::route;
 use super::sigv4;
 use crate::auth::SecretStore;
-use crate::body::Body;
+use lakegate_net::body::Body;
 use crate::lakefs::LakeFsClient;
 use crate::ops::{self, Ctx, data::DataClient};
 use crate::s3_err;
@@ -127,7 +127,7 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>) -> Response<Body> 
     );
     metrics.s3_request(operation, resp.status().as_u16(), started.elapsed());
     let (head, body) = resp.into_parts();
-    let body = crate::body::Metered::new(body, &metrics.bytes_out, (in_flight, permit));
+    let body = lakegate_net::body::Metered::new(body, &metrics.bytes_out, (in_flight, permit));
     Response::from_parts(head, body.boxed_unsync())
 }
 

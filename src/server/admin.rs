@@ -5,7 +5,7 @@
 //! kept [`READY_TTL`]), and `GET /metrics` (Prometheus /
 //! OpenMetrics text, see [`crate::metrics`]).
 
-use crate::body::{Body, full};
+use lakegate_net::body::{Body, full};
 use crate::lakefs::LakeFsClient;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use hyper::body::Incoming;

@@ -9,7 +9,7 @@ pub mod admin;
 pub mod conn;
 pub mod tls;
 
-use crate::body::Body;
+use lakegate_net::body::Body;
 use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -71,7 +71,7 @@ impl Options {
 }
 
 fn plain_busy() -> Response<Body> {
-    let mut resp = Response::new(crate::body::full("too many connections; retry later\n"));
+    let mut resp = Response::new(lakegate_net::body::full("too many connections; retry later\n"));
     *resp.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
     resp.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
     resp

@@ -136,10 +136,10 @@ pub fn repo_creation(name: &str) -> lakegate::lakefs::dto::RepositoryCreation {
 
 /// lakegate's own outbound client: http and https (presigned URLs of an https object store, such as
 /// the test command's SeaweedFS, whose CA `SSL_CERT_FILE` names).
-pub type RawClient = lakegate::outbound::HttpClient<Full<Bytes>>;
+pub type RawClient = lakegate_net::outbound::HttpClient<Full<Bytes>>;
 
 pub fn raw_client() -> RawClient {
-    lakegate::outbound::Outbound::global().client()
+    lakegate_net::outbound::Outbound::global().client()
 }
 
 /// Sends a request and collects `(status, headers, body)`.

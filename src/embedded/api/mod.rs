@@ -290,7 +290,7 @@ pub async fn handle(state: Arc<Embedded>, req: Request<Incoming>) -> Response<Bo
 
 /// `GET /metrics` (unauthenticated, as lakeFS's own): API calls by operation and status.
 fn metrics_response(state: &Embedded) -> Response<Body> {
-    let mut resp = Response::new(crate::body::full(state.api_calls.render()));
+    let mut resp = Response::new(lakegate_net::body::full(state.api_calls.render()));
     resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain; version=0.0.4"));
     resp
 }

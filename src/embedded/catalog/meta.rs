@@ -242,7 +242,7 @@ where
 }
 
 /// Seconds since the Unix epoch.
-pub use crate::util::now_unix;
+pub use lakegate_net::util::now_unix;
 
 /// Clamp a lakeFS `amount` parameter: ≤ 0 means the default 100, above 1000 means 1000.
 pub fn clamp_amount(amount: Option<i64>) -> usize {

@@ -33,7 +33,7 @@ pub(crate) fn new_xid() -> String {
 
 /// RFC 3339 of now (`2026-11-21T20:49:53Z`).
 pub(crate) fn now_rfc3339() -> String {
-    let s = crate::util::format_iso8601(std::time::SystemTime::now());
+    let s = lakegate_net::util::format_iso8601(std::time::SystemTime::now());
     format!("{}Z", &s[..19])
 }
 

@@ -9,7 +9,7 @@ use super::part::upload_algorithm;
 use super::registry::PartRecord;
 use super::token::UploadToken;
 use super::{keepalive, open_upload, registry};
-use crate::body::Body;
+use lakegate_net::body::Body;
 use crate::lakefs::dto::{CompletePresignMultipartUpload, UploadPart};
 use crate::ops::errors::{Missing, map_lakefs};
 use crate::ops::headers::CHECKSUM_PREFIX;

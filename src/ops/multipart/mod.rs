@@ -22,7 +22,7 @@ use super::headers::value;
 use super::put::{DEFAULT_CONTENT_TYPE, object_metadata, refuse_unsupported};
 use super::target::Target;
 use super::{Ctx, split_write_key, store};
-use crate::body::{Body, empty};
+use lakegate_net::body::{Body, empty};
 use crate::s3::checksum::ChecksumAlgorithm;
 use crate::s3::xml::{XMLNS, to_xml, xml_response};
 use crate::s3::{S3Error, S3Result};

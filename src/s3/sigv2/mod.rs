@@ -20,7 +20,7 @@ use crate::auth::SecretStore;
 use crate::s3::error::S3Result;
 use crate::s3::sigv4::{ChunkSeed, MAX_SKEW, PayloadMode, Verified, signature_mismatch};
 use crate::s3_err;
-use crate::util::{constant_time_eq, parse_amz_date};
+use lakegate_net::util::{constant_time_eq, parse_amz_date};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use http::HeaderMap;

@@ -10,7 +10,7 @@ pub mod parse;
 use crate::auth::{KeyEntry, SecretStore};
 use crate::s3::error::{S3Error, S3Result};
 use crate::s3_err;
-use crate::util::{constant_time_eq, format_amz_date, parse_amz_date, parse_scope_date};
+use lakegate_net::util::{constant_time_eq, format_amz_date, parse_amz_date, parse_scope_date};
 use canonical::{CanonicalRequest, string_to_sign};
 use parse::{ALGORITHM, ALGORITHM_V4A, AuthParams, parse_authorization, parse_presigned};
 use percent_encoding::percent_decode_str;
