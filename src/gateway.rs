@@ -6,7 +6,7 @@ use crate::auth::session_token::SessionKeys;
 use crate::auth::sessions::{SessionConfig, Sessions};
 use crate::config::GatewayArgs;
 use crate::config::IdentityArgs;
-use crate::lakefs::LakeFsClient;
+use lakefs_api::LakeFsClient;
 use crate::ops::data::DataClient;
 use crate::ops::multipart::Multipart;
 use crate::s3::service::{Gateway, handle};
@@ -62,6 +62,7 @@ impl GatewayServer {
         keys: Arc<dyn SecretStore>,
         lakefs: LakeFsClient,
     ) -> Result<GatewayServer, GatewayError> {
+        crate::metrics::metrics(); // from now on the lakeFS client's calls are counted
         let acceptor = match (&args.tls_cert, &args.tls_key) {
             (Some(cert), Some(key)) => Some(crate::server::tls::acceptor(cert, key)?),
             _ => None,

@@ -9,7 +9,7 @@
 
 use crate::auth::keystore::{self, KeyRecord, KeysFile, ModeName};
 use crate::config::{IdentityArgs, LakeFsArgs};
-use crate::lakefs::{LakeFsClient, LakeFsError};
+use lakefs_api::{LakeFsClient, LakeFsError};
 use serde::Serialize;
 use std::path::PathBuf;
 

@@ -21,7 +21,6 @@ pub mod dev;
 pub mod embedded;
 pub mod gateway;
 pub mod keys;
-pub mod lakefs;
 pub mod metrics;
 pub mod ops;
 pub mod publish;

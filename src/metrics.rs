@@ -179,9 +179,12 @@ impl Drop for InFlight {
     }
 }
 
-static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
+    lakefs_api::observe::install(|operation, status, elapsed| metrics().lakefs_call(operation, status, elapsed));
+    Metrics::new()
+});
 
-/// The process's metrics.
+/// The process's metrics; the first call also makes them count the lakeFS client's calls.
 pub fn metrics() -> &'static Metrics {
     &METRICS
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use lakegate::lakefs::client::{ClientConfig, Credentials, LakeFsClient};
+use lakefs_api::client::{ClientConfig, Credentials, LakeFsClient};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

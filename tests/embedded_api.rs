@@ -5,13 +5,13 @@
 mod common;
 
 use common::*;
-use lakegate::lakefs::LakeFsError;
-use lakegate::lakefs::client::{Credentials, ListObjectsParams};
-use lakegate::lakefs::dto::*;
+use lakefs_api::LakeFsError;
+use lakefs_api::client::{Credentials, ListObjectsParams};
+use lakefs_api::dto::*;
 use std::collections::BTreeMap;
 
 async fn upload_presigned(
-    server_client: &lakegate::lakefs::LakeFsClient,
+    server_client: &lakefs_api::LakeFsClient,
     repo: &str,
     branch: &str,
     path: &str,
@@ -349,7 +349,7 @@ async fn concurrent_links_and_commits_lose_no_write() {
 
 #[tokio::test]
 async fn client_times_out_and_reports_connection_errors() {
-    use lakegate::lakefs::client::ClientConfig;
+    use lakefs_api::client::ClientConfig;
     use std::time::Duration;
     // A listener that accepts but never answers.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -362,13 +362,13 @@ async fn client_times_out_and_reports_connection_errors() {
     });
     let mut cfg = ClientConfig::new(format!("http://{addr}/api/v1"), Credentials::Token("t".into()));
     cfg.timeout = Duration::from_millis(200);
-    let c = lakegate::lakefs::LakeFsClient::new(cfg.clone()).unwrap();
+    let c = lakefs_api::LakeFsClient::new(cfg.clone()).unwrap();
     assert!(matches!(c.get_config().await, Err(LakeFsError::Timeout(_))));
 
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
     cfg.endpoint = format!("http://{closed}/api/v1");
     cfg.backoff = Duration::from_millis(1);
-    let c = lakegate::lakefs::LakeFsClient::new(cfg).unwrap();
+    let c = lakefs_api::LakeFsClient::new(cfg).unwrap();
     assert!(matches!(c.get_config().await, Err(LakeFsError::Connect(_))));
 }
 

@@ -6,9 +6,9 @@ mod common;
 
 use common::sts_stub::{self, StsStub, identity_request};
 use common::*;
-use lakegate::lakefs::LakeFsError;
-use lakegate::lakefs::client::{Credentials, ListObjectsParams, Upload};
-use lakegate::lakefs::dto::CommitCreation;
+use lakefs_api::LakeFsError;
+use lakefs_api::client::{Credentials, ListObjectsParams, Upload};
+use lakefs_api::dto::CommitCreation;
 use serde_json::{Value, json};
 
 fn admin(srv: &Server) -> String {
@@ -140,7 +140,7 @@ async fn read_only_user_reads_but_is_denied_writes() {
     assert_eq!(status(r.stat_object("other-repo", "main", "a.txt", false).await), 401);
     assert_eq!(status(r.list_repositories("", "", None).await), 401);
     list_repositories_is_filtered_by_policy(&srv, &r).await;
-    let paths = lakegate::lakefs::dto::PathList { paths: vec!["a.txt".into()] };
+    let paths = lakefs_api::dto::PathList { paths: vec!["a.txt".into()] };
     let errors = r.delete_objects("ro-repo", "main", &paths).await.unwrap().errors;
     assert_eq!((errors.len(), errors[0].status_code), (1, 401));
     delete_objects_denial_is_lakefs_wire_answer(&srv, &reader_basic).await;
@@ -620,9 +620,9 @@ async fn delete_objects_denial_is_lakefs_wire_answer(srv: &Server, reader: &str)
 /// lakeFS v1.84's `listRepositories` (`controller.go` `ListRepositories`): 401 unless some policy
 /// allows `fs:ListRepositories` on any resource (`auth.HasActionOnAnyResource`), then only the
 /// repositories the policies allow, filtered before paging (`catalog.WithListReposPermissionFilter`).
-async fn list_repositories_is_filtered_by_policy(srv: &Server, r: &lakegate::lakefs::LakeFsClient) {
+async fn list_repositories_is_filtered_by_policy(srv: &Server, r: &lakefs_api::LakeFsClient) {
     let a = basic(&srv.access_key_id, &srv.secret_access_key);
-    let ids = |l: lakegate::lakefs::dto::RepositoryList| l.results.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    let ids = |l: lakefs_api::dto::RepositoryList| l.results.into_iter().map(|r| r.id).collect::<Vec<_>>();
     let all = ids(srv.client().list_repositories("", "", None).await.unwrap());
     assert!(all.contains(&"other-repo".to_string()) && all.contains(&"ro-repo".to_string()), "{all:?}");
     let some = json!({"id": "ListRo", "statement": [

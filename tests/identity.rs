@@ -12,7 +12,7 @@ use common::*;
 use lakegate::auth::keystore::{self, KeyStore, ModeName};
 use lakegate::gateway::GatewayServer;
 use lakegate::keys::CreatedKey;
-use lakegate::lakefs::client::{AwsIamLogin, Credentials};
+use lakefs_api::client::{AwsIamLogin, Credentials};
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -238,7 +238,7 @@ async fn lakefs_refuses_sts_hosts_outside_its_allow_list_and_bad_signatures() {
 
     // lakegate's STS endpoint refuses a GetCallerIdentity signed with a wrong secret…
     let sts_host = ids.stack.host();
-    let signer = |secret: &'static str| lakegate::lakefs::aws_iam::IdentitySigner {
+    let signer = |secret: &'static str| lakefs_api::aws_iam::IdentitySigner {
         sts_host: Box::leak(sts_host.clone().into_boxed_str()),
         region: "us-east-1",
         server_id: "any",

@@ -12,9 +12,9 @@ use bytes::Bytes;
 use common::sts_stub::{self, StsStub, identity_request};
 use common::*;
 use http_body_util::Full;
-use lakegate::lakefs::auth_dto::ExternalLoginInformation;
-use lakegate::lakefs::client::{ClientConfig, Credentials, LakeFsClient, ListObjectsParams};
-use lakegate::lakefs::dto::{CompletePresignMultipartUpload, StagingLocation, StagingMetadata, UploadPart};
+use lakefs_api::auth_dto::ExternalLoginInformation;
+use lakefs_api::client::{ClientConfig, Credentials, LakeFsClient, ListObjectsParams};
+use lakefs_api::dto::{CompletePresignMultipartUpload, StagingLocation, StagingMetadata, UploadPart};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -324,10 +324,10 @@ async fn record(srv: &Server, stub_host: &str) -> Vec<Recorded> {
 }
 
 /// Calls the client method of `op`; the path fragment the replay server must see.
-async fn call_op(c: &LakeFsClient, op: &str) -> (&'static str, Result<String, lakegate::lakefs::LakeFsError>) {
+async fn call_op(c: &LakeFsClient, op: &str) -> (&'static str, Result<String, lakefs_api::LakeFsError>) {
     fn dbg<T: std::fmt::Debug>(
-        r: Result<T, lakegate::lakefs::LakeFsError>,
-    ) -> Result<String, lakegate::lakefs::LakeFsError> {
+        r: Result<T, lakefs_api::LakeFsError>,
+    ) -> Result<String, lakefs_api::LakeFsError> {
         r.map(|v| format!("{v:?}"))
     }
     let complete = CompletePresignMultipartUpload {
@@ -360,7 +360,7 @@ async fn call_op(c: &LakeFsClient, op: &str) -> (&'static str, Result<String, la
             ("/staging/pmpu", dbg(c.create_presign_multipart_upload("r", "main", "p", Some(1)).await))
         }
         "uploadPart" => {
-            let from = lakegate::lakefs::dto::UploadPartFrom { physical_address: "data/x".into() };
+            let from = lakefs_api::dto::UploadPartFrom { physical_address: "data/x".into() };
             ("/parts/1", dbg(c.upload_part("r", "main", "p", "u", 1, &from).await))
         }
         "completePresignMultipartUpload" => {

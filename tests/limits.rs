@@ -144,9 +144,9 @@ async fn a_lakefs_that_never_answers_yields_slow_down_after_the_request_timeout(
     let (mut args, _) = common::s3::gateway_args(&lakefs_stub, dir.path(), false);
     args.limits.request_timeout_secs = 1;
     let creds =
-        lakegate::lakefs::client::Credentials::Basic { access_key_id: "AK".into(), secret_access_key: "SK".into() };
+        lakefs_api::client::Credentials::Basic { access_key_id: "AK".into(), secret_access_key: "SK".into() };
     let client =
-        lakegate::lakefs::LakeFsClient::new(lakegate::lakefs::client::ClientConfig::new(endpoint, creds)).unwrap();
+        lakefs_api::LakeFsClient::new(lakefs_api::client::ClientConfig::new(endpoint, creds)).unwrap();
     let keys = StaticKeys::new([("AKHANG".to_string(), "secret-hang".to_string())]);
     let gw = GatewayServer::bind(&args, Arc::new(keys), client).await.unwrap();
     let stack = Stack::around(lakefs_stub, gw, None, ("AKHANG".into(), "secret-hang".into()), dir);

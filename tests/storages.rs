@@ -8,7 +8,7 @@ mod common;
 use common::Server;
 use common::s3::{Req, Stack, signed};
 use lakegate::embedded::storage::ExtraStorage;
-use lakegate::lakefs::dto::RepositoryCreation;
+use lakefs_api::dto::RepositoryCreation;
 
 /// `lakegate_lakefs_calls_total` for `operation`, all statuses.
 fn lakefs_calls(operation: &str) -> u64 {

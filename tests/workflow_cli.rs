@@ -7,8 +7,8 @@ mod common;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use lakegate::lakefs::client::{ClientConfig, Credentials, LakeFsClient};
-use lakegate::lakefs::dto::{BranchCreation, CommitCreation};
+use lakefs_api::client::{ClientConfig, Credentials, LakeFsClient};
+use lakefs_api::dto::{BranchCreation, CommitCreation};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};

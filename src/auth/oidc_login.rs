@@ -11,8 +11,8 @@
 //! documents like every other answer of the S3 listener.
 
 use lakegate_net::body::{Body, full};
-use crate::lakefs::auth_dto::StsAuthRequest;
-use crate::lakefs::{Credentials, LakeFsError};
+use lakefs_api::auth_dto::StsAuthRequest;
+use lakefs_api::{Credentials, LakeFsError};
 use crate::ops::errors::{Missing, map_lakefs};
 use crate::s3::service::Gateway;
 use crate::s3::{S3Error, S3Result};

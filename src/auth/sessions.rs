@@ -10,9 +10,9 @@
 //! across an `.await`).
 
 use super::{KeyEntry, KeyMode};
-use crate::lakefs::auth_dto::ExternalLoginInformation;
-use crate::lakefs::aws_iam::IdentitySigner;
-use crate::lakefs::{Credentials, LakeFsClient, LakeFsError};
+use lakefs_api::auth_dto::ExternalLoginInformation;
+use lakefs_api::aws_iam::IdentitySigner;
+use lakefs_api::{Credentials, LakeFsClient, LakeFsError};
 use crate::ops::errors::{Missing, map_lakefs};
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;

@@ -4,8 +4,8 @@
 //! requests go straight to the object store: the physical limit of lakegate's data path.
 
 use super::args::Workload;
-use crate::lakefs::LakeFsClient;
-use crate::lakefs::client::{ClientConfig, Credentials};
+use lakefs_api::LakeFsClient;
+use lakefs_api::client::{ClientConfig, Credentials};
 use futures_util::{StreamExt, TryStreamExt};
 use std::path::Path;
 

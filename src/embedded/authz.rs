@@ -9,7 +9,7 @@
 //! authorization error such as "insufficient permissions").
 
 use super::error::{ApiError, ApiResult};
-use crate::lakefs::auth_dto::Statement;
+use lakefs_api::auth_dto::Statement;
 
 /// lakeFS's action names (`pkg/permissions/actions.go`), the subset the embedded server checks.
 pub mod action {

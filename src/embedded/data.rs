@@ -19,7 +19,7 @@ impl Embedded {
     }
 
     /// The storage of `repo` (404 "no storage config" when it is not configured).
-    pub(crate) fn storage_of(&self, repo: &crate::lakefs::dto::Repository) -> ApiResult<&Storage> {
+    pub(crate) fn storage_of(&self, repo: &lakefs_api::dto::Repository) -> ApiResult<&Storage> {
         self.storages.of(repo)
     }
 

@@ -13,7 +13,7 @@
 use super::blob::BlobStore;
 use super::error::{ApiError, ApiResult};
 use super::sdkerr::{self, ENTITY_TOO_SMALL, INVALID_PART, INVALID_PART_NUMBER, INVALID_PART_ORDER, MALFORMED_XML};
-use crate::lakefs::dto::UploadPart;
+use lakefs_api::dto::UploadPart;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;

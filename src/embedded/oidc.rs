@@ -12,7 +12,7 @@
 pub mod jwt;
 
 use super::error::{ApiError, ApiResult};
-use crate::lakefs::auth_dto::StsAuthRequest;
+use lakefs_api::auth_dto::StsAuthRequest;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;

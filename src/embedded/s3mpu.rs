@@ -11,8 +11,8 @@
 use super::error::{ApiError, ApiResult};
 use super::s3store::S3Store;
 use super::sdkerr::StoreError;
-use crate::lakefs::client::{ReqBody, empty_body};
-use crate::lakefs::dto::UploadPart;
+use lakefs_api::client::{ReqBody, empty_body};
+use lakefs_api::dto::UploadPart;
 use bytes::Bytes;
 use http::{Method, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};

@@ -6,7 +6,7 @@
 
 use super::error::{ApiError, ApiResult};
 use super::presign::Presigner;
-use crate::lakefs::client::ReqBody;
+use lakefs_api::client::ReqBody;
 use lakegate_net::range::ByteRange;
 use lakegate_net::sigclient::{SigV4Key, signed_request};
 use http::{Method, Response, StatusCode, header};
@@ -130,14 +130,14 @@ impl S3Store {
         let path = self.path_of(self.key_of(address)?);
         let headers =
             range.map(|r| vec![("range".to_string(), format!("bytes={}-{}", r.start, r.end))]).unwrap_or_default();
-        let resp = self.send(Method::GET, &path, headers, crate::lakefs::client::empty_body()).await?;
+        let resp = self.send(Method::GET, &path, headers, lakefs_api::client::empty_body()).await?;
         self.expect_ok("GET", resp).await
     }
 
     /// DeleteObject.
     pub async fn delete(&self, address: &str) -> ApiResult<()> {
         let path = self.path_of(self.key_of(address)?);
-        let resp = self.send(Method::DELETE, &path, vec![], crate::lakefs::client::empty_body()).await?;
+        let resp = self.send(Method::DELETE, &path, vec![], lakefs_api::client::empty_body()).await?;
         self.expect_ok("DELETE", resp).await.map(drop)
     }
 
@@ -146,7 +146,7 @@ impl S3Store {
         let source = self.path_of(self.key_of(src)?);
         let path = self.path_of(self.key_of(dst)?);
         let resp = self
-            .send(Method::PUT, &path, vec![("x-amz-copy-source".into(), source)], crate::lakefs::client::empty_body())
+            .send(Method::PUT, &path, vec![("x-amz-copy-source".into(), source)], lakefs_api::client::empty_body())
             .await?;
         let resp = self.expect_ok("CopyObject", resp).await?;
         // CopyObject can fail after a 200 status: the error is then in the body.

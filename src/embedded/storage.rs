@@ -13,7 +13,7 @@
 //! primary local store: storage namespaces are unique across repositories, so they never collide.
 
 use super::error::{ApiError, ApiResult};
-use crate::lakefs::dto::{Repository, StorageConfig};
+use lakefs_api::dto::{Repository, StorageConfig};
 
 /// lakeFS `config.SingleBlockstoreID`.
 pub const SINGLE_BLOCKSTORE_ID: &str = "";

@@ -11,7 +11,7 @@
 
 use super::error::{ApiError, ApiResult};
 use super::http::QUERY_VALUE;
-use crate::lakefs::auth_dto::AwsIdentityTokenInfo;
+use lakefs_api::auth_dto::AwsIdentityTokenInfo;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;

@@ -10,7 +10,7 @@ use super::put::{object_metadata, refuse_unsupported};
 use super::store;
 use super::{Ctx, split_key, split_write_key};
 use lakegate_net::body::Body;
-use crate::lakefs::dto::{ObjectCopyCreation, ObjectStats};
+use lakefs_api::dto::{ObjectCopyCreation, ObjectStats};
 use crate::s3::S3Result;
 use crate::s3::body::MAX_PUT_BYTES;
 use crate::s3::xml::{XMLNS, to_xml, xml_response};

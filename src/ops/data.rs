@@ -2,7 +2,7 @@
 //! presigns, on a pooled keep-alive HTTP client. Nothing here buffers an object.
 
 use super::store_error::{StoreOp, from_response, unavailable};
-use crate::lakefs::client::ReqBody;
+use lakefs_api::client::ReqBody;
 use lakegate_net::range::ByteRange;
 use crate::s3::{S3Error, S3Result};
 use http::{Method, Request, Response, StatusCode, header};
@@ -53,7 +53,7 @@ impl DataClient {
         if let Some(r) = range {
             req = req.header(header::RANGE, format!("bytes={}-{}", r.start, r.end));
         }
-        let req = req.body(crate::lakefs::client::empty_body()).map_err(S3Error::internal)?;
+        let req = req.body(lakefs_api::client::empty_body()).map_err(S3Error::internal)?;
         let resp = self.send(req).await?;
         match resp.status() {
             StatusCode::OK | StatusCode::PARTIAL_CONTENT => Ok(resp),

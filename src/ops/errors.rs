@@ -7,7 +7,7 @@
 //! `500 InternalError` with lakeFS's message (`pkg/api/controller.go` `handleApiErrorCallback`
 //! answers 500 for errors it does not classify, which a retry does not fix).
 
-use crate::lakefs::LakeFsError;
+use lakefs_api::LakeFsError;
 use crate::s3::{S3Error, S3ErrorCode};
 use crate::s3_err;
 use http::{HeaderValue, StatusCode, header};

@@ -7,7 +7,7 @@ use super::headers::{evaluate_conditions, http_date, put_stored_headers, put_use
 use super::{Ctx, split_key};
 use lakegate_net::body::{Body, empty, full};
 use crate::cache::is_commit_id;
-use crate::lakefs::dto::ObjectStats;
+use lakefs_api::dto::ObjectStats;
 use lakegate_net::range::{ByteRange, parse_range};
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
@@ -136,7 +136,7 @@ fn requested_range(headers: &HeaderMap, size: u64) -> S3Result<Option<ByteRange>
 
 fn object_headers(
     h: &mut HeaderMap,
-    stats: &crate::lakefs::dto::ObjectStats,
+    stats: &lakefs_api::dto::ObjectStats,
     req: &HeaderMap,
     ranged: bool,
 ) -> S3Result<()> {

@@ -32,7 +32,7 @@ use hyper::body::Incoming;
 pub struct Ctx<'a> {
     pub gw: &'a std::sync::Arc<Gateway>,
     /// lakeFS as the identity of the key that signed the request.
-    pub lakefs: crate::lakefs::LakeFsClient,
+    pub lakefs: lakefs_api::LakeFsClient,
     pub parts: &'a http::request::Parts,
     pub verified: &'a Verified,
     pub request_id: &'a str,
@@ -50,7 +50,7 @@ impl Ctx<'_> {
 /// An owned copy of a [`Ctx`], for work that outlives the handler (a spawned task).
 pub struct OwnedCtx {
     gw: std::sync::Arc<Gateway>,
-    lakefs: crate::lakefs::LakeFsClient,
+    lakefs: lakefs_api::LakeFsClient,
     parts: http::request::Parts,
     verified: Verified,
     request_id: String,

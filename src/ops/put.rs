@@ -8,7 +8,7 @@ use super::headers::{CHECKSUM_PREFIX, STORED_HEADERS, STORED_PREFIX, request_met
 use super::store::{self, Finish, NewObject, unfinished};
 use super::{Ctx, split_write_key};
 use lakegate_net::body::{Body, empty};
-use crate::lakefs::client::ReqBody;
+use lakefs_api::client::ReqBody;
 use crate::s3::body::{Outcome, VerifiedBody, prepare_with};
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
@@ -124,7 +124,7 @@ pub(crate) async fn into_request_body(body: VerifiedBody) -> S3Result<(ReqBody, 
         while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
             chunk?;
         }
-        return Ok((crate::lakefs::client::empty_body(), 0, outcome));
+        return Ok((lakefs_api::client::empty_body(), 0, outcome));
     }
     let frames =
         stream.map_ok(http_body::Frame::data).map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>);
@@ -134,7 +134,7 @@ pub(crate) async fn into_request_body(body: VerifiedBody) -> S3Result<(ReqBody, 
 /// Maps a failed `linkPhysicalAddress`: a 409 means the upload lost a race with a commit (lakeFS
 /// answers with a fresh staging location); the body cannot be re-sent from here, so the client is
 /// told to retry (`503 SlowDown`), which every S3 SDK does.
-pub fn map_link_error(err: crate::lakefs::LakeFsError) -> S3Error {
+pub fn map_link_error(err: lakefs_api::LakeFsError) -> S3Error {
     if err.status() == Some(http::StatusCode::CONFLICT) {
         return s3_err!(SlowDown, "The upload raced with a commit on its branch; please retry.")
             .with_header(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
@@ -145,7 +145,7 @@ pub fn map_link_error(err: crate::lakefs::LakeFsError) -> S3Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lakefs::LakeFsError;
+    use lakefs_api::LakeFsError;
     use crate::s3::S3ErrorCode;
 
     #[test]

@@ -10,8 +10,8 @@
 
 use super::Ctx;
 use super::errors::{Missing, map_lakefs};
-use crate::lakefs::dto::{Config, StorageConfig};
-use crate::lakefs::versions::{self, Version};
+use lakefs_api::dto::{Config, StorageConfig};
+use lakefs_api::versions::{self, Version};
 use crate::s3::{S3Error, S3Result};
 use dashmap::DashMap;
 use std::collections::HashMap;

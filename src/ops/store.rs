@@ -7,8 +7,8 @@
 use super::Ctx;
 use super::errors::{Missing, map_lakefs};
 use super::put::map_link_error;
-use crate::lakefs::client::{ReqBody, Upload};
-use crate::lakefs::dto::{ObjectStats, StagingLocation, StagingMetadata};
+use lakefs_api::client::{ReqBody, Upload};
+use lakefs_api::dto::{ObjectStats, StagingLocation, StagingMetadata};
 use lakegate_net::range::ByteRange;
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;

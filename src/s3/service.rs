@@ -9,7 +9,7 @@ use super::router::route;
 use super::sigv4;
 use crate::auth::SecretStore;
 use lakegate_net::body::Body;
-use crate::lakefs::LakeFsClient;
+use lakefs_api::LakeFsClient;
 use crate::ops::{self, Ctx, data::DataClient};
 use crate::s3_err;
 use http::{HeaderValue, Method, Request, Response};

@@ -6,7 +6,7 @@
 //! OpenMetrics text, see [`crate::metrics`]).
 
 use lakegate_net::body::{Body, full};
-use crate::lakefs::LakeFsClient;
+use lakefs_api::LakeFsClient;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use std::sync::{Arc, Mutex};
@@ -18,7 +18,7 @@ pub const READY_TTL: Duration = Duration::from_secs(3);
 pub const READY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `lakeFS <version>; storage <id>=<type>(…), …`: what lakegate talks to.
-pub fn describe_lakefs(config: &crate::lakefs::dto::Config) -> String {
+pub fn describe_lakefs(config: &lakefs_api::dto::Config) -> String {
     let version =
         config.version_config.as_ref().and_then(|v| v.version.clone()).unwrap_or_else(|| "(version unknown)".into());
     let storages = crate::ops::storage::Storages::from_config(config).describe();

@@ -11,7 +11,7 @@ pub mod tls;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use lakegate::embedded::{Embedded, EmbeddedConfig};
-use lakegate::lakefs::client::{ClientConfig, Credentials, LakeFsClient};
+use lakefs_api::client::{ClientConfig, Credentials, LakeFsClient};
 use std::path::{Path, PathBuf};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -126,8 +126,8 @@ pub fn namespace(name: &str) -> String {
 }
 
 /// A repository creation for `name` in its own namespace.
-pub fn repo_creation(name: &str) -> lakegate::lakefs::dto::RepositoryCreation {
-    lakegate::lakefs::dto::RepositoryCreation {
+pub fn repo_creation(name: &str) -> lakefs_api::dto::RepositoryCreation {
+    lakefs_api::dto::RepositoryCreation {
         name: name.into(),
         storage_namespace: namespace(name),
         ..Default::default()

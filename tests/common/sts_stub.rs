@@ -13,7 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
-use lakegate::lakefs::auth_dto::AwsIdentityTokenInfo;
+use lakefs_api::auth_dto::AwsIdentityTokenInfo;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};

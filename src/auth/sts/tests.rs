@@ -1,6 +1,6 @@
 use super::*;
 use crate::auth::{KeyEntry, KeyMode, StaticKeys};
-use crate::lakefs::aws_iam::IdentitySigner;
+use lakefs_api::aws_iam::IdentitySigner;
 use http_body_util::BodyExt;
 use std::time::Duration;
 

@@ -1,8 +1,10 @@
-//! Routing of lakeFS's auth API (`/api/v1/auth/…`, tags `auth` and `external` of lakeFS v1.84's
-//! `api/swagger.yml`): users, credentials, policies, external principals and
-//! `externalPrincipalLogin`, each with the permission lakeFS's controller checks for it.
+//! lakeFS's auth API (`/api/v1/auth/…`, tags `auth` and `external` of lakeFS v1.84's
+//! `api/swagger.yml`; the routes are `lakefs_api::operations::AuthRoute`): users, credentials,
+//! policies, external principals and `externalPrincipalLogin`, each with the permission lakeFS's
+//! controller checks for it.
 
 use super::{policies, principals, users};
+use lakefs_api::operations::AuthRoute;
 use crate::embedded::Embedded;
 use crate::embedded::authz::{Caller, Permission, action as a, arn};
 use crate::embedded::error::ApiResult;
@@ -11,93 +13,32 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 use std::sync::Arc;
 
-/// An auth operation with its path parameters (user id, access key id, policy id).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthRoute {
-    ListUsers,
-    CreateUser,
-    GetUser(String),
-    DeleteUser(String),
-    ListUserCredentials(String),
-    CreateCredentials(String),
-    GetCredentials(String, String),
-    DeleteCredentials(String, String),
-    ListPolicies,
-    CreatePolicy,
-    GetPolicy(String),
-    DeletePolicy(String),
-    ListUserPolicies(String),
-    AttachPolicyToUser(String, String),
-    DetachPolicyFromUser(String, String),
-    CreateUserExternalPrincipal(String),
-    DeleteUserExternalPrincipal(String),
-    ListUserExternalPrincipals(String),
-    GetExternalPrincipal,
-    ExternalPrincipalLogin,
-}
-
-impl AuthRoute {
-    /// The auth operation `method` on the decoded path segments after `/api/v1/`, if any.
-    pub fn parse(method: &str, segs: &[&str]) -> Option<AuthRoute> {
-        use AuthRoute::*;
-        let o = |x: &str| x.to_string();
-        Some(match (method, segs) {
-            ("GET", ["auth", "users"]) => ListUsers,
-            ("POST", ["auth", "users"]) => CreateUser,
-            ("GET", ["auth", "users", u]) => GetUser(o(u)),
-            ("DELETE", ["auth", "users", u]) => DeleteUser(o(u)),
-            ("GET", ["auth", "users", u, "credentials"]) => ListUserCredentials(o(u)),
-            ("POST", ["auth", "users", u, "credentials"]) => CreateCredentials(o(u)),
-            ("GET", ["auth", "users", u, "credentials", k]) => GetCredentials(o(u), o(k)),
-            ("DELETE", ["auth", "users", u, "credentials", k]) => DeleteCredentials(o(u), o(k)),
-            ("GET", ["auth", "policies"]) => ListPolicies,
-            ("POST", ["auth", "policies"]) => CreatePolicy,
-            ("GET", ["auth", "policies", p]) => GetPolicy(o(p)),
-            ("DELETE", ["auth", "policies", p]) => DeletePolicy(o(p)),
-            ("GET", ["auth", "users", u, "policies"]) => ListUserPolicies(o(u)),
-            ("PUT", ["auth", "users", u, "policies", p]) => AttachPolicyToUser(o(u), o(p)),
-            ("DELETE", ["auth", "users", u, "policies", p]) => DetachPolicyFromUser(o(u), o(p)),
-            ("POST", ["auth", "users", u, "external", "principals"]) => CreateUserExternalPrincipal(o(u)),
-            ("DELETE", ["auth", "users", u, "external", "principals"]) => DeleteUserExternalPrincipal(o(u)),
-            ("GET", ["auth", "users", u, "external", "principals", "ls"]) => ListUserExternalPrincipals(o(u)),
-            ("GET", ["auth", "external", "principals"]) => GetExternalPrincipal,
-            ("POST", ["auth", "external", "principal", "login"]) => ExternalPrincipalLogin,
-            _ => return None,
-        })
-    }
-
-    /// Operations lakeFS serves without credentials (`security: []`).
-    pub fn is_public(&self) -> bool {
-        matches!(self, AuthRoute::ExternalPrincipalLogin)
-    }
-
-    /// What the caller must be allowed to do (lakeFS `pkg/api/controller.go`); `createUser` and
-    /// `createPolicy` are checked by their handlers, which know the id from the body.
-    pub fn permissions(&self, q: &Query) -> Vec<Permission> {
-        use AuthRoute::*;
-        let user = |action, u: &str| vec![Permission::new(action, arn::user(u))];
-        let policy = |action, p: &str| vec![Permission::new(action, arn::policy(p))];
-        match self {
-            ListUsers => vec![Permission::new(a::LIST_USERS, arn::ALL)],
-            GetUser(u) | ListUserPolicies(u) | ListUserExternalPrincipals(u) => user(a::READ_USER, u),
-            DeleteUser(u) => user(a::DELETE_USER, u),
-            ListUserCredentials(u) => user(a::LIST_CREDENTIALS, u),
-            CreateCredentials(u) => user(a::CREATE_CREDENTIALS, u),
-            GetCredentials(u, _) => user(a::READ_CREDENTIALS, u),
-            DeleteCredentials(u, _) => user(a::DELETE_CREDENTIALS, u),
-            ListPolicies => vec![Permission::new(a::LIST_POLICIES, arn::ALL)],
-            GetPolicy(p) => policy(a::READ_POLICY, p),
-            DeletePolicy(p) => policy(a::DELETE_POLICY, p),
-            AttachPolicyToUser(u, _) => user(a::ATTACH_POLICY, u),
-            DetachPolicyFromUser(u, _) => user(a::DETACH_POLICY, u),
-            CreateUserExternalPrincipal(u) => user(a::CREATE_EXTERNAL_PRINCIPAL, u),
-            DeleteUserExternalPrincipal(u) => user(a::DELETE_EXTERNAL_PRINCIPAL, u),
-            GetExternalPrincipal => {
-                let id = q.str_or_empty("principalId");
-                vec![Permission::new(a::READ_EXTERNAL_PRINCIPAL, arn::external_principal(id))]
-            }
-            CreateUser | CreatePolicy | ExternalPrincipalLogin => vec![],
+/// What the caller must be allowed to do for `route` (lakeFS `pkg/api/controller.go`); `createUser`
+/// and `createPolicy` are checked by their handlers, which know the id from the body.
+pub fn permissions(route: &AuthRoute, q: &Query) -> Vec<Permission> {
+    use AuthRoute::*;
+    let user = |action, u: &str| vec![Permission::new(action, arn::user(u))];
+    let policy = |action, p: &str| vec![Permission::new(action, arn::policy(p))];
+    match route {
+        ListUsers => vec![Permission::new(a::LIST_USERS, arn::ALL)],
+        GetUser(u) | ListUserPolicies(u) | ListUserExternalPrincipals(u) => user(a::READ_USER, u),
+        DeleteUser(u) => user(a::DELETE_USER, u),
+        ListUserCredentials(u) => user(a::LIST_CREDENTIALS, u),
+        CreateCredentials(u) => user(a::CREATE_CREDENTIALS, u),
+        GetCredentials(u, _) => user(a::READ_CREDENTIALS, u),
+        DeleteCredentials(u, _) => user(a::DELETE_CREDENTIALS, u),
+        ListPolicies => vec![Permission::new(a::LIST_POLICIES, arn::ALL)],
+        GetPolicy(p) => policy(a::READ_POLICY, p),
+        DeletePolicy(p) => policy(a::DELETE_POLICY, p),
+        AttachPolicyToUser(u, _) => user(a::ATTACH_POLICY, u),
+        DetachPolicyFromUser(u, _) => user(a::DETACH_POLICY, u),
+        CreateUserExternalPrincipal(u) => user(a::CREATE_EXTERNAL_PRINCIPAL, u),
+        DeleteUserExternalPrincipal(u) => user(a::DELETE_EXTERNAL_PRINCIPAL, u),
+        GetExternalPrincipal => {
+            let id = q.str_or_empty("principalId");
+            vec![Permission::new(a::READ_EXTERNAL_PRINCIPAL, arn::external_principal(id))]
         }
+        CreateUser | CreatePolicy | ExternalPrincipalLogin => vec![],
     }
 }
 
@@ -138,32 +79,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn auth_routes_follow_the_lakefs_spec() {
-        let p = |m: &str, path: &str| {
-            let segs: Vec<&str> = path.split('/').collect();
-            AuthRoute::parse(m, &segs)
-        };
-        assert_eq!(p("GET", "auth/users"), Some(AuthRoute::ListUsers));
-        assert_eq!(p("DELETE", "auth/users/bob"), Some(AuthRoute::DeleteUser("bob".into())));
-        assert_eq!(
-            p("GET", "auth/users/bob/credentials/AK"),
-            Some(AuthRoute::GetCredentials("bob".into(), "AK".into()))
-        );
-        assert_eq!(
-            p("PUT", "auth/users/bob/policies/ro"),
-            Some(AuthRoute::AttachPolicyToUser("bob".into(), "ro".into()))
-        );
-        assert_eq!(
-            p("GET", "auth/users/bob/external/principals/ls"),
-            Some(AuthRoute::ListUserExternalPrincipals("bob".into()))
-        );
-        assert_eq!(p("GET", "auth/external/principals"), Some(AuthRoute::GetExternalPrincipal));
-        assert_eq!(p("POST", "auth/external/principal/login"), Some(AuthRoute::ExternalPrincipalLogin));
-        assert_eq!(p("PUT", "auth/policies/ro"), None);
-        assert!(AuthRoute::ExternalPrincipalLogin.is_public() && !AuthRoute::ListUsers.is_public());
+    fn external_principal_permission_names_the_principal() {
         let q = Query::parse(Some("principalId=arn%3Ax"));
         assert_eq!(
-            AuthRoute::GetExternalPrincipal.permissions(&q),
+            permissions(&AuthRoute::GetExternalPrincipal, &q),
             vec![Permission::new(a::READ_EXTERNAL_PRINCIPAL, "arn:lakefs:auth:::externalPrincipal/arn:x")]
         );
     }

@@ -6,7 +6,7 @@ use crate::embedded::auth::{AUTH_FAILED, LOGIN_DURATION_SECS, SESSION_COOKIE, ch
 use crate::embedded::catalog::now_unix;
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, json_response, read_json};
-use crate::lakefs::dto::{AuthenticationToken, Config, CurrentUser, LoginInformation, VersionConfig};
+use lakefs_api::dto::{AuthenticationToken, Config, CurrentUser, LoginInformation, VersionConfig};
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use std::sync::Arc;
@@ -74,7 +74,7 @@ pub async fn login(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Respo
 /// `Unauthorized` for a refused code or token, 404 `not found` when no user has that external id,
 /// and the lifetime `min(ttl_seconds, 12 h)`, default 1 h, never refused.
 pub async fn sts_login(s: &Arc<Embedded>, req: Request<Incoming>) -> ApiResult<Response<Body>> {
-    let body: crate::lakefs::auth_dto::StsAuthRequest = read_json(req.into_body()).await?;
+    let body: lakefs_api::auth_dto::StsAuthRequest = read_json(req.into_body()).await?;
     let Some(oidc) = &s.oidc else {
         return Err(ApiError::NotImplemented("Not Implemented".into()));
     };
@@ -112,7 +112,7 @@ fn http_date(unix: i64) -> String {
 /// `getCurrentUser`: the caller, its `friendly_name` defaulting to its id (lakeFS `GetCurrentUser`).
 pub async fn get_current_user(s: &Arc<Embedded>, user: String) -> ApiResult<Response<Body>> {
     if user.is_empty() {
-        let user = crate::lakefs::dto::User { id: String::new(), creation_date: 0, friendly_name: None, email: None };
+        let user = lakefs_api::dto::User { id: String::new(), creation_date: 0, friendly_name: None, email: None };
         return json_response(StatusCode::OK, &CurrentUser { user });
     }
     let found = s.db(move |m| m.user(&user)).await?;

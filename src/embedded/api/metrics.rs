@@ -3,7 +3,6 @@
 //! (`api_request_duration_seconds_count{operation="statObject",code="200"}`), so a tool counting
 //! lakeFS calls (`lakegate bench`) reads real lakeFS and the embedded server alike.
 
-use super::Route;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -35,46 +34,12 @@ impl ApiCalls {
     }
 }
 
-impl Route {
-    /// lakeFS's `operationId` of the route (`StatObject` → `statObject`, `Auth(CreateUser)` →
-    /// `createUser`).
-    pub fn operation_id(&self) -> &'static str {
-        let debug = format!("{self:?}");
-        let debug = debug.strip_prefix("Auth(").unwrap_or(&debug);
-        let name = debug.split(['(', ')']).next().unwrap_or(debug);
-        let mut id = String::with_capacity(name.len());
-        let mut chars = name.chars();
-        if let Some(first) = chars.next() {
-            id.push(first.to_ascii_lowercase());
-            id.extend(chars);
-        }
-        intern(id)
-    }
-}
-
-/// A `'static` copy of `id`, leaked once per distinct operation name (a fixed, small set).
-fn intern(id: String) -> &'static str {
-    static NAMES: Mutex<BTreeMap<String, &'static str>> = Mutex::new(BTreeMap::new());
-    let Ok(mut names) = NAMES.lock() else { return "unknown" };
-    if let Some(name) = names.get(&id) {
-        return name;
-    }
-    let leaked: &'static str = Box::leak(id.clone().into_boxed_str());
-    names.insert(id, leaked);
-    leaked
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::auth_routes::AuthRoute;
     use super::*;
 
     #[test]
-    fn operation_ids_and_exposition() {
-        assert_eq!(Route::StatObject("r".into(), "b".into()).operation_id(), "statObject");
-        assert_eq!(Route::HealthCheck.operation_id(), "healthCheck");
-        assert_eq!(Route::Auth(AuthRoute::CreateUser).operation_id(), "createUser");
-        assert_eq!(Route::Auth(AuthRoute::GetUser("u".into())).operation_id(), "getUser");
+    fn exposition_counts_by_operation_and_status() {
         let calls = ApiCalls::default();
         calls.record("statObject", 200);
         calls.record("statObject", 200);

@@ -23,7 +23,7 @@ use crate::embedded::mpu::{Assembled, MAX_PARTS, UploadState, Uploads, check_par
 use crate::embedded::presign::{full_address, new_object_id, relative_address};
 use crate::embedded::sdkerr::{self, NO_SUCH_KEY, NO_SUCH_UPLOAD};
 use crate::embedded::storage::Storage;
-use crate::lakefs::dto::{
+use lakefs_api::dto::{
     AbortPresignMultipartUpload, CompletePresignMultipartUpload, PresignMultipartUpload, Repository, UploadPart,
     UploadPartCopyFrom, UploadPartFrom, UploadTo,
 };

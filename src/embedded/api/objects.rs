@@ -11,7 +11,7 @@ use crate::embedded::http::{Body, Query, full, json_response, read_json, status_
 use crate::embedded::presign::full_address;
 use crate::embedded::storage::Storage;
 use crate::embedded::xid::new_data_path;
-use crate::lakefs::dto::{
+use lakefs_api::dto::{
     ObjectCopyCreation, ObjectError, ObjectErrorList, ObjectStats, ObjectStatsList, PathList, PathType,
 };
 use http::{HeaderMap, Request, Response, StatusCode, header};

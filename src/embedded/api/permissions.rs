@@ -56,7 +56,7 @@ pub fn required(route: &Route, q: &Query) -> Vec<Permission> {
         DeleteTag(r, t) => one(a::DELETE_TAG, arn::tag(r, t)),
         ImportStatus(r, b) => one(a::READ_BRANCH, arn::branch(r, b)),
         ImportCancel(r, b) => one(a::IMPORT_CANCEL, arn::branch(r, b)),
-        Auth(route) => route.permissions(q),
+        Auth(route) => super::auth_routes::permissions(route, q),
     }
 }
 

@@ -10,7 +10,7 @@ use crate::embedded::authz::{Caller, Permission, action, arn};
 use crate::embedded::catalog::policies::valid_policy_id;
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, Query, json_response, read_json, status_response};
-use crate::lakefs::auth_dto::{Policy, PolicyList, Statement};
+use lakefs_api::auth_dto::{Policy, PolicyList, Statement};
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use std::sync::Arc;

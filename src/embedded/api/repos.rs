@@ -9,7 +9,7 @@ use crate::embedded::catalog::validate;
 use crate::embedded::catalog::{clamp_amount, now_unix, valid_branch_name, valid_repo_name};
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, Query, full, json_response, read_json, status_response};
-use crate::lakefs::dto::{
+use lakefs_api::dto::{
     BranchCreation, CommitCreation, Diff, DiffList, Pagination, PathType, RefList, Repository, RepositoryCreation,
     RepositoryList,
 };

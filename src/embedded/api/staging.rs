@@ -8,7 +8,7 @@ use crate::embedded::catalog::{Entry, now_unix};
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, Query, json_response, read_json};
 use crate::embedded::presign::{full_address, relative_address};
-use crate::lakefs::dto::{StagingLocation, StagingMetadata};
+use lakefs_api::dto::{StagingLocation, StagingMetadata};
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use std::sync::Arc;

@@ -9,7 +9,7 @@ use crate::embedded::authz::{Caller, Permission, action, arn};
 use crate::embedded::catalog::clamp_amount;
 use crate::embedded::error::ApiResult;
 use crate::embedded::http::{Body, Query, json_response, read_json, status_response};
-use crate::lakefs::dto::{Ref, RefList};
+use lakefs_api::dto::{Ref, RefList};
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use serde::Deserialize;

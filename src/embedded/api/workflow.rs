@@ -11,7 +11,7 @@ use crate::embedded::authz::{Caller, Permission, action, arn};
 use crate::embedded::catalog::{MergeOutcome, clamp_amount};
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, Query, json_response, read_json, status_response};
-use crate::lakefs::workflow_dto::{
+use lakefs_api::workflow_dto::{
     FindMergeBaseResult, Merge, MergeResult, PullRequestBasic, PullRequestCreation, PullRequestCreationResponse,
     PullRequestsList,
 };

@@ -9,7 +9,7 @@ use super::meta::*;
 use super::refs::INVALID_REF;
 use super::repos::{get_json, resolve};
 use crate::embedded::error::{ApiError, ApiResult};
-use crate::lakefs::dto::{Commit, CommitCreation, Repository};
+use lakefs_api::dto::{Commit, CommitCreation, Repository};
 use redb::{ReadableTable, Table};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;

@@ -64,7 +64,7 @@ impl Meta {
         ensure_repo(&txn, repo)?;
         let head = txn.open_table(BRANCHES)?.get(key2(repo, branch).as_str())?.map(|v| v.value().to_string());
         let head = head.ok_or_else(|| ApiError::not_found("branch not found"))?;
-        let head: crate::lakefs::dto::Commit = super::repos::get_json(&txn.open_table(COMMITS)?, &key2(repo, &head))?
+        let head: lakefs_api::dto::Commit = super::repos::get_json(&txn.open_table(COMMITS)?, &key2(repo, &head))?
             .ok_or_else(|| ApiError::internal("branch head missing"))?;
         let staged = txn.open_table(STAGED)?;
         let trees = txn.open_table(TREES)?;
@@ -137,7 +137,7 @@ where
 mod tests {
     use super::*;
     use crate::embedded::catalog::WriteCondition;
-    use crate::lakefs::dto::{CommitCreation, Repository};
+    use lakefs_api::dto::{CommitCreation, Repository};
 
     fn entry(tag: &str) -> Entry {
         Entry {

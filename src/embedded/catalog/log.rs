@@ -14,7 +14,7 @@ use super::meta::*;
 use super::refs::INVALID_REF;
 use super::repos::{ensure_repo, get_json, resolve};
 use crate::embedded::error::{ApiError, ApiResult};
-use crate::lakefs::dto::Commit;
+use lakefs_api::dto::Commit;
 use redb::{ReadTransaction, ReadableTable};
 use std::collections::{BinaryHeap, HashSet};
 
@@ -252,8 +252,8 @@ impl Ord for Newest {
 mod tests {
     use super::*;
     use crate::embedded::catalog::{MergeOutcome, WriteCondition};
-    use crate::lakefs::dto::{CommitCreation, Repository};
-    use crate::lakefs::workflow_dto::Merge;
+    use lakefs_api::dto::{CommitCreation, Repository};
+    use lakefs_api::workflow_dto::Merge;
 
     fn entry(tag: &str) -> Entry {
         Entry {

@@ -11,8 +11,8 @@ use super::commits::commit_id;
 use super::meta::*;
 use super::repos::{get_json, resolve};
 use crate::embedded::error::{ApiError, ApiResult};
-use crate::lakefs::dto::{Commit, Repository};
-use crate::lakefs::workflow_dto::Merge;
+use lakefs_api::dto::{Commit, Repository};
+use lakefs_api::workflow_dto::Merge;
 use redb::{ReadableTable, Table};
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 

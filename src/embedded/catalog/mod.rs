@@ -20,4 +20,5 @@ pub use log::LogQuery;
 pub use merge::MergeOutcome;
 pub use meta::{Entry, Meta, clamp_amount, now_unix};
 pub use objects::{ListQuery, Listed, WriteCondition};
-pub use repos::{Resolved, valid_branch_name, valid_repo_name};
+pub use lakefs_api::names::{valid_branch_name, valid_repo_name};
+pub use repos::Resolved;

@@ -6,7 +6,7 @@
 use super::meta::*;
 use super::repos::{get_json, resolve};
 use crate::embedded::error::{ApiError, ApiResult};
-use crate::lakefs::dto::{Commit, Repository};
+use lakefs_api::dto::{Commit, Repository};
 use redb::{ReadableTable, WriteTransaction};
 use std::collections::BTreeMap;
 
@@ -250,7 +250,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lakefs::dto::CommitCreation;
+    use lakefs_api::dto::CommitCreation;
 
     fn entry(tag: &str) -> Entry {
         Entry {

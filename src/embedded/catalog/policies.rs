@@ -7,7 +7,7 @@ use super::meta::*;
 use super::repos::get_json;
 use super::users::ADMIN_USER;
 use crate::embedded::error::{ApiError, ApiResult};
-use crate::lakefs::auth_dto::{Policy, Statement};
+use lakefs_api::auth_dto::{Policy, Statement};
 use redb::ReadableTable;
 
 /// The setting that records that the admin got its built-in policies (once, so that an operator

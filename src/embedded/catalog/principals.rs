@@ -6,7 +6,7 @@
 use super::meta::*;
 use super::repos::get_json;
 use crate::embedded::error::{ApiError, ApiResult};
-use crate::lakefs::auth_dto::ExternalPrincipal;
+use lakefs_api::auth_dto::ExternalPrincipal;
 use redb::ReadableTable;
 
 /// An external principal id we store: non-empty, at most 2048 bytes, no control characters.

@@ -8,7 +8,7 @@
 use super::meta::*;
 use super::repos::{ensure_repo, get_json};
 use crate::embedded::error::{ApiError, ApiResult};
-use crate::lakefs::workflow_dto::{PullRequest, PullRequestBasic, PullRequestCreation};
+use lakefs_api::workflow_dto::{PullRequest, PullRequestBasic, PullRequestCreation};
 use redb::ReadableTable;
 
 fn not_found() -> ApiError {
@@ -180,7 +180,7 @@ impl Meta {
 }
 
 fn ensure_repo_write(txn: &redb::WriteTransaction, repo: &str) -> ApiResult<()> {
-    let found: Option<crate::lakefs::dto::Repository> = get_json(&txn.open_table(REPOS)?, repo)?;
+    let found: Option<lakefs_api::dto::Repository> = get_json(&txn.open_table(REPOS)?, repo)?;
     found.map(|_| ()).ok_or_else(|| ApiError::not_found("repository not found"))
 }
 

@@ -11,7 +11,7 @@
 use super::meta::*;
 use super::repos::{Resolved, ensure_repo, get_json};
 use crate::embedded::error::{ApiError, ApiResult};
-use crate::lakefs::dto::{Commit, Ref, Repository};
+use lakefs_api::dto::{Commit, Ref, Repository};
 use redb::{ReadTransaction, ReadableTable};
 
 /// lakeFS's `graveler.ErrInvalidRef` text.

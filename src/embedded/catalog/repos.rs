@@ -7,7 +7,7 @@
 
 use super::meta::*;
 use crate::embedded::error::{ApiError, ApiResult};
-use crate::lakefs::dto::{Commit, Ref, Repository};
+use lakefs_api::dto::{Commit, Ref, Repository};
 use redb::{ReadTransaction, ReadableTable};
 use std::collections::BTreeMap;
 
@@ -42,18 +42,6 @@ impl Resolved {
             _ => Ok(self.commit()),
         }
     }
-}
-
-pub fn valid_repo_name(name: &str) -> bool {
-    let b = name.as_bytes();
-    let ok = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    (3..=63).contains(&b.len()) && ok(b[0]) && b[1..].iter().all(|&c| ok(c) || c == b'-')
-}
-
-pub fn valid_branch_name(name: &str) -> bool {
-    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if word(c)) && chars.all(|c| word(c) || c == '-')
 }
 
 pub(crate) fn get_json<T, V>(table: &T, key: &str) -> ApiResult<Option<V>>
@@ -302,27 +290,4 @@ pub(crate) fn ensure_repo(txn: &ReadTransaction, repo: &str) -> ApiResult<Reposi
 /// Resolves the ref expression `reference` in `repo` (see [`super::refs::resolve`]).
 pub(crate) fn resolve(txn: &ReadTransaction, repo: &str, reference: &str) -> ApiResult<(Repository, Resolved)> {
     super::refs::resolve(txn, repo, reference)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_follow_lakefs_patterns() {
-        assert!(valid_repo_name("demo"));
-        assert!(valid_repo_name("a-1"));
-        assert!(!valid_repo_name("ab"));
-        assert!(!valid_repo_name("-abc"));
-        assert!(!valid_repo_name("Abc"));
-        assert!(!valid_repo_name("a.b.c"));
-        assert!(!valid_repo_name(&"a".repeat(64)));
-        assert!(valid_repo_name(&"a".repeat(63)));
-        assert!(valid_branch_name("main"));
-        assert!(valid_branch_name("feature-1_x"));
-        assert!(!valid_branch_name("-x"));
-        assert!(!valid_branch_name("a/b"));
-        assert!(!valid_branch_name("a.b"));
-        assert!(!valid_branch_name(""));
-    }
 }

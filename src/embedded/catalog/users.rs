@@ -6,8 +6,8 @@
 use super::meta::*;
 use super::repos::get_json;
 use crate::embedded::error::{ApiError, ApiResult};
-use crate::lakefs::auth_dto::{Credentials, CredentialsWithSecret};
-use crate::lakefs::dto::User;
+use lakefs_api::auth_dto::{Credentials, CredentialsWithSecret};
+use lakefs_api::dto::User;
 use rand::Rng;
 use redb::ReadableTable;
 
@@ -125,7 +125,7 @@ impl Meta {
                 creds.remove(key.as_str())?;
             }
             let mut principals = txn.open_table(PRINCIPALS)?;
-            let owned = |p: &crate::lakefs::auth_dto::ExternalPrincipal| p.user_id == id;
+            let owned = |p: &lakefs_api::auth_dto::ExternalPrincipal| p.user_id == id;
             for key in keys_where(&principals, owned)? {
                 principals.remove(key.as_str())?;
             }

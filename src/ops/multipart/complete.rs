@@ -10,7 +10,7 @@ use super::registry::PartRecord;
 use super::token::UploadToken;
 use super::{keepalive, open_upload, registry};
 use lakegate_net::body::Body;
-use crate::lakefs::dto::{CompletePresignMultipartUpload, UploadPart};
+use lakefs_api::dto::{CompletePresignMultipartUpload, UploadPart};
 use crate::ops::errors::{Missing, map_lakefs};
 use crate::ops::headers::CHECKSUM_PREFIX;
 use crate::ops::store::{self, NewObject};
@@ -325,9 +325,9 @@ async fn finish(
 /// adapter's error through as `500` with the SDK's text, `… api error EntityTooSmall: …`;
 /// `pkg/api/controller.go` `CompletePresignMultipartUpload` → `handleAPIError` default), a vanished
 /// upload, a race with a commit.
-pub(crate) fn map_complete_error(e: crate::lakefs::LakeFsError) -> S3Error {
+pub(crate) fn map_complete_error(e: lakefs_api::LakeFsError) -> S3Error {
     let message = match &e {
-        crate::lakefs::LakeFsError::Api { message, .. } => message.clone(),
+        lakefs_api::LakeFsError::Api { message, .. } => message.clone(),
         _ => String::new(),
     };
     match crate::ops::errors::store_verdict(&e) {
@@ -446,7 +446,7 @@ mod tests {
 
     #[test]
     fn failed_completes_map_from_what_lakefs_and_the_store_said() {
-        use crate::lakefs::LakeFsError;
+        use lakefs_api::LakeFsError;
         use crate::s3::S3ErrorCode::*;
         let api =
             |s: u16, m: &str| LakeFsError::Api { status: http::StatusCode::from_u16(s).unwrap(), message: m.into() };

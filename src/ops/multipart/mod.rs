@@ -223,7 +223,7 @@ pub async fn handle_abort_multipart_upload(
         ensure_spool_open(ctx, &digest).await?;
         ctx.gw.multipart.spool.remove(&digest).await;
     } else {
-        let abort = crate::lakefs::dto::AbortPresignMultipartUpload { physical_address: token.address.clone() };
+        let abort = lakefs_api::dto::AbortPresignMultipartUpload { physical_address: token.address.clone() };
         let aborted = ctx
             .lakefs
             .abort_presign_multipart_upload(&token.repo, &token.branch, &token.path, &token.lakefs_id, &abort)

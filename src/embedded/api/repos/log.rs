@@ -12,7 +12,7 @@ use crate::embedded::Embedded;
 use crate::embedded::catalog::{LogQuery, clamp_amount};
 use crate::embedded::error::{ApiError, ApiResult};
 use crate::embedded::http::{Body, Query, full, json_response};
-use crate::lakefs::dto::CommitList;
+use lakefs_api::dto::CommitList;
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use std::sync::Arc;

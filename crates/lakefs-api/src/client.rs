@@ -180,7 +180,7 @@ fn nonempty(s: &str) -> Option<String> {
 /// The lakeFS operation id (as in its OpenAPI spec) of a call, for metrics.
 fn operation_id(method: &Method, path_and_query: &str) -> String {
     let path = path_and_query.split('?').next().unwrap_or_default();
-    crate::embedded::api::Route::parse(method, &format!("/api/v1{path}"))
+    crate::operations::Route::parse(method, &format!("/api/v1{path}"))
         .map_or_else(|| "other".to_string(), |r| r.operation_id().to_string())
 }
 
@@ -309,7 +309,7 @@ impl LakeFsClient {
             Some(Ok(resp)) => resp.status().as_u16(),
             _ => 0,
         };
-        crate::metrics::metrics().lakefs_call(&operation_id(&method_name, path_and_query), status, started.elapsed());
+        crate::observe::call(&operation_id(&method_name, path_and_query), status, started.elapsed());
         let resp = match answer {
             None => return Err(LakeFsError::Timeout(timeout)),
             Some(Err(e)) => return Err(LakeFsError::Connect(e.to_string())),

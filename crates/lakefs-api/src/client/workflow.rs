@@ -2,7 +2,7 @@
 //! `hardResetBranch`, the pull request operations, `importStart`/`importStatus`/`importCancel`).
 
 use super::*;
-use crate::lakefs::workflow_dto::*;
+use crate::workflow_dto::*;
 
 impl LakeFsClient {
     /// `mergeIntoBranch` (a conflict is `LakeFsError::Api` with status 409).

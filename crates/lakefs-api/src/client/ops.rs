@@ -352,7 +352,7 @@ impl LakeFsClient {
     /// `createUserExternalPrincipal` (201).
     pub async fn create_user_external_principal(&self, user: &str, principal_id: &str) -> Result<()> {
         let path = Self::principals_path(user, principal_id);
-        let body = || json_body(&crate::lakefs::auth_dto::ExternalPrincipalCreation::default());
+        let body = || json_body(&crate::auth_dto::ExternalPrincipalCreation::default());
         let resp = self.send(Method::POST, &path, body, &[json_header()], Idempotent::No, true).await?;
         self.collect(resp).await.map(drop)
     }
@@ -368,7 +368,7 @@ impl LakeFsClient {
         user: &str,
         after: &str,
         amount: Option<u32>,
-    ) -> Result<crate::lakefs::auth_dto::ExternalPrincipalList> {
+    ) -> Result<crate::auth_dto::ExternalPrincipalList> {
         let q = query(&[("after", nonempty(after)), ("amount", amount.map(|a| a.to_string()))]);
         self.get_json(&format!("/auth/users/{}/external/principals/ls{q}", seg(user))).await
     }
@@ -377,14 +377,14 @@ impl LakeFsClient {
     pub async fn get_external_principal(
         &self,
         principal_id: &str,
-    ) -> Result<crate::lakefs::auth_dto::ExternalPrincipal> {
+    ) -> Result<crate::auth_dto::ExternalPrincipal> {
         self.get_json(&format!("/auth/external/principals?principalId={}", seg(principal_id))).await
     }
 
     /// `externalPrincipalLogin` (unauthenticated): a JWT for the user the identity maps to.
     pub async fn external_principal_login(
         &self,
-        info: &crate::lakefs::auth_dto::ExternalLoginInformation,
+        info: &crate::auth_dto::ExternalLoginInformation,
     ) -> Result<AuthenticationToken> {
         let path = "/auth/external/principal/login";
         let resp =
@@ -393,7 +393,7 @@ impl LakeFsClient {
     }
 
     /// `stsLogin` (no credentials; sent once: an authorization code is good for one exchange).
-    pub async fn sts_login(&self, request: &crate::lakefs::auth_dto::StsAuthRequest) -> Result<AuthenticationToken> {
+    pub async fn sts_login(&self, request: &crate::auth_dto::StsAuthRequest) -> Result<AuthenticationToken> {
         let resp = self
             .send_once(Method::POST, "/sts/login", json_body(request)?, &[json_header()], None, self.cfg.timeout)
             .await?;
@@ -404,7 +404,7 @@ impl LakeFsClient {
 /// Users and credentials (tag `auth`).
 impl LakeFsClient {
     /// `createCredentials`: a new access key pair for `user` (the only time lakeFS shows the secret).
-    pub async fn create_credentials(&self, user: &str) -> Result<crate::lakefs::auth_dto::CredentialsWithSecret> {
+    pub async fn create_credentials(&self, user: &str) -> Result<crate::auth_dto::CredentialsWithSecret> {
         let path = format!("/auth/users/{}/credentials", seg(user));
         self.send_json(Method::POST, &path, &serde_json::json!({}), Idempotent::No).await
     }
