@@ -81,7 +81,7 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
     // --ca-file or the system roots).
     let api_tls = match (&args.api_tls_cert, &args.api_tls_key) {
         (Some(cert), Some(key)) => Some(
-            crate::server::tls::acceptor(cert, key)
+            lakegate_net::server::tls::acceptor(cert, key)
                 .map_err(|e| DevError::Config(format!("--api-tls-cert/--api-tls-key: {e}")))?,
         ),
         _ => None,

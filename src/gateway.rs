@@ -20,7 +20,7 @@ pub enum GatewayError {
     #[error("binding {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
-    Tls(#[from] crate::server::tls::TlsError),
+    Tls(#[from] lakegate_net::server::tls::TlsError),
     #[error(transparent)]
     State(#[from] crate::ops::multipart::StateError),
     #[error("session keys: {0}")]
@@ -48,7 +48,7 @@ pub struct GatewayServer {
     /// The admin listener's address (`/healthz`, `/readyz`, `/metrics`).
     pub admin_addr: SocketAddr,
     admin_listener: TcpListener,
-    admin: Arc<crate::server::admin::Admin>,
+    admin: Arc<crate::admin::Admin>,
     grace: std::time::Duration,
     limits: crate::config::LimitArgs,
     listener: TcpListener,
@@ -64,7 +64,7 @@ impl GatewayServer {
     ) -> Result<GatewayServer, GatewayError> {
         crate::metrics::metrics(); // from now on the lakeFS client's calls are counted
         let acceptor = match (&args.tls_cert, &args.tls_key) {
-            (Some(cert), Some(key)) => Some(crate::server::tls::acceptor(cert, key)?),
+            (Some(cert), Some(key)) => Some(lakegate_net::server::tls::acceptor(cert, key)?),
             _ => None,
         };
         let state_dir = args.state_dir.clone().unwrap_or_else(|| "lakegate-state".into());
@@ -81,7 +81,7 @@ impl GatewayServer {
         let admin_listener =
             TcpListener::bind(admin_at).await.map_err(|source| GatewayError::Bind { addr: admin_at, source })?;
         let admin_addr = admin_listener.local_addr().map_err(|source| GatewayError::Bind { addr: admin_at, source })?;
-        let admin = crate::server::admin::Admin::new(lakefs.clone(), multipart.registry.clone());
+        let admin = crate::admin::Admin::new(lakefs.clone(), multipart.registry.clone());
         let sessions = Sessions::new(lakefs.clone(), session_config(&args.identity, addr, &lakefs));
         let state = Gateway {
             sessions,
@@ -149,7 +149,7 @@ impl GatewayServer {
             let state = state.clone();
             async move { crate::s3::service::handle_sts_only(state, req).await }
         };
-        crate::server::serve(listener, handler, shutdown, crate::server::Options::plain(crate::server::GRACE_PERIOD))
+        lakegate_net::server::serve(listener, handler, shutdown, lakegate_net::server::Options::plain(lakegate_net::server::GRACE_PERIOD))
     }
 
     /// Serves until `shutdown` resolves, then drains in-flight requests for up to the grace
@@ -168,13 +168,13 @@ impl GatewayServer {
             async move { admin.handle(req).await }
         };
         let (s3_done, admin_stop) = tokio::sync::oneshot::channel::<()>();
-        let admin_server = tokio::spawn(crate::server::serve(
+        let admin_server = tokio::spawn(lakegate_net::server::serve(
             self.admin_listener,
             admin_handler,
             async move {
                 let _ = admin_stop.await;
             },
-            crate::server::Options::plain(std::time::Duration::from_secs(1)),
+            lakegate_net::server::Options::plain(std::time::Duration::from_secs(1)),
         ));
         let admin = self.admin.clone();
         let shutdown = async move {
@@ -182,7 +182,7 @@ impl GatewayServer {
             admin.drain();
             tracing::info!("shutting down: no new connections; /readyz answers 503");
         };
-        let opts = crate::server::Options {
+        let opts = lakegate_net::server::Options {
             tls: self.acceptor,
             grace: self.grace,
             max_connections: self.limits.max_connections as usize,
@@ -190,7 +190,7 @@ impl GatewayServer {
             busy: crate::s3::service::busy_response,
             counted: true,
         };
-        crate::server::serve(self.listener, handler, shutdown, opts).await;
+        lakegate_net::server::serve(self.listener, handler, shutdown, opts).await;
         drop(s3_done);
         let _ = admin_server.await;
     }
@@ -199,7 +199,7 @@ impl GatewayServer {
 /// Logs which lakeFS the gateway talks to: its version and storages (`getConfig`).
 async fn log_lakefs(lakefs: LakeFsClient) {
     match lakefs.get_config().await {
-        Ok(config) => tracing::info!(lakefs = crate::server::admin::describe_lakefs(&config), "lakeFS"),
+        Ok(config) => tracing::info!(lakefs = crate::admin::describe_lakefs(&config), "lakeFS"),
         Err(e) => tracing::warn!(error = %e, "lakeFS's version and storages are unknown (getConfig failed)"),
     }
 }

@@ -26,5 +26,5 @@ pub mod ops;
 pub mod publish;
 pub mod s3;
 pub mod serve;
-pub mod server;
+pub mod admin;
 pub mod workflow;

@@ -187,7 +187,7 @@ async fn a_rotated_certificate_is_served_without_a_restart() {
         std::fs::write(&tmp, pem).unwrap();
         std::fs::rename(&tmp, stack.dir().join(name)).unwrap();
     }
-    tokio::time::sleep(lakegate::server::tls::RELOAD_CHECK + Duration::from_millis(200)).await;
+    tokio::time::sleep(lakegate_net::server::tls::RELOAD_CHECK + Duration::from_millis(200)).await;
     let second = next.cert.der().to_vec();
     assert!(trusts(stack.s3_addr, &second).await, "the new certificate is served");
     assert!(!trusts(stack.s3_addr, &first).await, "the old one is not");

@@ -164,12 +164,12 @@ impl Running {
             host_from_authority(&mut req);
             async move { api::handle(state, req).await }
         };
-        let opts = crate::server::Options {
+        let opts = lakegate_net::server::Options {
             max_connections: 16_384,
             tls: self.tls,
-            ..crate::server::Options::plain(crate::server::GRACE_PERIOD)
+            ..lakegate_net::server::Options::plain(lakegate_net::server::GRACE_PERIOD)
         };
-        crate::server::serve(self.listener, handler, shutdown, opts).await;
+        lakegate_net::server::serve(self.listener, handler, shutdown, opts).await;
     }
 }
 
@@ -192,7 +192,7 @@ impl Embedded {
     }
 
     /// [`Embedded::start`], serving the API (and the `/blob/…` URLs it presigns) over TLS with
-    /// `tls` when given (e.g. [`crate::server::tls::acceptor`]).
+    /// `tls` when given (e.g. [`lakegate_net::server::tls::acceptor`]).
     pub async fn start_tls(cfg: &EmbeddedConfig, tls: Option<TlsAcceptor>) -> ApiResult<Running> {
         std::fs::create_dir_all(&cfg.data_dir)?;
         let db_path = cfg.data_dir.join("meta.redb");

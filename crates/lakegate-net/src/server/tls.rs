@@ -103,11 +103,11 @@ impl Reloading {
             match load(&self.paths.0, &self.paths.1) {
                 Ok(key) => {
                     (cur.key, cur.stamps) = (Arc::new(key), stamps);
-                    crate::metrics::metrics().tls_reload(true);
+                    super::events::get().tls_reloaded(true);
                     tracing::info!(cert = %self.paths.0.display(), "TLS certificate reloaded");
                 }
                 Err(e) => {
-                    crate::metrics::metrics().tls_reload(false);
+                    super::events::get().tls_reloaded(false);
                     tracing::warn!(error = %e, "TLS files changed but do not load; keeping the previous certificate");
                 }
             }

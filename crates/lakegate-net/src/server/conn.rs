@@ -151,7 +151,7 @@ pub async fn drive<C, E>(
                     closing = Some("idle");
                     graceful_shutdown(conn.as_mut());
                 } else if silent >= idle + Duration::from_secs(1) {
-                    crate::metrics::metrics().limit_hit("connection_idle");
+                    super::events::get().limit_hit("connection_idle");
                     tracing::debug!(%peer, silent_secs = silent.as_secs(), "silent connection dropped");
                     return;
                 }

@@ -5,11 +5,11 @@
 //! lets in-flight requests finish (bounded by a grace period). `Expect: 100-continue` is answered by hyper only when a
 //! handler starts reading the body, so a request refused before that never uploads its body.
 
-pub mod admin;
 pub mod conn;
+pub mod events;
 pub mod tls;
 
-use lakegate_net::body::Body;
+use crate::body::Body;
 use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -71,7 +71,7 @@ impl Options {
 }
 
 fn plain_busy() -> Response<Body> {
-    let mut resp = Response::new(lakegate_net::body::full("too many connections; retry later\n"));
+    let mut resp = Response::new(crate::body::full("too many connections; retry later\n"));
     *resp.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
     resp.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
     resp
@@ -119,7 +119,7 @@ where
         let _ = stream.set_nodelay(true);
         let conn = Connection { stream, peer, builder: builder.clone(), tls: opts.tls.clone(), stop: stop.subscribe() };
         if conns.len() >= opts.max_connections {
-            crate::metrics::metrics().limit_hit("connections");
+            events::get().limit_hit("connections");
             if busy.len() < MAX_BUSY {
                 let answer = opts.busy;
                 let refuse = move |_req| std::future::ready(closing(answer()));
@@ -196,13 +196,13 @@ struct OpenConnection;
 
 impl OpenConnection {
     fn start() -> OpenConnection {
-        crate::metrics::metrics().connections.inc();
+        events::get().connection_opened();
         OpenConnection
     }
 }
 
 impl Drop for OpenConnection {
     fn drop(&mut self) {
-        crate::metrics::metrics().connections.dec();
+        events::get().connection_closed();
     }
 }
