@@ -141,8 +141,8 @@ pub struct DevOidcArgs {
 
 impl DevOidcArgs {
     /// The embedded server's settings, when an issuer is given.
-    pub fn settings(&self) -> Option<crate::embedded::oidc::OidcSettings> {
-        Some(crate::embedded::oidc::OidcSettings {
+    pub fn settings(&self) -> Option<lakefs_embedded::oidc::OidcSettings> {
+        Some(lakefs_embedded::oidc::OidcSettings {
             issuer: self.oidc_issuer.clone()?,
             client_id: self.oidc_client_id.clone().unwrap_or_default(),
             client_secret: self.oidc_client_secret.clone(),

@@ -4,9 +4,9 @@
 
 use crate::auth::keystore::{self, KeyRecord, KeyStore, ModeName};
 use crate::cli::DevArgs;
-use crate::embedded::catalog::now_unix;
-use crate::embedded::s3store::S3Config;
-use crate::embedded::{Embedded, EmbeddedConfig, Running};
+use lakefs_embedded::catalog::now_unix;
+use lakefs_embedded::s3store::S3Config;
+use lakefs_embedded::{Embedded, EmbeddedConfig, Running};
 use crate::gateway::GatewayServer;
 use lakefs_api::LakeFsClient;
 use lakefs_api::client::{ClientConfig, Credentials};
@@ -43,7 +43,7 @@ pub struct DevInfo {
 #[derive(Debug, thiserror::Error)]
 pub enum DevError {
     #[error("embedded server: {0}")]
-    Embedded(#[from] crate::embedded::error::ApiError),
+    Embedded(#[from] lakefs_embedded::error::ApiError),
     #[error("configuration: {0}")]
     Config(String),
     #[error("S3 endpoint: {0}")]
@@ -103,7 +103,7 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
         secret_access_key: admin.secret_access_key.clone(),
     };
     let lakefs = LakeFsClient::new(ClientConfig::new(&api_endpoint, creds))
-        .map_err(|e| DevError::Embedded(crate::embedded::error::ApiError::internal(e)))?;
+        .map_err(|e| DevError::Embedded(lakefs_embedded::error::ApiError::internal(e)))?;
     let mut gateway_args = args.gateway.clone();
     gateway_args.namespace_template.get_or_insert_with(|| format!("{scheme_prefix}{{repo}}"));
     gateway_args.state_dir.get_or_insert_with(|| args.data.join("gateway"));
@@ -202,7 +202,7 @@ async fn create_demo(running: &Running, scheme_prefix: &str) -> Result<(), DevEr
         storage_id: None,
         read_only: Some(false),
     };
-    running.state.db(move |m| m.create_repository(repo)).await?;
+    running.state.seed_repository(repo).await?;
     Ok(())
 }
 

@@ -18,7 +18,6 @@ pub mod cli;
 pub mod config;
 pub mod creds;
 pub mod dev;
-pub mod embedded;
 pub mod gateway;
 pub mod keys;
 pub mod metrics;

@@ -404,8 +404,8 @@ async fn one_storage_is_lakefs_oss_single_blockstore() {
 #[tokio::test]
 async fn a_second_storage_is_chosen_by_storage_id() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(dir.path(), Some(lakegate::embedded::PRESIGN_EXPIRY));
-    cfg.extra_storages = vec![lakegate::embedded::storage::ExtraStorage {
+    let mut cfg = config(dir.path(), Some(lakefs_embedded::PRESIGN_EXPIRY));
+    cfg.extra_storages = vec![lakefs_embedded::storage::ExtraStorage {
         id: "plain".into(),
         description: "local, no presigning".into(),
         presign: false,
@@ -467,7 +467,7 @@ async fn a_second_storage_is_chosen_by_storage_id() {
 
     // As lakeFS, the server does not start while a repository's storage is not configured.
     cfg.extra_storages.clear();
-    let Err(err) = lakegate::embedded::Embedded::start(&cfg).await else { panic!("started without storage plain") };
+    let Err(err) = lakefs_embedded::Embedded::start(&cfg).await else { panic!("started without storage plain") };
     assert!(err.to_string().contains("repository cold is on storage \"plain\", which is not configured"), "{err}");
 }
 

@@ -12,7 +12,7 @@ mod common;
 
 use common::*;
 use http_body_util::BodyExt;
-use lakegate::embedded::s3store::S3Store;
+use lakefs_embedded::s3store::S3Store;
 use lakefs_api::LakeFsClient;
 use lakefs_api::dto::*;
 use md5::Digest;

@@ -133,7 +133,7 @@ async fn zero_copy_import_of_a_thousand_files() {
         std::fs::create_dir_all(&sub).unwrap();
         std::fs::write(sub.join(format!("f{i:04}.txt")), format!("file {i}")).unwrap();
     }
-    let mut cfg = config(&dir.path().join("data"), Some(lakegate::embedded::PRESIGN_EXPIRY));
+    let mut cfg = config(&dir.path().join("data"), Some(lakefs_embedded::PRESIGN_EXPIRY));
     cfg.import_roots = vec![source.clone()];
     let server = Server::start_config(cfg).await;
     let c = server.client();
@@ -212,7 +212,7 @@ async fn pull_requests_and_imports_survive_a_restart() {
     std::fs::create_dir_all(source.join("sub")).unwrap();
     std::fs::write(source.join("a.txt"), "a").unwrap();
     std::fs::write(source.join("sub/b.txt"), "bb").unwrap();
-    let mut cfg = config(&dir.path().join("data"), Some(lakegate::embedded::PRESIGN_EXPIRY));
+    let mut cfg = config(&dir.path().join("data"), Some(lakefs_embedded::PRESIGN_EXPIRY));
     cfg.import_roots = vec![source.clone()];
     let server = Server::start_config(cfg.clone()).await;
     let c = server.client();

@@ -391,7 +391,7 @@ async fn the_client_decodes_answers_with_unknown_fields_and_without_optional_one
 
     let stub = StsStub::start("arn:aws:sts::1:assumed-role/Dev/john", None).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(dir.path(), Some(lakegate::embedded::PRESIGN_EXPIRY));
+    let mut cfg = config(dir.path(), Some(lakefs_embedded::PRESIGN_EXPIRY));
     cfg.sts_allowed_hosts = vec![stub.host.clone()];
     let srv = Server::start_config(cfg).await;
     let recorded = record(&srv, &stub.host).await;

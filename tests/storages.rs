@@ -7,7 +7,7 @@ mod common;
 
 use common::Server;
 use common::s3::{Req, Stack, signed};
-use lakegate::embedded::storage::ExtraStorage;
+use lakefs_embedded::storage::ExtraStorage;
 use lakefs_api::dto::RepositoryCreation;
 
 /// `lakegate_lakefs_calls_total` for `operation`, all statuses.
@@ -23,7 +23,7 @@ fn lakefs_calls(operation: &str) -> u64 {
 #[tokio::test]
 async fn each_repository_uses_its_own_storages_capabilities() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = common::config(&dir.path().join("data"), Some(lakegate::embedded::PRESIGN_EXPIRY));
+    let mut cfg = common::config(&dir.path().join("data"), Some(lakefs_embedded::PRESIGN_EXPIRY));
     cfg.extra_storages = vec![ExtraStorage {
         id: "plain".into(),
         description: "a storage that cannot presign".into(),

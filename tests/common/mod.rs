@@ -10,7 +10,7 @@ pub mod tls;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use lakegate::embedded::{Embedded, EmbeddedConfig};
+use lakefs_embedded::{Embedded, EmbeddedConfig};
 use lakefs_api::client::{ClientConfig, Credentials, LakeFsClient};
 use std::path::{Path, PathBuf};
 use tokio::sync::oneshot;
@@ -35,7 +35,7 @@ impl Server {
 
     /// A server whose blockstore presigns (`true`) or not, like lakeFS's local blockstore.
     pub async fn start_with(data_dir: &Path, presign: bool) -> Server {
-        Server::start_opts(data_dir, presign.then_some(lakegate::embedded::PRESIGN_EXPIRY)).await
+        Server::start_opts(data_dir, presign.then_some(lakefs_embedded::PRESIGN_EXPIRY)).await
     }
 
     /// A server presigning URLs valid `expiry` (`None`: no presigning).
@@ -106,9 +106,9 @@ pub fn config(data_dir: &Path, expiry: Option<std::time::Duration>) -> EmbeddedC
 
 /// The S3 blockstore the tests run on when `LAKEGATE_TEST_S3_*` is set (SeaweedFS in the test
 /// command's second pass); the local blob store otherwise.
-pub fn test_s3() -> Option<lakegate::embedded::s3store::S3Config> {
+pub fn test_s3() -> Option<lakefs_embedded::s3store::S3Config> {
     let var = |n: &str| std::env::var(format!("LAKEGATE_TEST_S3_{n}")).ok();
-    Some(lakegate::embedded::s3store::S3Config {
+    Some(lakefs_embedded::s3store::S3Config {
         endpoint: var("ENDPOINT")?,
         bucket: var("BUCKET")?,
         region: var("REGION").unwrap_or_else(|| "us-east-1".into()),

@@ -26,7 +26,7 @@ fn replayed(ak: &str, sk: &str, server_id: &str, sent_id: &str, at: SystemTime) 
         session_token: None,
     };
     let token = signer.token_info(at).unwrap();
-    let uri = format!("/?{}", crate::embedded::sts::presigned_query(&token));
+    let uri = format!("/?{}", lakefs_embedded::sts::presigned_query(&token));
     let req = http::Request::post(uri).header("host", HOST).header("x-lakefs-server-id", sent_id).body(()).unwrap();
     req.into_parts().0
 }
