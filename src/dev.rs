@@ -46,7 +46,7 @@ pub enum DevError {
     Embedded(#[from] lakefs_embedded::error::ApiError),
     #[error("configuration: {0}")]
     Config(String),
-    #[error("S3 endpoint: {0}")]
+    #[error("gateway: {0}")]
     Gateway(#[from] crate::gateway::GatewayError),
     #[error("gateway keys: {0}")]
     Keys(String),
@@ -105,6 +105,7 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
     let lakefs = LakeFsClient::new(ClientConfig::new(&api_endpoint, creds))
         .map_err(|e| DevError::Embedded(lakefs_embedded::error::ApiError::internal(e)))?;
     let mut gateway_args = args.gateway.clone();
+    gateway_args.admin_listen = Some(admin_listen(&gateway_args).await);
     gateway_args.namespace_template.get_or_insert_with(|| format!("{scheme_prefix}{{repo}}"));
     gateway_args.state_dir.get_or_insert_with(|| args.data.join("gateway"));
     let keys_file = gateway_args.identity.keys_file.get_or_insert_with(|| args.data.join("keys.toml")).clone();
@@ -191,6 +192,22 @@ fn s3_config(args: &DevArgs) -> Result<Option<S3Config>, DevError> {
         access_key_id: env("LAKEGATE_DEV_S3_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID")?,
         secret_access_key: env("LAKEGATE_DEV_S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY")?,
     }))
+}
+
+/// Where `lakegate dev`'s admin listener binds: `--admin-listen` when given; else the default
+/// port, or a free one when another process (a second `lakegate dev`, say) holds the default.
+async fn admin_listen(args: &crate::config::GatewayArgs) -> std::net::SocketAddr {
+    let default = args.admin_addr();
+    if args.admin_listen.is_some() || default.port() == 0 {
+        return default;
+    }
+    match tokio::net::TcpListener::bind(default).await {
+        Ok(_) => default,
+        Err(e) => {
+            tracing::warn!(%default, %e, "admin port busy: the admin listener takes a free port (see the banner)");
+            std::net::SocketAddr::new(default.ip(), 0)
+        }
+    }
 }
 
 async fn create_demo(running: &Running, scheme_prefix: &str) -> Result<(), DevError> {

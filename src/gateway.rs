@@ -17,14 +17,22 @@ use tokio_rustls::TlsAcceptor;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
-    #[error("binding {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    /// `listener` names which one: "S3 endpoint" or "admin listener".
+    #[error("binding the {listener} to {addr}: {source}")]
+    Bind { listener: &'static str, addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
     Tls(#[from] lakegate_net::server::tls::TlsError),
     #[error(transparent)]
     State(#[from] crate::ops::multipart::StateError),
     #[error("session keys: {0}")]
     SessionKeys(String),
+}
+
+/// Binds one of the gateway's listeners; an error names it.
+async fn bind(listener: &'static str, addr: SocketAddr) -> Result<(TcpListener, SocketAddr), GatewayError> {
+    let bound = TcpListener::bind(addr).await.map_err(|source| GatewayError::Bind { listener, addr, source })?;
+    let local = bound.local_addr().map_err(|source| GatewayError::Bind { listener, addr, source })?;
+    Ok((bound, local))
 }
 
 /// Where identity tokens point (lakegate's STS endpoint) and which lakeFS they are for.
@@ -74,13 +82,8 @@ impl GatewayServer {
             None => SessionKeys::load_or_init(&state_dir.join("session.keys")),
         }
         .map_err(GatewayError::SessionKeys)?;
-        let listener =
-            TcpListener::bind(args.listen).await.map_err(|source| GatewayError::Bind { addr: args.listen, source })?;
-        let addr = listener.local_addr().map_err(|source| GatewayError::Bind { addr: args.listen, source })?;
-        let admin_at = args.admin_addr();
-        let admin_listener =
-            TcpListener::bind(admin_at).await.map_err(|source| GatewayError::Bind { addr: admin_at, source })?;
-        let admin_addr = admin_listener.local_addr().map_err(|source| GatewayError::Bind { addr: admin_at, source })?;
+        let (listener, addr) = bind("S3 endpoint", args.listen).await?;
+        let (admin_listener, admin_addr) = bind("admin listener", args.admin_addr()).await?;
         let admin = crate::admin::Admin::new(lakefs.clone(), multipart.registry.clone());
         let sessions = Sessions::new(lakefs.clone(), session_config(&args.identity, addr, &lakefs));
         let state = Gateway {

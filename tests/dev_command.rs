@@ -25,7 +25,8 @@ fn start_dev_with(data: &Path, extra: &[&str], stderr: Stdio) -> Dev {
     let mut child = Command::new(env!("CARGO_BIN_EXE_lakegate"))
         .args(["dev", "--data"])
         .arg(data)
-        .args(["--api-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0"])
+        .args(["--api-listen", "127.0.0.1:0"])
+        .args(if extra.contains(&"--listen") { &[][..] } else { &["--listen", "127.0.0.1:0"][..] })
         .args(extra)
         .stdout(Stdio::null())
         .stderr(stderr)
@@ -257,4 +258,41 @@ fn json_logs_carry_request_spans_and_never_secrets() {
     for needle in [secret.as_str(), lakefs_secret.as_str(), "Signature=", "X-Amz-Signature", "authorization"] {
         assert!(!text.to_lowercase().contains(&needle.to_lowercase()), "{needle:?} in the log:\n{text}");
     }
+}
+
+/// A port nobody listens on right now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A second `lakegate dev` finds the default admin port (9090) taken: it takes a free port, names
+/// it in dev.json and the banner, and serves `/healthz` there.
+#[test]
+fn a_busy_default_admin_port_is_replaced_by_a_free_one() {
+    // 9090 is busy during the test either way: held here, or by whoever holds it already
+    let _held = std::net::TcpListener::bind("127.0.0.1:9090");
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = format!("127.0.0.1:{}", free_port());
+    let dev = start_dev_with(dir.path(), &["--listen", &s3], Stdio::null());
+    let admin = dev.info["admin_endpoint"].as_str().unwrap();
+    assert!(admin.starts_with("http://127.0.0.1:") && !admin.ends_with(":9090"), "{admin}");
+    assert_eq!(admin_get(&dev.info, "/healthz").0, 200);
+}
+
+/// Every bind error names its listener: an `--admin-listen` port in use fails the start with
+/// "binding the admin listener to …", not a message about the S3 endpoint.
+#[test]
+fn a_bind_error_names_the_listener() {
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = held.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lakegate"))
+        .args(["dev", "--data"])
+        .arg(dir.path())
+        .args(["--api-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--admin-listen", &busy])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(&format!("binding the admin listener to {busy}")), "{stderr}");
 }
