@@ -5,10 +5,10 @@
 //! kept [`READY_TTL`]), and `GET /metrics` (Prometheus /
 //! OpenMetrics text, see [`crate::metrics`]).
 
-use lakegate_net::body::{Body, full};
-use lakefs_api::LakeFsClient;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
+use lakefs_api::LakeFsClient;
+use lakegate_net::body::{Body, full};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

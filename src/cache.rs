@@ -8,8 +8,8 @@
 pub mod blobs;
 pub use blobs::SmallObjects;
 
-use lakefs_api::dto::ObjectStats;
 use dashmap::DashMap;
+use lakefs_api::dto::ObjectStats;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Longest time an entry is used.

@@ -4,13 +4,13 @@
 
 use crate::auth::keystore::{self, KeyRecord, KeyStore, ModeName};
 use crate::cli::DevArgs;
-use lakefs_embedded::catalog::now_unix;
-use lakefs_embedded::s3store::S3Config;
-use lakefs_embedded::{Embedded, EmbeddedConfig, Running};
 use crate::gateway::GatewayServer;
 use lakefs_api::LakeFsClient;
 use lakefs_api::client::{ClientConfig, Credentials};
 use lakefs_api::dto::Repository;
+use lakefs_embedded::catalog::now_unix;
+use lakefs_embedded::s3store::S3Config;
+use lakefs_embedded::{Embedded, EmbeddedConfig, Running};
 use serde::Serialize;
 use std::path::Path;
 use std::sync::Arc;

@@ -6,10 +6,10 @@ use crate::auth::session_token::SessionKeys;
 use crate::auth::sessions::{SessionConfig, Sessions};
 use crate::config::GatewayArgs;
 use crate::config::IdentityArgs;
-use lakefs_api::LakeFsClient;
 use crate::ops::data::DataClient;
 use crate::ops::multipart::Multipart;
 use crate::s3::service::{Gateway, handle};
+use lakefs_api::LakeFsClient;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -152,7 +152,12 @@ impl GatewayServer {
             let state = state.clone();
             async move { crate::s3::service::handle_sts_only(state, req).await }
         };
-        lakegate_net::server::serve(listener, handler, shutdown, lakegate_net::server::Options::plain(lakegate_net::server::GRACE_PERIOD))
+        lakegate_net::server::serve(
+            listener,
+            handler,
+            shutdown,
+            lakegate_net::server::Options::plain(lakegate_net::server::GRACE_PERIOD),
+        )
     }
 
     /// Serves until `shutdown` resolves, then drains in-flight requests for up to the grace

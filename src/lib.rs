@@ -11,6 +11,7 @@
 //! - `auth`: gateway keys (the key file behind SigV4), per-key lakeFS sessions, lakegate's STS endpoint.
 //! - `cli`, `keys`: the `lakegate` command line (`dev`, `serve`, `keys`).
 
+pub mod admin;
 pub mod auth;
 pub mod bench;
 pub mod cache;
@@ -25,5 +26,4 @@ pub mod ops;
 pub mod publish;
 pub mod s3;
 pub mod serve;
-pub mod admin;
 pub mod workflow;

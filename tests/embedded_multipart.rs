@@ -12,9 +12,9 @@ mod common;
 
 use common::*;
 use http_body_util::BodyExt;
-use lakefs_embedded::s3store::S3Store;
 use lakefs_api::LakeFsClient;
 use lakefs_api::dto::*;
+use lakefs_embedded::s3store::S3Store;
 use md5::Digest;
 use std::collections::BTreeMap;
 

@@ -9,10 +9,10 @@ mod common;
 
 use common::s3::{Req, Stack, gateway_args, send, sign_request, signed_as, tag_values};
 use common::*;
+use lakefs_api::client::{AwsIamLogin, Credentials};
 use lakegate::auth::keystore::{self, KeyStore, ModeName};
 use lakegate::gateway::GatewayServer;
 use lakegate::keys::CreatedKey;
-use lakefs_api::client::{AwsIamLogin, Credentials};
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;

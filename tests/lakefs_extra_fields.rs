@@ -325,9 +325,7 @@ async fn record(srv: &Server, stub_host: &str) -> Vec<Recorded> {
 
 /// Calls the client method of `op`; the path fragment the replay server must see.
 async fn call_op(c: &LakeFsClient, op: &str) -> (&'static str, Result<String, lakefs_api::LakeFsError>) {
-    fn dbg<T: std::fmt::Debug>(
-        r: Result<T, lakefs_api::LakeFsError>,
-    ) -> Result<String, lakefs_api::LakeFsError> {
+    fn dbg<T: std::fmt::Debug>(r: Result<T, lakefs_api::LakeFsError>) -> Result<String, lakefs_api::LakeFsError> {
         r.map(|v| format!("{v:?}"))
     }
     let complete = CompletePresignMultipartUpload {

@@ -143,10 +143,8 @@ async fn a_lakefs_that_never_answers_yields_slow_down_after_the_request_timeout(
     let lakefs_stub = common::Server::start(&dir.path().join("data")).await; // only for the args helper
     let (mut args, _) = common::s3::gateway_args(&lakefs_stub, dir.path(), false);
     args.limits.request_timeout_secs = 1;
-    let creds =
-        lakefs_api::client::Credentials::Basic { access_key_id: "AK".into(), secret_access_key: "SK".into() };
-    let client =
-        lakefs_api::LakeFsClient::new(lakefs_api::client::ClientConfig::new(endpoint, creds)).unwrap();
+    let creds = lakefs_api::client::Credentials::Basic { access_key_id: "AK".into(), secret_access_key: "SK".into() };
+    let client = lakefs_api::LakeFsClient::new(lakefs_api::client::ClientConfig::new(endpoint, creds)).unwrap();
     let keys = StaticKeys::new([("AKHANG".to_string(), "secret-hang".to_string())]);
     let gw = GatewayServer::bind(&args, Arc::new(keys), client).await.unwrap();
     let stack = Stack::around(lakefs_stub, gw, None, ("AKHANG".into(), "secret-hang".into()), dir);

@@ -7,8 +7,8 @@ mod common;
 
 use common::Server;
 use common::s3::{Req, Stack, signed};
-use lakefs_embedded::storage::ExtraStorage;
 use lakefs_api::dto::RepositoryCreation;
+use lakefs_embedded::storage::ExtraStorage;
 
 /// `lakegate_lakefs_calls_total` for `operation`, all statuses.
 fn lakefs_calls(operation: &str) -> u64 {

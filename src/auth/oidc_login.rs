@@ -10,17 +10,17 @@
 //! them reach lakeFS with the lakeFS token their session token carries. Failures are S3 error
 //! documents like every other answer of the S3 listener.
 
-use lakegate_net::body::{Body, full};
-use lakefs_api::auth_dto::StsAuthRequest;
-use lakefs_api::{Credentials, LakeFsError};
 use crate::ops::errors::{Missing, map_lakefs};
 use crate::s3::service::Gateway;
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
-use lakegate_net::util::now_unix;
 use http::{HeaderValue, Method, Response, header};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
+use lakefs_api::auth_dto::StsAuthRequest;
+use lakefs_api::{Credentials, LakeFsError};
+use lakegate_net::body::{Body, full};
+use lakegate_net::util::now_unix;
 use serde::Deserialize;
 
 /// Where the endpoint answers (no bucket is named `_lakegate`: bucket names cannot hold `_`).

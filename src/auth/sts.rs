@@ -7,9 +7,9 @@
 //! Errors use STS's `ErrorResponse` XML (not S3's `Error`), as STS clients expect.
 
 use super::SecretStore;
-use lakegate_net::body::{Body, full};
 use crate::s3::{S3Error, S3ErrorCode};
 use http::{HeaderValue, Method, Response, StatusCode, header};
+use lakegate_net::body::{Body, full};
 use quick_xml::escape::escape;
 use std::time::SystemTime;
 

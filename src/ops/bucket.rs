@@ -5,17 +5,17 @@
 use super::Ctx;
 use super::errors::{Missing, map_lakefs};
 use super::target::{self, Target};
-use lakegate_net::body::{Body, empty};
-use lakefs_api::client::ListObjectsParams;
-use lakefs_api::dto::{BranchCreation, RepositoryCreation};
 use crate::s3::S3Error;
 use crate::s3::S3Result;
 use crate::s3::xml::{
     BucketEntry, Buckets, ListAllMyBucketsResult, LocationConstraint, Owner, XMLNS, to_xml, xml_response,
 };
 use crate::s3_err;
-use lakegate_net::util::format_iso8601;
 use http::{Response, StatusCode, header};
+use lakefs_api::client::ListObjectsParams;
+use lakefs_api::dto::{BranchCreation, RepositoryCreation};
+use lakegate_net::body::{Body, empty};
+use lakegate_net::util::format_iso8601;
 use std::time::{Duration, UNIX_EPOCH};
 
 /// ListBuckets: every repository, paging through lakeFS.

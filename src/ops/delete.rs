@@ -6,8 +6,6 @@ use super::delete_xml::parse_delete;
 use super::errors::{Missing, map_lakefs};
 use super::target::Target;
 use super::{Ctx, split_write_key};
-use lakegate_net::body::{Body, empty};
-use lakefs_api::dto::PathList;
 use crate::s3::body::prepare;
 use crate::s3::xml::{MAX_XML_BODY, XMLNS, to_xml, xml_response};
 use crate::s3::{S3Error, S3Result};
@@ -15,6 +13,8 @@ use crate::s3_err;
 use futures_util::StreamExt;
 use http::{Response, StatusCode};
 use hyper::body::Incoming;
+use lakefs_api::dto::PathList;
+use lakegate_net::body::{Body, empty};
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -2,10 +2,10 @@
 //! `X-Amz-Meta-<lower-case name>`, the convention of lakeFS's own S3 gateway), stored checksums,
 //! and the conditional-request headers of GetObject/HeadObject (RFC 9110 §13, as S3 applies them).
 
-use lakefs_api::dto::ObjectStats;
 use crate::s3::S3Result;
 use crate::s3_err;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use lakefs_api::dto::ObjectStats;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// lakeFS metadata key prefix for S3 user metadata.

@@ -19,7 +19,6 @@ pub mod store;
 pub mod store_error;
 pub mod target;
 
-use lakegate_net::body::Body;
 use crate::s3::router::Endpoint;
 use crate::s3::service::Gateway;
 use crate::s3::sigv4::Verified;
@@ -27,6 +26,7 @@ use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use http::Response;
 use hyper::body::Incoming;
+use lakegate_net::body::Body;
 
 /// What every operation handler gets.
 pub struct Ctx<'a> {

@@ -7,8 +7,6 @@ use super::errors::{Missing, map_lakefs};
 use super::headers::{CHECKSUM_PREFIX, STORED_HEADERS, STORED_PREFIX, request_metadata, value};
 use super::store::{self, Finish, NewObject, unfinished};
 use super::{Ctx, split_write_key};
-use lakegate_net::body::{Body, empty};
-use lakefs_api::client::ReqBody;
 use crate::s3::body::{Outcome, VerifiedBody, prepare_with};
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
@@ -16,6 +14,8 @@ use futures_util::TryStreamExt;
 use http::{HeaderMap, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
+use lakefs_api::client::ReqBody;
+use lakegate_net::body::{Body, empty};
 use std::collections::BTreeMap;
 
 fn text<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -145,8 +145,8 @@ pub fn map_link_error(err: lakefs_api::LakeFsError) -> S3Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lakefs_api::LakeFsError;
     use crate::s3::S3ErrorCode;
+    use lakefs_api::LakeFsError;
 
     #[test]
     fn link_conflicts_ask_the_client_to_retry() {

@@ -10,8 +10,8 @@ pub mod tls;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use lakefs_embedded::{Embedded, EmbeddedConfig};
 use lakefs_api::client::{ClientConfig, Credentials, LakeFsClient};
+use lakefs_embedded::{Embedded, EmbeddedConfig};
 use std::path::{Path, PathBuf};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -127,11 +127,7 @@ pub fn namespace(name: &str) -> String {
 
 /// A repository creation for `name` in its own namespace.
 pub fn repo_creation(name: &str) -> lakefs_api::dto::RepositoryCreation {
-    lakefs_api::dto::RepositoryCreation {
-        name: name.into(),
-        storage_namespace: namespace(name),
-        ..Default::default()
-    }
+    lakefs_api::dto::RepositoryCreation { name: name.into(), storage_namespace: namespace(name), ..Default::default() }
 }
 
 /// lakegate's own outbound client: http and https (presigned URLs of an https object store, such as

@@ -7,12 +7,12 @@
 
 use super::dto::*;
 use super::error::LakeFsError;
-use lakegate_net::util::now_unix;
 use base64::Engine;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, header};
 use http_body_util::{BodyExt, Full, combinators::UnsyncBoxBody};
 use hyper::body::Incoming;
+use lakegate_net::util::now_unix;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -208,7 +208,8 @@ impl LakeFsClient {
         if !scheme_ok || cfg.endpoint.parse::<http::Uri>().is_err() {
             return Err(LakeFsError::Request(format!("endpoint {} must be an http:// or https:// URL", cfg.endpoint)));
         }
-        let http = outbound.clone().with_connect_timeout(cfg.timeout.min(lakegate_net::outbound::CONNECT_TIMEOUT)).client();
+        let http =
+            outbound.clone().with_connect_timeout(cfg.timeout.min(lakegate_net::outbound::CONNECT_TIMEOUT)).client();
         Ok(LakeFsClient { http, cfg: Arc::new(cfg), token: Arc::new(Mutex::new(None)) })
     }
 

@@ -7,10 +7,10 @@ use super::blob::{MAX_PUT_SIZE, Written, data_gone, file_body};
 use super::error::{ApiError, ApiResult};
 use super::http::Body;
 use super::storage::Storage;
-use lakegate_net::range::ByteRange;
 use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
 use http_body_util::BodyExt;
+use lakegate_net::range::ByteRange;
 
 impl Embedded {
     /// The physical-address scheme of this server's primary storage.

@@ -12,11 +12,11 @@
 pub mod jwt;
 
 use super::error::{ApiError, ApiResult};
-use lakefs_api::auth_dto::StsAuthRequest;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http_body_util::Full;
+use lakefs_api::auth_dto::StsAuthRequest;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 

@@ -11,12 +11,12 @@
 use super::error::{ApiError, ApiResult};
 use super::s3store::S3Store;
 use super::sdkerr::StoreError;
-use lakefs_api::client::{ReqBody, empty_body};
-use lakefs_api::dto::UploadPart;
 use bytes::Bytes;
 use http::{Method, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
+use lakefs_api::client::{ReqBody, empty_body};
+use lakefs_api::dto::UploadPart;
 use percent_encoding::utf8_percent_encode;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::time::Duration;

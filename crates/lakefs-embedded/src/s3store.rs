@@ -6,12 +6,12 @@
 
 use super::error::{ApiError, ApiResult};
 use super::presign::Presigner;
-use lakefs_api::client::ReqBody;
-use lakegate_net::range::ByteRange;
-use lakegate_net::sigclient::{SigV4Key, signed_request};
 use http::{Method, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
+use lakefs_api::client::ReqBody;
+use lakegate_net::range::ByteRange;
+use lakegate_net::sigclient::{SigV4Key, signed_request};
 use percent_encoding::utf8_percent_encode;
 use std::time::{Duration, SystemTime};
 

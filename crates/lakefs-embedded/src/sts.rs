@@ -11,11 +11,11 @@
 
 use super::error::{ApiError, ApiResult};
 use super::http::QUERY_VALUE;
-use lakefs_api::auth_dto::AwsIdentityTokenInfo;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http_body_util::Full;
+use lakefs_api::auth_dto::AwsIdentityTokenInfo;
 use percent_encoding::utf8_percent_encode;
 use std::time::{Duration, SystemTime};
 

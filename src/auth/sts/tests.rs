@@ -1,7 +1,7 @@
 use super::*;
 use crate::auth::{KeyEntry, KeyMode, StaticKeys};
-use lakefs_api::aws_iam::IdentitySigner;
 use http_body_util::BodyExt;
+use lakefs_api::aws_iam::IdentitySigner;
 use std::time::Duration;
 
 const HOST: &str = "127.0.0.1:9000";

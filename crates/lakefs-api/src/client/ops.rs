@@ -374,10 +374,7 @@ impl LakeFsClient {
     }
 
     /// `getExternalPrincipal`: the user a principal is attached to.
-    pub async fn get_external_principal(
-        &self,
-        principal_id: &str,
-    ) -> Result<crate::auth_dto::ExternalPrincipal> {
+    pub async fn get_external_principal(&self, principal_id: &str) -> Result<crate::auth_dto::ExternalPrincipal> {
         self.get_json(&format!("/auth/external/principals?principalId={}", seg(principal_id))).await
     }
 

@@ -4,13 +4,13 @@
 //! controller checks for it.
 
 use super::{policies, principals, users};
-use lakefs_api::operations::AuthRoute;
 use crate::Embedded;
 use crate::authz::{Caller, Permission, action as a, arn};
 use crate::error::ApiResult;
 use crate::http::{Body, Query};
 use http::{Request, Response};
 use hyper::body::Incoming;
+use lakefs_api::operations::AuthRoute;
 use std::sync::Arc;
 
 /// What the caller must be allowed to do for `route` (lakeFS `pkg/api/controller.go`); `createUser`

@@ -6,9 +6,9 @@ use crate::auth::{AUTH_FAILED, LOGIN_DURATION_SECS, SESSION_COOKIE, check_key_pa
 use crate::catalog::now_unix;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Body, json_response, read_json};
-use lakefs_api::dto::{AuthenticationToken, Config, CurrentUser, LoginInformation, VersionConfig};
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
+use lakefs_api::dto::{AuthenticationToken, Config, CurrentUser, LoginInformation, VersionConfig};
 use std::sync::Arc;
 
 /// The lakeFS version whose API the embedded server follows.

@@ -7,10 +7,10 @@ use crate::authz::{Caller, Permission, action, arn};
 use crate::catalog::import::{ImportJob, source_path, validate, walk};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Body, Query, json_response, read_json, status_response};
-use lakefs_api::dto::Commit;
-use lakefs_api::workflow_dto::{ImportCreation, ImportCreationResponse, ImportStatus};
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
+use lakefs_api::dto::Commit;
+use lakefs_api::workflow_dto::{ImportCreation, ImportCreationResponse, ImportStatus};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 

@@ -21,10 +21,10 @@ use super::Embedded;
 use super::authz::Caller;
 use super::error::{ApiError, ApiResult};
 use super::http::{Body, Query, error_response, status_response};
-pub use lakefs_api::operations::{AuthRoute, Route};
 use http::{Request, Response};
 use hyper::body::Incoming;
 use lakefs_api::operations::is_lakefs_path;
+pub use lakefs_api::operations::{AuthRoute, Route};
 use std::sync::Arc;
 
 /// Entry point of every request to the embedded server.

@@ -23,12 +23,12 @@ use crate::mpu::{Assembled, MAX_PARTS, UploadState, Uploads, check_part_list, co
 use crate::presign::{full_address, new_object_id, relative_address};
 use crate::sdkerr::{self, NO_SUCH_KEY, NO_SUCH_UPLOAD};
 use crate::storage::Storage;
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use hyper::body::Incoming;
 use lakefs_api::dto::{
     AbortPresignMultipartUpload, CompletePresignMultipartUpload, PresignMultipartUpload, Repository, UploadPart,
     UploadPartCopyFrom, UploadPartFrom, UploadTo,
 };
-use http::{HeaderValue, Request, Response, StatusCode, header};
-use hyper::body::Incoming;
 use std::sync::Arc;
 use std::time::SystemTime;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};

@@ -11,11 +11,11 @@ use crate::http::{Body, Query, full, json_response, read_json, status_response};
 use crate::presign::full_address;
 use crate::storage::Storage;
 use crate::xid::new_data_path;
+use http::{HeaderMap, Request, Response, StatusCode, header};
+use hyper::body::Incoming;
 use lakefs_api::dto::{
     ObjectCopyCreation, ObjectError, ObjectErrorList, ObjectStats, ObjectStatsList, PathList, PathType,
 };
-use http::{HeaderMap, Request, Response, StatusCode, header};
-use hyper::body::Incoming;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

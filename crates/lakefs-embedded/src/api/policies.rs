@@ -10,9 +10,9 @@ use crate::authz::{Caller, Permission, action, arn};
 use crate::catalog::policies::valid_policy_id;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Body, Query, json_response, read_json, status_response};
-use lakefs_api::auth_dto::{Policy, PolicyList, Statement};
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
+use lakefs_api::auth_dto::{Policy, PolicyList, Statement};
 use std::sync::Arc;
 
 /// An action name as lakeFS writes them: `*`, or `service:Name` where the name may hold `*`.

@@ -12,11 +12,11 @@ use crate::catalog::now_unix;
 use crate::catalog::principals::valid_principal_id;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Body, MAX_JSON_BODY, Query, json_response, read_json, status_response};
-use lakefs_api::auth_dto::{ExternalLoginInformation, ExternalPrincipalCreation, ExternalPrincipalList};
-use lakefs_api::dto::AuthenticationToken;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
+use lakefs_api::auth_dto::{ExternalLoginInformation, ExternalPrincipalCreation, ExternalPrincipalList};
+use lakefs_api::dto::AuthenticationToken;
 use std::sync::Arc;
 use std::time::SystemTime;
 

@@ -9,12 +9,12 @@ use crate::catalog::validate;
 use crate::catalog::{clamp_amount, now_unix, valid_branch_name, valid_repo_name};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Body, Query, full, json_response, read_json, status_response};
+use http::{HeaderValue, Request, Response, StatusCode};
+use hyper::body::Incoming;
 use lakefs_api::dto::{
     BranchCreation, CommitCreation, Diff, DiffList, Pagination, PathType, RefList, Repository, RepositoryCreation,
     RepositoryList,
 };
-use http::{HeaderValue, Request, Response, StatusCode};
-use hyper::body::Incoming;
 use std::sync::Arc;
 
 mod log;

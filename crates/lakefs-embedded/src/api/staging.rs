@@ -8,9 +8,9 @@ use crate::catalog::{Entry, now_unix};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Body, Query, json_response, read_json};
 use crate::presign::{full_address, relative_address};
-use lakefs_api::dto::{StagingLocation, StagingMetadata};
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
+use lakefs_api::dto::{StagingLocation, StagingMetadata};
 use std::sync::Arc;
 use std::time::SystemTime;
 

@@ -9,9 +9,9 @@ use crate::authz::{Caller, Permission, action, arn};
 use crate::catalog::clamp_amount;
 use crate::error::ApiResult;
 use crate::http::{Body, Query, json_response, read_json, status_response};
-use lakefs_api::dto::{Ref, RefList};
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
+use lakefs_api::dto::{Ref, RefList};
 use serde::Deserialize;
 use std::sync::Arc;
 

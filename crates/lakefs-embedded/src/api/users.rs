@@ -14,10 +14,10 @@ use crate::catalog::clamp_amount;
 use crate::catalog::users::valid_user_id;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Body, Query, json_response, read_json, status_response};
-use lakefs_api::auth_dto::{CredentialsList, UserCreation, UserList};
-use lakefs_api::dto::Pagination;
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
+use lakefs_api::auth_dto::{CredentialsList, UserCreation, UserList};
+use lakefs_api::dto::Pagination;
 use std::sync::Arc;
 
 /// `prefix`, `after` and the clamped `amount` of a lakeFS list request.

@@ -11,12 +11,12 @@ use crate::authz::{Caller, Permission, action, arn};
 use crate::catalog::{MergeOutcome, clamp_amount};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Body, Query, json_response, read_json, status_response};
+use http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
 use lakefs_api::workflow_dto::{
     FindMergeBaseResult, Merge, MergeResult, PullRequestBasic, PullRequestCreation, PullRequestCreationResponse,
     PullRequestsList,
 };
-use http::{Request, Response, StatusCode};
-use hyper::body::Incoming;
 use std::sync::Arc;
 
 /// A merge's answer: 200 with the new commit, or 409 with an empty reference.

@@ -16,9 +16,9 @@ pub mod repos;
 pub mod users;
 pub mod validate;
 
+pub use lakefs_api::names::{valid_branch_name, valid_repo_name};
 pub use log::LogQuery;
 pub use merge::MergeOutcome;
 pub use meta::{Entry, Meta, clamp_amount, now_unix};
 pub use objects::{ListQuery, Listed, WriteCondition};
-pub use lakefs_api::names::{valid_branch_name, valid_repo_name};
 pub use repos::Resolved;

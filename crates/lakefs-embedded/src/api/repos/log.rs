@@ -12,9 +12,9 @@ use crate::Embedded;
 use crate::catalog::{LogQuery, clamp_amount};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Body, Query, full, json_response};
-use lakefs_api::dto::CommitList;
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
+use lakefs_api::dto::CommitList;
 use std::sync::Arc;
 
 /// kin-openapi's `openapi3.FormatOfStringDateTime`.
