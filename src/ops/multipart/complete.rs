@@ -309,7 +309,6 @@ impl Done {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::s3::S3ErrorCode;
 
     #[test]
     fn failed_completes_map_from_what_lakefs_and_the_store_said() {
