@@ -2,7 +2,7 @@
 //! CLI's `credential_process` format (AWS SDKs and Tools Reference Guide, "Sourcing credentials
 //! with an external process": `Version` 1, `AccessKeyId`, `SecretAccessKey`, `SessionToken`,
 //! `Expiration`). It signs in through the browser ([`oidc`]), sends the code to the gateway's
-//! login endpoint ([`crate::auth::oidc_login`]) and caches the answer until shortly before it
+//! login endpoint ([`crate::gateway::oidc_login`]) and caches the answer until shortly before it
 //! expires, so every AWS command in between reuses it without a browser.
 
 pub mod fetch;
@@ -145,7 +145,7 @@ fn s3_error_text(body: &[u8]) -> String {
 
 /// Sends the code to the gateway's login endpoint.
 async fn exchange(args: &OidcArgs, cb: oidc::Callback) -> Result<TempCredentials, String> {
-    let url = format!("{}{}", args.lakegate.trim_end_matches('/'), crate::auth::oidc_login::PATH);
+    let url = format!("{}{}", args.lakegate.trim_end_matches('/'), crate::gateway::oidc_login::PATH);
     let body = serde_json::json!({
         "code": cb.code, "state": cb.state, "redirect_uri": cb.redirect_uri,
         "ttl_seconds": args.ttl_seconds, "code_verifier": cb.code_verifier,

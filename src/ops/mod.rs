@@ -14,13 +14,14 @@ pub mod list;
 pub(crate) mod list_xml;
 pub mod multipart;
 pub mod put;
+pub mod state;
 pub mod storage;
 pub mod store;
 pub mod store_error;
 pub mod target;
 
 use crate::s3::router::Endpoint;
-use crate::s3::service::Gateway;
+pub use state::Gateway;
 use crate::s3::sigv4::Verified;
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;

@@ -6,7 +6,7 @@
 //!
 //! Errors use STS's `ErrorResponse` XML (not S3's `Error`), as STS clients expect.
 
-use super::SecretStore;
+use crate::auth::{KeyEntry, SecretStore};
 use crate::s3::{S3Error, S3ErrorCode};
 use http::{HeaderValue, Method, Response, StatusCode, header};
 use lakegate_net::body::{Body, full};
@@ -69,7 +69,7 @@ fn xml(status: StatusCode, body: String) -> Response<Body> {
     resp
 }
 
-fn identity_response(key: &super::KeyEntry, request_id: &str) -> Response<Body> {
+fn identity_response(key: &KeyEntry, request_id: &str) -> Response<Body> {
     xml(
         StatusCode::OK,
         format!(

@@ -1,5 +1,14 @@
-//! Running the S3 front door: binds the listener (TLS when configured), builds the shared
+//! Running the S3 front door: binds the listeners (TLS when configured), builds the shared
 //! [`Gateway`] state and serves it until shutdown.
+//!
+//! - `pipeline`: what runs around every S3 operation (limits, signature, addressing, routing,
+//!   error rendering, access log).
+//! - `sts`, `oidc_login`: the endpoints on the S3 listener that are not S3 operations: lakegate's
+//!   STS `GetCallerIdentity` (lakeFS verifies principal logins with it) and the OIDC sign-in.
+
+pub mod oidc_login;
+pub mod pipeline;
+pub mod sts;
 
 use crate::auth::SecretStore;
 use crate::auth::session_token::SessionKeys;
@@ -8,7 +17,8 @@ use crate::config::GatewayArgs;
 use crate::config::IdentityArgs;
 use crate::ops::data::DataClient;
 use crate::ops::multipart::Multipart;
-use crate::s3::service::{Gateway, handle};
+use crate::ops::Gateway;
+use pipeline::handle;
 use lakefs_api::LakeFsClient;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -150,7 +160,7 @@ impl GatewayServer {
         let state = self.state.clone();
         let handler = move |req| {
             let state = state.clone();
-            async move { crate::s3::service::handle_sts_only(state, req).await }
+            async move { crate::gateway::pipeline::handle_sts_only(state, req).await }
         };
         lakegate_net::server::serve(
             listener,
@@ -195,7 +205,7 @@ impl GatewayServer {
             grace: self.grace,
             max_connections: self.limits.max_connections as usize,
             idle_timeout: std::time::Duration::from_secs(self.limits.idle_timeout_secs),
-            busy: crate::s3::service::busy_response,
+            busy: crate::gateway::pipeline::busy_response,
             counted: true,
         };
         lakegate_net::server::serve(self.listener, handler, shutdown, opts).await;

@@ -1,19 +1,19 @@
-//! The S3 request pipeline: limits → SigV4 (before any body byte is read, so `Expect:
+//! The gateway's request pipeline (what runs before and around an S3 operation): limits → SigV4 (before any body byte is read, so `Expect:
 //! 100-continue` uploads are refused without sending their body) → addressing → routing →
 //! the operation; every answer carries `x-amz-request-id`, every failure is rendered once by
 //! `error::error_response`.
 
-use super::addressing::split_bucket_key;
-use super::error::{S3Error, S3Result, error_response};
-use super::router::route;
-use super::sigv4;
-use crate::auth::SecretStore;
-use crate::ops::{self, Ctx, data::DataClient};
+use crate::ops::Gateway;
+use crate::ops::state::request_id;
+use crate::s3::addressing::split_bucket_key;
+use crate::s3::error::{S3Error, S3Result, error_response};
+use crate::s3::router::route;
+use crate::s3::sigv4;
+use crate::ops::{self, Ctx};
 use crate::s3_err;
 use http::{HeaderValue, Method, Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use lakefs_api::LakeFsClient;
 use lakegate_net::body::Body;
 use percent_encoding::percent_decode_str;
 use std::sync::Arc;
@@ -21,50 +21,6 @@ use std::time::{Instant, SystemTime};
 
 /// S3's limit on the size of a request's headers.
 pub const MAX_HEADER_BYTES: usize = 8 * 1024;
-
-/// Shared state of the S3 front door.
-pub struct Gateway {
-    pub keys: Arc<dyn SecretStore>,
-    /// The gateway's own lakeFS identity.
-    pub lakefs: LakeFsClient,
-    /// The lakeFS client of each verified key.
-    pub sessions: crate::auth::sessions::Sessions,
-    /// Seal and open the session tokens of temporary credentials (OIDC login).
-    pub session_keys: crate::auth::session_token::SessionKeys,
-    /// Longest lifetime of temporary credentials, seconds.
-    pub session_max_ttl: i64,
-    pub data: DataClient,
-    /// Base domains for virtual-host addressing (`<bucket>.<domain>`).
-    pub base_domains: Vec<String>,
-    /// Region reported by GetBucketLocation/HeadBucket.
-    pub region: String,
-    /// Accept Signature Version 2 header auth.
-    pub allow_sigv2: bool,
-    /// Bare repository buckets address their default branch with flat keys.
-    pub flat_buckets: bool,
-    /// Storage namespace for repositories created by CreateBucket (`{repo}` is replaced);
-    /// `None`: CreateBucket of a repository answers NotImplemented.
-    pub namespace_template: Option<String>,
-    /// What lakeFS's storage can do (asked once, on first use, by one request while the others wait).
-    pub storage: crate::ops::storage::StorageCache,
-    /// `statObject` answers for objects at commit ids (immutable), per key.
-    pub commit_stats: crate::cache::CommitStats,
-    /// Bytes of small objects read at commit ids, by physical address.
-    pub small_objects: crate::cache::SmallObjects,
-    /// Pre-fetched `getPhysicalAddress` answers per key and repository (PutObject's fast path).
-    /// Multipart upload ids, registry and spool.
-    pub multipart: crate::ops::multipart::Multipart,
-    /// Publish-on-success rules.
-    pub publish: crate::publish::PublishRules,
-    /// Concurrent requests per key, request and body timeouts.
-    pub limits: crate::s3::limits::RequestLimits,
-    /// Default branch per repository (flat buckets), with when it was read.
-    pub default_branches: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::Instant)>>,
-}
-
-fn request_id() -> String {
-    format!("{:016X}", rand::random::<u64>())
-}
 
 /// Entry point of every S3 request.
 pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>) -> Response<Body> {
@@ -146,8 +102,8 @@ pub async fn handle_sts_only(gw: Arc<Gateway>, req: Request<Incoming>) -> Respon
     let id = request_id();
     let started = Instant::now();
     let (parts, _body) = req.into_parts();
-    if crate::auth::sts::is_get_caller_identity(&parts) {
-        let resp = crate::auth::sts::handle_get_caller_identity(gw.keys.as_ref(), &parts, &id, SystemTime::now());
+    if super::sts::is_get_caller_identity(&parts) {
+        let resp = super::sts::handle_get_caller_identity(gw.keys.as_ref(), &parts, &id, SystemTime::now());
         crate::metrics::metrics().s3_request("GetCallerIdentity", resp.status().as_u16(), started.elapsed());
         return resp;
     }
@@ -223,13 +179,13 @@ async fn serve(
     (progress, permit): (&crate::s3::limits::Progress, &mut Option<crate::s3::limits::KeyPermit>),
 ) -> S3Result<Response<Body>> {
     check_header_size(parts)?;
-    if crate::auth::oidc_login::is_oidc_login(parts) {
+    if super::oidc_login::is_oidc_login(parts) {
         *operation = "OidcLogin";
-        return crate::auth::oidc_login::handle(gw, parts, body).await;
+        return super::oidc_login::handle(gw, parts, body).await;
     }
-    if crate::auth::sts::is_get_caller_identity(parts) {
+    if super::sts::is_get_caller_identity(parts) {
         *operation = "GetCallerIdentity";
-        return Ok(crate::auth::sts::handle_get_caller_identity(
+        return Ok(super::sts::handle_get_caller_identity(
             gw.keys.as_ref(),
             parts,
             request_id,

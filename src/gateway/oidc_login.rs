@@ -6,12 +6,12 @@
 //!
 //! Like `stsLogin` it is authenticated by nothing but the code: lakeFS (its authentication
 //! service) exchanges the code at the identity provider and maps the ID token's subject to a
-//! lakeFS user. The credentials are stateless ([`super::session_token`]): requests signed with
+//! lakeFS user. The credentials are stateless ([`crate::auth::session_token`]): requests signed with
 //! them reach lakeFS with the lakeFS token their session token carries. Failures are S3 error
 //! documents like every other answer of the S3 listener.
 
 use crate::ops::errors::{Missing, map_lakefs};
-use crate::s3::service::Gateway;
+use crate::ops::Gateway;
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use http::{HeaderValue, Method, Response, header};
