@@ -26,4 +26,5 @@ pub mod ops;
 pub mod publish;
 pub mod s3;
 pub mod serve;
+pub mod shutdown;
 pub mod workflow;

@@ -10,8 +10,8 @@
 //! them reach lakeFS with the lakeFS token their session token carries. Failures are S3 error
 //! documents like every other answer of the S3 listener.
 
-use crate::ops::errors::{Missing, map_lakefs};
 use crate::ops::Gateway;
+use crate::ops::errors::{Missing, map_lakefs};
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use http::{HeaderValue, Method, Response, header};

@@ -5,11 +5,11 @@
 
 use crate::ops::Gateway;
 use crate::ops::state::request_id;
+use crate::ops::{self, Ctx};
 use crate::s3::addressing::split_bucket_key;
 use crate::s3::error::{S3Error, S3Result, error_response};
 use crate::s3::router::route;
 use crate::s3::sigv4;
-use crate::ops::{self, Ctx};
 use crate::s3_err;
 use http::{HeaderValue, Method, Request, Response};
 use http_body_util::BodyExt;
@@ -185,12 +185,7 @@ async fn serve(
     }
     if super::sts::is_get_caller_identity(parts) {
         *operation = "GetCallerIdentity";
-        return Ok(super::sts::handle_get_caller_identity(
-            gw.keys.as_ref(),
-            parts,
-            request_id,
-            SystemTime::now(),
-        ));
+        return Ok(super::sts::handle_get_caller_identity(gw.keys.as_ref(), parts, request_id, SystemTime::now()));
     }
     let host = parts
         .headers

@@ -21,13 +21,13 @@ pub mod store_error;
 pub mod target;
 
 use crate::s3::router::Endpoint;
-pub use state::Gateway;
 use crate::s3::sigv4::Verified;
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use http::Response;
 use hyper::body::Incoming;
 use lakegate_net::body::Body;
+pub use state::Gateway;
 
 /// What every operation handler gets.
 pub struct Ctx<'a> {

@@ -5,8 +5,8 @@
 //! `getObject`). Either way nothing is buffered, and an object exists only once its body checked out.
 
 use super::Ctx;
+use super::errors::map_link_error;
 use super::errors::{Missing, map_lakefs};
-use super::put::map_link_error;
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use http::{Response, StatusCode};

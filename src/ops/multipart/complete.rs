@@ -229,7 +229,7 @@ pub(crate) fn map_complete_error(e: lakefs_api::LakeFsError) -> S3Error {
         Some(404) if !message.contains("repository") => {
             s3_err!(NoSuchUpload, "The specified multipart upload does not exist.")
         }
-        Some(409) => crate::ops::put::map_link_error(e),
+        Some(409) => crate::ops::errors::map_link_error(e),
         _ => map_lakefs(e, Missing::Bucket),
     }
 }
