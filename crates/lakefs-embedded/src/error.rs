@@ -84,6 +84,12 @@ impl ApiError {
         }
     }
 
+    /// A refusal of the local blob store, as lakeFS answers a store's: 500 with aws-sdk-go-v2's
+    /// text (see [`crate::sdkerr::StoreError::local`]).
+    pub fn local_store(operation: &'static str, refusal: (u16, &str, &str)) -> ApiError {
+        crate::sdkerr::StoreError::local(operation, refusal).into()
+    }
+
     /// The S3 error code of a store refusal (`NoSuchUpload`, `EntityTooSmall`…), if this is one.
     pub fn store_code(&self) -> Option<&str> {
         match self {
@@ -114,6 +120,13 @@ internal_from!(
     serde_json::Error,
     tokio::task::JoinError
 );
+
+/// A store refusal as lakeFS answers it: 500 with the SDK's text.
+impl From<crate::sdkerr::StoreError> for ApiError {
+    fn from(e: crate::sdkerr::StoreError) -> Self {
+        ApiError::Store(Box::new(e))
+    }
+}
 
 pub type ApiResult<T> = Result<T, ApiError>;
 

@@ -12,7 +12,7 @@
 
 use super::blob::BlobStore;
 use super::error::{ApiError, ApiResult};
-use super::sdkerr::{self, ENTITY_TOO_SMALL, INVALID_PART, INVALID_PART_NUMBER, INVALID_PART_ORDER, MALFORMED_XML};
+use super::sdkerr::{ENTITY_TOO_SMALL, INVALID_PART, INVALID_PART_NUMBER, INVALID_PART_ORDER, MALFORMED_XML};
 use lakefs_api::dto::UploadPart;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
@@ -140,10 +140,10 @@ impl Uploads {
             let len = match tokio::fs::metadata(&path).await {
                 Ok(m) if valid => m.len(),
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-                _ => return Err(sdkerr::local(COMPLETE, INVALID_PART)),
+                _ => return Err(ApiError::local_store(COMPLETE, INVALID_PART)),
             };
             if i + 1 < parts.len() && len < MIN_PART_SIZE {
-                return Err(sdkerr::local(COMPLETE, ENTITY_TOO_SMALL));
+                return Err(ApiError::local_store(COMPLETE, ENTITY_TOO_SMALL));
             }
             files.push((path, etag));
         }
@@ -163,15 +163,15 @@ impl Uploads {
 /// `InvalidPartOrder`; see [`crate::sdkerr`]).
 pub fn check_part_list(parts: &[UploadPart]) -> ApiResult<()> {
     if parts.is_empty() || parts.len() as i64 > MAX_PARTS {
-        return Err(sdkerr::local(COMPLETE, MALFORMED_XML));
+        return Err(ApiError::local_store(COMPLETE, MALFORMED_XML));
     }
     let mut prev = 0;
     for p in parts {
         if !(1..=MAX_PARTS).contains(&p.part_number) {
-            return Err(sdkerr::local(COMPLETE, INVALID_PART_NUMBER));
+            return Err(ApiError::local_store(COMPLETE, INVALID_PART_NUMBER));
         }
         if p.part_number <= prev {
-            return Err(sdkerr::local(COMPLETE, INVALID_PART_ORDER));
+            return Err(ApiError::local_store(COMPLETE, INVALID_PART_ORDER));
         }
         prev = p.part_number;
     }
@@ -206,12 +206,12 @@ pub fn copy_span(range: Option<(i64, i64)>, size: u64) -> ApiResult<(u64, u64)> 
     if a < 0 || b < a {
         let message = "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last \
                        are the zero-based offsets of the first and last bytes to copy";
-        return Err(sdkerr::local("UploadPartCopy", (400, "InvalidArgument", message)));
+        return Err(ApiError::local_store("UploadPartCopy", (400, "InvalidArgument", message)));
     }
     let (a, b) = (a as u64, b as u64);
     if b >= size {
         let message = format!("Range specified is not valid for source object of size: {size}");
-        return Err(sdkerr::local("UploadPartCopy", (400, "InvalidArgument", &message)));
+        return Err(ApiError::local_store("UploadPartCopy", (400, "InvalidArgument", &message)));
     }
     Ok((a, b - a + 1))
 }

@@ -112,7 +112,7 @@ fn mpu_error(operation: &'static str, status: StatusCode, ids: AnswerIds, text: 
         code,
         message,
     }
-    .into_api()
+    .into()
 }
 
 /// Parses an S3 XML answer into `T`; error statuses and `<Error>` documents become errors.

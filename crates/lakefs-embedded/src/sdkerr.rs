@@ -14,7 +14,6 @@
 //! is reported with status 500 (the SDK's 200-error handling). The local blob store, which has no
 //! S3 server behind it, reports its refusals in the same shape, with S3's codes and messages.
 
-use super::error::ApiError;
 
 /// S3's answer when an upload id is unknown (or belongs to another key).
 pub const NO_SUCH_UPLOAD: (u16, &str, &str) = (
@@ -88,16 +87,6 @@ impl StoreError {
             message: message.into(),
         }
     }
-
-    /// As lakeFS answers it: 500 with this text.
-    pub fn into_api(self) -> ApiError {
-        ApiError::Store(Box::new(self))
-    }
-}
-
-/// A refusal of the local blob store as an [`ApiError`] (see [`StoreError::local`]).
-pub fn local(operation: &'static str, refusal: (u16, &str, &str)) -> ApiError {
-    StoreError::local(operation, refusal).into_api()
 }
 
 #[cfg(test)]
@@ -125,7 +114,7 @@ mod tests {
                 .to_string()
                 .ends_with(", HostID: H1, NoSuchUpload: Your proposed upload is smaller than the minimum allowed size")
         );
-        let api = local("CompleteMultipartUpload", INVALID_PART);
+        let api = crate::error::ApiError::local_store("CompleteMultipartUpload", INVALID_PART);
         assert_eq!((api.status().as_u16(), api.store_code()), (500, Some("InvalidPart")));
         assert!(api.to_string().starts_with(
             "operation error S3: CompleteMultipartUpload, https response error StatusCode: 400, RequestID: "

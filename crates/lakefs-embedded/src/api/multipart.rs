@@ -21,7 +21,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{Body, Query, json_response, read_json, status_response};
 use crate::mpu::{Assembled, MAX_PARTS, UploadState, Uploads, check_part_list, copy_span};
 use crate::presign::{full_address, new_object_id, relative_address};
-use crate::sdkerr::{self, NO_SUCH_KEY, NO_SUCH_UPLOAD};
+use crate::sdkerr::{NO_SUCH_KEY, NO_SUCH_UPLOAD};
 use crate::storage::Storage;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
@@ -88,7 +88,7 @@ fn check_address(s: &Embedded, repository: &Repository, branch: &str, path: &str
 async fn open_upload(s: &Embedded, upload_id: &str, address: &str, operation: &'static str) -> ApiResult<UploadState> {
     match Uploads::new(&s.blobs).load(upload_id).await {
         Ok(st) if st.physical_address == address => Ok(st),
-        Ok(_) | Err(ApiError::NotFound(_)) => Err(sdkerr::local(operation, NO_SUCH_UPLOAD)),
+        Ok(_) | Err(ApiError::NotFound(_)) => Err(ApiError::local_store(operation, NO_SUCH_UPLOAD)),
         Err(e) => Err(e),
     }
 }
@@ -259,13 +259,13 @@ async fn copy_part_local(
 ) -> ApiResult<String> {
     let file = s.blobs.path_of(src)?;
     let (mut f, _) = s.blobs.open_read(&file).await.map_err(|e| match e {
-        ApiError::NotFound(_) => sdkerr::local("UploadPartCopy", NO_SUCH_KEY),
+        ApiError::NotFound(_) => ApiError::local_store("UploadPartCopy", NO_SUCH_KEY),
         e => e,
     })?;
     f.seek(std::io::SeekFrom::Start(start)).await?;
     let stream = tokio_util::io::ReaderStream::with_capacity(f.take(len), 256 * 1024);
     Uploads::new(&s.blobs).write_part(&s.blobs, upload_id, n, stream).await.map_err(|e| match e {
-        ApiError::NotFound(_) => sdkerr::local("UploadPartCopy", NO_SUCH_UPLOAD),
+        ApiError::NotFound(_) => ApiError::local_store("UploadPartCopy", NO_SUCH_UPLOAD),
         e => e,
     })
 }
