@@ -8,6 +8,7 @@ pub mod chunked;
 pub mod error;
 pub mod limits;
 pub mod router;
+pub mod signed;
 pub mod sigv2;
 pub mod sigv4;
 pub mod xml;

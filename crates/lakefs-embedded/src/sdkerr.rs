@@ -14,7 +14,6 @@
 //! is reported with status 500 (the SDK's 200-error handling). The local blob store, which has no
 //! S3 server behind it, reports its refusals in the same shape, with S3's codes and messages.
 
-
 /// S3's answer when an upload id is unknown (or belongs to another key).
 pub const NO_SUCH_UPLOAD: (u16, &str, &str) = (
     404,

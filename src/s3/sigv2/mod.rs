@@ -18,7 +18,7 @@
 
 use crate::auth::SecretStore;
 use crate::s3::error::S3Result;
-use crate::s3::sigv4::{ChunkSeed, MAX_SKEW, PayloadMode, Verified, signature_mismatch};
+use crate::s3::signed::{ChunkSeed, MAX_SKEW, PayloadMode, Verified, signature_mismatch};
 use crate::s3_err;
 use base64::Engine;
 use hmac::{Hmac, Mac};
