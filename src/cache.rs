@@ -8,8 +8,8 @@
 pub mod blobs;
 pub use blobs::SmallObjects;
 
-use crate::lakefs::dto::ObjectStats;
 use dashmap::DashMap;
+use lakefs_api::dto::ObjectStats;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Longest time an entry is used.
@@ -83,7 +83,7 @@ fn usable_until(stats: &ObjectStats, presign: bool, now: SystemTime) -> Option<I
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lakefs::dto::PathType;
+    use lakefs_api::dto::PathType;
 
     const COMMIT: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 

@@ -1,7 +1,7 @@
 //! The `lakegate` command line.
 
+use crate::dev::DevArgs;
 use clap::{CommandFactory, Parser, Subcommand};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -56,111 +56,6 @@ pub enum Command {
     Creds(crate::creds::CredsCommand),
 }
 
-#[derive(Debug, clap::Args)]
-pub struct DevArgs {
-    /// Directory for metadata, blobs and dev.json (created if missing).
-    #[arg(long, env = "LAKEGATE_DEV_DATA", default_value = "lakegate-data")]
-    pub data: PathBuf,
-    /// Address of the embedded lakeFS REST API (port 0 picks a free port).
-    #[arg(long, env = "LAKEGATE_DEV_API_LISTEN", default_value = "127.0.0.1:8001")]
-    pub api_listen: SocketAddr,
-    /// PEM certificate chain: serve the embedded lakeFS API (and the blob URLs it presigns) over
-    /// HTTPS, HTTP/2 by ALPN; reloaded on change. Needs --api-tls-key. The gateway must trust
-    /// its issuer (system roots, SSL_CERT_FILE or --ca-file).
-    #[arg(long, env = "LAKEGATE_DEV_API_TLS_CERT", requires = "api_tls_key")]
-    pub api_tls_cert: Option<PathBuf>,
-    /// PEM private key for --api-tls-cert.
-    #[arg(long, env = "LAKEGATE_DEV_API_TLS_KEY", requires = "api_tls_cert")]
-    pub api_tls_key: Option<PathBuf>,
-    /// Lifetime in seconds of the blob URLs the embedded server presigns (1 to 604800).
-    #[arg(long, env = "LAKEGATE_DEV_PRESIGN_EXPIRY_SECS", default_value_t = 900,
-          value_parser = clap::value_parser!(u64).range(1..=604_800))]
-    pub presign_expiry_secs: u64,
-    /// Turn presigned URLs off, as lakeFS's own local blockstore has them (exercises lakegate's
-    /// fallback to lakeFS uploadObject/getObject streaming).
-    #[arg(long, env = "LAKEGATE_DEV_NO_PRESIGN")]
-    pub no_presign: bool,
-    /// Report no presigned multipart upload support, as lakeFS on GCS or Azure does (exercises
-    /// lakegate's spooling of multipart uploads).
-    #[arg(long, env = "LAKEGATE_DEV_NO_PRESIGN_MULTIPART")]
-    pub no_presign_multipart: bool,
-    /// Where object bytes live: `local` (files under --data) or `s3` (a bucket on an S3 server,
-    /// as lakeFS's S3 blockstore; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY).
-    #[arg(long, env = "LAKEGATE_DEV_BLOCKSTORE", default_value = "local", value_parser = ["local", "s3"])]
-    pub blockstore: String,
-    /// S3 blockstore: the server's endpoint, e.g. http://127.0.0.1:8333.
-    #[arg(long, env = "LAKEGATE_DEV_S3_ENDPOINT", required_if_eq("blockstore", "s3"))]
-    pub s3_endpoint: Option<String>,
-    /// S3 blockstore: the bucket holding every repository's storage namespace.
-    #[arg(long, env = "LAKEGATE_DEV_S3_BUCKET", required_if_eq("blockstore", "s3"))]
-    pub s3_bucket: Option<String>,
-    /// S3 blockstore: the bucket's region.
-    #[arg(long, env = "LAKEGATE_DEV_S3_REGION", default_value = "us-east-1")]
-    pub s3_region: String,
-    /// STS host (`host:port`, reached over http://) that the embedded server's
-    /// externalPrincipalLogin may verify identity tokens with; repeatable. None: external logins
-    /// are refused.
-    #[arg(long = "sts-allowed-host", env = "LAKEGATE_DEV_STS_ALLOWED_HOSTS", value_delimiter = ',')]
-    pub sts_allowed_hosts: Vec<String>,
-    /// The X-LakeFS-Server-ID value identity tokens must be signed with (default: the embedded
-    /// API's host:port).
-    #[arg(long, env = "LAKEGATE_DEV_SERVER_ID")]
-    pub server_id: Option<String>,
-    /// Directory `lakegate import` (lakeFS `importStart`) may import from, zero copy (objects
-    /// reference its files); repeatable. None: imports are refused.
-    #[arg(long = "import-root", env = "LAKEGATE_DEV_IMPORT_ROOTS", value_delimiter = ',')]
-    pub import_roots: Vec<PathBuf>,
-    #[command(flatten)]
-    pub oidc: DevOidcArgs,
-    /// The S3 endpoint (listen address, TLS, domains, region).
-    #[command(flatten)]
-    pub gateway: crate::config::GatewayArgs,
-}
-
-/// The embedded server's `stsLogin` identity provider (what lakeFS's authentication service does).
-#[derive(Debug, Clone, clap::Args)]
-pub struct DevOidcArgs {
-    /// OpenID Connect issuer URL (http://) whose authorization codes `stsLogin` exchanges — what
-    /// `lakegate creds oidc` signs in with. None: `stsLogin` answers 501, as OSS lakeFS.
-    #[arg(long, env = "LAKEGATE_DEV_OIDC_ISSUER", requires = "oidc_client_id")]
-    pub oidc_issuer: Option<String>,
-    /// The OAuth client id registered at the issuer (the ID token's audience).
-    #[arg(long, env = "LAKEGATE_DEV_OIDC_CLIENT_ID")]
-    pub oidc_client_id: Option<String>,
-    /// The client's secret (a confidential client); none: a public client.
-    #[arg(long, env = "LAKEGATE_DEV_OIDC_CLIENT_SECRET", hide_env_values = true)]
-    pub oidc_client_secret: Option<String>,
-    /// `CLAIM=VALUE` the ID token must carry (a list claim must contain VALUE); repeatable.
-    #[arg(long = "oidc-required-claim", env = "LAKEGATE_DEV_OIDC_REQUIRED_CLAIMS", value_delimiter = ',', value_parser = key_value)]
-    pub oidc_required_claims: Vec<(String, String)>,
-    /// `SUBJECT=USER`: the lakeFS user (created when missing, without policies) an ID token's
-    /// `sub` signs in as; repeatable. A subject not listed is refused.
-    #[arg(long = "oidc-user", env = "LAKEGATE_DEV_OIDC_USERS", value_delimiter = ',', value_parser = key_value)]
-    pub oidc_users: Vec<(String, String)>,
-}
-
-impl DevOidcArgs {
-    /// The embedded server's settings, when an issuer is given.
-    pub fn settings(&self) -> Option<crate::embedded::oidc::OidcSettings> {
-        Some(crate::embedded::oidc::OidcSettings {
-            issuer: self.oidc_issuer.clone()?,
-            client_id: self.oidc_client_id.clone().unwrap_or_default(),
-            client_secret: self.oidc_client_secret.clone(),
-            required_claims: self.oidc_required_claims.clone(),
-            users: self.oidc_users.clone(),
-        })
-    }
-}
-
-fn key_value(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
-            Ok((k.trim().to_string(), v.trim().to_string()))
-        }
-        _ => Err(format!("expected NAME=VALUE, got {s:?}")),
-    }
-}
-
 /// Parses the command line and runs it; exits non-zero on failure.
 pub fn main() {
     let merged = crate::config::file::merge(&Cli::command(), std::env::args_os().collect());
@@ -178,7 +73,7 @@ pub fn main() {
         _ => {}
     }
     init_tracing(&cli.log_format, cli.log_level.as_deref());
-    match crate::outbound::Outbound::new(&cli.ca_file) {
+    match lakegate_net::outbound::Outbound::new(&cli.ca_file) {
         Ok(outbound) => outbound.install(),
         Err(e) => match &mut cli.command {
             Command::Serve(args) if args.check_config => args.config_problems.push(e.to_string()),

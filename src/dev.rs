@@ -3,17 +3,114 @@
 //! `<data>/dev.json` for scripts and tests.
 
 use crate::auth::keystore::{self, KeyRecord, KeyStore, ModeName};
-use crate::cli::DevArgs;
-use crate::embedded::catalog::now_unix;
-use crate::embedded::s3store::S3Config;
-use crate::embedded::{Embedded, EmbeddedConfig, Running};
 use crate::gateway::GatewayServer;
-use crate::lakefs::LakeFsClient;
-use crate::lakefs::client::{ClientConfig, Credentials};
-use crate::lakefs::dto::Repository;
+use lakefs_api::LakeFsClient;
+use lakefs_api::client::{ClientConfig, Credentials};
+use lakefs_api::dto::Repository;
+use lakefs_embedded::catalog::now_unix;
+use lakefs_embedded::s3store::S3Config;
+use lakefs_embedded::{Embedded, EmbeddedConfig, Running};
 use serde::Serialize;
+use std::net::SocketAddr;
 use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
+
+#[derive(Debug, clap::Args)]
+pub struct DevArgs {
+    /// Directory for metadata, blobs and dev.json (created if missing).
+    #[arg(long, env = "LAKEGATE_DEV_DATA", default_value = "lakegate-data")]
+    pub data: PathBuf,
+    /// Address of the embedded lakeFS REST API (port 0 picks a free port).
+    #[arg(long, env = "LAKEGATE_DEV_API_LISTEN", default_value = "127.0.0.1:8001")]
+    pub api_listen: SocketAddr,
+    /// PEM certificate chain: serve the embedded lakeFS API (and the blob URLs it presigns) over
+    /// HTTPS, HTTP/2 by ALPN; reloaded on change. Needs --api-tls-key. The gateway must trust
+    /// its issuer (system roots, SSL_CERT_FILE or --ca-file).
+    #[arg(long, env = "LAKEGATE_DEV_API_TLS_CERT", requires = "api_tls_key")]
+    pub api_tls_cert: Option<PathBuf>,
+    /// PEM private key for --api-tls-cert.
+    #[arg(long, env = "LAKEGATE_DEV_API_TLS_KEY", requires = "api_tls_cert")]
+    pub api_tls_key: Option<PathBuf>,
+    /// Lifetime in seconds of the blob URLs the embedded server presigns (1 to 604800).
+    #[arg(long, env = "LAKEGATE_DEV_PRESIGN_EXPIRY_SECS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub presign_expiry_secs: u64,
+    /// Turn presigned URLs off, as lakeFS's own local blockstore has them (exercises lakegate's
+    /// fallback to lakeFS uploadObject/getObject streaming).
+    #[arg(long, env = "LAKEGATE_DEV_NO_PRESIGN")]
+    pub no_presign: bool,
+    /// Report no presigned multipart upload support, as lakeFS on GCS or Azure does (exercises
+    /// lakegate's spooling of multipart uploads).
+    #[arg(long, env = "LAKEGATE_DEV_NO_PRESIGN_MULTIPART")]
+    pub no_presign_multipart: bool,
+    /// Where object bytes live: `local` (files under --data) or `s3` (a bucket on an S3 server,
+    /// as lakeFS's S3 blockstore; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY).
+    #[arg(long, env = "LAKEGATE_DEV_BLOCKSTORE", default_value = "local", value_parser = ["local", "s3"])]
+    pub blockstore: String,
+    /// S3 blockstore: the server's endpoint, e.g. http://127.0.0.1:8333.
+    #[arg(long, env = "LAKEGATE_DEV_S3_ENDPOINT", required_if_eq("blockstore", "s3"))]
+    pub s3_endpoint: Option<String>,
+    /// S3 blockstore: the bucket holding every repository's storage namespace.
+    #[arg(long, env = "LAKEGATE_DEV_S3_BUCKET", required_if_eq("blockstore", "s3"))]
+    pub s3_bucket: Option<String>,
+    /// S3 blockstore: the bucket's region.
+    #[arg(long, env = "LAKEGATE_DEV_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+    /// STS host (`host:port`, reached over http://) that the embedded server's
+    /// externalPrincipalLogin may verify identity tokens with; repeatable. None: external logins
+    /// are refused.
+    #[arg(long = "sts-allowed-host", env = "LAKEGATE_DEV_STS_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub sts_allowed_hosts: Vec<String>,
+    /// The X-LakeFS-Server-ID value identity tokens must be signed with (default: the embedded
+    /// API's host:port).
+    #[arg(long, env = "LAKEGATE_DEV_SERVER_ID")]
+    pub server_id: Option<String>,
+    /// Directory `lakegate import` (lakeFS `importStart`) may import from, zero copy (objects
+    /// reference its files); repeatable. None: imports are refused.
+    #[arg(long = "import-root", env = "LAKEGATE_DEV_IMPORT_ROOTS", value_delimiter = ',')]
+    pub import_roots: Vec<PathBuf>,
+    #[command(flatten)]
+    pub oidc: DevOidcArgs,
+    /// The S3 endpoint (listen address, TLS, domains, region).
+    #[command(flatten)]
+    pub gateway: crate::config::GatewayArgs,
+}
+
+/// The embedded server's `stsLogin` identity provider (what lakeFS's authentication service does).
+#[derive(Debug, Clone, clap::Args)]
+pub struct DevOidcArgs {
+    /// OpenID Connect issuer URL (http://) whose authorization codes `stsLogin` exchanges — what
+    /// `lakegate creds oidc` signs in with. None: `stsLogin` answers 501, as OSS lakeFS.
+    #[arg(long, env = "LAKEGATE_DEV_OIDC_ISSUER", requires = "oidc_client_id")]
+    pub oidc_issuer: Option<String>,
+    /// The OAuth client id registered at the issuer (the ID token's audience).
+    #[arg(long, env = "LAKEGATE_DEV_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+    /// The client's secret (a confidential client); none: a public client.
+    #[arg(long, env = "LAKEGATE_DEV_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+    /// `CLAIM=VALUE` the ID token must carry (a list claim must contain VALUE); repeatable.
+    #[arg(long = "oidc-required-claim", env = "LAKEGATE_DEV_OIDC_REQUIRED_CLAIMS", value_delimiter = ',', value_parser = key_value)]
+    pub oidc_required_claims: Vec<(String, String)>,
+    /// `SUBJECT=USER`: the lakeFS user (created when missing, without policies) an ID token's
+    /// `sub` signs in as; repeatable. A subject not listed is refused.
+    #[arg(long = "oidc-user", env = "LAKEGATE_DEV_OIDC_USERS", value_delimiter = ',', value_parser = key_value)]
+    pub oidc_users: Vec<(String, String)>,
+}
+
+impl DevOidcArgs {
+    /// The embedded server's settings, when an issuer is given.
+    pub fn settings(&self) -> Option<lakefs_embedded::oidc::OidcSettings> {
+        Some(lakefs_embedded::oidc::OidcSettings {
+            issuer: self.oidc_issuer.clone()?,
+            client_id: self.oidc_client_id.clone().unwrap_or_default(),
+            client_secret: self.oidc_client_secret.clone(),
+            required_claims: self.oidc_required_claims.clone(),
+            users: self.oidc_users.clone(),
+        })
+    }
+}
 
 /// The repository `lakegate dev` creates on first start.
 pub const DEMO_REPOSITORY: &str = "demo";
@@ -43,10 +140,10 @@ pub struct DevInfo {
 #[derive(Debug, thiserror::Error)]
 pub enum DevError {
     #[error("embedded server: {0}")]
-    Embedded(#[from] crate::embedded::error::ApiError),
+    Embedded(#[from] lakefs_embedded::error::ApiError),
     #[error("configuration: {0}")]
     Config(String),
-    #[error("S3 endpoint: {0}")]
+    #[error("gateway: {0}")]
     Gateway(#[from] crate::gateway::GatewayError),
     #[error("gateway keys: {0}")]
     Keys(String),
@@ -56,6 +153,16 @@ pub enum DevError {
 
 /// The lakeFS user `lakegate dev`'s own gateway key acts as.
 pub const DEV_USER: &str = "admin";
+
+/// A `NAME=VALUE` flag value.
+fn key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
+            Ok((k.trim().to_string(), v.trim().to_string()))
+        }
+        _ => Err(format!("expected NAME=VALUE, got {s:?}")),
+    }
+}
 
 /// Runs until Ctrl-C or SIGTERM.
 pub async fn run(args: DevArgs) -> Result<(), DevError> {
@@ -81,7 +188,7 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
     // --ca-file or the system roots).
     let api_tls = match (&args.api_tls_cert, &args.api_tls_key) {
         (Some(cert), Some(key)) => Some(
-            crate::server::tls::acceptor(cert, key)
+            lakegate_net::server::tls::acceptor(cert, key)
                 .map_err(|e| DevError::Config(format!("--api-tls-cert/--api-tls-key: {e}")))?,
         ),
         _ => None,
@@ -103,8 +210,9 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
         secret_access_key: admin.secret_access_key.clone(),
     };
     let lakefs = LakeFsClient::new(ClientConfig::new(&api_endpoint, creds))
-        .map_err(|e| DevError::Embedded(crate::embedded::error::ApiError::internal(e)))?;
+        .map_err(|e| DevError::Embedded(lakefs_embedded::error::ApiError::internal(e)))?;
     let mut gateway_args = args.gateway.clone();
+    gateway_args.admin_listen = Some(admin_listen(&gateway_args).await);
     gateway_args.namespace_template.get_or_insert_with(|| format!("{scheme_prefix}{{repo}}"));
     gateway_args.state_dir.get_or_insert_with(|| args.data.join("gateway"));
     let keys_file = gateway_args.identity.keys_file.get_or_insert_with(|| args.data.join("keys.toml")).clone();
@@ -144,7 +252,7 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
     write_dev_json(&args.data, &info)?;
     print_banner(&info, admin.created, key.mode_name(mode));
     let s3 = tokio::spawn(gateway.serve(wait(stop_rx)));
-    shutdown_signal().await;
+    crate::shutdown::signal().await;
     let _ = stop_tx.send(true);
     let _ = s3.await;
     let _ = api_stop_tx.send(true);
@@ -193,6 +301,22 @@ fn s3_config(args: &DevArgs) -> Result<Option<S3Config>, DevError> {
     }))
 }
 
+/// Where `lakegate dev`'s admin listener binds: `--admin-listen` when given; else the default
+/// port, or a free one when another process (a second `lakegate dev`, say) holds the default.
+async fn admin_listen(args: &crate::config::GatewayArgs) -> std::net::SocketAddr {
+    let default = args.admin_addr();
+    if args.admin_listen.is_some() || default.port() == 0 {
+        return default;
+    }
+    match tokio::net::TcpListener::bind(default).await {
+        Ok(_) => default,
+        Err(e) => {
+            tracing::warn!(%default, %e, "admin port busy: the admin listener takes a free port (see the banner)");
+            std::net::SocketAddr::new(default.ip(), 0)
+        }
+    }
+}
+
 async fn create_demo(running: &Running, scheme_prefix: &str) -> Result<(), DevError> {
     let repo = Repository {
         id: DEMO_REPOSITORY.into(),
@@ -202,7 +326,7 @@ async fn create_demo(running: &Running, scheme_prefix: &str) -> Result<(), DevEr
         storage_id: None,
         read_only: Some(false),
     };
-    running.state.db(move |m| m.create_repository(repo)).await?;
+    running.state.seed_repository(repo).await?;
     Ok(())
 }
 
@@ -212,7 +336,7 @@ fn write_dev_json(dir: &Path, info: &DevInfo) -> Result<(), DevError> {
     let tmp = dir.join(".dev.json.tmp");
     let err = |source| DevError::Write { path: path.display().to_string(), source };
     let body = serde_json::to_vec_pretty(info).map_err(|e| err(std::io::Error::other(e)))?;
-    crate::util::write_private(&tmp, &body).map_err(err)?;
+    lakegate_net::util::write_private(&tmp, &body).map_err(err)?;
     std::fs::rename(&tmp, &path).map_err(err)
 }
 
@@ -247,26 +371,4 @@ fn print_banner(info: &DevInfo, first_start: bool, mode: ModeName) {
         lsk = info.lakefs_secret_access_key,
         dir = info.data_dir,
     );
-}
-
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down: finishing in-flight requests");
 }

@@ -9,7 +9,7 @@
 
 use crate::auth::keystore::{self, KeyRecord, KeysFile, ModeName};
 use crate::config::{IdentityArgs, LakeFsArgs};
-use crate::lakefs::{LakeFsClient, LakeFsError};
+use lakefs_api::{LakeFsClient, LakeFsError};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -180,7 +180,7 @@ fn find<'a>(file: &'a KeysFile, access_key_id: &str) -> Result<&'a KeyRecord, Ke
 }
 
 fn rfc3339_now() -> String {
-    crate::util::format_iso8601(std::time::SystemTime::now())
+    lakegate_net::util::format_iso8601(std::time::SystemTime::now())
 }
 
 /// Creates a key for `user`: lakeFS first (attach the principal, or create lakeFS credentials),

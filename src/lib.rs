@@ -11,26 +11,20 @@
 //! - `auth`: gateway keys (the key file behind SigV4), per-key lakeFS sessions, lakegate's STS endpoint.
 //! - `cli`, `keys`: the `lakegate` command line (`dev`, `serve`, `keys`).
 
+pub mod admin;
 pub mod auth;
 pub mod bench;
-pub mod body;
 pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod creds;
 pub mod dev;
-pub mod embedded;
 pub mod gateway;
 pub mod keys;
-pub mod lakefs;
 pub mod metrics;
 pub mod ops;
-pub mod outbound;
 pub mod publish;
-pub mod range;
 pub mod s3;
 pub mod serve;
-pub mod server;
-pub mod sigclient;
-pub mod util;
+pub mod shutdown;
 pub mod workflow;

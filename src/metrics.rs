@@ -179,9 +179,31 @@ impl Drop for InFlight {
     }
 }
 
-static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
+    lakefs_api::observe::install(|operation, status, elapsed| metrics().lakefs_call(operation, status, elapsed));
+    lakegate_net::server::events::install(&AcceptLoop);
+    Metrics::new()
+});
 
-/// The process's metrics.
+/// The accept loop's events, counted in the process's metrics.
+struct AcceptLoop;
+
+impl lakegate_net::server::events::ServerEvents for AcceptLoop {
+    fn limit_hit(&self, limit: &'static str) {
+        metrics().limit_hit(limit);
+    }
+    fn connection_opened(&self) {
+        metrics().connections.inc();
+    }
+    fn connection_closed(&self) {
+        metrics().connections.dec();
+    }
+    fn tls_reloaded(&self, ok: bool) {
+        metrics().tls_reload(ok);
+    }
+}
+
+/// The process's metrics; the first call also makes them count the lakeFS client's calls.
 pub fn metrics() -> &'static Metrics {
     &METRICS
 }

@@ -11,9 +11,9 @@
 //! Rules: `--publish-rule "repo=demo,branch=job-*,into=main,merge=auto,on_failure=delete"`
 //! (repeatable; a list in the config file).
 
-use crate::lakefs::dto::CommitCreation;
-use crate::lakefs::workflow_dto::PullRequestCreation;
-use crate::lakefs::{LakeFsClient, LakeFsError};
+use lakefs_api::dto::CommitCreation;
+use lakefs_api::workflow_dto::PullRequestCreation;
+use lakefs_api::{LakeFsClient, LakeFsError};
 
 /// The marker Hadoop/Spark output committers write when a job commits.
 pub const SUCCESS_MARKER: &str = "_SUCCESS";
@@ -190,7 +190,7 @@ pub async fn on_delete_bucket(
             // discard uncommitted data and point the branch at the destination: recreate it there
             let head = c.get_branch(repo, &rule.into).await?.commit_id;
             c.delete_branch(repo, branch).await?;
-            let creation = crate::lakefs::dto::BranchCreation {
+            let creation = lakefs_api::dto::BranchCreation {
                 name: branch.to_string(),
                 source: head.clone(),
                 ..Default::default()

@@ -51,6 +51,6 @@ pub async fn run(args: ServeArgs, log_level: Option<&str>) -> Result<(), ServeEr
         sts_host = %gateway.sts_host(),
         "lakegate serving S3"
     );
-    gateway.serve(crate::dev::shutdown_signal()).await;
+    gateway.serve(crate::shutdown::signal()).await;
     Ok(())
 }

@@ -6,7 +6,7 @@ mod common;
 
 use common::s3::*;
 use common::*;
-use lakegate::lakefs::dto::CommitCreation;
+use lakefs_api::dto::CommitCreation;
 use std::path::Path;
 
 fn commit_creation(message: &str) -> CommitCreation {
@@ -128,7 +128,7 @@ async fn a_thousand_puts_on_four_branches_make_two_lakefs_calls_each() {
     let branches = ["main", "b1", "b2", "b3"];
     for b in &branches[1..] {
         let creation =
-            lakegate::lakefs::dto::BranchCreation { name: b.to_string(), source: "main".into(), ..Default::default() };
+            lakefs_api::dto::BranchCreation { name: b.to_string(), source: "main".into(), ..Default::default() };
         lakefs.create_branch("bench", &creation).await.unwrap();
     }
     let warm = signed(&stack, Req::new("PUT", "/bench/main/warm").body(b"w")).await;

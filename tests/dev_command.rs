@@ -3,7 +3,7 @@
 
 mod common;
 
-use lakegate::lakefs::client::{ClientConfig, Credentials, LakeFsClient};
+use lakefs_api::client::{ClientConfig, Credentials, LakeFsClient};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -25,7 +25,8 @@ fn start_dev_with(data: &Path, extra: &[&str], stderr: Stdio) -> Dev {
     let mut child = Command::new(env!("CARGO_BIN_EXE_lakegate"))
         .args(["dev", "--data"])
         .arg(data)
-        .args(["--api-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0"])
+        .args(["--api-listen", "127.0.0.1:0"])
+        .args(if extra.contains(&"--listen") { &[][..] } else { &["--listen", "127.0.0.1:0"][..] })
         .args(extra)
         .stdout(Stdio::null())
         .stderr(stderr)
@@ -122,7 +123,7 @@ async fn dev_writes_dev_json_creates_demo_and_restarts() {
 
 /// A signed S3 request as raw HTTP/1.1 bytes (UNSIGNED-PAYLOAD), for a socket the test controls.
 fn raw_signed(info: &serde_json::Value, method: &str, path: &str, body_len: usize) -> Vec<u8> {
-    let key = lakegate::sigclient::SigV4Key {
+    let key = lakegate_net::sigclient::SigV4Key {
         access_key_id: info["access_key_id"].as_str().unwrap().into(),
         secret_access_key: info["secret_access_key"].as_str().unwrap().into(),
         region: info["region"].as_str().unwrap().into(),
@@ -132,7 +133,7 @@ fn raw_signed(info: &serde_json::Value, method: &str, path: &str, body_len: usiz
     let headers: &[(&str, &str)] = if body_len > 0 { &[("content-length", &len)] } else { &[] };
     let method = http::Method::from_bytes(method.as_bytes()).unwrap();
     let req =
-        lakegate::sigclient::signed_request(&key, method, &url, headers, (), std::time::SystemTime::now()).unwrap();
+        lakegate_net::sigclient::signed_request(&key, method, &url, headers, (), std::time::SystemTime::now()).unwrap();
     let host = req.uri().authority().unwrap().to_string();
     let mut head = format!("{} {path} HTTP/1.1\r\nhost: {host}\r\n", req.method());
     for (k, v) in req.headers() {
@@ -257,4 +258,41 @@ fn json_logs_carry_request_spans_and_never_secrets() {
     for needle in [secret.as_str(), lakefs_secret.as_str(), "Signature=", "X-Amz-Signature", "authorization"] {
         assert!(!text.to_lowercase().contains(&needle.to_lowercase()), "{needle:?} in the log:\n{text}");
     }
+}
+
+/// A port nobody listens on right now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A second `lakegate dev` finds the default admin port (9090) taken: it takes a free port, names
+/// it in dev.json and the banner, and serves `/healthz` there.
+#[test]
+fn a_busy_default_admin_port_is_replaced_by_a_free_one() {
+    // 9090 is busy during the test either way: held here, or by whoever holds it already
+    let _held = std::net::TcpListener::bind("127.0.0.1:9090");
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = format!("127.0.0.1:{}", free_port());
+    let dev = start_dev_with(dir.path(), &["--listen", &s3], Stdio::null());
+    let admin = dev.info["admin_endpoint"].as_str().unwrap();
+    assert!(admin.starts_with("http://127.0.0.1:") && !admin.ends_with(":9090"), "{admin}");
+    assert_eq!(admin_get(&dev.info, "/healthz").0, 200);
+}
+
+/// Every bind error names its listener: an `--admin-listen` port in use fails the start with
+/// "binding the admin listener to …", not a message about the S3 endpoint.
+#[test]
+fn a_bind_error_names_the_listener() {
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = held.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lakegate"))
+        .args(["dev", "--data"])
+        .arg(dir.path())
+        .args(["--api-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--admin-listen", &busy])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(&format!("binding the admin listener to {busy}")), "{stderr}");
 }

@@ -5,13 +5,13 @@
 mod common;
 
 use common::*;
-use lakegate::lakefs::LakeFsError;
-use lakegate::lakefs::client::{Credentials, ListObjectsParams};
-use lakegate::lakefs::dto::*;
+use lakefs_api::LakeFsError;
+use lakefs_api::client::{Credentials, ListObjectsParams};
+use lakefs_api::dto::*;
 use std::collections::BTreeMap;
 
 async fn upload_presigned(
-    server_client: &lakegate::lakefs::LakeFsClient,
+    server_client: &lakefs_api::LakeFsClient,
     repo: &str,
     branch: &str,
     path: &str,
@@ -349,7 +349,7 @@ async fn concurrent_links_and_commits_lose_no_write() {
 
 #[tokio::test]
 async fn client_times_out_and_reports_connection_errors() {
-    use lakegate::lakefs::client::ClientConfig;
+    use lakefs_api::client::ClientConfig;
     use std::time::Duration;
     // A listener that accepts but never answers.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -362,13 +362,13 @@ async fn client_times_out_and_reports_connection_errors() {
     });
     let mut cfg = ClientConfig::new(format!("http://{addr}/api/v1"), Credentials::Token("t".into()));
     cfg.timeout = Duration::from_millis(200);
-    let c = lakegate::lakefs::LakeFsClient::new(cfg.clone()).unwrap();
+    let c = lakefs_api::LakeFsClient::new(cfg.clone()).unwrap();
     assert!(matches!(c.get_config().await, Err(LakeFsError::Timeout(_))));
 
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
     cfg.endpoint = format!("http://{closed}/api/v1");
     cfg.backoff = Duration::from_millis(1);
-    let c = lakegate::lakefs::LakeFsClient::new(cfg).unwrap();
+    let c = lakefs_api::LakeFsClient::new(cfg).unwrap();
     assert!(matches!(c.get_config().await, Err(LakeFsError::Connect(_))));
 }
 
@@ -404,8 +404,8 @@ async fn one_storage_is_lakefs_oss_single_blockstore() {
 #[tokio::test]
 async fn a_second_storage_is_chosen_by_storage_id() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(dir.path(), Some(lakegate::embedded::PRESIGN_EXPIRY));
-    cfg.extra_storages = vec![lakegate::embedded::storage::ExtraStorage {
+    let mut cfg = config(dir.path(), Some(lakefs_embedded::PRESIGN_EXPIRY));
+    cfg.extra_storages = vec![lakefs_embedded::storage::ExtraStorage {
         id: "plain".into(),
         description: "local, no presigning".into(),
         presign: false,
@@ -467,7 +467,7 @@ async fn a_second_storage_is_chosen_by_storage_id() {
 
     // As lakeFS, the server does not start while a repository's storage is not configured.
     cfg.extra_storages.clear();
-    let Err(err) = lakegate::embedded::Embedded::start(&cfg).await else { panic!("started without storage plain") };
+    let Err(err) = lakefs_embedded::Embedded::start(&cfg).await else { panic!("started without storage plain") };
     assert!(err.to_string().contains("repository cold is on storage \"plain\", which is not configured"), "{err}");
 }
 

@@ -6,9 +6,9 @@ mod common;
 
 use common::sts_stub::{self, StsStub, identity_request};
 use common::*;
-use lakegate::lakefs::LakeFsError;
-use lakegate::lakefs::client::{Credentials, ListObjectsParams, Upload};
-use lakegate::lakefs::dto::CommitCreation;
+use lakefs_api::LakeFsError;
+use lakefs_api::client::{Credentials, ListObjectsParams, Upload};
+use lakefs_api::dto::CommitCreation;
 use serde_json::{Value, json};
 
 fn admin(srv: &Server) -> String {
@@ -140,7 +140,7 @@ async fn read_only_user_reads_but_is_denied_writes() {
     assert_eq!(status(r.stat_object("other-repo", "main", "a.txt", false).await), 401);
     assert_eq!(status(r.list_repositories("", "", None).await), 401);
     list_repositories_is_filtered_by_policy(&srv, &r).await;
-    let paths = lakegate::lakefs::dto::PathList { paths: vec!["a.txt".into()] };
+    let paths = lakefs_api::dto::PathList { paths: vec!["a.txt".into()] };
     let errors = r.delete_objects("ro-repo", "main", &paths).await.unwrap().errors;
     assert_eq!((errors.len(), errors[0].status_code), (1, 401));
     delete_objects_denial_is_lakefs_wire_answer(&srv, &reader_basic).await;
@@ -238,7 +238,7 @@ async fn external_principals_crud() {
 async fn external_principal_login_refusals() {
     let stub = StsStub::start("arn:aws:sts::1:assumed-role/Dev/s", Some(("AKIASTUB", "stub-secret"))).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(dir.path(), Some(lakegate::embedded::PRESIGN_EXPIRY));
+    let mut cfg = config(dir.path(), Some(lakefs_embedded::PRESIGN_EXPIRY));
     cfg.sts_allowed_hosts = vec![stub.host.clone()];
     cfg.server_id = Some("lakefs.test".into());
     let srv = Server::start_config(cfg).await;
@@ -290,7 +290,7 @@ async fn external_principal_login_issues_a_token_for_the_bound_user() {
     // An STS stand-in that checks no signature: the embedded server must not check it either.
     let stub = StsStub::start("arn:aws:sts::1:assumed-role/Dev/john", None).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(dir.path(), Some(lakegate::embedded::PRESIGN_EXPIRY));
+    let mut cfg = config(dir.path(), Some(lakefs_embedded::PRESIGN_EXPIRY));
     cfg.sts_allowed_hosts = vec!["sts.example".into(), stub.host.to_uppercase()];
     let srv = Server::start_config(cfg).await;
     let a = admin(&srv);
@@ -306,7 +306,7 @@ async fn external_principal_login_issues_a_token_for_the_bound_user() {
         call(&srv, "POST", "/auth/external/principal/login", None, Some(json!({"identityRequest": req}))).await;
     assert_eq!(st, 200, "{token}");
     let exp = token["token_expiration"].as_i64().unwrap();
-    let now = lakegate::embedded::catalog::now_unix();
+    let now = lakefs_embedded::catalog::now_unix();
     assert!((exp - now - 168 * 3600).abs() < 60, "default lifetime is lakeFS's login duration");
     let bearer = format!("Bearer {}", token["token"].as_str().unwrap());
     assert_eq!(call(&srv, "GET", "/user", Some(&bearer), None).await.1["user"]["id"], "john");
@@ -355,7 +355,7 @@ async fn each_operation_checks_lakefs_permission_node() {
     let source = dir.path().join("source");
     std::fs::create_dir_all(&source).unwrap();
     std::fs::write(source.join("in.txt"), "imported").unwrap();
-    let mut cfg = config(&dir.path().join("data"), Some(lakegate::embedded::PRESIGN_EXPIRY));
+    let mut cfg = config(&dir.path().join("data"), Some(lakefs_embedded::PRESIGN_EXPIRY));
     cfg.import_roots = vec![source.clone()];
     let srv = Server::start_config(cfg).await;
     let (a, c) = (admin(&srv), srv.client());
@@ -469,7 +469,7 @@ async fn each_plain_operation_checks_lakefs_permission_node() {
     let dir = tempfile::tempdir().unwrap();
     let source = dir.path().join("source");
     std::fs::create_dir_all(&source).unwrap();
-    let mut cfg = config(&dir.path().join("data"), Some(lakegate::embedded::PRESIGN_EXPIRY));
+    let mut cfg = config(&dir.path().join("data"), Some(lakefs_embedded::PRESIGN_EXPIRY));
     cfg.import_roots = vec![source];
     let srv = Server::start_config(cfg).await;
     let (a, c) = (admin(&srv), srv.client());
@@ -620,9 +620,9 @@ async fn delete_objects_denial_is_lakefs_wire_answer(srv: &Server, reader: &str)
 /// lakeFS v1.84's `listRepositories` (`controller.go` `ListRepositories`): 401 unless some policy
 /// allows `fs:ListRepositories` on any resource (`auth.HasActionOnAnyResource`), then only the
 /// repositories the policies allow, filtered before paging (`catalog.WithListReposPermissionFilter`).
-async fn list_repositories_is_filtered_by_policy(srv: &Server, r: &lakegate::lakefs::LakeFsClient) {
+async fn list_repositories_is_filtered_by_policy(srv: &Server, r: &lakefs_api::LakeFsClient) {
     let a = basic(&srv.access_key_id, &srv.secret_access_key);
-    let ids = |l: lakegate::lakefs::dto::RepositoryList| l.results.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    let ids = |l: lakefs_api::dto::RepositoryList| l.results.into_iter().map(|r| r.id).collect::<Vec<_>>();
     let all = ids(srv.client().list_repositories("", "", None).await.unwrap());
     assert!(all.contains(&"other-repo".to_string()) && all.contains(&"ro-repo".to_string()), "{all:?}");
     let some = json!({"id": "ListRo", "statement": [

@@ -173,7 +173,7 @@ mod issuer {
         }
 
         fn id_token(&self, sub: &str) -> String {
-            let now = lakegate::embedded::catalog::now_unix();
+            let now = lakefs_embedded::catalog::now_unix();
             let claims = json!({"iss": self.url, "aud": CLIENT_ID, "sub": sub, "iat": now, "exp": now + 300});
             let header = json!({"alg": "ES256", "kid": "k1", "typ": "JWT"});
             let input = format!("{}.{}", B64.encode(header.to_string()), B64.encode(claims.to_string()));
@@ -247,7 +247,7 @@ fn login(code: &str, ttl: Option<i64>) -> Value {
 
 /// `min(ttl_seconds, 12 h)`, default 1 h, never refused: 0 gives a token expired at once.
 async fn token_lifetimes_follow_lakefs(srv: &Server) {
-    let now = lakegate::embedded::catalog::now_unix();
+    let now = lakefs_embedded::catalog::now_unix();
     for (ttl, lifetime) in [(None, 3600), (Some(60), 60), (Some(50_000), 43_200)] {
         let (st, token) = call(srv, "POST", "/sts/login", None, Some(login("sub-alice", ttl))).await;
         assert_eq!(st, 200, "{token}");
@@ -276,7 +276,7 @@ async fn sts_login_answers_as_lakefs() {
     let issuer = issuer::start().await;
     let mut cfg = config(dir.path(), None);
     let users = [("alice", "alice"), ("gone", "gone-user")].map(|(s, u)| (s.to_string(), u.to_string()));
-    cfg.oidc = Some(lakegate::embedded::oidc::OidcSettings {
+    cfg.oidc = Some(lakefs_embedded::oidc::OidcSettings {
         issuer,
         client_id: issuer::CLIENT_ID.into(),
         users: users.to_vec(),

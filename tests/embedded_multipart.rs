@@ -12,9 +12,9 @@ mod common;
 
 use common::*;
 use http_body_util::BodyExt;
-use lakegate::embedded::s3store::S3Store;
-use lakegate::lakefs::LakeFsClient;
-use lakegate::lakefs::dto::*;
+use lakefs_api::LakeFsClient;
+use lakefs_api::dto::*;
+use lakefs_embedded::s3store::S3Store;
 use md5::Digest;
 use std::collections::BTreeMap;
 
@@ -52,7 +52,7 @@ async fn read_object(c: &LakeFsClient, repo: &str, path: &str) -> Vec<u8> {
 }
 
 /// The HTTP status of a failed call.
-fn status<T>(r: Result<T, lakegate::lakefs::LakeFsError>) -> u16 {
+fn status<T>(r: Result<T, lakefs_api::LakeFsError>) -> u16 {
     r.map(drop).unwrap_err().status().unwrap().as_u16()
 }
 

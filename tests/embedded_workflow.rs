@@ -5,10 +5,10 @@
 mod common;
 
 use common::*;
-use lakegate::lakefs::LakeFsClient;
-use lakegate::lakefs::client::Upload;
-use lakegate::lakefs::dto::{BranchCreation, CommitCreation};
-use lakegate::lakefs::workflow_dto::*;
+use lakefs_api::LakeFsClient;
+use lakefs_api::client::Upload;
+use lakefs_api::dto::{BranchCreation, CommitCreation};
+use lakefs_api::workflow_dto::*;
 
 fn upload_of(data: &[u8]) -> Upload {
     use http_body_util::BodyExt;
@@ -23,7 +23,7 @@ fn upload_of(data: &[u8]) -> Upload {
     }
 }
 
-fn status<T>(r: Result<T, lakegate::lakefs::LakeFsError>) -> u16 {
+fn status<T>(r: Result<T, lakefs_api::LakeFsError>) -> u16 {
     r.err().and_then(|e| e.status()).map_or(0, |s| s.as_u16())
 }
 
@@ -133,7 +133,7 @@ async fn zero_copy_import_of_a_thousand_files() {
         std::fs::create_dir_all(&sub).unwrap();
         std::fs::write(sub.join(format!("f{i:04}.txt")), format!("file {i}")).unwrap();
     }
-    let mut cfg = config(&dir.path().join("data"), Some(lakegate::embedded::PRESIGN_EXPIRY));
+    let mut cfg = config(&dir.path().join("data"), Some(lakefs_embedded::PRESIGN_EXPIRY));
     cfg.import_roots = vec![source.clone()];
     let server = Server::start_config(cfg).await;
     let c = server.client();
@@ -159,7 +159,7 @@ async fn zero_copy_import_of_a_thousand_files() {
     assert_eq!(commit.message, "Import objects");
     assert_eq!(c.get_branch("imports", "main").await.unwrap().commit_id, commit.id);
     assert_eq!(read(&c, "imports", "main", "raw/part-3/f0423.txt").await.unwrap(), b"file 423");
-    let params = lakegate::lakefs::client::ListObjectsParams {
+    let params = lakefs_api::client::ListObjectsParams {
         prefix: "raw/part-7/",
         after: "",
         delimiter: "",
@@ -212,7 +212,7 @@ async fn pull_requests_and_imports_survive_a_restart() {
     std::fs::create_dir_all(source.join("sub")).unwrap();
     std::fs::write(source.join("a.txt"), "a").unwrap();
     std::fs::write(source.join("sub/b.txt"), "bb").unwrap();
-    let mut cfg = config(&dir.path().join("data"), Some(lakegate::embedded::PRESIGN_EXPIRY));
+    let mut cfg = config(&dir.path().join("data"), Some(lakefs_embedded::PRESIGN_EXPIRY));
     cfg.import_roots = vec![source.clone()];
     let server = Server::start_config(cfg.clone()).await;
     let c = server.client();

@@ -9,10 +9,10 @@ mod common;
 
 use common::s3::{Req, Stack, gateway_args, send, sign_request, signed_as, tag_values};
 use common::*;
+use lakefs_api::client::{AwsIamLogin, Credentials};
 use lakegate::auth::keystore::{self, KeyStore, ModeName};
 use lakegate::gateway::GatewayServer;
 use lakegate::keys::CreatedKey;
-use lakegate::lakefs::client::{AwsIamLogin, Credentials};
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -238,7 +238,7 @@ async fn lakefs_refuses_sts_hosts_outside_its_allow_list_and_bad_signatures() {
 
     // lakegate's STS endpoint refuses a GetCallerIdentity signed with a wrong secret…
     let sts_host = ids.stack.host();
-    let signer = |secret: &'static str| lakegate::lakefs::aws_iam::IdentitySigner {
+    let signer = |secret: &'static str| lakefs_api::aws_iam::IdentitySigner {
         sts_host: Box::leak(sts_host.clone().into_boxed_str()),
         region: "us-east-1",
         server_id: "any",
@@ -247,7 +247,7 @@ async fn lakefs_refuses_sts_hosts_outside_its_allow_list_and_bad_signatures() {
         session_token: None,
     };
     let bad = signer("wrong-secret-0123456").token_info(SystemTime::now()).unwrap();
-    let path = format!("/?{}", lakegate::embedded::sts::presigned_query(&bad));
+    let path = format!("/?{}", lakefs_embedded::sts::presigned_query(&bad));
     let headers = [("x-lakefs-server-id".to_string(), "any".to_string()), ("host".to_string(), sts_host.clone())];
     let answer = send(&ids.stack, &path, "POST", &headers, vec![]).await;
     assert_eq!(answer.status, 403);
@@ -255,7 +255,7 @@ async fn lakefs_refuses_sts_hosts_outside_its_allow_list_and_bad_signatures() {
     // …and answers the principal id for a good one.
     let secret: &'static str = Box::leak(ids.alice.secret_access_key.clone().into_boxed_str());
     let good = signer(secret).token_info(SystemTime::now()).unwrap();
-    let path = format!("/?{}", lakegate::embedded::sts::presigned_query(&good));
+    let path = format!("/?{}", lakefs_embedded::sts::presigned_query(&good));
     let answer = send(&ids.stack, &path, "POST", &headers, vec![]).await;
     assert_eq!(answer.status, 200, "{}", answer.text());
     assert!(answer.text().contains(&format!("<Arn>{}</Arn>", ids.alice.principal_id)));

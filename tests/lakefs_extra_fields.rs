@@ -12,9 +12,9 @@ use bytes::Bytes;
 use common::sts_stub::{self, StsStub, identity_request};
 use common::*;
 use http_body_util::Full;
-use lakegate::lakefs::auth_dto::ExternalLoginInformation;
-use lakegate::lakefs::client::{ClientConfig, Credentials, LakeFsClient, ListObjectsParams};
-use lakegate::lakefs::dto::{CompletePresignMultipartUpload, StagingLocation, StagingMetadata, UploadPart};
+use lakefs_api::auth_dto::ExternalLoginInformation;
+use lakefs_api::client::{ClientConfig, Credentials, LakeFsClient, ListObjectsParams};
+use lakefs_api::dto::{CompletePresignMultipartUpload, StagingLocation, StagingMetadata, UploadPart};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -324,10 +324,8 @@ async fn record(srv: &Server, stub_host: &str) -> Vec<Recorded> {
 }
 
 /// Calls the client method of `op`; the path fragment the replay server must see.
-async fn call_op(c: &LakeFsClient, op: &str) -> (&'static str, Result<String, lakegate::lakefs::LakeFsError>) {
-    fn dbg<T: std::fmt::Debug>(
-        r: Result<T, lakegate::lakefs::LakeFsError>,
-    ) -> Result<String, lakegate::lakefs::LakeFsError> {
+async fn call_op(c: &LakeFsClient, op: &str) -> (&'static str, Result<String, lakefs_api::LakeFsError>) {
+    fn dbg<T: std::fmt::Debug>(r: Result<T, lakefs_api::LakeFsError>) -> Result<String, lakefs_api::LakeFsError> {
         r.map(|v| format!("{v:?}"))
     }
     let complete = CompletePresignMultipartUpload {
@@ -360,7 +358,7 @@ async fn call_op(c: &LakeFsClient, op: &str) -> (&'static str, Result<String, la
             ("/staging/pmpu", dbg(c.create_presign_multipart_upload("r", "main", "p", Some(1)).await))
         }
         "uploadPart" => {
-            let from = lakegate::lakefs::dto::UploadPartFrom { physical_address: "data/x".into() };
+            let from = lakefs_api::dto::UploadPartFrom { physical_address: "data/x".into() };
             ("/parts/1", dbg(c.upload_part("r", "main", "p", "u", 1, &from).await))
         }
         "completePresignMultipartUpload" => {
@@ -391,7 +389,7 @@ async fn the_client_decodes_answers_with_unknown_fields_and_without_optional_one
 
     let stub = StsStub::start("arn:aws:sts::1:assumed-role/Dev/john", None).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(dir.path(), Some(lakegate::embedded::PRESIGN_EXPIRY));
+    let mut cfg = config(dir.path(), Some(lakefs_embedded::PRESIGN_EXPIRY));
     cfg.sts_allowed_hosts = vec![stub.host.clone()];
     let srv = Server::start_config(cfg).await;
     let recorded = record(&srv, &stub.host).await;

@@ -143,10 +143,8 @@ async fn a_lakefs_that_never_answers_yields_slow_down_after_the_request_timeout(
     let lakefs_stub = common::Server::start(&dir.path().join("data")).await; // only for the args helper
     let (mut args, _) = common::s3::gateway_args(&lakefs_stub, dir.path(), false);
     args.limits.request_timeout_secs = 1;
-    let creds =
-        lakegate::lakefs::client::Credentials::Basic { access_key_id: "AK".into(), secret_access_key: "SK".into() };
-    let client =
-        lakegate::lakefs::LakeFsClient::new(lakegate::lakefs::client::ClientConfig::new(endpoint, creds)).unwrap();
+    let creds = lakefs_api::client::Credentials::Basic { access_key_id: "AK".into(), secret_access_key: "SK".into() };
+    let client = lakefs_api::LakeFsClient::new(lakefs_api::client::ClientConfig::new(endpoint, creds)).unwrap();
     let keys = StaticKeys::new([("AKHANG".to_string(), "secret-hang".to_string())]);
     let gw = GatewayServer::bind(&args, Arc::new(keys), client).await.unwrap();
     let stack = Stack::around(lakefs_stub, gw, None, ("AKHANG".into(), "secret-hang".into()), dir);
@@ -187,7 +185,7 @@ async fn a_rotated_certificate_is_served_without_a_restart() {
         std::fs::write(&tmp, pem).unwrap();
         std::fs::rename(&tmp, stack.dir().join(name)).unwrap();
     }
-    tokio::time::sleep(lakegate::server::tls::RELOAD_CHECK + Duration::from_millis(200)).await;
+    tokio::time::sleep(lakegate_net::server::tls::RELOAD_CHECK + Duration::from_millis(200)).await;
     let second = next.cert.der().to_vec();
     assert!(trusts(stack.s3_addr, &second).await, "the new certificate is served");
     assert!(!trusts(stack.s3_addr, &first).await, "the old one is not");

@@ -37,14 +37,14 @@ async fn connect(url: &str) -> (Box<dyn Stream>, String, String) {
     (Box::new(stream), host.to_string(), path.to_string())
 }
 
-async fn presigned_put(server: &Server, path: &str) -> (String, lakegate::lakefs::dto::StagingLocation) {
+async fn presigned_put(server: &Server, path: &str) -> (String, lakefs_api::dto::StagingLocation) {
     let c = server.client();
     let loc = c.get_physical_address("store", "main", path, true).await.unwrap();
     (loc.presigned_url.clone().unwrap(), loc)
 }
 
-async fn readable(server: &Server, loc: lakegate::lakefs::dto::StagingLocation, path: &str) -> bool {
-    let meta = lakegate::lakefs::dto::StagingMetadata {
+async fn readable(server: &Server, loc: lakefs_api::dto::StagingLocation, path: &str) -> bool {
+    let meta = lakefs_api::dto::StagingMetadata {
         staging: loc,
         checksum: "x".into(),
         size_bytes: 5,

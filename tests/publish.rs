@@ -5,8 +5,8 @@
 mod common;
 
 use common::s3::{EMPTY_SHA, Req, Stack, signed};
-use lakegate::lakefs::LakeFsClient;
-use lakegate::lakefs::dto::{BranchCreation, CommitCreation};
+use lakefs_api::LakeFsClient;
+use lakefs_api::dto::{BranchCreation, CommitCreation};
 use std::time::{Duration, Instant};
 
 fn metric(series: &str) -> f64 {

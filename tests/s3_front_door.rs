@@ -5,7 +5,7 @@ mod common;
 
 use common::s3::*;
 use common::*;
-use lakegate::lakefs::dto::StagingMetadata;
+use lakefs_api::dto::StagingMetadata;
 use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

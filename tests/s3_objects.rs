@@ -306,7 +306,7 @@ async fn small_objects_at_a_commit_are_served_from_memory() {
     let (small, large) = (pattern(40_000, 3), pattern(70_000, 4));
     put(&stack, "/objs/main/c/small", &small).await;
     put(&stack, "/objs/main/c/large", &large).await;
-    let creation = lakegate::lakefs::dto::CommitCreation { message: "pin".into(), ..Default::default() };
+    let creation = lakefs_api::dto::CommitCreation { message: "pin".into(), ..Default::default() };
     let commit = stack.lakefs.client().commit("objs", "main", &creation).await.unwrap().id;
     let get = |path: &'static str, range: Option<&'static str>| {
         let (stack, commit) = (&stack, commit.clone());

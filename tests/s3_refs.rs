@@ -6,7 +6,7 @@ mod common;
 
 use common::s3::*;
 use common::*;
-use lakegate::lakefs::dto::CommitCreation;
+use lakefs_api::dto::CommitCreation;
 
 async fn put(stack: &Stack, path: &str, data: &[u8]) {
     let a = signed(stack, Req::new("PUT", path).body(data)).await;

@@ -7,8 +7,8 @@ mod common;
 
 use common::Server;
 use common::s3::{Req, Stack, signed};
-use lakegate::embedded::storage::ExtraStorage;
-use lakegate::lakefs::dto::RepositoryCreation;
+use lakefs_api::dto::RepositoryCreation;
+use lakefs_embedded::storage::ExtraStorage;
 
 /// `lakegate_lakefs_calls_total` for `operation`, all statuses.
 fn lakefs_calls(operation: &str) -> u64 {
@@ -23,7 +23,7 @@ fn lakefs_calls(operation: &str) -> u64 {
 #[tokio::test]
 async fn each_repository_uses_its_own_storages_capabilities() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = common::config(&dir.path().join("data"), Some(lakegate::embedded::PRESIGN_EXPIRY));
+    let mut cfg = common::config(&dir.path().join("data"), Some(lakefs_embedded::PRESIGN_EXPIRY));
     cfg.extra_storages = vec![ExtraStorage {
         id: "plain".into(),
         description: "a storage that cannot presign".into(),

@@ -7,8 +7,8 @@ mod common;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use lakegate::lakefs::client::{ClientConfig, Credentials, LakeFsClient};
-use lakegate::lakefs::dto::{BranchCreation, CommitCreation};
+use lakefs_api::client::{ClientConfig, Credentials, LakeFsClient};
+use lakefs_api::dto::{BranchCreation, CommitCreation};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -80,7 +80,7 @@ impl Dev {
 
     /// A signed S3 request through the gateway: (status, body).
     async fn s3(&self, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
-        let key = lakegate::sigclient::SigV4Key {
+        let key = lakegate_net::sigclient::SigV4Key {
             access_key_id: self.info["access_key_id"].as_str().unwrap().into(),
             secret_access_key: self.info["secret_access_key"].as_str().unwrap().into(),
             region: self.info["region"].as_str().unwrap().into(),
@@ -89,7 +89,7 @@ impl Dev {
         let len = body.len().to_string();
         let method = http::Method::from_bytes(method.as_bytes()).unwrap();
         let headers: &[(&str, &str)] = if body.is_empty() { &[] } else { &[("content-length", &len)] };
-        let req = lakegate::sigclient::signed_request(
+        let req = lakegate_net::sigclient::signed_request(
             &key,
             method,
             &url,

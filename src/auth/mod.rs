@@ -4,15 +4,14 @@
 //! each gateway key ([`keystore`], a TOML file reloaded on change). Each key names how its
 //! requests reach lakeFS ([`KeyMode`]): as the lakeFS user its **external principal** is attached
 //! to (lakeFS `externalPrincipalLogin`, see [`sessions`]), with a lakeFS access key pair of its
-//! own, or as the gateway's service identity. [`sts`] is lakegate's own STS `GetCallerIdentity`
-//! endpoint that lakeFS verifies the principal logins with. [`session_token`] mints and checks the
-//! temporary credentials [`oidc_login`] hands out for an OIDC sign-in (lakeFS `stsLogin`).
+//! own, or as the gateway's service identity. lakegate's own STS `GetCallerIdentity` endpoint, which
+//! lakeFS verifies the principal logins with, is `crate::gateway::sts`. [`session_token`] mints and
+//! checks the temporary credentials `crate::gateway::oidc_login` hands out for an OIDC sign-in
+//! (lakeFS `stsLogin`).
 
 pub mod keystore;
-pub mod oidc_login;
 pub mod session_token;
 pub mod sessions;
-pub mod sts;
 
 use std::collections::HashMap;
 

@@ -217,7 +217,7 @@ impl SessionKeys {
                 hex::encode(rand::random::<[u8; 32]>())
             );
             let tmp = file.with_extension("tmp");
-            crate::util::write_private(&tmp, text.as_bytes())
+            lakegate_net::util::write_private(&tmp, text.as_bytes())
                 .and_then(|_| std::fs::rename(&tmp, file))
                 .map_err(|e| format!("{}: {e}", file.display()))?;
         }
@@ -257,7 +257,7 @@ impl SessionKeys {
         let keys = self.current();
         let key = &keys[0];
         let token = key.seal(claims)?;
-        let expiration = crate::util::format_rfc3339(claims.expires);
+        let expiration = lakegate_net::util::format_rfc3339(claims.expires);
         Ok(TempCredentials {
             version: 1,
             access_key_id: key.access_key_id(&token),

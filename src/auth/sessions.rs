@@ -10,14 +10,14 @@
 //! across an `.await`).
 
 use super::{KeyEntry, KeyMode};
-use crate::lakefs::auth_dto::ExternalLoginInformation;
-use crate::lakefs::aws_iam::IdentitySigner;
-use crate::lakefs::{Credentials, LakeFsClient, LakeFsError};
 use crate::ops::errors::{Missing, map_lakefs};
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
-use crate::util::now_unix;
 use dashmap::DashMap;
+use lakefs_api::auth_dto::ExternalLoginInformation;
+use lakefs_api::aws_iam::IdentitySigner;
+use lakefs_api::{Credentials, LakeFsClient, LakeFsError};
+use lakegate_net::util::now_unix;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};

@@ -97,7 +97,7 @@ pub struct BenchArgs {
 #[derive(Debug)]
 pub struct Target {
     pub endpoint: String,
-    pub key: crate::sigclient::SigV4Key,
+    pub key: lakegate_net::sigclient::SigV4Key,
     /// lakeFS's `/metrics`, when known.
     pub lakefs_metrics: Option<String>,
 }
@@ -122,7 +122,7 @@ impl Target {
         Ok(Target {
             lakefs_metrics: args.lakefs_metrics.clone().or(metrics),
             endpoint: need(args.endpoint.as_ref(), "s3_endpoint", "--endpoint")?,
-            key: crate::sigclient::SigV4Key {
+            key: lakegate_net::sigclient::SigV4Key {
                 access_key_id: need(args.access_key_id.as_ref(), "access_key_id", "--access-key-id")?,
                 secret_access_key: need(args.secret_access_key.as_ref(), "secret_access_key", "--secret-access-key")?,
                 region: args.region.clone().or_else(|| from_dev("region")).unwrap_or_else(|| "us-east-1".into()),

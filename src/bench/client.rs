@@ -2,13 +2,13 @@
 //! ListObjectsV2 pages, SigV4-signed (`UNSIGNED-PAYLOAD`) on one pooled keep-alive hyper client
 //! with TCP_NODELAY. PUT bodies are one shared `Bytes` (no per-request copy).
 
-use crate::sigclient::{SigV4Key, signed_request};
 use bytes::Bytes;
 use http::{Method, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::{Client, connect::HttpConnector};
 use hyper_util::rt::TokioExecutor;
+use lakegate_net::sigclient::{SigV4Key, signed_request};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::time::{Duration, SystemTime};
 

@@ -4,9 +4,9 @@
 //! requests go straight to the object store: the physical limit of lakegate's data path.
 
 use super::args::Workload;
-use crate::lakefs::LakeFsClient;
-use crate::lakefs::client::{ClientConfig, Credentials};
 use futures_util::{StreamExt, TryStreamExt};
+use lakefs_api::LakeFsClient;
+use lakefs_api::client::{ClientConfig, Credentials};
 use std::path::Path;
 
 /// Presigned URLs of `keys` (`<ref>/<path>` in repository `bucket`) for `op`, in order.

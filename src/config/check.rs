@@ -34,7 +34,7 @@ pub fn serve_problems(args: &ServeArgs, log_level: Option<&str>) -> (Vec<String>
         },
     };
     if let (Some(cert), Some(key)) = (&g.tls_cert, &g.tls_key)
-        && let Err(e) = crate::server::tls::load(cert, key)
+        && let Err(e) = lakegate_net::server::tls::load(cert, key)
     {
         problems.push(e.to_string());
     }

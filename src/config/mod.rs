@@ -215,7 +215,7 @@ pub enum ConfigError {
     #[error("{0}")]
     Missing(String),
     #[error("lakeFS client: {0}")]
-    LakeFs(#[from] crate::lakefs::LakeFsError),
+    LakeFs(#[from] lakefs_api::LakeFsError),
 }
 
 impl LakeFsArgs {
@@ -238,8 +238,8 @@ impl LakeFsArgs {
     }
 
     /// The gateway's own lakeFS client.
-    pub fn client(&self, server_id: Option<&str>) -> Result<crate::lakefs::LakeFsClient, ConfigError> {
-        use crate::lakefs::client::{AwsIamLogin, ClientConfig, Credentials};
+    pub fn client(&self, server_id: Option<&str>) -> Result<lakefs_api::LakeFsClient, ConfigError> {
+        use lakefs_api::client::{AwsIamLogin, ClientConfig, Credentials};
         let endpoint = self
             .lakefs_endpoint
             .clone()
@@ -264,6 +264,6 @@ impl LakeFsArgs {
                 ));
             }
         };
-        Ok(crate::lakefs::LakeFsClient::new(ClientConfig::new(endpoint, creds))?)
+        Ok(lakefs_api::LakeFsClient::new(ClientConfig::new(endpoint, creds))?)
     }
 }

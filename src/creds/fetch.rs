@@ -2,9 +2,9 @@
 //! lakegate's outbound client: TLS with the system's trusted roots (plus `--ca-bundle`), proxies
 //! from the environment.
 
-use crate::outbound::Outbound;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
+use lakegate_net::outbound::Outbound;
 use std::path::Path;
 use std::time::Duration;
 

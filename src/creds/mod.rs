@@ -2,14 +2,14 @@
 //! CLI's `credential_process` format (AWS SDKs and Tools Reference Guide, "Sourcing credentials
 //! with an external process": `Version` 1, `AccessKeyId`, `SecretAccessKey`, `SessionToken`,
 //! `Expiration`). It signs in through the browser ([`oidc`]), sends the code to the gateway's
-//! login endpoint ([`crate::auth::oidc_login`]) and caches the answer until shortly before it
+//! login endpoint ([`crate::gateway::oidc_login`]) and caches the answer until shortly before it
 //! expires, so every AWS command in between reuses it without a browser.
 
 pub mod fetch;
 pub mod oidc;
 
 use crate::auth::session_token::TempCredentials;
-use crate::util::now_unix;
+use lakegate_net::util::now_unix;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
@@ -78,7 +78,7 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let s = s.strip_suffix('Z')?;
     let s = s.split('.').next()?;
     let compact: String = s.chars().filter(|c| *c != '-' && *c != ':').collect();
-    let t = crate::util::parse_amz_date(&format!("{compact}Z"))?;
+    let t = lakegate_net::util::parse_amz_date(&format!("{compact}Z"))?;
     Some(t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64)
 }
 
@@ -121,7 +121,7 @@ fn write_cache(file: &std::path::Path, cached: &Cached) -> Result<(), String> {
     builder.create(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let tmp = file.with_extension(format!("tmp{}", std::process::id()));
     let json = serde_json::to_vec(cached).map_err(|e| e.to_string())?;
-    crate::util::write_private(&tmp, &json)
+    lakegate_net::util::write_private(&tmp, &json)
         .and_then(|_| std::fs::rename(&tmp, file))
         .map_err(|e| format!("{}: {e}", file.display()))
 }
@@ -145,7 +145,7 @@ fn s3_error_text(body: &[u8]) -> String {
 
 /// Sends the code to the gateway's login endpoint.
 async fn exchange(args: &OidcArgs, cb: oidc::Callback) -> Result<TempCredentials, String> {
-    let url = format!("{}{}", args.lakegate.trim_end_matches('/'), crate::auth::oidc_login::PATH);
+    let url = format!("{}{}", args.lakegate.trim_end_matches('/'), crate::gateway::oidc_login::PATH);
     let body = serde_json::json!({
         "code": cb.code, "state": cb.state, "redirect_uri": cb.redirect_uri,
         "ttl_seconds": args.ttl_seconds, "code_verifier": cb.code_verifier,
@@ -208,7 +208,7 @@ mod tests {
 
     #[test]
     fn rfc3339_round_trips() {
-        assert_eq!(parse_rfc3339(&crate::util::format_rfc3339(1_700_000_000)), Some(1_700_000_000));
+        assert_eq!(parse_rfc3339(&lakegate_net::util::format_rfc3339(1_700_000_000)), Some(1_700_000_000));
         assert_eq!(parse_rfc3339("2026-11-21T10:00:00.123Z"), parse_rfc3339("2026-11-21T10:00:00Z"));
         assert_eq!(parse_rfc3339("2026-11-21 10:00:00"), None);
     }
@@ -216,11 +216,11 @@ mod tests {
     #[test]
     fn cache_is_used_until_shortly_before_expiry() {
         let exp = 1_700_003_600;
-        let c = cached(exp - 3600, &crate::util::format_rfc3339(exp));
+        let c = cached(exp - 3600, &lakegate_net::util::format_rfc3339(exp));
         assert!(still_good(&c, exp - 3600));
         assert!(still_good(&c, exp - 301));
         assert!(!still_good(&c, exp - 300), "five minutes before the end: sign in again");
-        let short = cached(exp - 60, &crate::util::format_rfc3339(exp));
+        let short = cached(exp - 60, &lakegate_net::util::format_rfc3339(exp));
         assert!(still_good(&short, exp - 13));
         assert!(!still_good(&short, exp - 12), "a fifth of a minute");
         assert!(!still_good(&cached(0, "garbage"), 0));

@@ -5,17 +5,17 @@
 use super::Ctx;
 use super::errors::{Missing, map_lakefs};
 use super::target::{self, Target};
-use crate::body::{Body, empty};
-use crate::lakefs::client::ListObjectsParams;
-use crate::lakefs::dto::{BranchCreation, RepositoryCreation};
 use crate::s3::S3Error;
 use crate::s3::S3Result;
 use crate::s3::xml::{
     BucketEntry, Buckets, ListAllMyBucketsResult, LocationConstraint, Owner, XMLNS, to_xml, xml_response,
 };
 use crate::s3_err;
-use crate::util::format_iso8601;
 use http::{Response, StatusCode, header};
+use lakefs_api::client::ListObjectsParams;
+use lakefs_api::dto::{BranchCreation, RepositoryCreation};
+use lakegate_net::body::{Body, empty};
+use lakegate_net::util::format_iso8601;
 use std::time::{Duration, UNIX_EPOCH};
 
 /// ListBuckets: every repository, paging through lakeFS.
@@ -69,7 +69,7 @@ pub async fn handle_get_bucket_location(ctx: &Ctx<'_>, t: &Target) -> S3Result<R
 /// it. A tag or commit id of the branch's name is 409 `tag ID <n>: conflict found` /
 /// `commit ID <n>: conflict found` (`Catalog.CreateBranch`): the name is taken by something that
 /// is not a bucket, S3's `BucketAlreadyExists`.
-fn already_owned(err: crate::lakefs::LakeFsError) -> S3Error {
+fn already_owned(err: lakefs_api::LakeFsError) -> S3Error {
     if err.status() == Some(StatusCode::CONFLICT) && err.to_string().contains("conflict found") {
         s3_err!(BucketAlreadyExists, "The requested bucket name is not available: {err}")
     } else if err.status() == Some(StatusCode::CONFLICT) {
@@ -108,7 +108,7 @@ pub async fn handle_create_bucket(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Respo
                     "Creating repositories needs a storage namespace template (--namespace-template)"
                 )
             })?;
-            if !crate::embedded::catalog::valid_repo_name(&repo) {
+            if !lakefs_api::names::valid_repo_name(&repo) {
                 return Err(s3_err!(InvalidBucketName, "Repository names match ^[a-z0-9][a-z0-9-]{{2,62}}$"));
             }
             let creation = RepositoryCreation {
@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn create_bucket_conflicts_follow_lakefs_texts() {
-        let api = |s: u16, m: &str| crate::lakefs::LakeFsError::Api {
+        let api = |s: u16, m: &str| lakefs_api::LakeFsError::Api {
             status: StatusCode::from_u16(s).unwrap(),
             message: m.into(),
         };

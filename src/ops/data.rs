@@ -2,11 +2,11 @@
 //! presigns, on a pooled keep-alive HTTP client. Nothing here buffers an object.
 
 use super::store_error::{StoreOp, from_response, unavailable};
-use crate::lakefs::client::ReqBody;
-use crate::range::ByteRange;
 use crate::s3::{S3Error, S3Result};
 use http::{Method, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
+use lakefs_api::client::ReqBody;
+use lakegate_net::range::ByteRange;
 use std::time::Duration;
 
 /// Time allowed for the object store to start answering once the request was sent.
@@ -15,18 +15,18 @@ pub const DATA_TIMEOUT: Duration = Duration::from_secs(60);
 /// HTTP client for presigned object-store URLs.
 #[derive(Clone)]
 pub struct DataClient {
-    http: crate::outbound::HttpClient<ReqBody>,
+    http: lakegate_net::outbound::HttpClient<ReqBody>,
 }
 
 impl Default for DataClient {
     fn default() -> Self {
-        DataClient::new(&crate::outbound::Outbound::global())
+        DataClient::new(&lakegate_net::outbound::Outbound::global())
     }
 }
 
 impl DataClient {
     /// A data client on the given outbound settings.
-    pub fn new(outbound: &crate::outbound::Outbound) -> DataClient {
+    pub fn new(outbound: &lakegate_net::outbound::Outbound) -> DataClient {
         DataClient { http: outbound.client() }
     }
 }
@@ -38,9 +38,9 @@ impl DataClient {
         }
         // The answer is timed from the end of the body: an upload may stream for any time.
         let (parts, body) = req.into_parts();
-        let (body, ended) = crate::body::EndSignal::new(body);
+        let (body, ended) = lakegate_net::body::EndSignal::new(body);
         let req = Request::from_parts(parts, http_body_util::BodyExt::boxed_unsync(body));
-        match crate::body::answer_within(self.http.request(req), ended, DATA_TIMEOUT).await {
+        match lakegate_net::body::answer_within(self.http.request(req), ended, DATA_TIMEOUT).await {
             None => Err(unavailable(format!("no answer within {DATA_TIMEOUT:?}"))),
             Some(Err(e)) => Err(unavailable(e)),
             Some(Ok(resp)) => Ok(resp),
@@ -53,7 +53,7 @@ impl DataClient {
         if let Some(r) = range {
             req = req.header(header::RANGE, format!("bytes={}-{}", r.start, r.end));
         }
-        let req = req.body(crate::lakefs::client::empty_body()).map_err(S3Error::internal)?;
+        let req = req.body(lakefs_api::client::empty_body()).map_err(S3Error::internal)?;
         let resp = self.send(req).await?;
         match resp.status() {
             StatusCode::OK | StatusCode::PARTIAL_CONTENT => Ok(resp),

@@ -6,8 +6,6 @@ use super::delete_xml::parse_delete;
 use super::errors::{Missing, map_lakefs};
 use super::target::Target;
 use super::{Ctx, split_write_key};
-use crate::body::{Body, empty};
-use crate::lakefs::dto::PathList;
 use crate::s3::body::prepare;
 use crate::s3::xml::{MAX_XML_BODY, XMLNS, to_xml, xml_response};
 use crate::s3::{S3Error, S3Result};
@@ -15,6 +13,8 @@ use crate::s3_err;
 use futures_util::StreamExt;
 use http::{Response, StatusCode};
 use hyper::body::Incoming;
+use lakefs_api::dto::PathList;
+use lakegate_net::body::{Body, empty};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -152,7 +152,7 @@ pub async fn handle_delete_objects(ctx: &Ctx<'_>, t: &Target, body: Incoming) ->
 /// `branch is currently locked, try again later`), read as any other lakeFS answer.
 fn entry_code(status: u16, message: &str) -> crate::s3::S3ErrorCode {
     let status = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    map_lakefs(crate::lakefs::LakeFsError::Api { status, message: message.into() }, Missing::Bucket).code
+    map_lakefs(lakefs_api::LakeFsError::Api { status, message: message.into() }, Missing::Bucket).code
 }
 
 async fn delete_branch_keys(ctx: &Ctx<'_>, bucket: &str, branch: &str, keys: Vec<String>, result: &mut DeleteResult) {

@@ -7,10 +7,10 @@
 //! `500 InternalError` with lakeFS's message (`pkg/api/controller.go` `handleApiErrorCallback`
 //! answers 500 for errors it does not classify, which a retry does not fix).
 
-use crate::lakefs::LakeFsError;
 use crate::s3::{S3Error, S3ErrorCode};
 use crate::s3_err;
 use http::{HeaderValue, StatusCode, header};
+use lakefs_api::LakeFsError;
 
 /// What a lakeFS 404 means for the operation at hand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +88,17 @@ fn map_status(status: StatusCode, message: &str, missing: Missing) -> S3Error {
     S3Error::new(code, text)
 }
 
+/// Maps a failed `linkPhysicalAddress`: a 409 means the upload lost a race with a commit (lakeFS
+/// answers with a fresh staging location); the body cannot be re-sent from here, so the client is
+/// told to retry (`503 SlowDown`), which every S3 SDK does.
+pub fn map_link_error(err: lakefs_api::LakeFsError) -> S3Error {
+    if err.status() == Some(http::StatusCode::CONFLICT) {
+        return s3_err!(SlowDown, "The upload raced with a commit on its branch; please retry.")
+            .with_header(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+    }
+    map_lakefs(err, Missing::Bucket)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +162,15 @@ mod tests {
                 assert!(s3.headers.iter().any(|(k, _)| k == header::RETRY_AFTER));
             }
         }
+    }
+
+    #[test]
+    fn link_conflicts_ask_the_client_to_retry() {
+        let api = |s: u16| LakeFsError::Api { status: http::StatusCode::from_u16(s).unwrap(), message: "x".into() };
+        let e = map_link_error(api(409));
+        assert_eq!(e.code, S3ErrorCode::SlowDown);
+        assert!(e.headers.iter().any(|(k, _)| k == http::header::RETRY_AFTER));
+        assert_eq!(map_link_error(api(412)).code, S3ErrorCode::PreconditionFailed);
+        assert_eq!(map_link_error(api(404)).code, S3ErrorCode::NoSuchBucket);
     }
 }

@@ -5,15 +5,15 @@
 use super::errors::{Missing, map_lakefs};
 use super::headers::{evaluate_conditions, http_date, put_stored_headers, put_user_metadata, stored_checksum, value};
 use super::{Ctx, split_key};
-use crate::body::{Body, empty, full};
 use crate::cache::is_commit_id;
-use crate::lakefs::dto::ObjectStats;
-use crate::range::{ByteRange, parse_range};
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use futures_util::TryStreamExt;
 use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use http_body_util::BodyExt;
+use lakefs_api::dto::ObjectStats;
+use lakegate_net::body::{Body, empty, full};
+use lakegate_net::range::{ByteRange, parse_range};
 
 /// `response-*` query parameters and the headers they override.
 const OVERRIDES: [(&str, header::HeaderName); 6] = [
@@ -136,7 +136,7 @@ fn requested_range(headers: &HeaderMap, size: u64) -> S3Result<Option<ByteRange>
 
 fn object_headers(
     h: &mut HeaderMap,
-    stats: &crate::lakefs::dto::ObjectStats,
+    stats: &lakefs_api::dto::ObjectStats,
     req: &HeaderMap,
     ranged: bool,
 ) -> S3Result<()> {

@@ -2,10 +2,10 @@
 //! `X-Amz-Meta-<lower-case name>`, the convention of lakeFS's own S3 gateway), stored checksums,
 //! and the conditional-request headers of GetObject/HeadObject (RFC 9110 §13, as S3 applies them).
 
-use crate::lakefs::dto::ObjectStats;
 use crate::s3::S3Result;
 use crate::s3_err;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use lakefs_api::dto::ObjectStats;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// lakeFS metadata key prefix for S3 user metadata.
@@ -147,7 +147,7 @@ pub fn evaluate_conditions(headers: &HeaderMap, etag: &str, mtime: i64) -> S3Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lakefs::dto::PathType;
+    use lakefs_api::dto::PathType;
 
     fn stats(meta: &[(&str, &str)]) -> ObjectStats {
         ObjectStats {

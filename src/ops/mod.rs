@@ -14,25 +14,26 @@ pub mod list;
 pub(crate) mod list_xml;
 pub mod multipart;
 pub mod put;
+pub mod state;
 pub mod storage;
 pub mod store;
 pub mod store_error;
 pub mod target;
 
-use crate::body::Body;
 use crate::s3::router::Endpoint;
-use crate::s3::service::Gateway;
 use crate::s3::sigv4::Verified;
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use http::Response;
 use hyper::body::Incoming;
+use lakegate_net::body::Body;
+pub use state::Gateway;
 
 /// What every operation handler gets.
 pub struct Ctx<'a> {
     pub gw: &'a std::sync::Arc<Gateway>,
     /// lakeFS as the identity of the key that signed the request.
-    pub lakefs: crate::lakefs::LakeFsClient,
+    pub lakefs: lakefs_api::LakeFsClient,
     pub parts: &'a http::request::Parts,
     pub verified: &'a Verified,
     pub request_id: &'a str,
@@ -50,7 +51,7 @@ impl Ctx<'_> {
 /// An owned copy of a [`Ctx`], for work that outlives the handler (a spawned task).
 pub struct OwnedCtx {
     gw: std::sync::Arc<Gateway>,
-    lakefs: crate::lakefs::LakeFsClient,
+    lakefs: lakefs_api::LakeFsClient,
     parts: http::request::Parts,
     verified: Verified,
     request_id: String,

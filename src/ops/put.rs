@@ -3,19 +3,18 @@
 //! after every signature and checksum matched. User metadata, content type, the additional
 //! checksum and the representation headers S3 keeps travel as lakeFS metadata.
 
-use super::errors::{Missing, map_lakefs};
 use super::headers::{CHECKSUM_PREFIX, STORED_HEADERS, STORED_PREFIX, request_metadata, value};
 use super::store::{self, Finish, NewObject, unfinished};
 use super::{Ctx, split_write_key};
-use crate::body::{Body, empty};
-use crate::lakefs::client::ReqBody;
+use crate::s3::S3Result;
 use crate::s3::body::{Outcome, VerifiedBody, prepare_with};
-use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use futures_util::TryStreamExt;
 use http::{HeaderMap, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
+use lakefs_api::client::ReqBody;
+use lakegate_net::body::{Body, empty};
 use std::collections::BTreeMap;
 
 fn text<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -124,39 +123,17 @@ pub(crate) async fn into_request_body(body: VerifiedBody) -> S3Result<(ReqBody, 
         while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
             chunk?;
         }
-        return Ok((crate::lakefs::client::empty_body(), 0, outcome));
+        return Ok((lakefs_api::client::empty_body(), 0, outcome));
     }
     let frames =
         stream.map_ok(http_body::Frame::data).map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>);
     Ok((http_body_util::StreamBody::new(frames).boxed_unsync(), length, outcome))
 }
 
-/// Maps a failed `linkPhysicalAddress`: a 409 means the upload lost a race with a commit (lakeFS
-/// answers with a fresh staging location); the body cannot be re-sent from here, so the client is
-/// told to retry (`503 SlowDown`), which every S3 SDK does.
-pub fn map_link_error(err: crate::lakefs::LakeFsError) -> S3Error {
-    if err.status() == Some(http::StatusCode::CONFLICT) {
-        return s3_err!(SlowDown, "The upload raced with a commit on its branch; please retry.")
-            .with_header(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
-    }
-    map_lakefs(err, Missing::Bucket)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lakefs::LakeFsError;
     use crate::s3::S3ErrorCode;
-
-    #[test]
-    fn link_conflicts_ask_the_client_to_retry() {
-        let api = |s: u16| LakeFsError::Api { status: http::StatusCode::from_u16(s).unwrap(), message: "x".into() };
-        let e = map_link_error(api(409));
-        assert_eq!(e.code, S3ErrorCode::SlowDown);
-        assert!(e.headers.iter().any(|(k, _)| k == http::header::RETRY_AFTER));
-        assert_eq!(map_link_error(api(412)).code, S3ErrorCode::PreconditionFailed);
-        assert_eq!(map_link_error(api(404)).code, S3ErrorCode::NoSuchBucket);
-    }
 
     #[test]
     fn aws_chunked_is_not_a_stored_content_encoding() {

@@ -10,10 +10,10 @@
 
 use super::Ctx;
 use super::errors::{Missing, map_lakefs};
-use crate::lakefs::dto::{Config, StorageConfig};
-use crate::lakefs::versions::{self, Version};
 use crate::s3::{S3Error, S3Result};
 use dashmap::DashMap;
+use lakefs_api::dto::{Config, StorageConfig};
+use lakefs_api::versions::{self, Version};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 

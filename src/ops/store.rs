@@ -5,15 +5,15 @@
 //! `getObject`). Either way nothing is buffered, and an object exists only once its body checked out.
 
 use super::Ctx;
+use super::errors::map_link_error;
 use super::errors::{Missing, map_lakefs};
-use super::put::map_link_error;
-use crate::lakefs::client::{ReqBody, Upload};
-use crate::lakefs::dto::{ObjectStats, StagingLocation, StagingMetadata};
-use crate::range::ByteRange;
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use http::{Response, StatusCode};
 use hyper::body::Incoming;
+use lakefs_api::client::{ReqBody, Upload};
+use lakefs_api::dto::{ObjectStats, StagingLocation, StagingMetadata};
+use lakegate_net::range::ByteRange;
 use std::collections::BTreeMap;
 
 /// Whether repository `repo`'s storage presigns.

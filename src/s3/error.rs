@@ -2,8 +2,8 @@
 //! Reference), one `S3Error` type for the whole S3 layer, and the one place that renders it as
 //! `<Error><Code/><Message/><Resource/><RequestId/></Error>` (no body on HEAD).
 
-use crate::body::{Body, empty, full};
 use http::{HeaderName, HeaderValue, Response, StatusCode, header};
+use lakegate_net::body::{Body, empty, full};
 
 macro_rules! codes {
     ($($name:ident => $status:expr),* $(,)?) => {

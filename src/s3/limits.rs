@@ -2,7 +2,7 @@
 //! timeout (an answer must start within it of the last request-body byte) and the request-body
 //! idle timeout. Refusals are S3 errors: `503 SlowDown` with `Retry-After` (AWS's "reduce your
 //! request rate"), or `400 RequestTimeout` for a body that stopped arriving (AWS's wording). The
-//! connection limit and idle connections are the listener's ([`crate::server`]).
+//! connection limit and idle connections are the listener's ([`lakegate_net::server`]).
 
 use super::error::{S3Error, S3Result};
 use crate::s3_err;

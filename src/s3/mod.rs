@@ -8,7 +8,7 @@ pub mod chunked;
 pub mod error;
 pub mod limits;
 pub mod router;
-pub mod service;
+pub mod signed;
 pub mod sigv2;
 pub mod sigv4;
 pub mod xml;

@@ -23,8 +23,8 @@ pub fn to_xml<T: Serialize>(root: &str, value: &T) -> S3Result<String> {
 }
 
 /// A 200 answer carrying an XML document.
-pub fn xml_response(xml: String) -> http::Response<crate::body::Body> {
-    let mut resp = http::Response::new(crate::body::full(xml));
+pub fn xml_response(xml: String) -> http::Response<lakegate_net::body::Body> {
+    let mut resp = http::Response::new(lakegate_net::body::full(xml));
     resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/xml"));
     resp
 }

@@ -5,9 +5,9 @@
 //! ending in `/` imports everything under it (`common_prefix`), else one object.
 
 use super::{Conn, WorkflowError, split_target};
-use crate::lakefs::LakeFsClient;
-use crate::lakefs::dto::CommitCreation;
-use crate::lakefs::workflow_dto::{ImportCreation, ImportLocation, ImportStatus};
+use lakefs_api::LakeFsClient;
+use lakefs_api::dto::CommitCreation;
+use lakefs_api::workflow_dto::{ImportCreation, ImportLocation, ImportStatus};
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 

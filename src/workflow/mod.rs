@@ -8,7 +8,7 @@ pub mod import;
 pub mod pr;
 
 use crate::config::LakeFsArgs;
-use crate::lakefs::{LakeFsClient, LakeFsError};
+use lakefs_api::{LakeFsClient, LakeFsError};
 use std::path::PathBuf;
 
 /// Which lakeFS to talk to.

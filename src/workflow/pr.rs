@@ -1,8 +1,8 @@
 //! `lakegate pr create|list|show|update|merge`: lakeFS's pull requests (experimental API).
 
 use super::{Conn, WorkflowError};
-use crate::lakefs::LakeFsError;
-use crate::lakefs::workflow_dto::{PullRequest, PullRequestBasic, PullRequestCreation};
+use lakefs_api::LakeFsError;
+use lakefs_api::workflow_dto::{PullRequest, PullRequestBasic, PullRequestCreation};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum PrCommand {

@@ -10,8 +10,8 @@ pub mod tls;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use lakegate::embedded::{Embedded, EmbeddedConfig};
-use lakegate::lakefs::client::{ClientConfig, Credentials, LakeFsClient};
+use lakefs_api::client::{ClientConfig, Credentials, LakeFsClient};
+use lakefs_embedded::{Embedded, EmbeddedConfig};
 use std::path::{Path, PathBuf};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -35,7 +35,7 @@ impl Server {
 
     /// A server whose blockstore presigns (`true`) or not, like lakeFS's local blockstore.
     pub async fn start_with(data_dir: &Path, presign: bool) -> Server {
-        Server::start_opts(data_dir, presign.then_some(lakegate::embedded::PRESIGN_EXPIRY)).await
+        Server::start_opts(data_dir, presign.then_some(lakefs_embedded::PRESIGN_EXPIRY)).await
     }
 
     /// A server presigning URLs valid `expiry` (`None`: no presigning).
@@ -106,9 +106,9 @@ pub fn config(data_dir: &Path, expiry: Option<std::time::Duration>) -> EmbeddedC
 
 /// The S3 blockstore the tests run on when `LAKEGATE_TEST_S3_*` is set (SeaweedFS in the test
 /// command's second pass); the local blob store otherwise.
-pub fn test_s3() -> Option<lakegate::embedded::s3store::S3Config> {
+pub fn test_s3() -> Option<lakefs_embedded::s3store::S3Config> {
     let var = |n: &str| std::env::var(format!("LAKEGATE_TEST_S3_{n}")).ok();
-    Some(lakegate::embedded::s3store::S3Config {
+    Some(lakefs_embedded::s3store::S3Config {
         endpoint: var("ENDPOINT")?,
         bucket: var("BUCKET")?,
         region: var("REGION").unwrap_or_else(|| "us-east-1".into()),
@@ -126,20 +126,16 @@ pub fn namespace(name: &str) -> String {
 }
 
 /// A repository creation for `name` in its own namespace.
-pub fn repo_creation(name: &str) -> lakegate::lakefs::dto::RepositoryCreation {
-    lakegate::lakefs::dto::RepositoryCreation {
-        name: name.into(),
-        storage_namespace: namespace(name),
-        ..Default::default()
-    }
+pub fn repo_creation(name: &str) -> lakefs_api::dto::RepositoryCreation {
+    lakefs_api::dto::RepositoryCreation { name: name.into(), storage_namespace: namespace(name), ..Default::default() }
 }
 
 /// lakegate's own outbound client: http and https (presigned URLs of an https object store, such as
 /// the test command's SeaweedFS, whose CA `SSL_CERT_FILE` names).
-pub type RawClient = lakegate::outbound::HttpClient<Full<Bytes>>;
+pub type RawClient = lakegate_net::outbound::HttpClient<Full<Bytes>>;
 
 pub fn raw_client() -> RawClient {
-    lakegate::outbound::Outbound::global().client()
+    lakegate_net::outbound::Outbound::global().client()
 }
 
 /// Sends a request and collects `(status, headers, body)`.

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
-use lakegate::lakefs::auth_dto::AwsIdentityTokenInfo;
+use lakefs_api::auth_dto::AwsIdentityTokenInfo;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -101,7 +101,7 @@ pub fn with_signature(request: serde_json::Value, signature: &str) -> serde_json
 /// Whether the stub can reproduce the request's signature with `key`.
 fn signature_matches(host: &str, query: &HashMap<String, String>, server_id: Option<&str>, key: (&str, &str)) -> bool {
     let get = |k: &str| query.get(k).map(String::as_str).unwrap_or("");
-    let Some(time) = lakegate::util::parse_amz_date(get("X-Amz-Date")) else { return false };
+    let Some(time) = lakegate_net::util::parse_amz_date(get("X-Amz-Date")) else { return false };
     let Ok(expires) = get("X-Amz-Expires").parse() else { return false };
     let expected = presign(host, server_id, key, time, expires);
     expected.iter().any(|(k, v)| k == "X-Amz-Signature" && v == get("X-Amz-Signature"))

@@ -3,13 +3,13 @@
 //! few seconds so no proxy or client times the connection out, and the document (the result, or
 //! an `<Error>` — SDKs look for one in a 200 Complete answer) ends it.
 
-use crate::body::Body;
 use crate::s3::error::error_xml;
 use crate::s3::xml::xml_response;
 use crate::s3::{S3Error, S3Result};
 use bytes::Bytes;
 use http::Response;
 use http_body_util::BodyExt;
+use lakegate_net::body::Body;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 

@@ -6,7 +6,6 @@
 use super::registry::{Listed, PartRecord};
 use super::token::UPLOAD_WINDOW_SECS;
 use super::{now_ms, open_upload, part::upload_algorithm, registry};
-use crate::body::Body;
 use crate::ops::Ctx;
 use crate::ops::list::{encode, query, url_encoding};
 use crate::ops::list_xml::CommonPrefix;
@@ -15,8 +14,9 @@ use crate::s3::S3Result;
 use crate::s3::checksum::ChecksumAlgorithm;
 use crate::s3::xml::{Owner, XMLNS, to_xml, xml_response};
 use crate::s3_err;
-use crate::util::format_iso8601;
 use http::Response;
+use lakegate_net::body::Body;
+use lakegate_net::util::format_iso8601;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::time::{Duration, UNIX_EPOCH};

@@ -12,6 +12,7 @@ pub mod complete;
 pub mod keepalive;
 pub mod listing;
 pub mod part;
+mod part_list;
 pub mod registry;
 pub mod spool;
 pub mod sweep;
@@ -22,12 +23,12 @@ use super::headers::value;
 use super::put::{DEFAULT_CONTENT_TYPE, object_metadata, refuse_unsupported};
 use super::target::Target;
 use super::{Ctx, split_write_key, store};
-use crate::body::{Body, empty};
 use crate::s3::checksum::ChecksumAlgorithm;
 use crate::s3::xml::{XMLNS, to_xml, xml_response};
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use http::{HeaderMap, Response, StatusCode};
+use lakegate_net::body::{Body, empty};
 use registry::{Registry, UploadRecord};
 use serde::Serialize;
 use spool::Spool;
@@ -223,7 +224,7 @@ pub async fn handle_abort_multipart_upload(
         ensure_spool_open(ctx, &digest).await?;
         ctx.gw.multipart.spool.remove(&digest).await;
     } else {
-        let abort = crate::lakefs::dto::AbortPresignMultipartUpload { physical_address: token.address.clone() };
+        let abort = lakefs_api::dto::AbortPresignMultipartUpload { physical_address: token.address.clone() };
         let aborted = ctx
             .lakefs
             .abort_presign_multipart_upload(&token.repo, &token.branch, &token.path, &token.lakefs_id, &abort)

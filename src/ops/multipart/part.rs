@@ -7,8 +7,6 @@ use super::registry::PartRecord;
 use super::spool::SpooledPart;
 use super::token::UploadToken;
 use super::{ensure_spool_open, now_ms, open_upload, registry};
-use crate::body::{Body, empty};
-use crate::lakefs::dto::{CopyPartSource, UploadPartCopyFrom, UploadPartFrom};
 use crate::ops::copy::{parse_copy_source, source_conditions};
 use crate::ops::errors::{Missing, map_lakefs};
 use crate::ops::headers::value;
@@ -16,15 +14,17 @@ use crate::ops::put::into_request_body;
 use crate::ops::store::{self, unfinished};
 use crate::ops::target::{Target, resolve};
 use crate::ops::{Ctx, split_key};
-use crate::range::ByteRange;
 use crate::s3::body::{MAX_PUT_BYTES, prepare_with};
 use crate::s3::checksum::{ChecksumAlgorithm, Digests, parse_checksum_request};
 use crate::s3::xml::{XMLNS, to_xml, xml_response};
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
-use crate::util::format_iso8601;
 use http::{HeaderMap, Response, StatusCode};
 use hyper::body::Incoming;
+use lakefs_api::dto::{CopyPartSource, UploadPartCopyFrom, UploadPartFrom};
+use lakegate_net::body::{Body, empty};
+use lakegate_net::range::ByteRange;
+use lakegate_net::util::format_iso8601;
 use serde::Serialize;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -36,7 +36,7 @@ pub(crate) fn upload_algorithm(token: &UploadToken) -> Option<ChecksumAlgorithm>
 /// A lakeFS error on an upload's part: 404, or the store's `NoSuchUpload`, means the upload is
 /// gone; the store's other verdicts (a range past the source's end, a missing source) keep their
 /// S3 code.
-pub(crate) fn map_upload_error(e: crate::lakefs::LakeFsError) -> S3Error {
+pub(crate) fn map_upload_error(e: lakefs_api::LakeFsError) -> S3Error {
     match crate::ops::errors::store_verdict(&e) {
         Some(crate::s3::S3ErrorCode::NoSuchUpload) => {}
         Some(code) => return S3Error::new(code, format!("The object store refused the part: {e}")),
@@ -219,7 +219,7 @@ async fn copy_into_spool(
     digest: &str,
     n: u32,
     (repo, reference, path): (&str, &str, &str),
-    src: &crate::lakefs::dto::ObjectStats,
+    src: &lakefs_api::dto::ObjectStats,
     range: Option<ByteRange>,
 ) -> S3Result<(String, Option<String>)> {
     let presign = crate::ops::store::presign_supported(ctx, repo).await?;

@@ -5,8 +5,8 @@
 
 use super::now_ms;
 use super::token::{UPLOAD_WINDOW_SECS, upload_digest};
-use crate::lakefs::dto::AbortPresignMultipartUpload;
-use crate::s3::service::Gateway;
+use crate::ops::Gateway;
+use lakefs_api::dto::AbortPresignMultipartUpload;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -6,10 +6,10 @@
 
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
-use crate::util::constant_time_eq;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, Mac};
+use lakegate_net::util::constant_time_eq;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;

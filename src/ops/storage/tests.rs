@@ -63,7 +63,7 @@ fn a_lakefs_without_storage_config_presigns_nothing() {
 #[test]
 fn presigned_multipart_waits_for_a_lakefs_with_per_part_urls() {
     let config = |version: &str| Config {
-        version_config: Some(crate::lakefs::dto::VersionConfig { version: Some(version.into()), ..Default::default() }),
+        version_config: Some(lakefs_api::dto::VersionConfig { version: Some(version.into()), ..Default::default() }),
         storage_config: Some(storage(Some(""), "s3", true, Some(true))),
         ..Default::default()
     };

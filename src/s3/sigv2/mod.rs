@@ -18,12 +18,12 @@
 
 use crate::auth::SecretStore;
 use crate::s3::error::S3Result;
-use crate::s3::sigv4::{ChunkSeed, MAX_SKEW, PayloadMode, Verified, signature_mismatch};
+use crate::s3::signed::{ChunkSeed, MAX_SKEW, PayloadMode, Verified, signature_mismatch};
 use crate::s3_err;
-use crate::util::{constant_time_eq, parse_amz_date};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
+use lakegate_net::util::{constant_time_eq, parse_amz_date};
 use percent_encoding::percent_decode_str;
 use sha1::Sha1;
 use std::time::{Duration, SystemTime};

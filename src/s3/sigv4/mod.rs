@@ -8,56 +8,14 @@ pub mod canonical;
 pub mod parse;
 
 use crate::auth::{KeyEntry, SecretStore};
-use crate::s3::error::{S3Error, S3Result};
+use crate::s3::error::S3Result;
+pub use crate::s3::signed::{ChunkSeed, MAX_SKEW, PayloadMode, Verified, signature_mismatch};
 use crate::s3_err;
-use crate::util::{constant_time_eq, format_amz_date, parse_amz_date, parse_scope_date};
 use canonical::{CanonicalRequest, string_to_sign};
+use lakegate_net::util::{constant_time_eq, format_amz_date, parse_amz_date, parse_scope_date};
 use parse::{ALGORITHM, ALGORITHM_V4A, AuthParams, parse_authorization, parse_presigned};
 use percent_encoding::percent_decode_str;
 use std::time::{Duration, SystemTime};
-
-/// The largest clock difference S3 tolerates.
-pub const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
-
-/// What the signature says about the body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PayloadMode {
-    /// `UNSIGNED-PAYLOAD` (and presigned URLs).
-    Unsigned,
-    /// A hex SHA-256 the body must hash to (`XAmzContentSHA256Mismatch` otherwise).
-    Sha256(String),
-    /// `aws-chunked`: `STREAMING-[UNSIGNED|AWS4-HMAC-SHA256]-PAYLOAD[-TRAILER]`.
-    Streaming { signed: bool, trailer: bool },
-}
-
-/// What chunk signatures are chained from (signed streaming uploads).
-#[derive(Clone)]
-pub struct ChunkSeed {
-    pub signing_key: Vec<u8>,
-    pub amz_date: String,
-    pub scope: String,
-    pub seed_signature: String,
-}
-
-impl std::fmt::Debug for ChunkSeed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChunkSeed")
-            .field("amz_date", &self.amz_date)
-            .field("scope", &self.scope)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A request whose signature checked out.
-#[derive(Debug, Clone)]
-pub struct Verified {
-    pub access_key_id: String,
-    /// The key that signed (its principal and mode say how to call lakeFS).
-    pub key: crate::auth::KeyEntry,
-    pub payload: PayloadMode,
-    pub seed: ChunkSeed,
-    pub presigned: bool,
-}
 
 /// Classifies `x-amz-content-sha256`.
 pub fn payload_mode(value: &str) -> S3Result<PayloadMode> {
@@ -350,13 +308,6 @@ fn check_signature(
         seed_signature: auth.signature.clone(),
     };
     Ok((seed, key))
-}
-
-pub fn signature_mismatch() -> S3Error {
-    s3_err!(
-        SignatureDoesNotMatch,
-        "The request signature we calculated does not match the signature you provided. Check your key and signing method."
-    )
 }
 
 #[cfg(test)]
