@@ -5,13 +5,13 @@ Each backticked name in the cell is looked up:
   `test_x.py::test_name`      ``def test_name`` in conformance/lakefs_api/test_x.py (or any
                               conformance/*/test_x.py); `test_x.py` alone: the file exists
   `embedded_api::name`        ``fn name`` in tests/embedded_api.rs (`embedded_api::*`: the file)
-  `presign::tests::name`      (a unit test) ``fn name`` in src/**/presign.rs or src/**/presign/mod.rs
+  `presign::tests::name`      (a unit test) ``fn name`` in src/**/presign.rs or src/**/presign/mod.rs (src/ or crates/*/src/)
                               (`a::b::tests::name`: src/**/a/b.rs);
                               `xid::tests::*`: that file has a ``mod tests``
   `name` after one of those   the same file as the name before it (`a::b`, `c`)
 A cell without any name must be `—`, and `—` is allowed only on rows whose verdict is `differs…`.
-Every operation the embedded server routes (the variants of `Route` in src/embedded/api/mod.rs and
-`AuthRoute` in src/embedded/api/auth_routes.rs, as lakeFS operation ids) must head a row.
+Every operation the embedded server routes (the variants of `Route` and
+`AuthRoute` in crates/lakefs-api/src/operations/, as lakeFS operation ids) must head a row.
 Exit status 1 listing the rows that fail. Usage: check_ledger.py [LEDGER]  (standard library only)
 """
 
@@ -36,8 +36,8 @@ def has_fn(path: Path, name: str) -> bool:
 
 
 def rust_unit_files(module: str) -> List[Path]:
-    return [p for p in (ROOT / "src").rglob("*.rs")
-            if p.stem == module or (p.name == "mod.rs" and p.parent.name == module)]
+    sources = list((ROOT / "src").rglob("*.rs")) + list((ROOT / "crates").glob("*/src/**/*.rs"))
+    return [p for p in sources if p.stem == module or (p.name in ("mod.rs", "lib.rs") and p.parent.name == module)]
 
 
 def check_rust(token: str) -> Optional[str]:
@@ -140,7 +140,7 @@ def check(ledger: Path = LEDGER) -> List[str]:
     return failures
 
 
-ROUTE_ENUMS = [("src/embedded/api/mod.rs", "Route"), ("src/embedded/api/auth_routes.rs", "AuthRoute")]
+ROUTE_ENUMS = [("crates/lakefs-api/src/operations/mod.rs", "Route"), ("crates/lakefs-api/src/operations/auth.rs", "AuthRoute")]
 
 
 def routed_operations() -> List[str]:

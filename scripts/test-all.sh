@@ -188,11 +188,14 @@ cargo build --locked
 export LAKEGATE_BIN="$root/target/debug/lakegate"
 
 if [ -z "$only" ]; then  # (--only: the jobs alone, no checks)
-step "docs/lakefs-fidelity.md: every row's pinning test exists (conformance/check_ledger.py)"
+step "docs/lakefs-fidelity.md: every row's pinning test exists, every routed operation has a row (conformance/check_ledger.py)"
 python3 conformance/check_ledger.py
 
 step "README.md and docs/: relative links and anchors resolve; Rust files under src/ at most 500 lines (scripts/check_tree.py)"
 python3 scripts/check_tree.py
+
+step "the crate graph: no crate depends on one above it (scripts/check_crates.py)"
+python3 scripts/check_crates.py
 fi
 wait_jobs
 
@@ -200,7 +203,7 @@ if [ -z "$only" ]; then  # (--only: the jobs alone)
 step "deploy/: Kubernetes (strict schemas), Compose spec, Dockerfile and cross-checks, offline (conformance/deploy)"
 .venv-deploy/bin/python -m pytest -q -p no:cacheprovider conformance/deploy
 
-step "the suites' Python machinery: README's results table (conformance/test_matrix_script.py), /metrics check (conformance/test_metrics_check.py)"
+step "the suites' Python machinery: the client × operation table (conformance/test_matrix_script.py), /metrics check (conformance/test_metrics_check.py)"
 .venv/bin/python -m pytest -q -p no:cacheprovider conformance/test_matrix_script.py conformance/test_metrics_check.py
 fi
 

@@ -291,7 +291,10 @@ def dockerfile_problems(text: str, ignore_text: str, cargo_toml: dict) -> list[s
     builders = [img for img in images[:-1] if img.split(":")[0].rsplit("/", 1)[-1] == "rust"]
     if not builders:
         problems.append("no stage builds with a rust image")
-    needed = max(MIN_RUST, _version_tuple(cargo_toml["package"].get("rust-version", "0.0")))
+    declared = cargo_toml["package"].get("rust-version", "0.0")
+    if isinstance(declared, dict):  # `rust-version.workspace = true`: the workspace's
+        declared = cargo_toml.get("workspace", {}).get("package", {}).get("rust-version", "0.0")
+    needed = max(MIN_RUST, _version_tuple(declared))
     for img in builders:
         tag = img.split(":", 1)[1] if ":" in img else ""
         v = _version_tuple(tag)

@@ -2,7 +2,7 @@
 //! (`LAKEGATE_` + the flag's name) and a TOML file (`--config`, keys = the flags' names with `_`);
 //! a flag beats the environment, which beats the file, which beats the default. [`file`] merges
 //! the file, [`check`] validates a whole configuration (`serve --check-config`), [`reference`]
-//! renders the README's configuration reference from these definitions.
+//! renders the configuration reference in docs/operations.md from these definitions.
 
 pub mod check;
 pub mod file;
