@@ -140,7 +140,7 @@ def check(ledger: Path = LEDGER) -> List[str]:
     return failures
 
 
-ROUTE_ENUMS = [("crates/lakefs-api/src/operations/mod.rs", "Route"), ("crates/lakefs-api/src/operations/auth.rs", "AuthRoute")]
+ROUTE_ENUMS = [("crates/lakefs-api/src/operations.rs", "Route"), ("crates/lakefs-api/src/operations/auth.rs", "AuthRoute")]
 
 
 def routed_operations() -> List[str]:

@@ -9,7 +9,7 @@
 //! (SHA512, MD5, XXHASH*) to some APIs; no 2025 SDK sends them by default, and lakegate rejects
 //! them with `InvalidRequest` like any other unknown algorithm.
 
-pub mod multipart;
+pub mod composite;
 mod request;
 mod verify;
 

@@ -15,7 +15,7 @@ use crate::ops::headers::CHECKSUM_PREFIX;
 use crate::ops::store::{self, NewObject};
 use crate::ops::target::Target;
 use crate::ops::{Ctx, OwnedCtx};
-use crate::s3::checksum::{ChecksumAlgorithm, multipart};
+use crate::s3::checksum::{ChecksumAlgorithm, composite};
 use crate::s3::xml::{XMLNS, read_xml, to_xml};
 use crate::s3::{S3Error, S3ErrorCode, S3Result};
 use crate::s3_err;
@@ -42,9 +42,9 @@ fn object_checksum(
         if full {
             let lens: Option<Vec<u64>> = parts.iter().map(|p| p.known.as_ref().map(|k| k.size)).collect();
             let pairs: Vec<(&str, u64)> = v.iter().copied().zip(lens?).collect();
-            multipart::full_object(alg, &pairs)
+            composite::full_object(alg, &pairs)
         } else {
-            multipart::composite(alg, &v)
+            composite::composite(alg, &v)
         }
     });
     let claimed = ctx.parts.headers.get(alg.header_name()).and_then(|v| v.to_str().ok()).map(str::trim);

@@ -11,9 +11,9 @@
 //!   not turn into DeleteBucket or DeleteObject.
 //! - `partNumber` must be an integer in 1..=10000 and `uploadId` non-empty (`InvalidArgument`).
 
-mod bucket;
+mod bucket_routes;
 mod endpoint;
-mod object;
+mod object_routes;
 mod query;
 #[cfg(test)]
 mod tests;
@@ -45,8 +45,8 @@ pub fn route(
     let sub = q.subresource();
     let routed = match (&addressed.bucket, &addressed.key) {
         (None, _) => service(method, sub),
-        (Some(bucket), None) => bucket::bucket_level(method, bucket.clone(), sub, q, headers)?,
-        (Some(bucket), Some(key)) => object::object_level(method, bucket.clone(), key.clone(), sub, q, headers)?,
+        (Some(bucket), None) => bucket_routes::bucket_level(method, bucket.clone(), sub, q, headers)?,
+        (Some(bucket), Some(key)) => object_routes::object_level(method, bucket.clone(), key.clone(), sub, q, headers)?,
     };
     routed.ok_or_else(|| method_not_allowed(method, addressed))
 }
