@@ -16,7 +16,7 @@ use crate::auth::sessions::{SessionConfig, Sessions};
 use crate::config::GatewayArgs;
 use crate::config::IdentityArgs;
 use crate::ops::Gateway;
-use crate::ops::data::DataClient;
+use crate::ops::datapath::client::DataClient;
 use crate::ops::multipart::Multipart;
 use lakefs_api::LakeFsClient;
 use pipeline::handle;
@@ -116,7 +116,7 @@ impl GatewayServer {
             default_branches: Default::default(),
             storage: Default::default(),
             commit_stats: Default::default(),
-            small_objects: crate::cache::SmallObjects::new(args.small_object_cache as usize),
+            small_objects: crate::ops::datapath::cache::SmallObjects::new(args.small_object_cache as usize),
             limits: crate::s3::limits::RequestLimits::new(&args.limits),
             publish: crate::publish::PublishRules(args.publish_rules.clone()),
             multipart,

@@ -14,7 +14,6 @@
 pub mod admin;
 pub mod auth;
 pub mod bench;
-pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod creds;

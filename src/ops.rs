@@ -4,7 +4,7 @@
 
 pub mod bucket;
 pub mod copy;
-pub mod data;
+pub mod datapath;
 pub mod delete;
 pub mod delete_xml;
 pub mod errors;
@@ -16,8 +16,6 @@ pub mod multipart;
 pub mod put;
 pub mod state;
 pub mod storage;
-pub mod store;
-pub mod store_error;
 pub mod target;
 
 use crate::s3::router::Endpoint;

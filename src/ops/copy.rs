@@ -4,10 +4,10 @@
 //! new presigned PUT URL inside lakegate (never buffered) and are linked with the new metadata.
 //! `x-amz-copy-source-if-*` conditions are evaluated on the source first.
 
+use super::datapath::store;
 use super::errors::{Missing, map_lakefs};
 use super::headers::CHECKSUM_PREFIX;
 use super::put::{object_metadata, refuse_unsupported};
-use super::store;
 use super::{Ctx, split_key, split_write_key};
 use crate::s3::S3Result;
 use crate::s3::body::MAX_PUT_BYTES;

@@ -5,7 +5,7 @@
 use super::errors::{Missing, map_lakefs};
 use super::headers::{evaluate_conditions, http_date, put_stored_headers, put_user_metadata, stored_checksum, value};
 use super::{Ctx, split_key};
-use crate::cache::is_commit_id;
+use crate::ops::datapath::cache::is_commit_id;
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use futures_util::TryStreamExt;
@@ -35,10 +35,11 @@ fn check_version_and_part(version_id: Option<&str>, part_number: Option<u32>) ->
     Ok(())
 }
 
-/// `statObject`, answered from [`crate::cache::CommitStats`] for objects at a commit id.
+/// `statObject`, answered from [`crate::ops::datapath::cache::CommitStats`] for objects at a commit id.
 async fn stat(ctx: &Ctx<'_>, repo: &str, (reference, path): (&str, &str), presign: bool) -> S3Result<ObjectStats> {
     let (cache, key) = (&ctx.gw.commit_stats, ctx.verified.access_key_id.as_str());
-    let cached = crate::cache::is_commit_id(reference).then(|| cache.get(key, repo, reference, path, presign));
+    let cached =
+        crate::ops::datapath::cache::is_commit_id(reference).then(|| cache.get(key, repo, reference, path, presign));
     if let Some(cached) = cached {
         crate::metrics::metrics().cache_lookup("commit_stats", cached.is_some());
         if let Some(hit) = cached {
@@ -62,7 +63,7 @@ pub async fn handle_get_object(
 ) -> S3Result<Response<Body>> {
     check_version_and_part(version_id, part_number)?;
     let (reference, path) = split_key(key)?;
-    let presign = with_body && super::store::presign_supported(ctx, bucket).await?;
+    let presign = with_body && super::datapath::store::presign_supported(ctx, bucket).await?;
     let stats = stat(ctx, bucket, (reference, path), presign).await?;
     let etag = format!("\"{}\"", stats.checksum);
     let mut resp = Response::new(empty());
@@ -89,14 +90,14 @@ pub async fn handle_get_object(
             *resp.body_mut() = full(all.slice(r.start as usize..=r.end as usize));
             return Ok(resp);
         }
-        let data = super::store::read(ctx, bucket, (reference, path), &stats, presign, range).await?;
+        let data = super::datapath::store::read(ctx, bucket, (reference, path), &stats, presign, range).await?;
         let stream = data.into_body().into_data_stream().map_err(std::io::Error::other);
         *resp.body_mut() = http_body_util::StreamBody::new(stream.map_ok(http_body::Frame::data)).boxed_unsync();
     }
     Ok(resp)
 }
 
-/// The whole of a small object at a commit id, from [`crate::cache::SmallObjects`] or read once
+/// The whole of a small object at a commit id, from [`crate::ops::datapath::cache::SmallObjects`] or read once
 /// into it (`None`: not such an object, or the cache is off).
 async fn small_object(
     ctx: &Ctx<'_>,
@@ -115,7 +116,7 @@ async fn small_object(
     if hit.is_some() {
         return Ok(hit);
     }
-    let data = super::store::read(ctx, repo, (reference, path), stats, presign, None).await?;
+    let data = super::datapath::store::read(ctx, repo, (reference, path), stats, presign, None).await?;
     let limited = http_body_util::Limited::new(data.into_body(), size as usize + 1);
     let all = limited.collect().await.map_err(|e| S3Error::internal(format!("reading a small object: {e}")))?;
     let all = all.to_bytes();

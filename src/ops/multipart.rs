@@ -18,11 +18,12 @@ pub mod spool;
 pub mod sweep;
 pub mod token;
 
+use super::datapath::store;
 use super::errors::{Missing, map_lakefs};
 use super::headers::value;
 use super::put::{DEFAULT_CONTENT_TYPE, object_metadata, refuse_unsupported};
 use super::target::Target;
-use super::{Ctx, split_write_key, store};
+use super::{Ctx, split_write_key};
 use crate::s3::checksum::ChecksumAlgorithm;
 use crate::s3::xml::{XMLNS, to_xml, xml_response};
 use crate::s3::{S3Error, S3Result};

@@ -3,8 +3,8 @@
 //! after every signature and checksum matched. User metadata, content type, the additional
 //! checksum and the representation headers S3 keeps travel as lakeFS metadata.
 
+use super::datapath::store::{self, Finish, NewObject, unfinished};
 use super::headers::{CHECKSUM_PREFIX, STORED_HEADERS, STORED_PREFIX, request_metadata, value};
-use super::store::{self, Finish, NewObject, unfinished};
 use super::{Ctx, split_write_key};
 use crate::s3::S3Result;
 use crate::s3::body::{Outcome, VerifiedBody, prepare_with};

@@ -2,7 +2,7 @@
 //! clients and sessions, the data path's client, caches, multipart uploads, publish rules, limits
 //! and the settings of the S3 endpoint.
 
-use super::data::DataClient;
+use super::datapath::client::DataClient;
 use crate::auth::SecretStore;
 use lakefs_api::LakeFsClient;
 use std::sync::Arc;
@@ -33,9 +33,9 @@ pub struct Gateway {
     /// What lakeFS's storage can do (asked once, on first use, by one request while the others wait).
     pub storage: crate::ops::storage::StorageCache,
     /// `statObject` answers for objects at commit ids (immutable), per key.
-    pub commit_stats: crate::cache::CommitStats,
+    pub commit_stats: crate::ops::datapath::cache::CommitStats,
     /// Bytes of small objects read at commit ids, by physical address.
-    pub small_objects: crate::cache::SmallObjects,
+    pub small_objects: crate::ops::datapath::cache::SmallObjects,
     /// Multipart upload ids, registry and spool.
     pub multipart: crate::ops::multipart::Multipart,
     /// Publish-on-success rules.

@@ -8,10 +8,10 @@ use super::spool::SpooledPart;
 use super::token::UploadToken;
 use super::{ensure_spool_open, now_ms, open_upload, registry};
 use crate::ops::copy::{parse_copy_source, source_conditions};
+use crate::ops::datapath::store::{self, unfinished};
 use crate::ops::errors::{Missing, map_lakefs};
 use crate::ops::headers::value;
 use crate::ops::put::into_request_body;
-use crate::ops::store::{self, unfinished};
 use crate::ops::target::{Target, resolve};
 use crate::ops::{Ctx, split_key};
 use crate::s3::body::{MAX_PUT_BYTES, prepare_with};
@@ -172,7 +172,7 @@ pub async fn handle_upload_part_copy(
             &src_target.repo,
             src_ref,
             src_path,
-            token.spool && crate::ops::store::presign_supported(ctx, &src_target.repo).await?,
+            token.spool && crate::ops::datapath::store::presign_supported(ctx, &src_target.repo).await?,
         )
         .await
         .map_err(|e| map_lakefs(e, Missing::Key))?;
@@ -222,8 +222,8 @@ async fn copy_into_spool(
     src: &lakefs_api::dto::ObjectStats,
     range: Option<ByteRange>,
 ) -> S3Result<(String, Option<String>)> {
-    let presign = crate::ops::store::presign_supported(ctx, repo).await?;
-    let resp = crate::ops::store::read(ctx, repo, (reference, path), src, presign, range).await?;
+    let presign = crate::ops::datapath::store::presign_supported(ctx, repo).await?;
+    let resp = crate::ops::datapath::store::read(ctx, repo, (reference, path), src, presign, range).await?;
     let length = range.map_or(src.size_bytes.unwrap_or(0).max(0) as u64, |r| r.len());
     let alg = upload_algorithm(token);
     let (stream, outcome) = crate::s3::body::verify_stream(resp.into_body(), length, alg);

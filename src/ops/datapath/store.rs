@@ -4,9 +4,9 @@
 //! (lakeFS's local or mem blockstores), lakegate streams through lakeFS instead (`uploadObject`,
 //! `getObject`). Either way nothing is buffered, and an object exists only once its body checked out.
 
-use super::Ctx;
-use super::errors::map_link_error;
-use super::errors::{Missing, map_lakefs};
+use crate::ops::Ctx;
+use crate::ops::errors::map_link_error;
+use crate::ops::errors::{Missing, map_lakefs};
 use crate::s3::{S3Error, S3Result};
 use crate::s3_err;
 use http::{Response, StatusCode};
@@ -18,12 +18,12 @@ use std::collections::BTreeMap;
 
 /// Whether repository `repo`'s storage presigns.
 pub async fn presign_supported(ctx: &Ctx<'_>, repo: &str) -> S3Result<bool> {
-    Ok(super::storage::capabilities(ctx, repo).await?.presign)
+    Ok(crate::ops::storage::capabilities(ctx, repo).await?.presign)
 }
 
 /// Whether repository `repo`'s storage offers presigned multipart uploads.
 pub async fn multipart_supported(ctx: &Ctx<'_>, repo: &str) -> S3Result<bool> {
-    Ok(super::storage::capabilities(ctx, repo).await?.multipart)
+    Ok(crate::ops::storage::capabilities(ctx, repo).await?.multipart)
 }
 
 /// Opens an object's bytes: `stats` came from `statObject` with `presign` as given.
@@ -97,8 +97,12 @@ pub async fn write(
         };
         if crate::s3::checksum::parse_checksum_request(&ctx.parts.headers)?.algorithm().is_some() {
             // the checksum is kept as metadata set after the upload: refuse before writing anything
-            super::storage::require(ctx, "updateObjectUserMetadata", "An additional checksum without presigned URLs")
-                .await?;
+            crate::ops::storage::require(
+                ctx,
+                "updateObjectUserMetadata",
+                "An additional checksum without presigned URLs",
+            )
+            .await?;
         }
         let uploaded = lakefs.upload_object(repo, branch, path, upload).await;
         let ((_, extra), _) = blame(finish(), uploaded.map_err(map_link_error))?;
