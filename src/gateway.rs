@@ -16,7 +16,7 @@ use crate::auth::sessions::{SessionConfig, Sessions};
 use crate::config::GatewayArgs;
 use crate::config::IdentityArgs;
 use crate::ops::Gateway;
-use crate::ops::datapath::client::DataClient;
+use crate::ops::datapath::presigned::DataClient;
 use crate::ops::multipart::Multipart;
 use lakefs_api::LakeFsClient;
 use pipeline::handle;

@@ -2,7 +2,7 @@
 //! clients and sessions, the data path's client, caches, multipart uploads, publish rules, limits
 //! and the settings of the S3 endpoint.
 
-use super::datapath::client::DataClient;
+use super::datapath::presigned::DataClient;
 use crate::auth::SecretStore;
 use lakefs_api::LakeFsClient;
 use std::sync::Arc;

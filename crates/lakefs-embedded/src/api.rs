@@ -2,19 +2,19 @@
 //! lakeFS's `api/swagger.yml`) and the blob store's presigned URLs under `/blob/`.
 
 mod auth_routes;
-mod blob;
+mod blob_urls;
 mod config;
 mod imports;
 pub mod metrics;
 mod multipart;
-mod objects;
+mod objects_api;
 mod permissions;
-mod policies;
-mod principals;
-mod repos;
+mod policies_api;
+mod principals_api;
+mod repos_api;
 mod staging;
 mod tags;
-mod users;
+mod users_api;
 mod workflow;
 
 use super::Embedded;
@@ -32,7 +32,7 @@ pub async fn handle(state: Arc<Embedded>, req: Request<Incoming>) -> Response<Bo
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let result = if path.starts_with("/blob/") {
-        blob::handle(&state, req).await
+        blob_urls::handle(&state, req).await
     } else if path == "/metrics" && method == http::Method::GET {
         Ok(metrics_response(&state))
     } else {
@@ -46,7 +46,7 @@ pub async fn handle(state: Arc<Embedded>, req: Request<Incoming>) -> Response<Bo
             if err.status() == http::StatusCode::INTERNAL_SERVER_ERROR {
                 tracing::error!(%method, %path, %err, "embedded lakeFS request failed");
             }
-            if path.starts_with("/blob/") { blob::error_response(&err) } else { error_response(&err) }
+            if path.starts_with("/blob/") { blob_urls::error_response(&err) } else { error_response(&err) }
         }
     }
 }
@@ -126,29 +126,29 @@ async fn dispatch(s: &Arc<Embedded>, route: Route, c: &Caller, req: Request<Inco
         StsLogin => config::sts_login(s, req).await,
         GetAuthCapabilities => config::get_auth_capabilities(),
         GetCurrentUser => config::get_current_user(s, c.user.clone()).await,
-        ListRepositories => repos::list_repositories(s, c, req).await,
-        CreateRepository => repos::create_repository(s, c, req).await,
-        GetRepository(r) => repos::get_repository(s, r).await,
-        DeleteRepository(r) => repos::delete_repository(s, r, req).await,
-        ListBranches(r) => repos::list_branches(s, r, req).await,
-        CreateBranch(r) => repos::create_branch(s, r, c, req).await,
-        GetBranch(r, b) => repos::get_branch(s, r, b).await,
-        DeleteBranch(r, b) => repos::delete_branch(s, r, b, req).await,
-        DiffBranch(r, b) => repos::diff_branch(s, r, b, req).await,
-        Commit(r, b) => repos::commit(s, r, b, c.user.clone(), req).await,
-        GetCommit(r, c) => repos::get_commit(s, r, c).await,
-        LogCommits(r, x) => repos::log_commits(s, r, x, req).await,
-        GetObject(r, x) => objects::get_object(s, r, x, req, true).await,
-        HeadObject(r, x) => objects::get_object(s, r, x, req, false).await,
-        StatObject(r, x) => objects::stat_object(s, r, x, req).await,
-        ListObjects(r, x) => objects::list_objects(s, r, x, req).await,
-        UploadObject(r, b) => objects::upload_object(s, r, b, req).await,
-        DeleteObject(r, b) => objects::delete_object(s, r, b, req).await,
-        DeleteObjects(r, b) => objects::delete_objects(s, r, b, c, req).await,
-        CopyObject(r, b) => objects::copy_object(s, r, b, c, req).await,
+        ListRepositories => repos_api::list_repositories(s, c, req).await,
+        CreateRepository => repos_api::create_repository(s, c, req).await,
+        GetRepository(r) => repos_api::get_repository(s, r).await,
+        DeleteRepository(r) => repos_api::delete_repository(s, r, req).await,
+        ListBranches(r) => repos_api::list_branches(s, r, req).await,
+        CreateBranch(r) => repos_api::create_branch(s, r, c, req).await,
+        GetBranch(r, b) => repos_api::get_branch(s, r, b).await,
+        DeleteBranch(r, b) => repos_api::delete_branch(s, r, b, req).await,
+        DiffBranch(r, b) => repos_api::diff_branch(s, r, b, req).await,
+        Commit(r, b) => repos_api::commit(s, r, b, c.user.clone(), req).await,
+        GetCommit(r, c) => repos_api::get_commit(s, r, c).await,
+        LogCommits(r, x) => repos_api::log_commits(s, r, x, req).await,
+        GetObject(r, x) => objects_api::get_object(s, r, x, req, true).await,
+        HeadObject(r, x) => objects_api::get_object(s, r, x, req, false).await,
+        StatObject(r, x) => objects_api::stat_object(s, r, x, req).await,
+        ListObjects(r, x) => objects_api::list_objects(s, r, x, req).await,
+        UploadObject(r, b) => objects_api::upload_object(s, r, b, req).await,
+        DeleteObject(r, b) => objects_api::delete_object(s, r, b, req).await,
+        DeleteObjects(r, b) => objects_api::delete_objects(s, r, b, c, req).await,
+        CopyObject(r, b) => objects_api::copy_object(s, r, b, c, req).await,
         GetPhysicalAddress(r, b) => staging::get_physical_address(s, r, b, req).await,
         LinkPhysicalAddress(r, b) => staging::link_physical_address(s, r, b, req).await,
-        UpdateObjectUserMetadata(r, b) => objects::update_object_user_metadata(s, r, b, req).await,
+        UpdateObjectUserMetadata(r, b) => objects_api::update_object_user_metadata(s, r, b, req).await,
         CreatePresignMultipartUpload(r, b) => multipart::create(s, r, b, req).await,
         CompletePresignMultipartUpload(r, b, u) => multipart::complete(s, (r, b, u), req).await,
         AbortPresignMultipartUpload(r, b, u) => multipart::abort(s, (r, b, u), req).await,

@@ -3,7 +3,7 @@
 //! policies, external principals and `externalPrincipalLogin`, each with the permission lakeFS's
 //! controller checks for it.
 
-use super::{policies, principals, users};
+use super::{policies_api, principals_api, users_api};
 use crate::Embedded;
 use crate::authz::{Caller, Permission, action as a, arn};
 use crate::error::ApiResult;
@@ -51,26 +51,26 @@ pub async fn dispatch(
 ) -> ApiResult<Response<Body>> {
     use AuthRoute::*;
     match route {
-        ListUsers => users::list_users(s, req).await,
-        CreateUser => users::create_user(s, caller, req).await,
-        GetUser(u) => users::get_user(s, u).await,
-        DeleteUser(u) => users::delete_user(s, u).await,
-        ListUserCredentials(u) => users::list_credentials(s, u, req).await,
-        CreateCredentials(u) => users::create_credentials(s, u).await,
-        GetCredentials(u, k) => users::get_credentials(s, u, k).await,
-        DeleteCredentials(u, k) => users::delete_credentials(s, u, k).await,
-        ListPolicies => policies::list_policies(s, req).await,
-        CreatePolicy => policies::create_policy(s, caller, req).await,
-        GetPolicy(p) => policies::get_policy(s, p).await,
-        DeletePolicy(p) => policies::delete_policy(s, p).await,
-        ListUserPolicies(u) => policies::list_user_policies(s, u, req).await,
-        AttachPolicyToUser(u, p) => policies::attach(s, u, p).await,
-        DetachPolicyFromUser(u, p) => policies::detach(s, u, p).await,
-        CreateUserExternalPrincipal(u) => principals::create(s, u, req).await,
-        DeleteUserExternalPrincipal(u) => principals::delete(s, u, req).await,
-        ListUserExternalPrincipals(u) => principals::list(s, u, req).await,
-        GetExternalPrincipal => principals::get(s, req).await,
-        ExternalPrincipalLogin => principals::login(s, req).await,
+        ListUsers => users_api::list_users(s, req).await,
+        CreateUser => users_api::create_user(s, caller, req).await,
+        GetUser(u) => users_api::get_user(s, u).await,
+        DeleteUser(u) => users_api::delete_user(s, u).await,
+        ListUserCredentials(u) => users_api::list_credentials(s, u, req).await,
+        CreateCredentials(u) => users_api::create_credentials(s, u).await,
+        GetCredentials(u, k) => users_api::get_credentials(s, u, k).await,
+        DeleteCredentials(u, k) => users_api::delete_credentials(s, u, k).await,
+        ListPolicies => policies_api::list_policies(s, req).await,
+        CreatePolicy => policies_api::create_policy(s, caller, req).await,
+        GetPolicy(p) => policies_api::get_policy(s, p).await,
+        DeletePolicy(p) => policies_api::delete_policy(s, p).await,
+        ListUserPolicies(u) => policies_api::list_user_policies(s, u, req).await,
+        AttachPolicyToUser(u, p) => policies_api::attach(s, u, p).await,
+        DetachPolicyFromUser(u, p) => policies_api::detach(s, u, p).await,
+        CreateUserExternalPrincipal(u) => principals_api::create(s, u, req).await,
+        DeleteUserExternalPrincipal(u) => principals_api::delete(s, u, req).await,
+        ListUserExternalPrincipals(u) => principals_api::list(s, u, req).await,
+        GetExternalPrincipal => principals_api::get(s, req).await,
+        ExternalPrincipalLogin => principals_api::login(s, req).await,
     }
 }
 

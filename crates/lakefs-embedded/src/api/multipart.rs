@@ -13,7 +13,7 @@
 //! prefix, or signed for another branch or path, it is 400 (lakeFS `VerifyLinkAddress`). The
 //! store's own refusals are lakeFS's 500 with the S3 SDK's text ([`crate::sdkerr`]).
 
-use super::objects::stats;
+use super::objects_api::stats;
 use crate::Embedded;
 use crate::authz::{Caller, Permission, action, arn};
 use crate::catalog::{Entry, WriteCondition, now_unix};

@@ -2,7 +2,7 @@
 //! and `linkPhysicalAddress` (turns uploaded bytes into an uncommitted object), as lakeFS v1.84's
 //! `GetPhysicalAddress`/`LinkPhysicalAddress` (`pkg/api/controller.go`).
 
-use super::objects::{object_path, stats, write_condition};
+use super::objects_api::{object_path, stats, write_condition};
 use crate::Embedded;
 use crate::catalog::{Entry, now_unix};
 use crate::error::{ApiError, ApiResult};

@@ -3,7 +3,7 @@
 //! tag), `getTag` (`fs:ReadTag`), `deleteTag` (204; `fs:DeleteTag`; `force` for a read-only
 //! repository).
 
-use super::repos::pagination;
+use super::repos_api::pagination;
 use crate::Embedded;
 use crate::authz::{Caller, Permission, action, arn};
 use crate::catalog::clamp_amount;

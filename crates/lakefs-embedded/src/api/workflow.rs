@@ -5,7 +5,7 @@
 //! answers so), a pull request is merged with lakeFS's default message and stays open when the
 //! merge fails.
 
-use super::repos::{pagination, refuse_params};
+use super::repos_api::{pagination, refuse_params};
 use crate::Embedded;
 use crate::authz::{Caller, Permission, action, arn};
 use crate::catalog::{MergeOutcome, clamp_amount};

@@ -17,8 +17,8 @@ use lakefs_api::dto::{
 };
 use std::sync::Arc;
 
-mod log;
-pub use log::log_commits;
+mod log_commits;
+pub use log_commits::log_commits;
 
 /// lakeFS reports 1000 as every listing's `max_per_page`.
 pub const MAX_PER_PAGE: u64 = 1000;

@@ -2,7 +2,7 @@
 //! `updateObjectUserMetadata`; `getObject`/`headObject` are in `get` (their `Range` parser in
 //! `range`), `uploadObject` in `upload`.
 
-use super::repos::{pagination, refuse_params};
+use super::repos_api::{pagination, refuse_params};
 use crate::Embedded;
 use crate::authz::{Caller, Permission, action, arn};
 use crate::catalog::{Entry, ListQuery, Listed, WriteCondition, clamp_amount, now_unix, validate};

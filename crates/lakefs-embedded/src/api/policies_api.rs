@@ -2,9 +2,9 @@
 //! `deletePolicy`, `listUserPolicies`, `attachPolicyToUser`, `detachPolicyFromUser`. Statements
 //! are lakeFS's (`effect` allow/deny, `action`s such as `fs:ReadObject` or `fs:*`, a `resource`
 //! ARN pattern); conditions are not supported. Answers follow lakeFS v1.84.0 with an auth service
-//! (see [`super::users`]): `policy not found`, `not found`, `Already exists`, `invalid request`.
+//! (see [`super::users_api`]): `policy not found`, `not found`, `Already exists`, `invalid request`.
 
-use super::users::{auth_pagination, conflict_as_lakefs, empty_if_unknown, not_found_as, page_params};
+use super::users_api::{auth_pagination, conflict_as_lakefs, empty_if_unknown, not_found_as, page_params};
 use crate::Embedded;
 use crate::authz::{Caller, Permission, action, arn};
 use crate::catalog::policies::valid_policy_id;

@@ -66,7 +66,7 @@ pub async fn upload_object(
     req: Request<Incoming>,
 ) -> ApiResult<Response<Body>> {
     let q = Query::parse(req.uri().query());
-    super::super::repos::refuse_params(&q, &["storageClass"])?;
+    super::super::repos_api::refuse_params(&q, &["storageClass"])?;
     let path = object_path(&q, "path")?;
     let force = q.bool("force", false)?;
     let target = (repo, branch, path);

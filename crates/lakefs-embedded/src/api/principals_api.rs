@@ -3,9 +3,9 @@
 //! `getExternalPrincipal`, and `externalPrincipalLogin`, which turns an AWS identity proven by a
 //! presigned STS `GetCallerIdentity` request ([`crate::sts`]) into a lakeFS JWT for the
 //! user that identity is bound to (as `login` does for an access key pair). Answers follow lakeFS
-//! v1.84.0 with an auth service (see [`super::users`]): `not found`, `Already exists`.
+//! v1.84.0 with an auth service (see [`super::users_api`]): `not found`, `Already exists`.
 
-use super::users::{auth_pagination, conflict_as_lakefs, not_found_as, page_params};
+use super::users_api::{auth_pagination, conflict_as_lakefs, not_found_as, page_params};
 use crate::Embedded;
 use crate::auth::{LOGIN_DURATION_SECS, LOGIN_MAX_DURATION_SECS, issue_token};
 use crate::catalog::now_unix;

@@ -7,7 +7,7 @@
 //! as `not found` (or the controller's own `user not found`, `credentials not found`), its 409 as
 //! `Already exists`, its 400 as `invalid request`.
 
-use super::repos::pagination;
+use super::repos_api::pagination;
 use crate::Embedded;
 use crate::authz::{Caller, Permission, action, arn};
 use crate::catalog::clamp_amount;
