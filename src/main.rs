@@ -1,3 +1,3 @@
 fn main() {
-    lakegate::cli::main()
+    lakegate::cmd::cli::main()
 }

@@ -15,7 +15,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use lakegate::auth::keystore::ModeName;
-use lakegate::keys::CreatedKey;
+use lakegate::cmd::keys::CreatedKey;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -92,7 +92,7 @@ async fn setup() -> Setup {
     assert_eq!(call(&srv, "POST", "/auth/users", Some(&auth), Some(json!({ "id": "alice" }))).await.0, 201);
     assert_eq!(call(&srv, "PUT", "/auth/users/alice/policies/FSFullAccess", Some(&auth), None).await.0, 201);
     let keys_file = dir.join("keys.toml");
-    let create = |mode| lakegate::keys::create(&admin, &keys_file, ModeName::Principal, "alice", None, mode);
+    let create = |mode| lakegate::cmd::keys::create(&admin, &keys_file, ModeName::Principal, "alice", None, mode);
     let alice = create(None).await.unwrap();
     let service = create(Some(ModeName::Service)).await.unwrap();
     Setup { _dir: tmp, dir, srv, keys_file, alice, service }

@@ -113,7 +113,7 @@ async fn lakefs_calls(stack: &Stack) -> std::collections::BTreeMap<String, u64> 
     let url = format!("{}/metrics", stack.lakefs.api_endpoint.trim_end_matches("/api/v1"));
     let (status, _, body) = raw(&raw_client(), "GET", &url, &[], Vec::new()).await;
     assert_eq!(status, 200);
-    lakegate::bench::stats::lakefs_calls(&String::from_utf8_lossy(&body))
+    lakegate::cmd::bench::stats::lakefs_calls(&String::from_utf8_lossy(&body))
 }
 
 /// lakeFS binds each staging address to its repository, branch and path: 1,000 PutObjects of
@@ -142,7 +142,7 @@ async fn a_thousand_puts_on_four_branches_make_two_lakefs_calls_each() {
         .collect()
         .await;
     assert!(statuses.iter().all(|s| *s == 200), "{:?}", statuses.iter().filter(|s| **s != 200).collect::<Vec<_>>());
-    let calls = lakegate::bench::stats::calls_between(&before, &lakefs_calls(&stack).await);
+    let calls = lakegate::cmd::bench::stats::calls_between(&before, &lakefs_calls(&stack).await);
     let expected: std::collections::BTreeMap<String, u64> =
         [("getPhysicalAddress".to_string(), 1000), ("linkPhysicalAddress".to_string(), 1000)].into();
     assert_eq!(calls, expected);

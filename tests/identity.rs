@@ -1,5 +1,5 @@
 //! Gateway identity end to end over real sockets: gateway keys from the key file, bound to lakeFS
-//! users as external principals (`lakegate::keys::create`, what `lakegate keys create` runs),
+//! users as external principals (`lakegate::cmd::keys::create`, what `lakegate keys create` runs),
 //! per-user lakeFS sessions through `externalPrincipalLogin` verified at lakegate's own STS
 //! endpoint, lakeFS's permission decisions surfacing as S3 `AccessDenied`, key rotation by file
 //! edit, one login under concurrency, the `lakefs-key` and `service` modes, the gateway's own
@@ -11,8 +11,8 @@ use common::s3::{Req, Stack, gateway_args, send, sign_request, signed_as, tag_va
 use common::*;
 use lakefs_api::client::{AwsIamLogin, Credentials};
 use lakegate::auth::keystore::{self, KeyStore, ModeName};
+use lakegate::cmd::keys::CreatedKey;
 use lakegate::gateway::GatewayServer;
-use lakegate::keys::CreatedKey;
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,7 +54,8 @@ async fn start(principal_cache_secs: u64, trust_sts: bool) -> Ids {
     user_with_policy(&srv, "alice", "FSFullAccess").await;
     user_with_policy(&srv, "bob", "FSReadAll").await;
     let keys_file = dir.path().join("keys.toml");
-    let create = |user: &'static str| lakegate::keys::create(&admin, &keys_file, ModeName::Principal, user, None, None);
+    let create =
+        |user: &'static str| lakegate::cmd::keys::create(&admin, &keys_file, ModeName::Principal, user, None, None);
     let alice = create("alice").await.unwrap();
     let bob = create("bob").await.unwrap();
     let (mut args, der) = gateway_args(&srv, dir.path(), false);
@@ -134,7 +135,7 @@ async fn a_batch_delete_partly_denied_reports_each_key_as_lakefs_decided() {
     assert_eq!(call(ids.srv(), "PUT", read_all, Some(&admin), None).await.0, 201);
     let keys = &ids.keys_file;
     let carol =
-        lakegate::keys::create(&ids.srv().client(), keys, ModeName::Principal, "carol", None, None).await.unwrap();
+        lakegate::cmd::keys::create(&ids.srv().client(), keys, ModeName::Principal, "carol", None, None).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await; // the key file is re-read at most once a second
     let alice = Ids::key(&ids.alice);
     for k in ["main/keep/1", "main/other"] {
@@ -265,12 +266,18 @@ async fn lakefs_refuses_sts_hosts_outside_its_allow_list_and_bad_signatures() {
 async fn lakefs_key_and_service_modes_for_a_lakefs_without_external_principals() {
     let ids = start(30, true).await;
     let admin = ids.srv().client();
-    let lakefs_key =
-        lakegate::keys::create(&admin, &ids.keys_file, ModeName::Principal, "bob", None, Some(ModeName::LakefsKey))
-            .await
-            .unwrap();
+    let lakefs_key = lakegate::cmd::keys::create(
+        &admin,
+        &ids.keys_file,
+        ModeName::Principal,
+        "bob",
+        None,
+        Some(ModeName::LakefsKey),
+    )
+    .await
+    .unwrap();
     let service =
-        lakegate::keys::create(&admin, &ids.keys_file, ModeName::Principal, "bob", None, Some(ModeName::Service))
+        lakegate::cmd::keys::create(&admin, &ids.keys_file, ModeName::Principal, "bob", None, Some(ModeName::Service))
             .await
             .unwrap();
     let file = keystore::read(&ids.keys_file, ModeName::Principal).unwrap();

@@ -56,7 +56,7 @@ mod tests {
         let (Some(a), Some(b)) = (readme.find(START), readme.find(END)) else {
             panic!("docs/operations.md lacks the {START} … {END} markers")
         };
-        let table = markdown(&crate::cli::Cli::command(), "serve");
+        let table = markdown(&crate::cmd::cli::Cli::command(), "serve");
         let want = format!("{START}\n{table}{END}");
         if std::env::var_os("LAKEGATE_UPDATE_README").is_some() {
             let updated = format!("{}{want}{}", &readme[..a], &readme[b + END.len()..]);
@@ -72,7 +72,7 @@ mod tests {
 
     #[test]
     fn rows_name_key_env_and_default() {
-        let table = markdown(&crate::cli::Cli::command(), "serve");
+        let table = markdown(&crate::cmd::cli::Cli::command(), "serve");
         assert!(
             table.contains("| `max_connections` | `--max-connections` | `LAKEGATE_MAX_CONNECTIONS` | `4096` |"),
             "{table}"

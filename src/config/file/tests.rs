@@ -1,5 +1,5 @@
 use super::*;
-use crate::cli::{Cli, Command as Sub};
+use crate::cmd::cli::{Cli, Command as Sub};
 use clap::{CommandFactory, FromArgMatches};
 
 fn argv(args: &[&str]) -> Vec<OsString> {

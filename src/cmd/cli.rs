@@ -1,6 +1,6 @@
 //! The `lakegate` command line.
 
-use crate::dev::DevArgs;
+use crate::cmd::dev::DevArgs;
 use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -37,23 +37,23 @@ pub enum Command {
     Serve(crate::config::ServeArgs),
     /// Manage gateway keys: create (bound to a lakeFS user), list, show, delete.
     #[command(subcommand)]
-    Keys(crate::keys::KeysCommand),
+    Keys(crate::cmd::keys::KeysCommand),
     /// Benchmark an S3 endpoint (lakegate or any other): PUT/GET/HEAD/LIST or a mix, with
     /// throughput, latency percentiles, and CPU/RSS of watched processes.
-    Bench(crate::bench::BenchArgs),
+    Bench(crate::cmd::bench::BenchArgs),
     /// Import objects from the object store into a branch, zero copy (lakeFS import), with
     /// progress; Ctrl-C cancels the import.
-    Import(crate::workflow::import::ImportArgs),
+    Import(crate::cmd::workflow::import::ImportArgs),
     /// lakeFS pull requests: create, list, show, update, merge.
     #[command(subcommand)]
-    Pr(crate::workflow::pr::PrCommand),
+    Pr(crate::cmd::workflow::pr::PrCommand),
     /// Branch operations: `reset --hard REF` (refused while the branch has uncommitted changes).
     #[command(subcommand)]
-    Branch(crate::workflow::branch::BranchCommand),
+    Branch(crate::cmd::workflow::branch::BranchCommand),
     /// Temporary S3 credentials: `oidc` signs in with OpenID Connect and prints them for the AWS
     /// `credential_process` setting.
     #[command(subcommand)]
-    Creds(crate::creds::CredsCommand),
+    Creds(crate::cmd::creds::CredsCommand),
 }
 
 /// Parses the command line and runs it; exits non-zero on failure.
@@ -90,14 +90,14 @@ pub fn main() {
     let log_level = cli.log_level.clone();
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Dev(args) => crate::dev::run(args).await.map_err(|e| e.to_string()),
-            Command::Serve(args) => crate::serve::run(args, log_level.as_deref()).await.map_err(|e| e.to_string()),
-            Command::Keys(cmd) => crate::keys::run(cmd).await.map_err(|e| e.to_string()),
-            Command::Bench(args) => crate::bench::run(args).await,
-            Command::Import(args) => crate::workflow::import::run(args).await.map_err(|e| e.to_string()),
-            Command::Pr(cmd) => crate::workflow::pr::run(cmd).await.map_err(|e| e.to_string()),
-            Command::Branch(cmd) => crate::workflow::branch::run(cmd).await.map_err(|e| e.to_string()),
-            Command::Creds(cmd) => crate::creds::run(cmd).await,
+            Command::Dev(args) => crate::cmd::dev::run(args).await.map_err(|e| e.to_string()),
+            Command::Serve(args) => crate::cmd::serve::run(args, log_level.as_deref()).await.map_err(|e| e.to_string()),
+            Command::Keys(cmd) => crate::cmd::keys::run(cmd).await.map_err(|e| e.to_string()),
+            Command::Bench(args) => crate::cmd::bench::run(args).await,
+            Command::Import(args) => crate::cmd::workflow::import::run(args).await.map_err(|e| e.to_string()),
+            Command::Pr(cmd) => crate::cmd::workflow::pr::run(cmd).await.map_err(|e| e.to_string()),
+            Command::Branch(cmd) => crate::cmd::workflow::branch::run(cmd).await.map_err(|e| e.to_string()),
+            Command::Creds(cmd) => crate::cmd::creds::run(cmd).await,
         }
     });
     if let Err(err) = result {

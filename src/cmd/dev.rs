@@ -274,8 +274,9 @@ async fn dev_key(lakefs: &LakeFsClient, keys_file: &Path, mode: ModeName) -> Res
             return Ok(k.clone());
         }
     }
-    let created =
-        crate::keys::create(lakefs, keys_file, mode, DEV_USER, None, None).await.map_err(|e| err(e.to_string()))?;
+    let created = crate::cmd::keys::create(lakefs, keys_file, mode, DEV_USER, None, None)
+        .await
+        .map_err(|e| err(e.to_string()))?;
     tracing::info!(access_key = %created.access_key_id, principal = %created.principal_id, "created the dev gateway key");
     let file = keystore::read(keys_file, mode).map_err(|e| err(e.to_string()))?;
     file.keys.into_iter().find(|k| k.access_key_id == created.access_key_id).ok_or_else(|| err("key vanished".into()))
