@@ -19,7 +19,8 @@ LAYERS: Dict[str, Set[str]] = {
     "lakegate-net": set(),
     "lakefs-api": {"lakegate-net"},
     "lakefs-embedded": {"lakefs-api", "lakegate-net"},
-    "lakegate": {"lakefs-api", "lakefs-embedded", "lakegate-net"},
+    "s3-wire": {"lakegate-net"},
+    "lakegate": {"lakefs-api", "lakefs-embedded", "lakegate-net", "s3-wire"},
 }
 
 

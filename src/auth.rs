@@ -88,8 +88,20 @@ impl std::fmt::Debug for KeyEntry {
 }
 
 /// Looks up the secret of an access key id.
-pub trait SecretStore: Send + Sync {
-    fn lookup(&self, access_key_id: &str) -> Option<KeyEntry>;
+pub trait SecretStore: s3_wire::keys::SecretStore<KeyEntry> {}
+
+impl<T: s3_wire::keys::SecretStore<KeyEntry> + ?Sized> SecretStore for T {}
+
+/// A request whose signature checked out, with the gateway key that signed it.
+pub type Verified = s3_wire::signed::Verified<KeyEntry>;
+
+impl s3_wire::keys::SigningKey for KeyEntry {
+    fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+    fn secret_access_key(&self) -> &str {
+        &self.secret_access_key
+    }
 }
 
 /// Keys held in memory, all calling lakeFS as the gateway's service identity.
@@ -109,7 +121,7 @@ impl StaticKeys {
     }
 }
 
-impl SecretStore for StaticKeys {
+impl s3_wire::keys::SecretStore<KeyEntry> for StaticKeys {
     fn lookup(&self, access_key_id: &str) -> Option<KeyEntry> {
         self.keys.get(access_key_id).cloned()
     }
@@ -118,6 +130,7 @@ impl SecretStore for StaticKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use s3_wire::keys::SecretStore as _;
 
     #[test]
     fn entries_never_print_secrets() {

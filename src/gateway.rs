@@ -117,7 +117,11 @@ impl GatewayServer {
             storage: Default::default(),
             commit_stats: Default::default(),
             small_objects: crate::ops::datapath::cache::SmallObjects::new(args.small_object_cache as usize),
-            limits: crate::s3::limits::RequestLimits::new(&args.limits),
+            limits: s3_wire::limits::RequestLimits::new(
+                args.limits.max_requests_per_key as usize,
+                std::time::Duration::from_secs(args.limits.request_timeout_secs),
+                std::time::Duration::from_secs(args.limits.idle_timeout_secs),
+            ),
             publish: crate::publish::PublishRules(args.publish_rules.clone()),
             multipart,
         };

@@ -24,5 +24,4 @@ pub mod gateway;
 pub mod metrics;
 pub mod ops;
 pub mod publish;
-pub mod s3;
 pub mod shutdown;

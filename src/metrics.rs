@@ -182,11 +182,21 @@ impl Drop for InFlight {
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     lakefs_api::observe::install(|operation, status, elapsed| metrics().lakefs_call(operation, status, elapsed));
     lakegate_net::server::events::install(&AcceptLoop);
+    s3_wire::events::install(&AcceptLoop);
     Metrics::new()
 });
 
-/// The accept loop's events, counted in the process's metrics.
+/// The accept loop's and the S3 wire layer's events, counted in the process's metrics.
 struct AcceptLoop;
+
+impl s3_wire::events::WireEvents for AcceptLoop {
+    fn bytes_in(&self, bytes: u64) {
+        metrics().bytes_in.inc_by(bytes);
+    }
+    fn limit_hit(&self, limit: &'static str) {
+        metrics().limit_hit(limit);
+    }
+}
 
 impl lakegate_net::server::events::ServerEvents for AcceptLoop {
     fn limit_hit(&self, limit: &'static str) {

@@ -18,13 +18,13 @@ pub mod state;
 pub mod storage;
 pub mod target;
 
-use crate::s3::router::Endpoint;
-use crate::s3::sigv4::Verified;
-use crate::s3::{S3Error, S3Result};
-use crate::s3_err;
+use crate::auth::Verified;
 use http::Response;
 use hyper::body::Incoming;
 use lakegate_net::body::Body;
+use s3_wire::router::Endpoint;
+use s3_wire::s3_err;
+use s3_wire::{S3Error, S3Result};
 pub use state::Gateway;
 
 /// What every operation handler gets.
@@ -36,13 +36,13 @@ pub struct Ctx<'a> {
     pub verified: &'a Verified,
     pub request_id: &'a str,
     /// The request body's progress (the request timeout counts from it).
-    pub progress: crate::s3::limits::Progress,
+    pub progress: s3_wire::limits::Progress,
 }
 
 impl Ctx<'_> {
     /// How a request body is watched: idle timeout and progress.
-    pub fn body_watch(&self) -> crate::s3::body::Watch {
-        crate::s3::body::Watch { idle: self.gw.limits.body_idle, progress: self.progress.clone() }
+    pub fn body_watch(&self) -> s3_wire::body::Watch {
+        s3_wire::body::Watch { idle: self.gw.limits.body_idle, progress: self.progress.clone() }
     }
 }
 
@@ -53,7 +53,7 @@ pub struct OwnedCtx {
     parts: http::request::Parts,
     verified: Verified,
     request_id: String,
-    progress: crate::s3::limits::Progress,
+    progress: s3_wire::limits::Progress,
 }
 
 impl OwnedCtx {
@@ -148,7 +148,7 @@ async fn missing_branch_bucket(
     r: S3Result<Response<Body>>,
 ) -> S3Result<Response<Body>> {
     match (r, &t.branch) {
-        (Err(e), Some(branch)) if e.code == crate::s3::S3ErrorCode::NoSuchKey => {
+        (Err(e), Some(branch)) if e.code == s3_wire::S3ErrorCode::NoSuchKey => {
             match ctx.lakefs.get_branch(&t.repo, branch).await {
                 Err(lake) if lake.is_not_found() => Err(s3_err!(NoSuchBucket, "The specified bucket does not exist")),
                 _ => Err(e),
@@ -197,7 +197,7 @@ mod tests {
         assert_eq!(split_key("main/a/b.txt").unwrap(), ("main", "a/b.txt"));
         assert_eq!(split_key("main/dir/").unwrap(), ("main", "dir/"));
         for bad in ["main", "main/", "/x"] {
-            assert_eq!(split_key(bad).unwrap_err().code, crate::s3::S3ErrorCode::NoSuchKey, "{bad}");
+            assert_eq!(split_key(bad).unwrap_err().code, s3_wire::S3ErrorCode::NoSuchKey, "{bad}");
         }
     }
 
@@ -206,8 +206,8 @@ mod tests {
         assert_eq!(split_write_key("feature-1_x/a/b").unwrap(), ("feature-1_x", "a/b"));
         for read_only in ["v1.2/a", "main~1/a", "main@/a", "main^2/a", "-x/a", "main$/a"] {
             let e = split_write_key(read_only).unwrap_err();
-            assert_eq!(e.code, crate::s3::S3ErrorCode::NoSuchBucket, "{read_only}");
+            assert_eq!(e.code, s3_wire::S3ErrorCode::NoSuchBucket, "{read_only}");
         }
-        assert_eq!(split_write_key("main").unwrap_err().code, crate::s3::S3ErrorCode::InvalidArgument);
+        assert_eq!(split_write_key("main").unwrap_err().code, s3_wire::S3ErrorCode::InvalidArgument);
     }
 }

@@ -1,5 +1,5 @@
 //! Fuzz target: arbitrary bytes, split arbitrarily into reads, through the aws-chunked decoder
-//! (`lakegate::s3::chunked::decode`) for each of the three variants. The decoder must never panic
+//! (`s3_wire::chunked::decode`) for each of the three variants. The decoder must never panic
 //! and never pend on a body that is already in memory (every poll consumes input or ends).
 //!
 //! Run (`cargo install cargo-fuzz`; `RUSTC_BOOTSTRAP=1` lets it use nightly-only flags on stable):
@@ -18,8 +18,8 @@
 
 use bytes::Bytes;
 use futures_util::Stream;
-use lakegate::s3::checksum::ChecksumAlgorithm;
-use lakegate::s3::chunked::{ChunkSigner, ChunkedConfig, decode};
+use s3_wire::checksum::ChecksumAlgorithm;
+use s3_wire::chunked::{ChunkSigner, ChunkedConfig, decode};
 use libfuzzer_sys::fuzz_target;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};

@@ -7,8 +7,8 @@
 
 #![no_main]
 
-use lakegate::auth::StaticKeys;
-use lakegate::s3::sigv4::{canonical, parse, verify};
+use s3_wire::keys::PlainKeys;
+use s3_wire::sigv4::{canonical, parse, verify};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
     }
     req.headers_mut().insert("x-amz-date", http::HeaderValue::from_static("20130524T000000Z"));
     req.headers_mut().insert("x-amz-content-sha256", http::HeaderValue::from_static("UNSIGNED-PAYLOAD"));
-    let keys = StaticKeys::new([("AKIAIOSFODNN7EXAMPLE".to_string(), "secret".to_string())]);
+    let keys = PlainKeys::new([("AKIAIOSFODNN7EXAMPLE".to_string(), "secret".to_string())]);
     let (parts, ()) = req.into_parts();
     let _ = verify(&parts, &keys, std::time::UNIX_EPOCH + std::time::Duration::from_secs(1369353600));
 });

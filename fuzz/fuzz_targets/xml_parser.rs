@@ -1,4 +1,4 @@
-//! Fuzz target: S3 XML request bodies through `lakegate::s3::xml::parse_xml` into the shapes
+//! Fuzz target: S3 XML request bodies through `s3_wire::xml::parse_xml` into the shapes
 //! S3 clients send (a DeleteObjects `Delete` and a CompleteMultipartUpload part list). Malformed
 //! input must give `MalformedXML`, never a panic.
 //!
@@ -6,7 +6,7 @@
 
 #![no_main]
 
-use lakegate::s3::xml::parse_xml;
+use s3_wire::xml::parse_xml;
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
 

@@ -7,7 +7,7 @@
 //! key set in; a file that no longer parses keeps the previous keys and logs why. Secrets never
 //! reach a log line or a `Debug` output.
 
-use super::{KeyEntry, KeyMode, SecretStore, default_principal_id};
+use super::{KeyEntry, KeyMode, default_principal_id};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -298,7 +298,7 @@ impl KeyStore {
     }
 }
 
-impl SecretStore for KeyStore {
+impl s3_wire::keys::SecretStore<KeyEntry> for KeyStore {
     fn lookup(&self, access_key_id: &str) -> Option<KeyEntry> {
         let found = self.current(RELOAD_CHECK).get(access_key_id).cloned();
         found.or_else(|| self.current(MISS_RECHECK).get(access_key_id).cloned())

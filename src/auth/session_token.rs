@@ -14,12 +14,12 @@
 //! is re-read when it changes (checked at most once a second).
 
 use super::{KeyEntry, KeyMode};
-use crate::s3::{S3Error, S3Result};
-use crate::s3_err;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
 use hmac::{Hmac, Mac};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use s3_wire::s3_err;
+use s3_wire::{S3Error, S3Result};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::path::{Path, PathBuf};
@@ -290,6 +290,13 @@ impl SessionKeys {
             mode: KeyMode::Session { lakefs_token: claims.lakefs_token.clone(), user: claims.user.clone() },
         };
         Ok((claims, entry))
+    }
+}
+
+/// Session tokens as the wire layer opens them: the temporary key a token stands for.
+impl s3_wire::keys::SessionTokens<KeyEntry> for SessionKeys {
+    fn open_token(&self, token: &str, now_unix: i64) -> S3Result<KeyEntry> {
+        self.open(token, now_unix).map(|(_, entry)| entry)
     }
 }
 

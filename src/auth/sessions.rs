@@ -11,13 +11,13 @@
 
 use super::{KeyEntry, KeyMode};
 use crate::ops::errors::{Missing, map_lakefs};
-use crate::s3::{S3Error, S3Result};
-use crate::s3_err;
 use dashmap::DashMap;
 use lakefs_api::auth_dto::ExternalLoginInformation;
 use lakefs_api::aws_iam::IdentitySigner;
 use lakefs_api::{Credentials, LakeFsClient, LakeFsError};
 use lakegate_net::util::now_unix;
+use s3_wire::s3_err;
+use s3_wire::{S3Error, S3Result};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};

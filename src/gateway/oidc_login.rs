@@ -12,8 +12,6 @@
 
 use crate::ops::Gateway;
 use crate::ops::errors::{Missing, map_lakefs};
-use crate::s3::{S3Error, S3Result};
-use crate::s3_err;
 use http::{HeaderValue, Method, Response, header};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -21,6 +19,8 @@ use lakefs_api::auth_dto::StsAuthRequest;
 use lakefs_api::{Credentials, LakeFsError};
 use lakegate_net::body::{Body, full};
 use lakegate_net::util::now_unix;
+use s3_wire::s3_err;
+use s3_wire::{S3Error, S3Result};
 use serde::Deserialize;
 
 /// Where the endpoint answers (no bucket is named `_lakegate`: bucket names cannot hold `_`).

@@ -6,16 +6,16 @@
 use crate::ops::Gateway;
 use crate::ops::state::request_id;
 use crate::ops::{self, Ctx};
-use crate::s3::addressing::split_bucket_key;
-use crate::s3::error::{S3Error, S3Result, error_response};
-use crate::s3::router::route;
-use crate::s3::sigv4;
-use crate::s3_err;
 use http::{HeaderValue, Method, Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use lakegate_net::body::Body;
 use percent_encoding::percent_decode_str;
+use s3_wire::addressing::split_bucket_key;
+use s3_wire::error::{S3Error, S3Result, error_response};
+use s3_wire::router::route;
+use s3_wire::s3_err;
+use s3_wire::sigv4;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -44,9 +44,9 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>) -> Response<Body> 
     );
     // the request's slot among its key's requests in progress (kept until the answer is sent)
     let mut permit = None;
-    let progress = crate::s3::limits::Progress::default();
+    let progress = s3_wire::limits::Progress::default();
     let served = serve(&gw, &parts, body, &id, &mut operation, (&progress, &mut permit));
-    let answer = crate::s3::limits::within(served, gw.limits.request_timeout, &progress);
+    let answer = s3_wire::limits::within(served, gw.limits.request_timeout, &progress);
     let answer = tracing::Instrument::instrument(answer, span.clone()).await;
     let mut resp = match answer {
         Ok(resp) => resp,
@@ -146,7 +146,7 @@ fn check_header_size(parts: &http::request::Parts) -> S3Result<()> {
 
 /// A browser form upload (`POST /bucket`, `multipart/form-data`, signed by a policy in the form
 /// rather than by a header): recognised before authentication so it gets 501, not AccessDenied.
-fn is_post_object(parts: &http::request::Parts, addressed: &crate::s3::addressing::Addressed) -> bool {
+fn is_post_object(parts: &http::request::Parts, addressed: &s3_wire::addressing::Addressed) -> bool {
     parts.method == http::Method::POST
         && addressed.bucket.is_some()
         && addressed.key.is_none()
@@ -176,7 +176,7 @@ async fn serve(
     body: Incoming,
     request_id: &str,
     operation: &mut &'static str,
-    (progress, permit): (&crate::s3::limits::Progress, &mut Option<crate::s3::limits::KeyPermit>),
+    (progress, permit): (&s3_wire::limits::Progress, &mut Option<s3_wire::limits::KeyPermit>),
 ) -> S3Result<Response<Body>> {
     check_header_size(parts)?;
     if super::oidc_login::is_oidc_login(parts) {

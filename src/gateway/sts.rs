@@ -7,10 +7,10 @@
 //! Errors use STS's `ErrorResponse` XML (not S3's `Error`), as STS clients expect.
 
 use crate::auth::{KeyEntry, SecretStore};
-use crate::s3::{S3Error, S3ErrorCode};
 use http::{HeaderValue, Method, Response, StatusCode, header};
 use lakegate_net::body::{Body, full};
 use quick_xml::escape::escape;
+use s3_wire::{S3Error, S3ErrorCode};
 use std::time::SystemTime;
 
 const NS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
@@ -46,7 +46,7 @@ pub fn handle_get_caller_identity(
         );
         return error(&err, "MissingAuthenticationToken", request_id);
     }
-    match crate::s3::sigv4::verify_sts_presigned(parts, store, now) {
+    match s3_wire::sigv4::verify_sts_presigned(parts, store, now) {
         Ok(key) => {
             tracing::debug!(access_key = %key.access_key_id, principal = %key.principal_id, "STS GetCallerIdentity");
             identity_response(&key, request_id)

@@ -5,17 +5,17 @@
 use super::Ctx;
 use super::errors::{Missing, map_lakefs};
 use super::target::{self, Target};
-use crate::s3::S3Error;
-use crate::s3::S3Result;
-use crate::s3::xml::{
-    BucketEntry, Buckets, ListAllMyBucketsResult, LocationConstraint, Owner, XMLNS, to_xml, xml_response,
-};
-use crate::s3_err;
 use http::{Response, StatusCode, header};
 use lakefs_api::client::ListObjectsParams;
 use lakefs_api::dto::{BranchCreation, RepositoryCreation};
 use lakegate_net::body::{Body, empty};
 use lakegate_net::util::format_iso8601;
+use s3_wire::S3Error;
+use s3_wire::S3Result;
+use s3_wire::s3_err;
+use s3_wire::xml::{
+    BucketEntry, Buckets, ListAllMyBucketsResult, LocationConstraint, Owner, XMLNS, to_xml, xml_response,
+};
 use std::time::{Duration, UNIX_EPOCH};
 
 /// ListBuckets: every repository, paging through lakeFS.
@@ -165,7 +165,7 @@ pub async fn handle_delete_bucket(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Respo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::s3::S3ErrorCode::*;
+    use s3_wire::S3ErrorCode::*;
 
     #[test]
     fn create_bucket_conflicts_follow_lakefs_texts() {

@@ -6,15 +6,15 @@ use super::delete_xml::parse_delete;
 use super::errors::{Missing, map_lakefs};
 use super::target::Target;
 use super::{Ctx, split_write_key};
-use crate::s3::body::prepare;
-use crate::s3::xml::{MAX_XML_BODY, XMLNS, to_xml, xml_response};
-use crate::s3::{S3Error, S3Result};
-use crate::s3_err;
 use futures_util::StreamExt;
 use http::{Response, StatusCode};
 use hyper::body::Incoming;
 use lakefs_api::dto::PathList;
 use lakegate_net::body::{Body, empty};
+use s3_wire::body::prepare;
+use s3_wire::s3_err;
+use s3_wire::xml::{MAX_XML_BODY, XMLNS, to_xml, xml_response};
+use s3_wire::{S3Error, S3Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -150,7 +150,7 @@ pub async fn handle_delete_objects(ctx: &Ctx<'_>, t: &Target, body: Incoming) ->
 /// The S3 code of one `deleteObjects` error entry: lakeFS reports the batch's error per path
 /// (`controller.go` `DeleteObjects`: 401 denied, 403 `read-only repository`, 500 otherwise, e.g.
 /// `branch is currently locked, try again later`), read as any other lakeFS answer.
-fn entry_code(status: u16, message: &str) -> crate::s3::S3ErrorCode {
+fn entry_code(status: u16, message: &str) -> s3_wire::S3ErrorCode {
     let status = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     map_lakefs(lakefs_api::LakeFsError::Api { status, message: message.into() }, Missing::Bucket).code
 }
@@ -187,7 +187,7 @@ async fn delete_branch_keys(ctx: &Ctx<'_>, bucket: &str, branch: &str, keys: Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::s3::S3ErrorCode::*;
+    use s3_wire::S3ErrorCode::*;
 
     #[test]
     fn delete_objects_entries_map_like_lakefs_answers() {

@@ -3,10 +3,10 @@
 //! exactly: object keys may begin or end with spaces (`" "`, `"_ "`), which serde's XML text
 //! handling would trim. Entities and CDATA sections are decoded; unknown elements are skipped.
 
-use crate::s3::S3Result;
-use crate::s3_err;
 use quick_xml::Reader;
 use quick_xml::events::Event;
+use s3_wire::S3Result;
+use s3_wire::s3_err;
 
 /// One `<Object>` of the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +22,7 @@ pub struct Delete {
     pub quiet: bool,
 }
 
-fn malformed() -> crate::s3::S3Error {
+fn malformed() -> s3_wire::S3Error {
     s3_err!(MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema.")
 }
 
@@ -159,7 +159,7 @@ mod tests {
             "<Delete/>",
         ] {
             let e = parse_delete(bad.as_bytes()).unwrap_err();
-            assert_eq!(e.code, crate::s3::S3ErrorCode::MalformedXML, "{bad:?}");
+            assert_eq!(e.code, s3_wire::S3ErrorCode::MalformedXML, "{bad:?}");
         }
         assert!(parse_delete(b"<Delete>\xff</Delete>").is_err());
     }

@@ -7,10 +7,10 @@
 //! `500 InternalError` with lakeFS's message (`pkg/api/controller.go` `handleApiErrorCallback`
 //! answers 500 for errors it does not classify, which a retry does not fix).
 
-use crate::s3::{S3Error, S3ErrorCode};
-use crate::s3_err;
 use http::{HeaderValue, StatusCode, header};
 use lakefs_api::LakeFsError;
+use s3_wire::s3_err;
+use s3_wire::{S3Error, S3ErrorCode};
 
 /// What a lakeFS 404 means for the operation at hand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

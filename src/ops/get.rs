@@ -6,14 +6,14 @@ use super::errors::{Missing, map_lakefs};
 use super::headers::{evaluate_conditions, http_date, put_stored_headers, put_user_metadata, stored_checksum, value};
 use super::{Ctx, split_key};
 use crate::ops::datapath::cache::is_commit_id;
-use crate::s3::{S3Error, S3Result};
-use crate::s3_err;
 use futures_util::TryStreamExt;
 use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use lakefs_api::dto::ObjectStats;
 use lakegate_net::body::{Body, empty, full};
 use lakegate_net::range::{ByteRange, parse_range};
+use s3_wire::s3_err;
+use s3_wire::{S3Error, S3Result};
 
 /// `response-*` query parameters and the headers they override.
 const OVERRIDES: [(&str, header::HeaderName); 6] = [
@@ -154,7 +154,7 @@ fn object_headers(
         && !ranged
         && let Some((name, v)) = stored_checksum(stats)
     {
-        h.insert(http::HeaderName::from_bytes(name.as_bytes()).map_err(crate::s3::S3Error::internal)?, value(&v)?);
+        h.insert(http::HeaderName::from_bytes(name.as_bytes()).map_err(s3_wire::S3Error::internal)?, value(&v)?);
         // A multipart object's composite checksum is `<base64>-<parts>`.
         let kind = if v.contains('-') { "COMPOSITE" } else { "FULL_OBJECT" };
         h.insert("x-amz-checksum-type", HeaderValue::from_static(kind));

@@ -2,10 +2,10 @@
 //! `X-Amz-Meta-<lower-case name>`, the convention of lakeFS's own S3 gateway), stored checksums,
 //! and the conditional-request headers of GetObject/HeadObject (RFC 9110 §13, as S3 applies them).
 
-use crate::s3::S3Result;
-use crate::s3_err;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use lakefs_api::dto::ObjectStats;
+use s3_wire::S3Result;
+use s3_wire::s3_err;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// lakeFS metadata key prefix for S3 user metadata.
@@ -65,7 +65,7 @@ pub fn http_date(unix: i64) -> String {
 }
 
 pub fn value(v: &str) -> S3Result<HeaderValue> {
-    HeaderValue::from_str(v).map_err(|_| crate::s3::S3Error::internal(format!("invalid header value {v:?}")))
+    HeaderValue::from_str(v).map_err(|_| s3_wire::S3Error::internal(format!("invalid header value {v:?}")))
 }
 
 /// Writes `x-amz-meta-*` headers from lakeFS metadata; returns how many could not be represented.
@@ -171,7 +171,7 @@ mod tests {
         let m = request_metadata(&h).unwrap();
         assert_eq!(m.into_iter().collect::<Vec<_>>(), [("X-Amz-Meta-color".to_string(), "red".to_string())]);
         h.insert("x-amz-meta-big", "v".repeat(2040).parse().unwrap());
-        assert_eq!(request_metadata(&h).unwrap_err().code, crate::s3::S3ErrorCode::MetadataTooLarge);
+        assert_eq!(request_metadata(&h).unwrap_err().code, s3_wire::S3ErrorCode::MetadataTooLarge);
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub struct Contents {
     #[serde(rename = "StorageClass")]
     pub storage_class: &'static str,
     #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
-    pub owner: Option<crate::s3::xml::Owner>,
+    pub owner: Option<s3_wire::xml::Owner>,
 }
 
 #[derive(Debug, Serialize)]

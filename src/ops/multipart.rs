@@ -24,13 +24,13 @@ use super::headers::value;
 use super::put::{DEFAULT_CONTENT_TYPE, object_metadata, refuse_unsupported};
 use super::target::Target;
 use super::{Ctx, split_write_key};
-use crate::s3::checksum::ChecksumAlgorithm;
-use crate::s3::xml::{XMLNS, to_xml, xml_response};
-use crate::s3::{S3Error, S3Result};
-use crate::s3_err;
 use http::{HeaderMap, Response, StatusCode};
 use lakegate_net::body::{Body, empty};
 use registry::{Registry, UploadRecord};
+use s3_wire::checksum::ChecksumAlgorithm;
+use s3_wire::s3_err;
+use s3_wire::xml::{XMLNS, to_xml, xml_response};
+use s3_wire::{S3Error, S3Result};
 use serde::Serialize;
 use spool::Spool;
 use std::path::Path;
@@ -233,7 +233,7 @@ pub async fn handle_abort_multipart_upload(
         match aborted {
             Err(e)
                 if e.status() == Some(StatusCode::NOT_FOUND)
-                    || crate::ops::errors::store_verdict(&e) == Some(crate::s3::S3ErrorCode::NoSuchUpload) =>
+                    || crate::ops::errors::store_verdict(&e) == Some(s3_wire::S3ErrorCode::NoSuchUpload) =>
             {
                 registry(ctx, move |r| r.remove(&digest)).await?;
                 return Err(s3_err!(NoSuchUpload, "The specified upload does not exist."));

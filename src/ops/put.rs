@@ -6,15 +6,15 @@
 use super::datapath::store::{self, Finish, NewObject, unfinished};
 use super::headers::{CHECKSUM_PREFIX, STORED_HEADERS, STORED_PREFIX, request_metadata, value};
 use super::{Ctx, split_write_key};
-use crate::s3::S3Result;
-use crate::s3::body::{Outcome, VerifiedBody, prepare_with};
-use crate::s3_err;
 use futures_util::TryStreamExt;
 use http::{HeaderMap, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use lakefs_api::client::ReqBody;
 use lakegate_net::body::{Body, empty};
+use s3_wire::S3Result;
+use s3_wire::body::{Outcome, VerifiedBody, prepare_with};
+use s3_wire::s3_err;
 use std::collections::BTreeMap;
 
 fn text<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -133,7 +133,7 @@ pub(crate) async fn into_request_body(body: VerifiedBody) -> S3Result<(ReqBody, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::s3::S3ErrorCode;
+    use s3_wire::S3ErrorCode;
 
     #[test]
     fn aws_chunked_is_not_a_stored_content_encoding() {

@@ -41,7 +41,7 @@ pub struct Gateway {
     /// Publish-on-success rules.
     pub publish: crate::publish::PublishRules,
     /// Concurrent requests per key, request and body timeouts.
-    pub limits: crate::s3::limits::RequestLimits,
+    pub limits: s3_wire::limits::RequestLimits,
     /// Default branch per repository (flat buckets), with when it was read.
     pub default_branches: std::sync::Mutex<std::collections::HashMap<String, (String, std::time::Instant)>>,
 }

@@ -10,10 +10,10 @@
 
 use super::Ctx;
 use super::errors::{Missing, map_lakefs};
-use crate::s3::{S3Error, S3Result};
 use dashmap::DashMap;
 use lakefs_api::dto::{Config, StorageConfig};
 use lakefs_api::versions::{self, Version};
+use s3_wire::{S3Error, S3Result};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -135,7 +135,7 @@ pub async fn storages<'a>(ctx: &'a Ctx<'_>) -> S3Result<&'a Storages> {
 pub async fn require(ctx: &Ctx<'_>, operation: &str, what: &str) -> S3Result<()> {
     match versions::missing(operation, storages(ctx).await?.version) {
         None => Ok(()),
-        Some(needed) => Err(crate::s3_err!(
+        Some(needed) => Err(s3_wire::s3_err!(
             NotImplemented,
             "{what} needs lakeFS {needed} or later (its {operation} operation); this lakeFS is {}",
             storages(ctx).await?.version.map_or_else(|| "older".to_string(), |v| v.to_string())

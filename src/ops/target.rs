@@ -5,8 +5,8 @@
 
 use super::Ctx;
 use super::errors::{Missing, map_lakefs};
-use crate::s3::S3Result;
-use crate::s3_err;
+use s3_wire::S3Result;
+use s3_wire::s3_err;
 use std::time::{Duration, Instant};
 
 /// How long a repository's default branch is remembered (flat buckets).
@@ -130,7 +130,7 @@ mod tests {
             "x--table-s3",
         ] {
             let e = check_new_bucket_name(bad).unwrap_err();
-            assert_eq!(e.code, crate::s3::S3ErrorCode::InvalidBucketName, "{bad}");
+            assert_eq!(e.code, s3_wire::S3ErrorCode::InvalidBucketName, "{bad}");
         }
     }
 

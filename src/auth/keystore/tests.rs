@@ -1,4 +1,5 @@
 use super::*;
+use s3_wire::keys::SecretStore as _;
 use std::os::unix::fs::PermissionsExt;
 
 fn put(path: &Path, text: &str, mode: u32) {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::s3::S3ErrorCode;
+use s3_wire::S3ErrorCode;
 
 const ONE: &str = "k1 0123456789abcdef0123456789abcdef\n";
 const TWO: &str = "k2 fedcba9876543210fedcba9876543210\nk1 0123456789abcdef0123456789abcdef\n";

@@ -2,11 +2,11 @@
 //! presigns, on a pooled keep-alive HTTP client. Nothing here buffers an object.
 
 use super::store_error::{StoreOp, from_response, unavailable};
-use crate::s3::{S3Error, S3Result};
 use http::{Method, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use lakefs_api::client::ReqBody;
 use lakegate_net::range::ByteRange;
+use s3_wire::{S3Error, S3Result};
 use std::time::Duration;
 
 /// Time allowed for the object store to start answering once the request was sent.

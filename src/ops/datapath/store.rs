@@ -7,13 +7,13 @@
 use crate::ops::Ctx;
 use crate::ops::errors::map_link_error;
 use crate::ops::errors::{Missing, map_lakefs};
-use crate::s3::{S3Error, S3Result};
-use crate::s3_err;
 use http::{Response, StatusCode};
 use hyper::body::Incoming;
 use lakefs_api::client::{ReqBody, Upload};
 use lakefs_api::dto::{ObjectStats, StagingLocation, StagingMetadata};
 use lakegate_net::range::ByteRange;
+use s3_wire::s3_err;
+use s3_wire::{S3Error, S3Result};
 use std::collections::BTreeMap;
 
 /// Whether repository `repo`'s storage presigns.
@@ -95,7 +95,7 @@ pub async fn write(
             metadata: obj.metadata.clone(),
             if_absent: obj.if_absent,
         };
-        if crate::s3::checksum::parse_checksum_request(&ctx.parts.headers)?.algorithm().is_some() {
+        if s3_wire::checksum::parse_checksum_request(&ctx.parts.headers)?.algorithm().is_some() {
             // the checksum is kept as metadata set after the upload: refuse before writing anything
             crate::ops::storage::require(
                 ctx,

@@ -8,12 +8,12 @@
 //! naming the store's answer; only a store that is down, overloaded or unreachable is a retryable
 //! `503 SlowDown` with `Retry-After`.
 
-use crate::s3::{S3Error, S3ErrorCode};
-use crate::s3_err;
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
+use s3_wire::s3_err;
+use s3_wire::{S3Error, S3ErrorCode};
 use std::time::Duration;
 
 /// The most of an error body read.

@@ -15,16 +15,16 @@ use crate::ops::errors::{Missing, map_lakefs};
 use crate::ops::headers::CHECKSUM_PREFIX;
 use crate::ops::target::Target;
 use crate::ops::{Ctx, OwnedCtx};
-use crate::s3::checksum::{ChecksumAlgorithm, composite};
-use crate::s3::xml::{XMLNS, read_xml, to_xml};
-use crate::s3::{S3Error, S3ErrorCode, S3Result};
-use crate::s3_err;
 use futures_util::TryStreamExt;
 use http::Response;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use lakefs_api::dto::{CompletePresignMultipartUpload, UploadPart};
 use lakegate_net::body::Body;
+use s3_wire::checksum::{ChecksumAlgorithm, composite};
+use s3_wire::s3_err;
+use s3_wire::xml::{XMLNS, read_xml, to_xml};
+use s3_wire::{S3Error, S3ErrorCode, S3Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -312,8 +312,8 @@ mod tests {
 
     #[test]
     fn failed_completes_map_from_what_lakefs_and_the_store_said() {
-        use crate::s3::S3ErrorCode::*;
         use lakefs_api::LakeFsError;
+        use s3_wire::S3ErrorCode::*;
         let api =
             |s: u16, m: &str| LakeFsError::Api { status: http::StatusCode::from_u16(s).unwrap(), message: m.into() };
         let sdk = |code: &str| {

@@ -3,13 +3,13 @@
 //! few seconds so no proxy or client times the connection out, and the document (the result, or
 //! an `<Error>` — SDKs look for one in a 200 Complete answer) ends it.
 
-use crate::s3::error::error_xml;
-use crate::s3::xml::xml_response;
-use crate::s3::{S3Error, S3Result};
 use bytes::Bytes;
 use http::Response;
 use http_body_util::BodyExt;
 use lakegate_net::body::Body;
+use s3_wire::error::error_xml;
+use s3_wire::xml::xml_response;
+use s3_wire::{S3Error, S3Result};
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
@@ -66,7 +66,7 @@ pub(crate) async fn respond_after<T: Send + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::s3_err;
+    use s3_wire::s3_err;
 
     async fn body_of(resp: Response<Body>) -> String {
         String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
@@ -88,7 +88,7 @@ mod tests {
         let failed = tokio::spawn(async { Err::<String, _>(s3_err!(InvalidPart, "bad")) });
         let err =
             respond_after(failed, "r".into(), Ok, Duration::from_secs(5), Duration::from_millis(10)).await.unwrap_err();
-        assert_eq!(err.code, crate::s3::S3ErrorCode::InvalidPart);
+        assert_eq!(err.code, s3_wire::S3ErrorCode::InvalidPart);
     }
 
     #[tokio::test]

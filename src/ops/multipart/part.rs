@@ -14,17 +14,17 @@ use crate::ops::headers::value;
 use crate::ops::put::into_request_body;
 use crate::ops::target::{Target, resolve};
 use crate::ops::{Ctx, split_key};
-use crate::s3::body::{MAX_PUT_BYTES, prepare_with};
-use crate::s3::checksum::{ChecksumAlgorithm, Digests, parse_checksum_request};
-use crate::s3::xml::{XMLNS, to_xml, xml_response};
-use crate::s3::{S3Error, S3Result};
-use crate::s3_err;
 use http::{HeaderMap, Response, StatusCode};
 use hyper::body::Incoming;
 use lakefs_api::dto::{CopyPartSource, UploadPartCopyFrom, UploadPartFrom};
 use lakegate_net::body::{Body, empty};
 use lakegate_net::range::ByteRange;
 use lakegate_net::util::format_iso8601;
+use s3_wire::body::{MAX_PUT_BYTES, prepare_with};
+use s3_wire::checksum::{ChecksumAlgorithm, Digests, parse_checksum_request};
+use s3_wire::s3_err;
+use s3_wire::xml::{XMLNS, to_xml, xml_response};
+use s3_wire::{S3Error, S3Result};
 use serde::Serialize;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -38,7 +38,7 @@ pub(crate) fn upload_algorithm(token: &UploadToken) -> Option<ChecksumAlgorithm>
 /// S3 code.
 pub(crate) fn map_upload_error(e: lakefs_api::LakeFsError) -> S3Error {
     match crate::ops::errors::store_verdict(&e) {
-        Some(crate::s3::S3ErrorCode::NoSuchUpload) => {}
+        Some(s3_wire::S3ErrorCode::NoSuchUpload) => {}
         Some(code) => return S3Error::new(code, format!("The object store refused the part: {e}")),
         None if e.status() != Some(StatusCode::NOT_FOUND) => return map_lakefs(e, Missing::Bucket),
         None => {}
@@ -226,7 +226,7 @@ async fn copy_into_spool(
     let resp = crate::ops::datapath::store::read(ctx, repo, (reference, path), src, presign, range).await?;
     let length = range.map_or(src.size_bytes.unwrap_or(0).max(0) as u64, |r| r.len());
     let alg = upload_algorithm(token);
-    let (stream, outcome) = crate::s3::body::verify_stream(resp.into_body(), length, alg);
+    let (stream, outcome) = s3_wire::body::verify_stream(resp.into_body(), length, alg);
     ctx.gw.multipart.spool.write_part(digest, n, stream, length).await?;
     let d = outcome.get().unwrap_or_else(|| Err(unfinished()))?;
     let md5 = d.md5_hex.ok_or_else(|| S3Error::internal("part MD5 not computed"))?;

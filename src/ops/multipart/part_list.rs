@@ -3,9 +3,9 @@
 //! checked against the parts lakegate saw: which upload part each entry chooses.
 
 use super::registry::PartRecord;
-use crate::s3::checksum::ChecksumAlgorithm;
-use crate::s3::{S3Error, S3Result};
-use crate::s3_err;
+use s3_wire::checksum::ChecksumAlgorithm;
+use s3_wire::s3_err;
+use s3_wire::{S3Error, S3Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -137,8 +137,8 @@ pub(crate) fn choose(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::s3::S3ErrorCode;
-    use crate::s3::xml::parse_xml;
+    use s3_wire::S3ErrorCode;
+    use s3_wire::xml::parse_xml;
 
     fn request(xml: &str) -> S3Result<Vec<(u32, RequestPart)>> {
         parse_parts(parse_xml(xml.as_bytes(), "CompleteMultipartUpload")?)

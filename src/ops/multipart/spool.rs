@@ -5,11 +5,11 @@
 //! verified, so a part is either absent or whole. When the spool is full an UploadPart answers
 //! `503 SlowDown` instead of filling the disk.
 
-use crate::s3::body::Verifying;
-use crate::s3::{S3Error, S3Result};
-use crate::s3_err;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
+use s3_wire::body::Verifying;
+use s3_wire::s3_err;
+use s3_wire::{S3Error, S3Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -165,7 +165,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let spool = Spool::open(dir.path(), 10).unwrap();
         spool.reserve(6).unwrap();
-        assert_eq!(spool.reserve(5).unwrap_err().code, crate::s3::S3ErrorCode::SlowDown);
+        assert_eq!(spool.reserve(5).unwrap_err().code, s3_wire::S3ErrorCode::SlowDown);
         spool.release(6);
         spool.reserve(10).unwrap();
     }

@@ -4,12 +4,12 @@
 //! is HMAC-SHA256 (truncated to 128 bits) under a gateway key. Any replica holding the key, or a
 //! restarted gateway, can serve UploadPart/Complete/Abort; a forged or altered id is `NoSuchUpload`.
 
-use crate::s3::{S3Error, S3Result};
-use crate::s3_err;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, Mac};
 use lakegate_net::util::constant_time_eq;
+use s3_wire::s3_err;
+use s3_wire::{S3Error, S3Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -137,7 +137,7 @@ mod tests {
         let id = key.seal(&token()).unwrap();
         assert_eq!(key.open(&id, 1_000_000).unwrap(), token());
         let other = TokenKey::new(b"k2".to_vec());
-        assert_eq!(other.open(&id, 1_000_000).unwrap_err().code, crate::s3::S3ErrorCode::NoSuchUpload);
+        assert_eq!(other.open(&id, 1_000_000).unwrap_err().code, s3_wire::S3ErrorCode::NoSuchUpload);
     }
 
     #[test]
@@ -156,9 +156,9 @@ mod tests {
             "a.b".to_string(),
             String::new(),
         ] {
-            assert_eq!(key.open(&bad, 1_000_000).unwrap_err().code, crate::s3::S3ErrorCode::NoSuchUpload, "{bad}");
+            assert_eq!(key.open(&bad, 1_000_000).unwrap_err().code, s3_wire::S3ErrorCode::NoSuchUpload, "{bad}");
         }
-        assert_eq!(key.open(&id, late).unwrap_err().code, crate::s3::S3ErrorCode::NoSuchUpload);
+        assert_eq!(key.open(&id, late).unwrap_err().code, s3_wire::S3ErrorCode::NoSuchUpload);
     }
 
     #[test]
