@@ -23,10 +23,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import Optional, Protocol
 
-if TYPE_CHECKING:  # only for the annotation: harness.server imports this module
-    from .server import LakegateServer
+
+class HasBaseUrl(Protocol):
+    """A running server (harness.server's ``LakegateServer``): where its API answers."""
+
+    @property
+    def base_url(self) -> str: ...
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAKEGATE_BIN = os.environ.get("LAKEGATE_BIN", str(REPO_ROOT / "target" / "debug" / "lakegate"))
@@ -46,7 +50,7 @@ def ns(name: str) -> str:
     return f"s3://{S3_BUCKET}/{name}" if S3_BUCKET else f"local://{name}"
 
 
-def data_url(server: "LakegateServer") -> str:
+def data_url(server: HasBaseUrl) -> str:
     """Where presigned URLs point: the S3 bucket, or the embedded server's own blob endpoint."""
     if S3_BUCKET:
         return os.environ["LAKEGATE_DEV_S3_ENDPOINT"].rstrip("/") + f"/{S3_BUCKET}/"

@@ -21,4 +21,4 @@ pub use log::LogQuery;
 pub use merge::MergeOutcome;
 pub use meta::{Entry, Meta, clamp_amount, now_unix};
 pub use objects::{ListQuery, Listed, WriteCondition};
-pub use repos::Resolved;
+pub use refs::Resolved;

@@ -7,7 +7,7 @@
 
 use super::meta::*;
 use super::refs::INVALID_REF;
-use super::repos::{get_json, resolve};
+use super::refs::resolve;
 use crate::error::{ApiError, ApiResult};
 use lakefs_api::dto::{Commit, CommitCreation, Repository};
 use redb::{ReadableTable, Table};

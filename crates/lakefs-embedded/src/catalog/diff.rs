@@ -9,7 +9,6 @@
 //! `after`.
 
 use super::meta::*;
-use super::repos::ensure_repo;
 use super::validate;
 use crate::error::{ApiError, ApiResult};
 use redb::ReadableTable;
@@ -64,7 +63,7 @@ impl Meta {
         ensure_repo(&txn, repo)?;
         let head = txn.open_table(BRANCHES)?.get(key2(repo, branch).as_str())?.map(|v| v.value().to_string());
         let head = head.ok_or_else(|| ApiError::not_found("branch not found"))?;
-        let head: lakefs_api::dto::Commit = super::repos::get_json(&txn.open_table(COMMITS)?, &key2(repo, &head))?
+        let head: lakefs_api::dto::Commit = super::meta::get_json(&txn.open_table(COMMITS)?, &key2(repo, &head))?
             .ok_or_else(|| ApiError::internal("branch head missing"))?;
         let staged = txn.open_table(STAGED)?;
         let trees = txn.open_table(TREES)?;
@@ -117,7 +116,7 @@ where
         loop {
             let Some((path, value)) = first_under(self.staged, &key_prefix, "", &cursor)? else { return Ok(None) };
             let staged: Option<Entry> = from_json(&value)?;
-            let committed: Option<Entry> = super::repos::get_json(self.trees, &key3(self.repo, self.tree, &path))?;
+            let committed: Option<Entry> = super::meta::get_json(self.trees, &key3(self.repo, self.tree, &path))?;
             let change = match (&staged, &committed) {
                 (None, None) => None,
                 (None, Some(_)) => Some(("removed", 0)),

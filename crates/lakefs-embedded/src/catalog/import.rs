@@ -14,7 +14,7 @@
 
 use super::merge::{Tree, read_tree};
 use super::meta::*;
-use super::repos::{ensure_repo, get_json, resolve};
+use super::refs::resolve;
 use crate::error::{ApiError, ApiResult};
 use lakefs_api::dto::{Commit, CommitCreation, Error};
 use lakefs_api::workflow_dto::{ImportLocation, ImportStatus};

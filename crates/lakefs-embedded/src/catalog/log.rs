@@ -12,7 +12,7 @@
 
 use super::meta::*;
 use super::refs::INVALID_REF;
-use super::repos::{ensure_repo, get_json, resolve};
+use super::refs::resolve;
 use crate::error::{ApiError, ApiResult};
 use lakefs_api::dto::Commit;
 use redb::{ReadTransaction, ReadableTable};

@@ -9,7 +9,7 @@
 
 use super::commits::commit_id;
 use super::meta::*;
-use super::repos::{get_json, resolve};
+use super::refs::resolve;
 use crate::error::{ApiError, ApiResult};
 use lakefs_api::dto::{Commit, Repository};
 use lakefs_api::workflow_dto::Merge;
@@ -261,7 +261,7 @@ impl Meta {
         super::validate::reference("destination", dest)?;
         super::validate::reference("source", source)?;
         let txn = self.db.begin_read()?;
-        super::repos::ensure_repo(&txn, repo)?;
+        super::meta::ensure_repo(&txn, repo)?;
         let side = |side: &str, reference: &str| -> ApiResult<Commit> {
             let context = format!("get commit by {side} {reference}");
             let (_, resolved) = resolve(&txn, repo, reference).map_err(|e| e.wrapped(&context))?;

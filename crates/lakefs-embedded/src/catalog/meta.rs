@@ -253,6 +253,27 @@ pub fn clamp_amount(amount: Option<i64>) -> usize {
     }
 }
 
+/// A JSON value of a table, if the key is there.
+pub(crate) fn get_json<T, V>(table: &T, key: &str) -> ApiResult<Option<V>>
+where
+    T: ReadableTable<&'static str, &'static [u8]>,
+    V: for<'de> serde::Deserialize<'de>,
+{
+    match table.get(key)? {
+        Some(v) => Ok(Some(from_json(v.value())?)),
+        None => Ok(None),
+    }
+}
+
+pub(crate) fn repo_not_found() -> ApiError {
+    ApiError::not_found("repository not found")
+}
+
+/// The repository, or 404.
+pub(crate) fn ensure_repo(txn: &redb::ReadTransaction, repo: &str) -> ApiResult<lakefs_api::dto::Repository> {
+    get_json(&txn.open_table(REPOS)?, repo)?.ok_or_else(repo_not_found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

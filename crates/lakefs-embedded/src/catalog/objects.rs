@@ -4,7 +4,7 @@
 //! `deleteObject`, `deleteObjects`).
 
 use super::meta::*;
-use super::repos::{get_json, resolve};
+use super::refs::resolve;
 use crate::error::{ApiError, ApiResult};
 use lakefs_api::dto::{Commit, Repository};
 use redb::{ReadableTable, WriteTransaction};

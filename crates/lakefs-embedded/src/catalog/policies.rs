@@ -4,7 +4,6 @@
 //! `FSFullAccess` and `AuthFullAccess` (full access, as lakeFS's `Admins` group).
 
 use super::meta::*;
-use super::repos::get_json;
 use super::users::ADMIN_USER;
 use crate::error::{ApiError, ApiResult};
 use lakefs_api::auth_dto::{Policy, Statement};

@@ -4,7 +4,6 @@
 //! so that `externalPrincipalLogin` can log them in as that user.
 
 use super::meta::*;
-use super::repos::get_json;
 use crate::error::{ApiError, ApiResult};
 use lakefs_api::auth_dto::ExternalPrincipal;
 use redb::ReadableTable;

@@ -6,7 +6,6 @@
 //! and `closed_date` is set when one closes or merges.
 
 use super::meta::*;
-use super::repos::{ensure_repo, get_json};
 use crate::error::{ApiError, ApiResult};
 use lakefs_api::workflow_dto::{PullRequest, PullRequestBasic, PullRequestCreation};
 use redb::ReadableTable;

@@ -9,7 +9,6 @@
 //! prefix of any length (1–64 hex digits, case-sensitive, unique).
 
 use super::meta::*;
-use super::repos::{Resolved, ensure_repo, get_json};
 use crate::error::{ApiError, ApiResult};
 use lakefs_api::dto::{Commit, Ref, Repository};
 use redb::{ReadTransaction, ReadableTable};
@@ -98,6 +97,39 @@ pub fn tag_id_error(tag: &str) -> Option<String> {
         || tag.contains(['^', ':', '?', '*', '[', '\\'])
         || tag.chars().any(|c| (c as u32) <= 0x20);
     bad.then(|| "argument tagID: tag id: invalid value: validation error".into())
+}
+
+/// What a ref names: a branch (reads see its staged changes), a branch's staging area (`branch$`:
+/// reads as the branch, but no commit where one is needed) or a bare commit.
+#[derive(Debug, Clone)]
+pub enum Resolved {
+    Branch { name: String, commit: Commit },
+    Staging { name: String, commit: Commit },
+    Commit(Commit),
+}
+
+impl Resolved {
+    pub fn commit(&self) -> &Commit {
+        match self {
+            Resolved::Branch { commit, .. } | Resolved::Staging { commit, .. } | Resolved::Commit(commit) => commit,
+        }
+    }
+
+    pub fn branch(&self) -> Option<&str> {
+        match self {
+            Resolved::Branch { name, .. } | Resolved::Staging { name, .. } => Some(name),
+            Resolved::Commit(_) => None,
+        }
+    }
+
+    /// The commit, or `refused` for a staging area (`branch$`), as lakeFS's `dereferenceCommit`
+    /// and `dereferenceCommitID` refuse it wherever a commit is needed.
+    pub fn needs_commit(&self, refused: impl FnOnce() -> ApiError) -> ApiResult<&Commit> {
+        match self {
+            Resolved::Staging { .. } => Err(refused()),
+            _ => Ok(self.commit()),
+        }
+    }
 }
 
 /// The base of a ref as lakeFS's `revResolve` finds it.

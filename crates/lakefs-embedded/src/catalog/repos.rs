@@ -6,58 +6,11 @@
 //! `createBranch`, `listBranches`, `getBranch`, `deleteBranch`.)
 
 use super::meta::*;
+use super::refs::resolve;
 use crate::error::{ApiError, ApiResult};
 use lakefs_api::dto::{Commit, Ref, Repository};
-use redb::{ReadTransaction, ReadableTable};
+use redb::ReadableTable;
 use std::collections::BTreeMap;
-
-/// What a ref names: a branch (reads see its staged changes), a branch's staging area (`branch$`:
-/// reads as the branch, but no commit where one is needed) or a bare commit.
-#[derive(Debug, Clone)]
-pub enum Resolved {
-    Branch { name: String, commit: Commit },
-    Staging { name: String, commit: Commit },
-    Commit(Commit),
-}
-
-impl Resolved {
-    pub fn commit(&self) -> &Commit {
-        match self {
-            Resolved::Branch { commit, .. } | Resolved::Staging { commit, .. } | Resolved::Commit(commit) => commit,
-        }
-    }
-
-    pub fn branch(&self) -> Option<&str> {
-        match self {
-            Resolved::Branch { name, .. } | Resolved::Staging { name, .. } => Some(name),
-            Resolved::Commit(_) => None,
-        }
-    }
-
-    /// The commit, or `refused` for a staging area (`branch$`), as lakeFS's `dereferenceCommit`
-    /// and `dereferenceCommitID` refuse it wherever a commit is needed.
-    pub fn needs_commit(&self, refused: impl FnOnce() -> ApiError) -> ApiResult<&Commit> {
-        match self {
-            Resolved::Staging { .. } => Err(refused()),
-            _ => Ok(self.commit()),
-        }
-    }
-}
-
-pub(crate) fn get_json<T, V>(table: &T, key: &str) -> ApiResult<Option<V>>
-where
-    T: ReadableTable<&'static str, &'static [u8]>,
-    V: for<'de> serde::Deserialize<'de>,
-{
-    match table.get(key)? {
-        Some(v) => Ok(Some(from_json(v.value())?)),
-        None => Ok(None),
-    }
-}
-
-fn repo_not_found() -> ApiError {
-    ApiError::not_found("repository not found")
-}
 
 impl Meta {
     /// `createRepository`: stores the repository, its initial commit and default branch.
@@ -280,14 +233,4 @@ impl Meta {
         txn.commit()?;
         Ok(())
     }
-}
-
-/// The repository, or 404.
-pub(crate) fn ensure_repo(txn: &ReadTransaction, repo: &str) -> ApiResult<Repository> {
-    get_json(&txn.open_table(REPOS)?, repo)?.ok_or_else(repo_not_found)
-}
-
-/// Resolves the ref expression `reference` in `repo` (see [`super::refs::resolve`]).
-pub(crate) fn resolve(txn: &ReadTransaction, repo: &str, reference: &str) -> ApiResult<(Repository, Resolved)> {
-    super::refs::resolve(txn, repo, reference)
 }

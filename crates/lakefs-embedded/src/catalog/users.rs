@@ -4,7 +4,6 @@
 //! `lakefs setup`; they cannot be deleted, since `lakegate dev` and its gateway run as them.
 
 use super::meta::*;
-use super::repos::get_json;
 use crate::error::{ApiError, ApiResult};
 use lakefs_api::auth_dto::{Credentials, CredentialsWithSecret};
 use lakefs_api::dto::User;
