@@ -28,7 +28,7 @@ from .env import LAKEGATE_BIN, REPO_ROOT, S3_BUCKET, data_url, ns, storage_pass
 from .logs import RUNNING, LogFile, file_tail, track, untrack
 from .plugin import register
 from .server import (BRANCH, BUCKET, LakegateServer, ServerFactory, numbered_dirs, running_servers,
-                     serve_lakegate)
+                     serve_lakegate, start_outside_pytest)
 from .tls import api_tls_expected, make_self_signed_cert, run_ca_file, tls_args, trust_bundle
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "ObjCli", "S3Failure", "ServerFactory", "api_tls_expected", "boto3_client", "data_url", "file_tail",
     "make_client", "make_self_signed_cert", "matrix_plugin", "md5_etag", "metrics_check", "new_branch_name",
     "new_repo_name", "ns", "numbered_dirs", "random_bytes", "register", "run_ca_file", "running_servers",
-    "serve_lakegate", "sha256", "single_part_transfer", "storage_pass", "tls_args", "track", "trust_bundle",
+    "serve_lakegate", "sha256", "single_part_transfer", "start_outside_pytest", "storage_pass", "tls_args",
+    "track", "trust_bundle",
     "untrack", "watch_boto3",
 ]

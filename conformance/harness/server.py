@@ -326,6 +326,21 @@ class LakegateServer:
         return lakefs_sdk.ApiClient(cfg)
 
 
+def start_outside_pytest(work: Path, extra_args: List[str], error: Callable[[str], Exception]) -> "LakegateServer":
+    """``lakegate dev`` in ``work`` for a runner script outside pytest (s3_tests, s3s_e2e): a
+    start-up failure (which ``LakegateServer`` reports with ``pytest.fail``) stops the server and is
+    raised as ``error(message)``."""
+    srv = LakegateServer(work / "data", work / "lakegate.log", extra_args)
+    try:
+        srv.start()
+    except BaseException as e:  # pytest.fail raises an OutcomeException
+        srv.stop()
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise error(f"lakegate dev did not start: {e}") from None
+    return srv
+
+
 def _stat_key(p: Path) -> Optional[Tuple[int, int, int]]:
     try:
         st = p.stat()

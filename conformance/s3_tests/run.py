@@ -54,7 +54,7 @@ CONFORMANCE = HERE.parent
 sys.path.insert(0, str(CONFORMANCE))
 sys.path.insert(0, str(HERE))
 
-from harness import LAKEGATE_BIN, LakegateServer  # noqa: E402
+from harness import LAKEGATE_BIN, LakegateServer, start_outside_pytest  # noqa: E402
 from harness.matrix_plugin import DEFAULT_PASS, ENV_DIR, ENV_PASS, S3_TESTS_FILE  # noqa: E402
 from s3t_select import matches, read_list  # noqa: E402
 
@@ -85,15 +85,7 @@ class RunError(Exception):
 
 
 def start_server(base: Path) -> LakegateServer:
-    srv = LakegateServer(base / "data", base / "lakegate.log", LAKEGATE_ARGS)
-    try:
-        srv.start()
-    except BaseException as e:  # LakegateServer reports with pytest.fail (an OutcomeException)
-        srv.stop()
-        if isinstance(e, (KeyboardInterrupt, SystemExit)):
-            raise
-        raise RunError(f"lakegate dev did not start: {e}") from None
-    return srv
+    return start_outside_pytest(base, LAKEGATE_ARGS, RunError)
 
 
 def lakefs_call(srv: LakegateServer, method: str, path: str, body: Optional[dict] = None) -> int:

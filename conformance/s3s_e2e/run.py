@@ -49,7 +49,7 @@ from typing import Dict, List, Optional, Tuple
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # conformance/: the harness
 
-from harness import LakegateServer, trust_bundle  # noqa: E402
+from harness import LakegateServer, start_outside_pytest, trust_bundle  # noqa: E402
 
 EXPECTED_FAILURES = HERE / "expected_failures.txt"
 
@@ -193,17 +193,8 @@ def make_tls_material_cryptography(directory: Path) -> Tuple[Path, Path, Path]:
 
 
 def start_lakegate(work: Path, extra_args: List[str]) -> LakegateServer:
-    """``lakegate dev`` in ``work`` (the harness's ``LakegateServer``: free ports, and a gateway key
-    for lakeFS user ``admin``), its start-up failures as ``RunError``."""
-    srv = LakegateServer(work / "data", work / "lakegate.log", extra_args)
-    try:
-        srv.start()
-    except BaseException as e:  # LakegateServer reports with pytest.fail (an OutcomeException)
-        srv.stop()
-        if isinstance(e, (KeyboardInterrupt, SystemExit)):
-            raise
-        raise RunError(f"lakegate dev did not start: {e}") from None
-    return srv
+    """``lakegate dev`` in ``work`` (free ports, a gateway key for lakeFS user ``admin``)."""
+    return start_outside_pytest(work, extra_args, RunError)
 
 
 # --------------------------------------------------------------------------------------

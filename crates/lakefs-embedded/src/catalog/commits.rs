@@ -131,35 +131,11 @@ fn apply_changes(
     base: &str,
     changes: &BTreeMap<String, Option<Entry>>,
 ) -> ApiResult<Option<String>> {
-    let mut merged = read_tree_bytes(trees, repo, base)?;
+    let mut merged = read_tree(trees, repo, base)?;
     if apply(&mut merged, changes)? == 0 {
         return Ok(None);
     }
-    if merged.is_empty() {
-        return Ok(Some(String::new()));
-    }
-    write_tree_bytes(trees, repo, &merged).map(Some)
-}
-
-/// The entries of tree `id` (path → entry JSON).
-fn read_tree_bytes(
-    trees: &Table<&'static str, &'static [u8]>,
-    repo: &str,
-    id: &str,
-) -> ApiResult<BTreeMap<String, Vec<u8>>> {
-    let mut tree = BTreeMap::new();
-    if id.is_empty() {
-        return Ok(tree);
-    }
-    let prefix = key3(repo, id, "");
-    for item in trees.range::<&str>(prefix.as_str()..)? {
-        let (k, v) = item?;
-        let Some(path) = k.value().strip_prefix(prefix.as_str()) else {
-            break;
-        };
-        tree.insert(path.to_string(), v.value().to_vec());
-    }
-    Ok(tree)
+    write_tree(trees, repo, &merged).map(Some)
 }
 
 /// Applies `changes` to `tree`; how many changed it (an entry of the same identity, or a
@@ -184,12 +160,51 @@ fn apply(tree: &mut BTreeMap<String, Vec<u8>>, changes: &BTreeMap<String, Option
     Ok(changed)
 }
 
-/// Stores a non-empty tree under its content hash (once) and returns that id.
-fn write_tree_bytes(
-    trees: &mut Table<&'static str, &'static [u8]>,
+/// A tree (a meta range): path → entry JSON, stored once under its content hash.
+pub(crate) type Tree = BTreeMap<String, Vec<u8>>;
+
+/// Reads the tree `meta_range_id` of `repo`.
+pub(crate) fn read_tree(
+    trees: &impl ReadableTable<&'static str, &'static [u8]>,
     repo: &str,
-    tree: &BTreeMap<String, Vec<u8>>,
-) -> ApiResult<String> {
+    id: &str,
+) -> ApiResult<Tree> {
+    let mut tree = Tree::new();
+    if id.is_empty() {
+        return Ok(tree);
+    }
+    let prefix = key3(repo, id, "");
+    for item in trees.range::<&str>(prefix.as_str()..)? {
+        let (k, v) = item?;
+        let Some(path) = k.value().strip_prefix(prefix.as_str()) else { break };
+        tree.insert(path.to_string(), v.value().to_vec());
+    }
+    Ok(tree)
+}
+
+/// Writes `tree` (if not there yet) and returns its meta range id ("" for an empty tree).
+pub(crate) fn write_tree(trees: &mut Table<&'static str, &'static [u8]>, repo: &str, tree: &Tree) -> ApiResult<String> {
+    if tree.is_empty() {
+        return Ok(String::new());
+    }
+    let id = tree_id(tree);
+    let prefix = key3(repo, &id, "");
+    let exists = trees
+        .range::<&str>(prefix.as_str()..)?
+        .next()
+        .transpose()?
+        .is_some_and(|(k, _)| k.value().starts_with(prefix.as_str()));
+    if !exists {
+        for (path, value) in tree {
+            trees.insert(format!("{prefix}{path}").as_str(), value.as_slice())?;
+        }
+    }
+    Ok(id)
+}
+
+/// The meta range id of a tree: SHA-256 over its (path, entry) pairs.
+pub(crate) fn tree_id(tree: &Tree) -> String {
+    use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
     for (path, value) in tree {
         hasher.update((path.len() as u64).to_be_bytes());
@@ -197,17 +212,5 @@ fn write_tree_bytes(
         hasher.update((value.len() as u64).to_be_bytes());
         hasher.update(value);
     }
-    let id = hex::encode(hasher.finalize());
-    let new_prefix = key3(repo, &id, "");
-    let exists = trees
-        .range::<&str>(new_prefix.as_str()..)?
-        .next()
-        .transpose()?
-        .is_some_and(|(k, _)| k.value().starts_with(new_prefix.as_str()));
-    if !exists {
-        for (path, value) in tree {
-            trees.insert(format!("{new_prefix}{path}").as_str(), value.as_slice())?;
-        }
-    }
-    Ok(id)
+    hex::encode(hasher.finalize())
 }

@@ -12,7 +12,7 @@
 //! wins. `importStatus` answers what was last written, so an import that was running when the
 //! server stopped keeps its last status (not completed, no error) after a restart, as on lakeFS.
 
-use super::merge::{Tree, read_tree};
+use super::commits::{Tree, read_tree};
 use super::meta::*;
 use super::refs::resolve;
 use crate::error::{ApiError, ApiResult};

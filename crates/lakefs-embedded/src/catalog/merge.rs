@@ -7,17 +7,14 @@
 //! change since the merge base yields to the one that did, the same change on both sides is no
 //! conflict, and anything else is a conflict (409) unless `strategy` says which side wins.
 
-use super::commits::commit_id;
+use super::commits::{Tree, commit_id, read_tree, write_tree};
 use super::meta::*;
 use super::refs::resolve;
 use crate::error::{ApiError, ApiResult};
 use lakefs_api::dto::{Commit, Repository};
 use lakefs_api::workflow_dto::Merge;
-use redb::{ReadableTable, Table};
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
-
-/// A tree: path → entry JSON (entries compare by their whole JSON: same address, checksum, …).
-pub(crate) type Tree = BTreeMap<String, Vec<u8>>;
+use redb::ReadableTable;
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
 /// What a merge may end in.
 #[derive(Debug)]
@@ -25,25 +22,6 @@ pub enum MergeOutcome {
     Merged(Commit),
     /// Conflicting paths (the first few): lakeFS answers 409.
     Conflict(Vec<String>),
-}
-
-/// Reads the tree `meta_range_id` of `repo`.
-pub(crate) fn read_tree(
-    trees: &impl ReadableTable<&'static str, &'static [u8]>,
-    repo: &str,
-    id: &str,
-) -> ApiResult<Tree> {
-    let mut tree = Tree::new();
-    if id.is_empty() {
-        return Ok(tree);
-    }
-    let prefix = key3(repo, id, "");
-    for item in trees.range::<&str>(prefix.as_str()..)? {
-        let (k, v) = item?;
-        let Some(path) = k.value().strip_prefix(prefix.as_str()) else { break };
-        tree.insert(path.to_string(), v.value().to_vec());
-    }
-    Ok(tree)
 }
 
 /// The merge base of commits `left` and `right`, as lakeFS's `ref.FindMergeBase` finds it: walk
@@ -305,39 +283,6 @@ impl Meta {
         txn.commit()?;
         Ok(())
     }
-}
-
-/// Writes `tree` (if not there yet) and returns its meta range id ("" for an empty tree).
-pub(crate) fn write_tree(trees: &mut Table<&'static str, &'static [u8]>, repo: &str, tree: &Tree) -> ApiResult<String> {
-    if tree.is_empty() {
-        return Ok(String::new());
-    }
-    let id = tree_id(tree);
-    let prefix = key3(repo, &id, "");
-    let exists = trees
-        .range::<&str>(prefix.as_str()..)?
-        .next()
-        .transpose()?
-        .is_some_and(|(k, _)| k.value().starts_with(prefix.as_str()));
-    if !exists {
-        for (path, value) in tree {
-            trees.insert(format!("{prefix}{path}").as_str(), value.as_slice())?;
-        }
-    }
-    Ok(id)
-}
-
-/// The meta range id of a tree: SHA-256 over its (path, entry) pairs.
-pub(crate) fn tree_id(tree: &Tree) -> String {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    for (path, value) in tree {
-        hasher.update((path.len() as u64).to_be_bytes());
-        hasher.update(path.as_bytes());
-        hasher.update((value.len() as u64).to_be_bytes());
-        hasher.update(value);
-    }
-    hex::encode(hasher.finalize())
 }
 
 /// lakeFS `Graveler.FindMergeBase` on a `branch$` ref: `dereferenceCommit`'s
